@@ -1,0 +1,32 @@
+# Thin wrapper over CMake. The README's two commands: `make demo` and `make test`.
+BUILD ?= build
+JOBS  ?= $(shell nproc)
+
+.PHONY: all deps build test bench demo data grade clean
+
+all: build
+
+deps:
+	@tools/install-deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure --timeout 600
+
+bench: build
+	@tools/install-deps.sh --bench
+	cmake -S . -B $(BUILD) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+	bin/bench_gemm
+	bin/bench_train_step
+
+demo: build
+	bin/engine_demo
+
+clean:
+	rm -rf $(BUILD) bin
