@@ -25,6 +25,9 @@ bench: build
 	bin/bench_gemm
 	bin/bench_train_step
 
+data:
+	tools/fetch-data.sh
+
 demo: build
 	bin/engine_demo
 
