@@ -8,23 +8,23 @@ namespace {
 Node& in(Node& n, int i) { return *n.inputs[i]; }
 
 // The reduced shape with the reduced axes kept as size 1, for broadcasting back.
-Shape keepdim_shape(const Shape& s, const std::vector<int>& axes) {
+Shape keepdim_shape(const Shape& s, const std::vector<int>& axes, const char* op) {
   Shape k = s;
-  for (int ax : axes) k[normalize_axis(ax, static_cast<int>(s.size()), "reduce")] = 1;
+  for (int ax : axes) k[normalize_axis(ax, static_cast<int>(s.size()), op)] = 1;
   return k;
 }
 
 }  // namespace
 
 Var sum(const Var& a, const std::vector<int>& axes, bool keepdim) {
-  Shape kshape = keepdim_shape(a.shape(), axes);
+  Shape kshape = keepdim_shape(a.shape(), axes, "sum");
   return make_result(dl::sum(a.value(), axes, keepdim), "sum", {a}, [kshape](Node& n) {
     accumulate_grad(in(n, 0), broadcast_to(n.grad.reshape(kshape), in(n, 0).value.shape()));
   });
 }
 
 Var mean(const Var& a, const std::vector<int>& axes, bool keepdim) {
-  Shape kshape = keepdim_shape(a.shape(), axes);
+  Shape kshape = keepdim_shape(a.shape(), axes, "mean");
   int64_t count = 1;
   for (int ax : axes) count *= a.shape()[normalize_axis(ax, a.dim(), "mean")];
   const float inv = 1.0f / static_cast<float>(count);

@@ -67,6 +67,11 @@ void Var::backward(const Tensor& seed) const {
       stack.pop_back();
     }
   }
+  // Interior nodes start from zero on every pass: their grads from an earlier
+  // backward() were already propagated, and re-propagating them would count those
+  // paths twice. Only leaves accumulate across passes.
+  for (Node* n : order)
+    if (n->backward) n->grad = Tensor();
   accumulate_grad(*node_, seed);
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* n = *it;
