@@ -1,0 +1,105 @@
+// Image files through stb_image / stb_image_write. The header is inspected before
+// decoding so that size limits are enforced without allocating the pixels.
+#include <cctype>
+#include <cstring>
+
+#include "image/image.h"
+#include "tensor/tensor.h"
+#include "util/files.h"
+
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#include <stb_image.h>
+#include <stb_image_write.h>
+#pragma GCC diagnostic pop
+
+namespace dl {
+
+Image::Image(int w, int h, int c, uint8_t value) : width(w), height(h), channels(c) {
+  check_shape(w >= 0 && h >= 0 && c >= 1 && c <= 4, "Image",
+              "bad size " + std::to_string(w) + "x" + std::to_string(h) + "x" + std::to_string(c));
+  pixels.assign(static_cast<size_t>(w) * h * c, value);
+}
+
+Image decode_image(const std::vector<uint8_t>& bytes, const std::string& name, int channels,
+                   int64_t max_pixels) {
+  if (channels < 0 || channels > 4 || channels == 2)
+    throw FileError(name, "can only convert to 1, 3 or 4 channels, asked for " +
+                              std::to_string(channels));
+  if (bytes.empty()) throw FileError(name, "empty file, not an image");
+  if (bytes.size() > static_cast<size_t>(INT32_MAX)) throw FileError(name, "file too large");
+  const auto* data = bytes.data();
+  const int len = static_cast<int>(bytes.size());
+  int w = 0, h = 0, c = 0;
+  if (!stbi_info_from_memory(data, len, &w, &h, &c))
+    throw FileError(name, std::string("not a PNG/JPEG/BMP image (") + stbi_failure_reason() + ")");
+  if (w <= 0 || h <= 0) throw FileError(name, "image has zero width or height");
+  if (static_cast<int64_t>(w) * h > max_pixels)
+    throw FileError(name, "image is " + std::to_string(w) + "x" + std::to_string(h) +
+                              ", over the limit of " + std::to_string(max_pixels) + " pixels");
+  const int want = channels == 0 ? c : channels;
+  uint8_t* px = stbi_load_from_memory(data, len, &w, &h, &c, want);
+  if (!px) throw FileError(name, std::string("cannot decode image (") + stbi_failure_reason() + ")");
+  Image img;
+  img.width = w;
+  img.height = h;
+  img.channels = want;
+  img.pixels.assign(px, px + static_cast<size_t>(w) * h * want);
+  stbi_image_free(px);
+  return img;
+}
+
+Image load_image(const std::string& path, int channels, int64_t max_pixels) {
+  return decode_image(read_file_bytes(path), path, channels, max_pixels);
+}
+
+namespace {
+void append_bytes(void* context, void* data, int size) {
+  auto* out = static_cast<std::vector<uint8_t>*>(context);
+  const auto* p = static_cast<const uint8_t*>(data);
+  out->insert(out->end(), p, p + size);
+}
+
+std::string lower_extension(const std::string& path) {
+  const size_t dot = path.find_last_of('.');
+  const size_t slash = path.find_last_of('/');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
+  std::string ext = path.substr(dot + 1);
+  for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return ext;
+}
+}  // namespace
+
+void save_image(const std::string& path, const Image& img, int jpeg_quality) {
+  if (img.width <= 0 || img.height <= 0 || img.channels < 1 || img.channels > 4 ||
+      img.pixels.size() != static_cast<size_t>(img.width) * img.height * img.channels)
+    throw FileError(path, "cannot save an empty or inconsistent image (" +
+                              std::to_string(img.width) + "x" + std::to_string(img.height) + "x" +
+                              std::to_string(img.channels) + ")");
+  const std::string ext = lower_extension(path);
+  std::vector<uint8_t> bytes;
+  int ok = 0;
+  if (ext == "png") {
+    ok = stbi_write_png_to_func(append_bytes, &bytes, img.width, img.height, img.channels,
+                                img.pixels.data(), img.width * img.channels);
+  } else if (ext == "jpg" || ext == "jpeg") {
+    const int q = jpeg_quality < 1 ? 1 : (jpeg_quality > 100 ? 100 : jpeg_quality);
+    ok = stbi_write_jpg_to_func(append_bytes, &bytes, img.width, img.height, img.channels,
+                                img.pixels.data(), q);
+  } else {
+    throw FileError(path, "unknown image extension '" + ext + "' (use .png or .jpg)");
+  }
+  if (!ok || bytes.empty()) throw FileError(path, "image encoder failed");
+  write_file_atomic(path, bytes.data(), bytes.size());
+}
+
+}  // namespace dl

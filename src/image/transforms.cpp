@@ -1,0 +1,180 @@
+// Resize, crop, pad and warps all reduce to one bilinear sampler over a mapped
+// region, so their conventions (half-pixel centres, border handling) agree.
+#include "image/transforms.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace dl {
+
+namespace {
+uint8_t to_byte(float v) {
+  if (!(v > 0.0f)) return 0;  // also maps NaN to 0
+  if (v >= 255.0f) return 255;
+  return static_cast<uint8_t>(v + 0.5f);
+}
+
+uint8_t fill_value(const std::vector<uint8_t>& fill, int c) {
+  if (fill.empty()) return 0;
+  return fill[std::min<size_t>(c, fill.size() - 1)];
+}
+
+void check_out_size(int w, int h, const char* op) {
+  check_shape(w > 0 && h > 0, op,
+              "output size must be positive, got " + std::to_string(w) + "x" + std::to_string(h));
+}
+}  // namespace
+
+float sample_bilinear(const Image& img, float x, float y, int c, Border border, float fill) {
+  // Move to index space (pixel centres at integers), find the 4 neighbours.
+  const float fx = x - 0.5f, fy = y - 0.5f;
+  const int ix = static_cast<int>(std::floor(fx)), iy = static_cast<int>(std::floor(fy));
+  const float ax = fx - ix, ay = fy - iy;
+  auto px = [&](int xx, int yy) -> float {
+    if (border == Border::Clamp) {
+      xx = std::clamp(xx, 0, img.width - 1);
+      yy = std::clamp(yy, 0, img.height - 1);
+    } else if (!img.contains(xx, yy)) {
+      return fill;
+    }
+    return img.at(xx, yy, c);
+  };
+  const float top = (1 - ax) * px(ix, iy) + ax * px(ix + 1, iy);
+  const float bottom = (1 - ax) * px(ix, iy + 1) + ax * px(ix + 1, iy + 1);
+  return (1 - ay) * top + ay * bottom;
+}
+
+Image warp_region(const Image& img, float x0, float y0, float x1, float y1, int out_w, int out_h,
+                  const std::vector<uint8_t>& fill, Border border) {
+  check_out_size(out_w, out_h, "warp_region");
+  check_shape(!img.empty(), "warp_region", "empty input image");
+  Image out(out_w, out_h, img.channels);
+  const float sx = (x1 - x0) / out_w, sy = (y1 - y0) / out_h;
+#pragma omp parallel for schedule(static)
+  for (int oy = 0; oy < out_h; ++oy) {
+    const float y = y0 + (oy + 0.5f) * sy;
+    for (int ox = 0; ox < out_w; ++ox) {
+      const float x = x0 + (ox + 0.5f) * sx;
+      for (int c = 0; c < img.channels; ++c)
+        out.at(ox, oy, c) = to_byte(sample_bilinear(img, x, y, c, border, fill_value(fill, c)));
+    }
+  }
+  return out;
+}
+
+Image resize_bilinear(const Image& img, int out_w, int out_h) {
+  return warp_region(img, 0.0f, 0.0f, static_cast<float>(img.width),
+                     static_cast<float>(img.height), out_w, out_h, {}, Border::Clamp);
+}
+
+Image crop(const Image& img, int x, int y, int w, int h, const std::vector<uint8_t>& fill) {
+  check_out_size(w, h, "crop");
+  Image out(w, h, img.channels);
+  for (int oy = 0; oy < h; ++oy)
+    for (int ox = 0; ox < w; ++ox)
+      for (int c = 0; c < img.channels; ++c)
+        out.at(ox, oy, c) =
+            img.contains(x + ox, y + oy) ? img.at(x + ox, y + oy, c) : fill_value(fill, c);
+  return out;
+}
+
+Image pad(const Image& img, int left, int top, int right, int bottom,
+          const std::vector<uint8_t>& fill) {
+  check_shape(left >= 0 && top >= 0 && right >= 0 && bottom >= 0, "pad",
+              "pad amounts must be non-negative");
+  return crop(img, -left, -top, img.width + left + right, img.height + top + bottom, fill);
+}
+
+std::vector<uint8_t> image_mean(const Image& img) {
+  std::vector<uint8_t> mean(img.channels, 0);
+  const size_t n = static_cast<size_t>(img.width) * img.height;
+  if (n == 0) return mean;
+  for (int c = 0; c < img.channels; ++c) {
+    uint64_t s = 0;
+    for (size_t i = 0; i < n; ++i) s += img.pixels[i * img.channels + c];
+    mean[c] = static_cast<uint8_t>((s + n / 2) / n);
+  }
+  return mean;
+}
+
+Image warp_box_with_context(const Image& img, float x0, float y0, float x1, float y1,
+                            int out_size, int context, const std::vector<uint8_t>& fill) {
+  check_shape(out_size > 2 * context && context >= 0, "warp_box_with_context",
+              "out_size " + std::to_string(out_size) + " must exceed 2 * context " +
+                  std::to_string(context));
+  // The box maps onto the inner (out_size - 2p) pixels; p output pixels of context
+  // correspond to p * (box size / inner size) input pixels on each side.
+  const float inner = static_cast<float>(out_size - 2 * context);
+  const float bw = std::max(x1 - x0, 1.0f), bh = std::max(y1 - y0, 1.0f);
+  const float px = context * bw / inner, py = context * bh / inner;
+  return warp_region(img, x0 - px, y0 - py, x0 + bw + px, y0 + bh + py, out_size, out_size, fill,
+                     Border::Constant);
+}
+
+Tensor image_to_tensor(const Image& img, float scale) {
+  check_shape(!img.empty(), "image_to_tensor", "empty image");
+  const int C = img.channels, H = img.height, W = img.width;
+  Tensor t({C, H, W});
+  float* d = t.data();
+  for (int c = 0; c < C; ++c)
+    for (int y = 0; y < H; ++y)
+      for (int x = 0; x < W; ++x)
+        d[(static_cast<int64_t>(c) * H + y) * W + x] = img.at(x, y, c) * scale;
+  return t;
+}
+
+Image tensor_to_image(const Tensor& chw, float scale) {
+  check_shape(chw.dim() == 3 && (chw.size(0) == 1 || chw.size(0) == 3 || chw.size(0) == 4),
+              "tensor_to_image", "expects [C, H, W] with C in {1, 3, 4}, got " + chw.shape_str());
+  const int C = static_cast<int>(chw.size(0)), H = static_cast<int>(chw.size(1)),
+            W = static_cast<int>(chw.size(2));
+  Image img(W, H, C);
+  const float* d = chw.data();
+  for (int c = 0; c < C; ++c)
+    for (int y = 0; y < H; ++y)
+      for (int x = 0; x < W; ++x)
+        img.at(x, y, c) = to_byte(d[(static_cast<int64_t>(c) * H + y) * W + x] * scale);
+  return img;
+}
+
+Tensor images_to_batch(const std::vector<Image>& images, float scale) {
+  check_shape(!images.empty(), "images_to_batch", "no images");
+  const Image& first = images[0];
+  const int64_t per = static_cast<int64_t>(first.channels) * first.height * first.width;
+  Tensor batch({static_cast<int64_t>(images.size()), first.channels, first.height, first.width});
+  for (size_t i = 0; i < images.size(); ++i) {
+    const Image& im = images[i];
+    check_shape(im.width == first.width && im.height == first.height &&
+                    im.channels == first.channels,
+                "images_to_batch",
+                "image " + std::to_string(i) + " is " + std::to_string(im.width) + "x" +
+                    std::to_string(im.height) + "x" + std::to_string(im.channels) +
+                    ", image 0 is " + std::to_string(first.width) + "x" +
+                    std::to_string(first.height) + "x" + std::to_string(first.channels));
+    Tensor one = image_to_tensor(im, scale);
+    std::copy(one.begin(), one.end(), batch.data() + i * per);
+  }
+  return batch;
+}
+
+void normalize_channels_(Tensor& t, const std::vector<float>& mean,
+                         const std::vector<float>& std) {
+  check_shape(t.dim() == 3 || t.dim() == 4, "normalize_channels_",
+              "expects [C, H, W] or [N, C, H, W], got " + t.shape_str());
+  const int64_t C = t.size(-3), HW = t.size(-2) * t.size(-1);
+  const int64_t N = t.dim() == 4 ? t.size(0) : 1;
+  check_shape(static_cast<int64_t>(mean.size()) == C && static_cast<int64_t>(std.size()) == C,
+              "normalize_channels_", "need one mean and std per channel (" + std::to_string(C) + ")");
+  for (int64_t c = 0; c < C; ++c)
+    check_shape(std[c] != 0.0f, "normalize_channels_", "std must be non-zero");
+  float* d = t.data();
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c) {
+      float* p = d + (n * C + c) * HW;
+      const float m = mean[c], inv = 1.0f / std[c];
+      for (int64_t i = 0; i < HW; ++i) p[i] = (p[i] - m) * inv;
+    }
+}
+
+}  // namespace dl
