@@ -1,0 +1,63 @@
+// Pooling and bilinear upsampling as forward/backward pairs over src/tensor/pool.h and
+// src/tensor/upsample.h. Max pooling keeps the argmax of its forward pass: the
+// gradient flows only to the input that won each window.
+#include <memory>
+
+#include "autograd/ops.h"
+#include "tensor/pool.h"
+#include "tensor/upsample.h"
+
+namespace dl::ag {
+
+namespace {
+
+Node& in(Node& n, int i) { return *n.inputs[i]; }
+
+Pool2dParams params_of(const Pool2dOptions& o) {
+  Pool2dParams p;
+  p.kernel_h = o.kernel_h;
+  p.kernel_w = o.kernel_w;
+  p.stride_h = o.stride_h;
+  p.stride_w = o.stride_w;
+  p.pad_h = o.pad_h;
+  p.pad_w = o.pad_w;
+  p.ceil_mode = o.ceil_mode;
+  p.count_include_pad = o.count_include_pad;
+  return p;
+}
+
+}  // namespace
+
+Var max_pool2d(const Var& x, const Pool2dOptions& o) {
+  MaxPoolResult r = max_pool2d_forward(x.value(), params_of(o));
+  auto argmax = std::make_shared<std::vector<int64_t>>(std::move(r.argmax));
+  return make_result(r.y, "max_pool2d", {x}, [argmax](Node& n) {
+    accumulate_grad(in(n, 0), max_pool2d_backward(n.grad, *argmax, in(n, 0).value.shape()));
+  });
+}
+
+Var avg_pool2d(const Var& x, const Pool2dOptions& o) {
+  const Pool2dParams p = params_of(o);
+  return make_result(avg_pool2d_forward(x.value(), p), "avg_pool2d", {x}, [p](Node& n) {
+    accumulate_grad(in(n, 0), avg_pool2d_backward(n.grad, in(n, 0).value.shape(), p));
+  });
+}
+
+Var adaptive_avg_pool2d(const Var& x, int out_h, int out_w) {
+  return make_result(adaptive_avg_pool2d_forward(x.value(), out_h, out_w),
+                     "adaptive_avg_pool2d", {x}, [](Node& n) {
+                       accumulate_grad(in(n, 0), adaptive_avg_pool2d_backward(
+                                                     n.grad, in(n, 0).value.shape()));
+                     });
+}
+
+Var upsample_bilinear2d(const Var& x, int out_h, int out_w, bool align_corners) {
+  return make_result(upsample_bilinear2d_forward(x.value(), out_h, out_w, align_corners),
+                     "upsample_bilinear2d", {x}, [align_corners](Node& n) {
+                       accumulate_grad(in(n, 0),
+                                       upsample_bilinear2d_backward(
+                                           n.grad, in(n, 0).value.shape(), align_corners));
+                     });
+}
+
+}  // namespace dl::ag
