@@ -1,8 +1,24 @@
 #include "tensor/tensor.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 
 namespace dl {
+
+namespace {
+// Training allocates and frees the same large activation tensors every step. By
+// default glibc serves big blocks with fresh mmap pages and returns freed memory to
+// the kernel, so every step page-faults and the kernel zeroes those pages again:
+// bench_train_step measured 1457 ms/step, against 616 ms when freed memory stays in
+// the process for reuse. This tunes the allocator once, before the first tensor
+// exists; it changes where memory comes from, never a result.
+const bool kKeepFreedMemory = [] {
+  mallopt(M_MMAP_MAX, 0);              // every block from the heap, reusable after free
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);  // return freed heap to the kernel only above 1 GiB
+  return true;
+}();
+}  // namespace
 
 std::string shape_str(const Shape& s) {
   std::string r = "[";
