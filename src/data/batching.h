@@ -1,0 +1,41 @@
+// Mini-batches: a deterministic shuffle per epoch (Fisher-Yates with dl::Rng), then
+// batches of images as [B, 1, H, W] floats normalised with the dataset's mean/std,
+// with optional augmentation (random crop after zero padding, horizontal flip) drawn
+// from a per-image Rng fork, so results do not depend on thread count or order.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "data/fashion_mnist.h"
+#include "tensor/rng.h"
+#include "tensor/tensor.h"
+
+namespace dl {
+
+// Fashion-MNIST training-set pixel statistics (of x/255).
+constexpr float kFashionMean = 0.2860f;
+constexpr float kFashionStd = 0.3530f;
+
+// 0..n-1 shuffled by Fisher-Yates (Knuth, TAOCP vol. 2, Algorithm P).
+std::vector<int64_t> shuffled_indices(int64_t n, Rng& rng);
+
+struct Augment {
+  bool enabled = false;
+  int pad = 2;         // random crop of the original size out of the padded image
+  bool hflip = true;   // mirror with probability 1/2
+};
+
+struct Batch {
+  Tensor images;  // [B, 1, H, W]
+  Tensor labels;  // [B], class indices as floats
+};
+
+// Items `indices[start, start + size)` of `data`. `rng` (only used when augmenting)
+// is forked per dataset index, so the same epoch seed gives the same pixels.
+Batch make_batch(const FashionMnist& data, const std::vector<int64_t>& indices, int64_t start,
+                 int64_t size, const Augment& aug = {}, const Rng* rng = nullptr);
+
+// One 28x28 image (uint8) -> normalised [1, 1, 28, 28].
+Tensor normalise_image(const uint8_t* pixels, int rows, int cols);
+
+}  // namespace dl
