@@ -15,8 +15,9 @@ $(BUILD)/CMakeCache.txt: | deps
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build
-	cd $(BUILD) && ctest --output-on-failure --timeout 600
+# The tests read Fashion-MNIST (Debian's dataset-fashion-mnist) and data/samples/.
+test: build data
+	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j $(JOBS)
 
 bench: build
 	@tools/install-deps.sh --bench

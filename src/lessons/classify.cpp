@@ -1,0 +1,394 @@
+// Lesson 00: a CNN classifier on Fashion-MNIST - the lecture's "classification"
+// stage, and the pretrained backbone the later lessons transfer from.
+//   bin/classify train [--quick]      data -> model -> loss -> train -> save
+//   bin/classify eval                 accuracy, per-class accuracy, confusion matrix
+//   bin/classify predict IMAGE...     top-3 classes, annotated PNG
+//   bin/classify bench                images/s for inference and training
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "autograd/ops.h"
+#include "data/batching.h"
+#include "data/fashion_mnist.h"
+#include "image/draw.h"
+#include "image/image.h"
+#include "image/transforms.h"
+#include "lessons/common/cli.h"
+#include "lessons/common/train_loop.h"
+#include "nn/checkpoint.h"
+#include "nn/lr_schedule.h"
+#include "nn/optimizer.h"
+#include "nn/small_cnn.h"
+#include "util/files.h"
+
+using namespace dl;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kDefaultModel = "data/models/classify.safetensors";
+
+struct TrainOptions {
+  bool quick = false;
+  std::string optim = "sgd";
+  int64_t limit = 0;     // use only this many training images (0 = all)
+  bool augment = false;
+};
+
+// Confusion matrix: rows = true class, columns = predicted class.
+struct Evaluation {
+  std::vector<std::vector<int64_t>> confusion;
+  double loss = 0.0;
+  int64_t total = 0, correct = 0;
+  double accuracy() const { return total ? double(correct) / total : 0.0; }
+};
+
+int64_t count_correct(const Tensor& logits, const Tensor& labels) {
+  Tensor pred = argmax(logits, 1);
+  int64_t c = 0;
+  for (int64_t i = 0; i < pred.numel(); ++i) c += pred[i] == labels[i];
+  return c;
+}
+
+Evaluation evaluate(nn::Module& model, const FashionMnist& data, int batch) {
+  NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  Evaluation ev;
+  ev.confusion.assign(10, std::vector<int64_t>(10, 0));
+  std::vector<int64_t> order(static_cast<size_t>(data.count));
+  for (int64_t i = 0; i < data.count; ++i) order[i] = i;
+  for (int64_t s = 0; s < data.count; s += batch) {
+    Batch b = make_batch(data, order, s, batch);
+    Var logits = model(Var(b.images));
+    ev.loss += ag::cross_entropy(logits, b.labels, Tensor(), -100, ag::Reduction::Sum).item();
+    Tensor pred = argmax(logits.value(), 1);
+    for (int64_t i = 0; i < pred.numel(); ++i) {
+      const int t = static_cast<int>(b.labels[i]), p = static_cast<int>(pred[i]);
+      ev.confusion[t][p]++;
+      ev.correct += t == p;
+      ev.total++;
+    }
+  }
+  ev.loss /= std::max<int64_t>(1, ev.total);
+  model.train(was_training);
+  return ev;
+}
+
+// Loads a model written by `classify train`; the architecture comes from the metadata.
+std::unique_ptr<nn::SmallCnn> load_model(const std::string& path) {
+  if (!fs::exists(path))
+    throw FileError(path, "no such model file (run `bin/classify train` first)");
+  nn::SmallCnnConfig cfg;
+  {
+    // Read the config first so the model can be built with the right shapes.
+    auto meta = nn::read_checkpoint_metadata(path);
+    auto it = meta.find("config");
+    if (it == meta.end()) throw FileError(path, "metadata has no 'config'");
+    try {
+      cfg = nn::SmallCnnConfig::from_json(it->second);
+    } catch (const std::invalid_argument& e) {
+      throw FileError(path, e.what());
+    }
+  }
+  Rng rng(0);
+  auto model = std::make_unique<nn::SmallCnn>(cfg, rng);
+  nn::load_checkpoint(path, *model);
+  model->eval();
+  return model;
+}
+
+int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
+  const std::string data_dir = a.data.empty() ? kFashionMnistDir : a.data;
+  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  // --quick: a third of the training set for one epoch (< 30 s on 2 cores).
+  int64_t limit = t.limit > 0 ? t.limit : (t.quick ? 20000 : 0);
+  if (a.epochs < 0) a.epochs = t.quick ? 1 : 4;
+  if (a.batch < 0) a.batch = 64;
+  const bool sgd = t.optim == "sgd";
+  if (a.lr < 0) a.lr = sgd ? 0.05f : 2e-3f;
+
+  // 1. data
+  FashionMnist train = load_fashion_mnist(data_dir, "train");
+  FashionMnist test = load_fashion_mnist(data_dir, "test");
+  std::vector<int64_t> subset(static_cast<size_t>(train.count));
+  for (int64_t i = 0; i < train.count; ++i) subset[i] = i;
+  if (limit > 0 && limit < train.count) {
+    Rng pick = Rng(a.seed).fork(1);
+    subset = shuffled_indices(train.count, pick);
+    subset.resize(static_cast<size_t>(limit));
+  }
+  const int64_t n = static_cast<int64_t>(subset.size());
+
+  // 2. model
+  Rng rng(a.seed);
+  nn::SmallCnnConfig cfg;
+  nn::SmallCnn model(cfg, rng);
+  if (!a.quiet) fmt::print(stderr, "model:\n{}", nn::summary(model));
+
+  // 3. loss + optimizer + schedule
+  std::unique_ptr<nn::Optimizer> opt;
+  if (sgd)
+    opt = std::make_unique<nn::Sgd>(model.parameters(), a.lr,
+                                    nn::SgdOptions{0.9f, 0.0f, 5e-4f, true});
+  else
+    opt = std::make_unique<nn::Adam>(nn::AdamW(model.parameters(), a.lr, 0.05f));
+  const int64_t steps = (n + a.batch - 1) / a.batch;
+  nn::LrSchedule sched;
+  sched.kind = nn::LrSchedule::Kind::Cosine;
+  sched.base_lr = a.lr;
+  sched.total = static_cast<int>(steps * a.epochs);
+  sched.warmup = static_cast<int>(std::min<int64_t>(100, steps));
+  Augment aug;
+  aug.enabled = t.augment;
+
+  // 4. train
+  std::vector<int64_t> order;
+  Rng aug_rng;
+  cli::TrainLoopConfig lc{a.epochs, steps, a.quiet};
+  auto step = [&](int epoch, int64_t s, int64_t global) {
+    if (s == 0) {
+      Rng shuffle = Rng(a.seed).fork(100 + epoch);
+      std::vector<int64_t> perm = shuffled_indices(n, shuffle);
+      order.resize(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) order[i] = subset[perm[i]];
+      aug_rng = Rng(a.seed).fork(10000 + epoch);
+    }
+    opt->set_lr(static_cast<float>(sched.at(static_cast<int>(global))));
+    Batch b = make_batch(train, order, s * a.batch, a.batch, aug, &aug_rng);
+    Var logits = model(Var(b.images));
+    Var loss = ag::cross_entropy(logits, b.labels);
+    opt->zero_grad();
+    loss.backward();
+    opt->step();
+    return cli::StepResult{loss.item(), b.labels.numel(), count_correct(logits.value(), b.labels)};
+  };
+  Evaluation last;
+  auto epoch_end = [&](cli::EpochLog& log) {
+    last = evaluate(model, test, 500);
+    log.metrics["test_acc"] = last.accuracy();
+    log.metrics["test_loss"] = last.loss;
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  auto logs = cli::train_loop(lc, step, epoch_end,
+                              [&](int e) { return sched.at(static_cast<int>(e * steps)); });
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  // 5. save model + logs
+  json args = {{"epochs", a.epochs}, {"batch", a.batch},   {"lr", a.lr},
+               {"seed", a.seed},     {"optim", t.optim},   {"train_images", n},
+               {"augment", t.augment}, {"quick", t.quick}};
+  std::map<std::string, std::string> meta = {
+      {"config", cfg.to_json()},
+      {"classes", json(fashion_mnist_classes()).dump()},
+      {"train_args", args.dump()},
+      {"test_accuracy", fmt::format("{:.4f}", last.accuracy())}};
+  nn::save_checkpoint(model_path, model, meta);
+  const std::string stem = (fs::path(model_path).parent_path() / fs::path(model_path).stem()).string();
+  cli::write_training_logs(stem, logs, "classify: Fashion-MNIST");
+
+  if (a.json) {
+    json j = {{"model", model_path}, {"test_accuracy", last.accuracy()},
+              {"test_loss", last.loss}, {"seconds", seconds}, {"train_images", n},
+              {"epochs", a.epochs}};
+    fmt::print("{}\n", j.dump());
+  } else {
+    fmt::print("test accuracy {:.2f}% ({} / {}) after {} epoch(s) on {} images, {:.1f} s\n",
+               100.0 * last.accuracy(), last.correct, last.total, a.epochs, n, seconds);
+    fmt::print("saved {} (+ {}.csv, {}.svg)\n", model_path, stem, stem);
+  }
+  return 0;
+}
+
+int cmd_eval(const cli::CommonArgs& a) {
+  const std::string data_dir = a.data.empty() ? kFashionMnistDir : a.data;
+  auto model = load_model(a.model.empty() ? kDefaultModel : a.model);
+  FashionMnist test = load_fashion_mnist(data_dir, "test");
+  Evaluation ev = evaluate(*model, test, a.batch > 0 ? a.batch : 500);
+  const auto& names = fashion_mnist_classes();
+  std::vector<double> per_class(10, 0.0);
+  for (int c = 0; c < 10; ++c) {
+    int64_t row = 0;
+    for (int p = 0; p < 10; ++p) row += ev.confusion[c][p];
+    per_class[c] = row ? double(ev.confusion[c][c]) / row : 0.0;
+  }
+  if (a.json) {
+    json pc = json::object();
+    for (int c = 0; c < 10; ++c) pc[names[c]] = per_class[c];
+    json j = {{"accuracy", ev.accuracy()}, {"loss", ev.loss},       {"images", ev.total},
+              {"classes", names},          {"per_class_accuracy", pc}, {"confusion", ev.confusion}};
+    fmt::print("{}\n", j.dump());
+    return 0;
+  }
+  fmt::print("test accuracy {:.2f}% ({} / {}), mean loss {:.4f}\n\n", 100 * ev.accuracy(),
+             ev.correct, ev.total, ev.loss);
+  fmt::print("{:<12} {:>8}\n", "class", "accuracy");
+  for (int c = 0; c < 10; ++c) fmt::print("{:<12} {:>7.1f}%\n", names[c], 100 * per_class[c]);
+  fmt::print("\nconfusion matrix (rows: true class, columns: predicted)\n{:<12}", "");
+  for (int p = 0; p < 10; ++p) fmt::print(" {:>5.5}", names[p]);
+  fmt::print("\n");
+  for (int c = 0; c < 10; ++c) {
+    fmt::print("{:<12}", names[c]);
+    for (int p = 0; p < 10; ++p) fmt::print(" {:>5}", ev.confusion[c][p]);
+    fmt::print("\n");
+  }
+  return 0;
+}
+
+// Any image -> 28x28 grey like Fashion-MNIST: light object on a dark background,
+// so photos of dark things on light backgrounds (the usual case) are inverted.
+Image to_fashion_input(const Image& grey) {
+  Image small = (grey.width == 28 && grey.height == 28) ? grey : resize_bilinear(grey, 28, 28);
+  double border = 0;
+  int nb = 0;
+  for (int i = 0; i < 28; ++i) {
+    border += small.at(i, 0) + small.at(i, 27) + small.at(0, i) + small.at(27, i);
+    nb += 4;
+  }
+  if (border / nb > 127)
+    for (auto& p : small.pixels) p = static_cast<uint8_t>(255 - p);
+  return small;
+}
+
+// Binary PGM (P5, 8-bit), handy for Fashion-MNIST items dumped from the idx files;
+// everything else goes through load_image (PNG/JPEG/BMP).
+Image load_grey(const std::string& path) {
+  if (fs::path(path).extension() != ".pgm") return load_image(path, 1);
+  auto bytes = read_file_bytes(path, 1 << 26);
+  std::string head(bytes.begin(), bytes.begin() + std::min<size_t>(bytes.size(), 64));
+  int w = 0, h = 0, maxv = 0, used = 0;
+  if (std::sscanf(head.c_str(), "P5 %d %d %d%n", &w, &h, &maxv, &used) != 3 || w <= 0 || h <= 0 ||
+      w > 8192 || h > 8192 || maxv != 255)
+    throw FileError(path, "not an 8-bit binary PGM (P5) file");
+  const size_t start = static_cast<size_t>(used) + 1;
+  if (bytes.size() < start + size_t(w) * h) throw FileError(path, "truncated PGM pixel data");
+  Image img(w, h, 1);
+  std::copy(bytes.begin() + start, bytes.begin() + start + size_t(w) * h, img.pixels.begin());
+  return img;
+}
+
+int cmd_predict(const cli::CommonArgs& a, const std::vector<std::string>& images) {
+  auto model = load_model(a.model.empty() ? kDefaultModel : a.model);
+  const std::string out_dir = a.out.empty() ? "data/predictions" : a.out;
+  const auto& names = fashion_mnist_classes();
+  json all = json::array();
+  NoGradGuard no_grad;
+  for (const auto& path : images) {
+    Image small = to_fashion_input(load_grey(path));
+    Tensor x = normalise_image(small.pixels.data(), 28, 28);
+    Tensor probs = ag::softmax(model->forward(Var(x)), 1).value();
+    std::vector<int> idx(10);
+    for (int i = 0; i < 10; ++i) idx[i] = i;
+    std::stable_sort(idx.begin(), idx.end(), [&](int i, int j) { return probs[i] > probs[j]; });
+    // Annotated picture: the network's 28x28 input, 8x enlarged, with the top-3 below.
+    const int S = 8;
+    Image canvas(28 * S, 28 * S + 48, 3, 255);
+    for (int y = 0; y < 28 * S; ++y)
+      for (int x = 0; x < 28 * S; ++x)
+        for (int c = 0; c < 3; ++c) canvas.at(x, y, c) = small.at(x / S, y / S);
+    json top = json::array();
+    for (int k = 0; k < 3; ++k) {
+      const int c = idx[k];
+      top.push_back({{"class", names[c]}, {"index", c}, {"probability", probs[c]}});
+      draw_text(canvas, 4, 28 * S + 3 + 15 * k,
+                fmt::format("{}. {} {:.1f}%", k + 1, names[c], 100 * probs[c]),
+                Color{0, 0, 0}, k == 0 ? palette_color(c) : Color{255, 255, 255}, 1);
+    }
+    const std::string out =
+        (fs::path(out_dir) / (fs::path(path).stem().string() + ".classify.png")).string();
+    fs::create_directories(out_dir);
+    save_image(out, canvas);
+    all.push_back({{"image", path}, {"top3", top}, {"annotated", out}});
+    if (!a.json)
+      fmt::print("{}: {} {:.3f}, {} {:.3f}, {} {:.3f} -> {}\n", path, names[idx[0]],
+                 probs[idx[0]], names[idx[1]], probs[idx[1]], names[idx[2]], probs[idx[2]], out);
+  }
+  if (a.json) fmt::print("{}\n", all.dump());
+  return 0;
+}
+
+int cmd_bench(const cli::CommonArgs& a) {
+  Rng rng(a.seed);
+  nn::SmallCnnConfig cfg;
+  nn::SmallCnn model(cfg, rng);
+  auto opt = nn::Sgd(model.parameters(), 0.01f, nn::SgdOptions{0.9f, 0.0f, 0.0f, false});
+  json results = json::array();
+  for (int batch : {1, 64}) {
+    Tensor x = normal({batch, 1, 28, 28}, 0.0f, 1.0f, rng);
+    Tensor y({batch});
+    for (int i = 0; i < batch; ++i) y[i] = static_cast<float>(i % 10);
+    auto time_it = [&](auto&& fn) {
+      fn();  // warm-up
+      int iters = 0;
+      const auto t0 = std::chrono::steady_clock::now();
+      double el = 0;
+      while (el < 1.0 || iters < 3) {
+        fn();
+        ++iters;
+        el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      }
+      return iters * batch / el;
+    };
+    model.eval();
+    const double infer = time_it([&] {
+      NoGradGuard g;
+      model(Var(x));
+    });
+    model.train();
+    const double trainr = time_it([&] {
+      Var loss = ag::cross_entropy(model(Var(x)), y);
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+    });
+    results.push_back({{"batch", batch}, {"inference_images_per_s", infer},
+                       {"training_images_per_s", trainr}});
+    if (!a.json)
+      fmt::print("batch {:>3}: inference {:>8.0f} images/s, training {:>7.0f} images/s\n", batch,
+                 infer, trainr);
+  }
+  if (a.json) fmt::print("{}\n", results.dump());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"classify: a small CNN classifier on Fashion-MNIST (lesson 00)"};
+  app.require_subcommand(1, 1);
+  cli::CommonArgs args;
+  TrainOptions topt;
+  std::vector<std::string> images;
+
+  auto* train = app.add_subcommand("train", "train the CNN and save it with its logs");
+  cli::add_common_flags(train, args);
+  train->add_flag("--quick", topt.quick, "small fast config: 20k images, 1 epoch");
+  train->add_option("--optim", topt.optim, "sgd (Nesterov momentum) or adamw")
+      ->check(CLI::IsMember({"sgd", "adamw"}));
+  train->add_option("--limit", topt.limit, "train on this many images only")
+      ->check(CLI::Range(int64_t(1), int64_t(60000)));
+  train->add_flag("--augment", topt.augment, "random crop (pad 2) and horizontal flip");
+  auto* eval = app.add_subcommand("eval", "accuracy, per-class accuracy, confusion matrix");
+  cli::add_common_flags(eval, args);
+  auto* predict = app.add_subcommand("predict", "top-3 classes of images, annotated PNGs");
+  cli::add_common_flags(predict, args);
+  predict->add_option("images", images, "PNG/JPEG/BMP/PGM files")->required();
+  auto* bench = app.add_subcommand("bench", "images/s at batch 1 and 64");
+  cli::add_common_flags(bench, args);
+
+  const int rc = cli::parse(app, argc, argv);
+  if (rc >= 0) return rc;
+  return cli::run_guarded([&] {
+    cli::apply_threads(args.threads);
+    if (*train) return cmd_train(args, topt);
+    if (*eval) return cmd_eval(args);
+    if (*predict) return cmd_predict(args, images);
+    return cmd_bench(args);
+  });
+}
