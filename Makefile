@@ -29,8 +29,15 @@ bench: build
 data:
 	tools/fetch-data.sh
 
-demo: build
-	bin/engine_demo
+# The first lesson end to end: data, a quick model if none is there yet, its
+# evaluation (accuracy + confusion matrix) and annotated predictions.
+DEMO_MODEL ?= data/models/classify.safetensors
+demo: build data
+	@test -f $(DEMO_MODEL) || bin/classify train --quick --model $(DEMO_MODEL)
+	bin/classify eval --model $(DEMO_MODEL)
+	bin/classify predict --model $(DEMO_MODEL) --test 8 --out out/demo \
+	  data/samples/skimage/coffee.png data/samples/darknet/person.jpg
+	@echo "annotated predictions: out/demo/*.classify.png"
 
 clean:
 	rm -rf $(BUILD) bin

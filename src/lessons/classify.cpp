@@ -108,7 +108,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   // --quick: a third of the training set for one epoch (< 30 s on 2 cores).
   int64_t limit = t.limit > 0 ? t.limit : (t.quick ? 20000 : 0);
-  if (a.epochs < 0) a.epochs = t.quick ? 1 : 4;
+  if (a.epochs < 0) a.epochs = t.quick ? 1 : 6;
   if (a.batch < 0) a.batch = 64;
   const bool sgd = t.optim == "sgd";
   if (a.lr < 0) a.lr = sgd ? 0.05f : 2e-3f;
@@ -273,10 +273,31 @@ Image load_grey(const std::string& path) {
   return img;
 }
 
-int cmd_predict(const cli::CommonArgs& a, const std::vector<std::string>& images) {
+// Writes the first n test-split images as PNGs named after their true class, so the
+// demo can predict on images the network never trained on.
+std::vector<std::string> export_test_images(const cli::CommonArgs& a, int n,
+                                            const std::string& out_dir) {
+  const FashionMnist test =
+      load_fashion_mnist(a.data.empty() ? kFashionMnistDir : a.data, "test");
+  std::vector<std::string> paths;
+  fs::create_directories(out_dir);
+  for (int i = 0; i < n && i < test.count; ++i) {
+    Image img(test.cols, test.rows, 1, 0);
+    std::copy(test.image(i), test.image(i) + test.rows * test.cols, img.pixels.begin());
+    std::string label = fashion_mnist_classes()[test.labels[i]];
+    std::replace(label.begin(), label.end(), '/', '-');
+    std::replace(label.begin(), label.end(), ' ', '-');
+    paths.push_back((fs::path(out_dir) / fmt::format("test{:04d}_{}.png", i, label)).string());
+    save_image(paths.back(), img);
+  }
+  return paths;
+}
+
+int cmd_predict(const cli::CommonArgs& a, std::vector<std::string> images, int from_test) {
   auto model = load_model(a.model.empty() ? kDefaultModel : a.model);
   const std::string out_dir = a.out.empty() ? "data/predictions" : a.out;
   const auto& names = fashion_mnist_classes();
+  for (const auto& p : export_test_images(a, from_test, out_dir)) images.push_back(p);
   json all = json::array();
   NoGradGuard no_grad;
   for (const auto& path : images) {
@@ -378,17 +399,24 @@ int main(int argc, char** argv) {
   cli::add_common_flags(eval, args);
   auto* predict = app.add_subcommand("predict", "top-3 classes of images, annotated PNGs");
   cli::add_common_flags(predict, args);
-  predict->add_option("images", images, "PNG/JPEG/BMP/PGM files")->required();
+  int from_test = 0;
+  predict->add_option("images", images, "PNG/JPEG/BMP/PGM files");
+  predict->add_option("--test", from_test, "also predict the first N test-split images")
+      ->check(CLI::Range(0, 10000));
   auto* bench = app.add_subcommand("bench", "images/s at batch 1 and 64");
   cli::add_common_flags(bench, args);
 
   const int rc = cli::parse(app, argc, argv);
   if (rc >= 0) return rc;
+  if (*predict && images.empty() && from_test == 0) {
+    fmt::print(stderr, "classify predict: give image files or --test N (see --help)\n");
+    return 2;
+  }
   return cli::run_guarded([&] {
     cli::apply_threads(args.threads);
     if (*train) return cmd_train(args, topt);
     if (*eval) return cmd_eval(args);
-    if (*predict) return cmd_predict(args, images);
+    if (*predict) return cmd_predict(args, images, from_test);
     return cmd_bench(args);
   });
 }
