@@ -203,6 +203,63 @@ def loss_cases():
     return cs
 
 
+def tensor_op_cases():
+    """Elementwise (with broadcasting), reductions, products and shape ops."""
+    cs = []
+    pos = lambda *sh: rnd(*sh, lo=0.5, hi=2.0)
+    away = lambda *sh: rnd(*sh, lo=0.2, hi=1.5) * (torch.randint(0, 2, sh) * 2 - 1)
+    for op, f in [("add", torch.add), ("sub", torch.sub), ("mul", torch.mul), ("div", torch.div)]:
+        cs.append(case(f"{op} broadcast", op, {}, {"a": rnd(2, 3, 4), "b": pos(3, 1)},
+                       lambda a, b: f(a, b), ["a", "b"]))
+    cs.append(case("add scalar", "add_scalar", {"s": 0.75}, {"a": rnd(3, 4)}, lambda a: a + 0.75, ["a"]))
+    cs.append(case("mul scalar", "mul_scalar", {"s": -1.5}, {"a": rnd(3, 4)}, lambda a: a * -1.5, ["a"]))
+    for op, f, make in [("neg", torch.neg, rnd), ("exp", torch.exp, rnd), ("log", torch.log, pos),
+                        ("sqrt", torch.sqrt, pos), ("abs", torch.abs, away)]:
+        cs.append(case(op, op, {}, {"a": make(3, 5)}, lambda a: f(a), ["a"]))
+    cs.append(case("pow 2.5", "pow", {"p": 2.5}, {"a": pos(3, 5)}, lambda a: a.pow(2.5), ["a"]))
+    cs.append(case("clamp", "clamp", {"lo": -0.5, "hi": 0.4}, {"a": rnd(4, 5)},
+                   lambda a: a.clamp(-0.5, 0.4), ["a"]))
+    for axes, keep in [([1], False), ([0, 2], True), ([-1], False)]:
+        cs.append(case(f"sum {axes} keep{int(keep)}", "sum", {"axes": axes, "keepdim": keep},
+                       {"a": rnd(2, 3, 4)}, lambda a: a.sum(dim=axes, keepdim=keep), ["a"]))
+        cs.append(case(f"mean {axes} keep{int(keep)}", "mean", {"axes": axes, "keepdim": keep},
+                       {"a": rnd(2, 3, 4)}, lambda a: a.mean(dim=axes, keepdim=keep), ["a"]))
+    cs.append(case("sum_all", "sum_all", {}, {"a": rnd(3, 4)}, lambda a: a.sum(), ["a"]))
+    cs.append(case("mean_all", "mean_all", {}, {"a": rnd(3, 4)}, lambda a: a.mean(), ["a"]))
+    cs.append(case("max axis 1", "max", {"axis": 1, "keepdim": False}, {"a": distinct(3, 5, 2)},
+                   lambda a: a.max(dim=1).values, ["a"]))
+    for ta, tb in [(False, False), (True, False), (False, True), (True, True)]:
+        sa = (5, 3) if ta else (3, 5)
+        sb = (4, 5) if tb else (5, 4)
+        cs.append(case(f"matmul ta{int(ta)} tb{int(tb)}", "matmul", {"trans_a": ta, "trans_b": tb},
+                       {"a": rnd(*sa), "b": rnd(*sb)},
+                       lambda a, b: (a.t() if ta else a) @ (b.t() if tb else b), ["a", "b"]))
+    cs.append(case("bmm", "bmm", {"trans_a": False, "trans_b": True}, {"a": rnd(2, 3, 4), "b": rnd(2, 5, 4)},
+                   lambda a, b: torch.bmm(a, b.transpose(1, 2)), ["a", "b"]))
+    cs.append(case("reshape", "reshape", {"shape": [4, -1]}, {"a": rnd(2, 3, 4)},
+                   lambda a: a.reshape(4, -1), ["a"]))
+    cs.append(case("flatten", "flatten", {"start": 1}, {"a": rnd(2, 3, 4)}, lambda a: a.flatten(1), ["a"]))
+    cs.append(case("permute", "permute", {"perm": [2, 0, 1]}, {"a": rnd(2, 3, 4)},
+                   lambda a: a.permute(2, 0, 1), ["a"]))
+    cs.append(case("transpose", "transpose", {"ax0": 0, "ax1": 2}, {"a": rnd(2, 3, 4)},
+                   lambda a: a.transpose(0, 2), ["a"]))
+    cs.append(case("slice step 2", "slice", {"axis": 2, "start": 1, "end": 6, "step": 2},
+                   {"a": rnd(2, 3, 7)}, lambda a: a[:, :, 1:6:2], ["a"]))
+    cs.append(case("concat", "concat", {"axis": 1}, {"a": rnd(2, 3, 4), "b": rnd(2, 2, 4)},
+                   lambda a, b: torch.cat([a, b], 1), ["a", "b"]))
+    cs.append(case("stack", "stack", {"axis": 1}, {"a": rnd(2, 4), "b": rnd(2, 4)},
+                   lambda a, b: torch.stack([a, b], 1), ["a", "b"]))
+    idx = torch.tensor([2, 0, 2, 1], dtype=torch.float32)
+    cs.append(case("index_select", "index_select", {"axis": 1}, {"a": rnd(3, 4, 2)},
+                   lambda a, index: a.index_select(1, index.long()), ["a"], targets={"index": idx}))
+    gidx = torch.randint(0, 4, (3, 2, 2)).to(torch.float32)
+    cs.append(case("gather", "gather", {"axis": 1}, {"a": rnd(3, 4, 2)},
+                   lambda a, index: a.gather(1, index.long()), ["a"], targets={"index": gidx}))
+    cs.append(case("pad2d", "pad2d", {"top": 1, "bottom": 2, "left": 0, "right": 3, "value": 0.5},
+                   {"a": rnd(2, 2, 3, 3)}, lambda a: F.pad(a, (0, 3, 1, 2), value=0.5), ["a"]))
+    return cs
+
+
 def small_cnn():
     """conv3x3 3->8 + ReLU + maxpool2, conv3x3 8->16 + ReLU + maxpool2, linear 256->10,
     cross-entropy; 3 steps of SGD (lr 0.1, momentum 0.9, weight decay 1e-4)."""
@@ -234,7 +291,7 @@ def main():
     torch.set_num_threads(1)
     os.makedirs(OUT, exist_ok=True)
     families = {"conv": conv_cases, "pool": pool_cases, "norm_linear_activation": norm_cases,
-                "loss": loss_cases}
+                "loss": loss_cases, "tensor_ops": tensor_op_cases}
     for fam, make in families.items():
         cases = make()
         with open(os.path.join(OUT, fam + ".json"), "w") as f:
