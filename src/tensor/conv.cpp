@@ -59,6 +59,22 @@ bool is_pointwise(const ConvGeometry& g) {
          p.pad_w == 0;
 }
 
+// Output columns [lo, hi) whose input column ox*s - p + t*d lies inside [0, size); the
+// others read zero padding. Computing the range once per kernel tap keeps the inner
+// loops free of bounds checks (and a plain copy when the stride is 1).
+struct Span {
+  int64_t lo, hi;
+};
+Span valid_outputs(int64_t t, int stride, int pad, int dilation, int64_t size, int64_t out) {
+  const int64_t first = pad - t * dilation;  // ox * stride >= first
+  const int64_t last = size - 1 + first;     // ox * stride <= last
+  int64_t lo = first <= 0 ? 0 : (first + stride - 1) / stride;
+  int64_t hi = last < 0 ? 0 : last / stride + 1;
+  lo = std::min(lo, out);
+  hi = std::max(lo, std::min(hi, out));
+  return {lo, hi};
+}
+
 // col[(c*kh + i)*kw + j][oy*OW + ox] = x[c0 + c][oy*s - p + i*d][ox*s - p + j*d] or 0.
 void im2col(const float* img, const ConvGeometry& g, int64_t c0, float* col) {
   const Conv2dParams& p = g.p;
@@ -67,6 +83,8 @@ void im2col(const float* img, const ConvGeometry& g, int64_t c0, float* col) {
     for (int64_t i = 0; i < g.kh; ++i)
       for (int64_t j = 0; j < g.kw; ++j) {
         float* row = col + ((c * g.kh + i) * g.kw + j) * g.OH * g.OW;
+        const Span sx = valid_outputs(j, p.stride_w, p.pad_w, p.dilation_w, g.W, g.OW);
+        const int64_t x0 = sx.lo * p.stride_w - p.pad_w + j * p.dilation_w;
         for (int64_t oy = 0; oy < g.OH; ++oy) {
           float* r = row + oy * g.OW;
           const int64_t iy = oy * p.stride_h - p.pad_h + i * p.dilation_h;
@@ -74,11 +92,14 @@ void im2col(const float* img, const ConvGeometry& g, int64_t c0, float* col) {
             std::fill(r, r + g.OW, 0.0f);
             continue;
           }
-          const float* src = plane + iy * g.W;
-          for (int64_t ox = 0; ox < g.OW; ++ox) {
-            const int64_t ix = ox * p.stride_w - p.pad_w + j * p.dilation_w;
-            r[ox] = (ix >= 0 && ix < g.W) ? src[ix] : 0.0f;
-          }
+          std::fill(r, r + sx.lo, 0.0f);
+          std::fill(r + sx.hi, r + g.OW, 0.0f);
+          if (sx.hi == sx.lo) continue;  // this tap reads only padding
+          const float* src = plane + iy * g.W + x0;
+          if (p.stride_w == 1)
+            std::copy(src, src + (sx.hi - sx.lo), r + sx.lo);
+          else
+            for (int64_t ox = sx.lo; ox < sx.hi; ++ox) r[ox] = src[(ox - sx.lo) * p.stride_w];
         }
       }
   }
@@ -92,15 +113,14 @@ void col2im(const float* col, const ConvGeometry& g, int64_t c0, float* img) {
     for (int64_t i = 0; i < g.kh; ++i)
       for (int64_t j = 0; j < g.kw; ++j) {
         const float* row = col + ((c * g.kh + i) * g.kw + j) * g.OH * g.OW;
+        const Span sx = valid_outputs(j, p.stride_w, p.pad_w, p.dilation_w, g.W, g.OW);
+        const int64_t x0 = sx.lo * p.stride_w - p.pad_w + j * p.dilation_w;
         for (int64_t oy = 0; oy < g.OH; ++oy) {
           const int64_t iy = oy * p.stride_h - p.pad_h + i * p.dilation_h;
-          if (iy < 0 || iy >= g.H) continue;
+          if (iy < 0 || iy >= g.H || sx.hi == sx.lo) continue;
           const float* r = row + oy * g.OW;
-          float* dst = plane + iy * g.W;
-          for (int64_t ox = 0; ox < g.OW; ++ox) {
-            const int64_t ix = ox * p.stride_w - p.pad_w + j * p.dilation_w;
-            if (ix >= 0 && ix < g.W) dst[ix] += r[ox];
-          }
+          float* dst = plane + iy * g.W + x0;
+          for (int64_t ox = sx.lo; ox < sx.hi; ++ox) dst[(ox - sx.lo) * p.stride_w] += r[ox];
         }
       }
   }
