@@ -47,6 +47,7 @@ std::vector<Case> cases() {
       {2, 3, 9, 8, 2, 2, 3, asym, "asymmetric stride, pad, dilation, kernel"},
       {1, 2, 4, 4, 3, 4, 4, params(1, 0, 1, 1), "kernel covers the image"},
       {9, 3, 6, 6, 4, 3, 3, params(1, 1, 1, 1), "batch larger than the weight chunks"},
+      {1, 2, 2, 3, 2, 3, 3, params(2, 3, 2, 1), "taps that read only padding"},
   };
 }
 

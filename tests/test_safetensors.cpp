@@ -1,6 +1,9 @@
 // The safetensors format itself: the byte layout, a bit-exact round trip, every kind
 // of damage a reader must refuse with a message naming the problem, and an
-// independent reader (numpy, tools/golden/read_safetensors.py) loading detlab's file.
+// independent reader (numpy, tools/golden/read_safetensors.py) loading detlab's file
+// and writing one detlab loads. Then checkpoints of a tiny hand-made module: strict
+// loading naming the missing / unexpected / misshapen tensor (model left unchanged)
+// and prefix loading with its report.
 #include <boost/test/unit_test.hpp>
 #include <unistd.h>
 
@@ -10,6 +13,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "nn/checkpoint.h"
 #include "nn/safetensors.h"
 #include "util/files.h"
 
@@ -18,11 +22,22 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string temp_path(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("detlab_test_safetensors_" + std::to_string(::getpid()));
-  fs::create_directories(d);
-  return (d / name).string();
+fs::path temp_dir() {
+  return fs::temp_directory_path() / ("detlab_test_safetensors_" + std::to_string(::getpid()));
 }
+
+std::string temp_path(const std::string& name) {
+  fs::create_directories(temp_dir());
+  return (temp_dir() / name).string();
+}
+
+struct RemoveTempDir {
+  ~RemoveTempDir() {
+    std::error_code ec;
+    fs::remove_all(temp_dir(), ec);
+  }
+};
+BOOST_TEST_GLOBAL_FIXTURE(RemoveTempDir);
 
 std::vector<std::pair<std::string, Tensor>> sample() {
   return {{"conv.weight", Tensor({2, 1, 2, 2}, {1, -2, 3.5f, 4, 5, 6, 7, 1e-30f})},
@@ -98,7 +113,11 @@ BOOST_AUTO_TEST_CASE(damaged_files_name_the_problem) {
   bad[1] = static_cast<char>(0xff);
   const std::string hl = temp_path("hl.safetensors");
   write_file_atomic(hl, bad + "{}");
-  expect_file_error(hl, "header length");
+  expect_file_error(hl, "header length 65535 but the file has 10 bytes");
+  bad.assign(8, '\0');
+  bad[3] = 0x0d;  // 0x0d000000 = 208 MB
+  write_file_atomic(hl, bad + "{}");
+  expect_file_error(hl, "header length 218103808 exceeds the format's 100 MB limit");
 
   expect_file_error(write_raw("json.safetensors", "{\"a\": [1, 2", 0), "corrupt safetensors header");
   expect_file_error(write_raw("dtype.safetensors",
@@ -144,6 +163,164 @@ BOOST_AUTO_TEST_CASE(numpy_reader_loads_detlab_files) {
   BOOST_TEST(text.find("conv.bias [2] -0.25") != std::string::npos, text);
   BOOST_TEST(text.find("empty [0, 3] 0") != std::string::npos, text);
   BOOST_TEST(text.find("__metadata__ classes=a,b") != std::string::npos, text);
+}
+
+// A file written by numpy with a different layout (no padding, names unsorted, data
+// not in name order) loads with the same values.
+BOOST_AUTO_TEST_CASE(detlab_loads_numpy_written_files) {
+  if (std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") != 0) {
+    BOOST_TEST_MESSAGE("numpy not installed: skipping the independent-writer check");
+    return;
+  }
+  const std::string path = temp_path("from_numpy.safetensors");
+  const std::string cmd = std::string("/usr/bin/python3 ") + DETLAB_SOURCE_DIR +
+                          "/tools/golden/read_safetensors.py --write " + path;
+  BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+  SafeTensors st = load_safetensors(path);
+  BOOST_TEST(st.tensors.size() == 2u);
+  const Tensor* w = st.find("b.weight");
+  const Tensor* b = st.find("a.bias");
+  BOOST_REQUIRE(w);
+  BOOST_REQUIRE(b);
+  BOOST_TEST(w->shape() == Shape({2, 3}));
+  BOOST_TEST(w->to_vector() == std::vector<float>({-2.5f, -1.5f, -0.5f, 0.5f, 1.5f, 2.5f}),
+             boost::test_tools::per_element());
+  BOOST_TEST(b->to_vector() == std::vector<float>({1e-3f, -7.0f}), boost::test_tools::per_element());
+  BOOST_TEST(st.metadata.at("writer") == "numpy");
+  BOOST_TEST(nlohmann::json::parse(st.metadata.at("config"))["channels"] == 3);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+// A leaf with one parameter and one buffer, both filled with known values.
+struct Leaf : nn::Module {
+  Leaf(const Shape& w, float fill) {
+    register_parameter("weight", Tensor(w, fill));
+    register_buffer("running_mean", Tensor({w[0]}, 2 * fill));
+  }
+  Var forward(const Var& x) override { return x; }
+  std::string name() const override { return "Leaf"; }
+};
+
+// "backbone.weight", optionally "head.weight", then the buffers.
+struct Net : nn::Module {
+  Net(int64_t channels, int64_t classes, float fill) {
+    register_module("backbone", std::make_shared<Leaf>(Shape{channels, 3}, fill));
+    if (classes) register_module("head", std::make_shared<Leaf>(Shape{classes, channels}, -fill));
+  }
+  Var forward(const Var& x) override { return x; }
+  std::string name() const override { return "Net"; }
+};
+
+std::vector<float> values(nn::Module& m) {
+  std::vector<float> out;
+  for (auto& p : m.named_parameters()) for (float v : p.second.value()) out.push_back(v);
+  for (auto& b : m.named_buffers()) for (float v : *b.second) out.push_back(v);
+  return out;
+}
+
+void expect_load_error(const std::string& path, nn::Module& m, const std::string& needle) {
+  const std::vector<float> before = values(m);
+  try {
+    nn::load_checkpoint(path, m);
+    BOOST_ERROR("expected FileError '" << needle << "' for " << path);
+  } catch (const FileError& e) {
+    const std::string msg = e.what();
+    BOOST_TEST(msg.find(path) != std::string::npos, msg);
+    BOOST_TEST(msg.find(needle) != std::string::npos, msg);
+    BOOST_TEST(msg.find('\n') == std::string::npos, msg);  // one line
+  }
+  BOOST_TEST(values(m) == before, boost::test_tools::per_element());  // untouched
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(checkpoint_files)
+
+BOOST_AUTO_TEST_CASE(round_trip_with_json_metadata) {
+  const std::string path = temp_path("net.safetensors");
+  Net a(4, 2, 0.5f), b(4, 2, 0.0f);
+  a.named_parameters()[0].second.value().data()[5] = 1.0f / 3.0f;
+  const std::string config = nlohmann::json{{"channels", 4}, {"classes", 2}}.dump();
+  const std::string classes = nlohmann::json{"cat", "dog \"the\" 2nd"}.dump();
+  nn::save_checkpoint(path, a, {{"config", config}, {"classes", classes}});
+  auto meta = nn::load_checkpoint(path, b);
+  BOOST_TEST(values(b) == values(a), boost::test_tools::per_element());
+  BOOST_TEST(meta.at("config") == config);
+  BOOST_TEST(nlohmann::json::parse(meta.at("classes"))[1] == "dog \"the\" 2nd");
+  BOOST_TEST(nn::read_checkpoint_metadata(path) == meta);
+  // Key order in the file: parameters then buffers, names as named_parameters() gives.
+  SafeTensors st = load_safetensors(path);
+  std::vector<std::string> names;
+  for (auto& t : st.tensors) names.push_back(t.first);
+  BOOST_TEST(names == std::vector<std::string>({"backbone.running_mean", "backbone.weight",
+                                                "head.running_mean", "head.weight"}),
+             boost::test_tools::per_element());
+  // Saving is deterministic: the same model gives the same bytes.
+  const std::string again = temp_path("net2.safetensors");
+  nn::save_checkpoint(again, a, {{"config", config}, {"classes", classes}});
+  BOOST_TEST((read_file_bytes(path) == read_file_bytes(again)));
+}
+
+BOOST_AUTO_TEST_CASE(strict_load_names_what_is_wrong) {
+  const std::string path = temp_path("strict.safetensors");
+  Net a(4, 2, 0.5f);
+  nn::save_checkpoint(path, a);
+  Net no_head(4, 0, 1.0f), bigger_head(4, 3, 1.0f), wide(5, 2, 1.0f);
+  expect_load_error(path, no_head, "unexpected tensor 'head.running_mean'");
+  expect_load_error(path, bigger_head, "tensor 'head.weight' has shape [2, 4], model expects [3, 4]");
+  expect_load_error(path, wide, "tensor 'backbone.weight' has shape [4, 3], model expects [5, 3]");
+  const std::string small = temp_path("small.safetensors");
+  nn::save_checkpoint(small, no_head);
+  expect_load_error(small, a, "missing tensor 'head.weight'");
+  // A damaged file is refused before the model is touched.
+  const std::vector<uint8_t> raw = read_file_bytes(path);
+  const std::string cut = temp_path("cut.safetensors");
+  write_file_atomic(cut, raw.data(), raw.size() - 1);
+  expect_load_error(cut, bigger_head, "file truncated?");
+}
+
+BOOST_AUTO_TEST_CASE(prefix_load_reports_loaded_skipped_initialised) {
+  const std::string path = temp_path("pre.safetensors");
+  Net src(4, 2, 0.5f);
+  nn::save_checkpoint(path, src, {{"config", "{}"}});
+  Net dst(4, 7, 3.0f);  // same backbone, a new 7-class head
+  auto rep = nn::load_checkpoint_prefix(path, dst, "backbone.", "backbone.");
+  BOOST_TEST(rep.loaded == std::vector<std::string>({"backbone.running_mean", "backbone.weight"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(rep.skipped == std::vector<std::string>({"head.running_mean", "head.weight"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(rep.initialised == std::vector<std::string>({"head.weight", "head.running_mean"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(rep.metadata.at("config") == "{}");
+  BOOST_TEST(rep.str() ==
+             "loaded 2 tensors, skipped 2, newly initialised 2\n"
+             "  skipped: head.running_mean, head.weight\n"
+             "  newly initialised: head.weight, head.running_mean");
+  auto p = dst.named_parameters();
+  BOOST_TEST(p[0].second.value().to_vector() == std::vector<float>(12, 0.5f),
+             boost::test_tools::per_element());
+  BOOST_TEST(p[1].second.value().to_vector() == std::vector<float>(28, -3.0f),  // fresh head
+             boost::test_tools::per_element());
+
+  // Renaming: the file's "backbone." tensors into a model whose backbone is "head.".
+  Net as_head(2, 4, 9.0f);  // head.weight is [4, 2]; backbone.weight [2, 3] does not fit
+  const std::string head_file = temp_path("head.safetensors");
+  Net one(4, 0, 1.5f);      // backbone.weight [4, 3]
+  nn::save_checkpoint(head_file, one);
+  try {
+    nn::load_checkpoint_prefix(head_file, as_head, "backbone.", "head.");
+    BOOST_ERROR("shape mismatch loaded");
+  } catch (const FileError& e) {
+    BOOST_TEST(std::string(e.what()).find(
+                   "tensor 'backbone.weight' has shape [4, 3], model's 'head.weight' expects [4, 2]") !=
+                   std::string::npos,
+               e.what());
+  }
+  BOOST_TEST(as_head.named_parameters()[1].second.value().to_vector() == std::vector<float>(8, -9.0f),
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

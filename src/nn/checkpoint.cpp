@@ -1,7 +1,9 @@
+// Checkpoints on top of the safetensors format (nn/safetensors.h).
 #include "nn/checkpoint.h"
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <set>
 
 #include "nn/safetensors.h"
@@ -9,16 +11,31 @@
 
 namespace dl::nn {
 
-std::map<std::string, std::string> read_checkpoint_metadata(const std::string& path) {
-  return load_safetensors(path).metadata;
-}
+namespace {
 
-// Every tensor of the model by name: parameters first, then buffers.
-static std::vector<std::pair<std::string, Tensor*>> state(Module& model) {
+// Every tensor of the model by name: parameters first, then buffers, in the
+// module's registration order (so files written by identical runs are identical).
+std::vector<std::pair<std::string, Tensor*>> state(Module& model) {
   std::vector<std::pair<std::string, Tensor*>> out;
   for (auto& p : model.named_parameters()) out.emplace_back(p.first, &p.second.node()->value);
   for (auto& b : model.named_buffers()) out.push_back(b);
   return out;
+}
+
+void check_shape(const std::string& path, const std::string& file_name, const Tensor& src,
+                 const std::string& model_name, const Tensor& dst) {
+  if (src.shape() == dst.shape()) return;
+  if (file_name == model_name)
+    throw FileError(path, fmt::format("tensor '{}' has shape {}, model expects {}", file_name,
+                                      src.shape_str(), dst.shape_str()));
+  throw FileError(path, fmt::format("tensor '{}' has shape {}, model's '{}' expects {}", file_name,
+                                    src.shape_str(), model_name, dst.shape_str()));
+}
+
+}  // namespace
+
+std::map<std::string, std::string> read_checkpoint_metadata(const std::string& path) {
+  return load_safetensors(path).metadata;
 }
 
 void save_checkpoint(const std::string& path, Module& model,
@@ -28,66 +45,69 @@ void save_checkpoint(const std::string& path, Module& model,
   save_safetensors(path, tensors, metadata);
 }
 
-static void copy_into(const std::string& path, const std::string& name, const Tensor& src,
-                      Tensor& dst) {
-  if (src.shape() != dst.shape())
-    throw FileError(path, fmt::format("tensor '{}' has shape {}, model expects {}", name,
-                                      src.shape_str(), dst.shape_str()));
-  std::copy(src.begin(), src.end(), dst.begin());
-}
-
+// Every check runs before the first copy: a refused file leaves the model as it was.
 std::map<std::string, std::string> load_checkpoint(const std::string& path, Module& model) {
-  SafeTensors file = load_safetensors(path);
-  auto st = state(model);
+  const SafeTensors file = load_safetensors(path);
+  const auto st = state(model);
   std::set<std::string> wanted;
-  for (auto& s : st) {
+  for (const auto& s : st) {
     wanted.insert(s.first);
-    if (!file.find(s.first)) throw FileError(path, fmt::format("missing tensor '{}'", s.first));
+    const Tensor* src = file.find(s.first);
+    if (!src) throw FileError(path, fmt::format("missing tensor '{}'", s.first));
+    check_shape(path, s.first, *src, s.first, *s.second);
   }
-  for (auto& t : file.tensors)
-    if (!wanted.count(t.first)) throw FileError(path, fmt::format("unexpected tensor '{}'", t.first));
-  for (auto& s : st) copy_into(path, s.first, *file.find(s.first), *s.second);
+  for (const auto& t : file.tensors)
+    if (!wanted.count(t.first))
+      throw FileError(path, fmt::format("unexpected tensor '{}' (not in the model)", t.first));
+  for (const auto& s : st) {
+    const Tensor& src = *file.find(s.first);
+    std::copy(src.begin(), src.end(), s.second->begin());
+  }
   return file.metadata;
 }
 
 LoadReport load_checkpoint_prefix(const std::string& path, Module& model,
                                   const std::string& file_prefix,
                                   const std::string& model_prefix) {
-  SafeTensors file = load_safetensors(path);
+  const SafeTensors file = load_safetensors(path);
+  const auto st = state(model);
+  std::map<std::string, Tensor*> by_name(st.begin(), st.end());
   LoadReport r;
   r.metadata = file.metadata;
-  auto st = state(model);
+  std::vector<std::pair<const Tensor*, Tensor*>> copies;
   std::set<std::string> done;
-  for (auto& t : file.tensors) {
+  for (const auto& t : file.tensors) {
     if (t.first.compare(0, file_prefix.size(), file_prefix) != 0) {
       r.skipped.push_back(t.first);
       continue;
     }
     const std::string target = model_prefix + t.first.substr(file_prefix.size());
-    Tensor* dst = nullptr;
-    for (auto& s : st)
-      if (s.first == target) dst = s.second;
-    if (!dst) {
+    auto it = by_name.find(target);
+    if (it == by_name.end()) {
       r.skipped.push_back(t.first);
       continue;
     }
-    copy_into(path, t.first, t.second, *dst);
+    check_shape(path, t.first, t.second, target, *it->second);
+    copies.emplace_back(&t.second, it->second);
     r.loaded.push_back(target);
     done.insert(target);
   }
-  for (auto& s : st)
+  for (const auto& c : copies) std::copy(c.first->begin(), c.first->end(), c.second->begin());
+  for (const auto& s : st)
     if (!done.count(s.first)) r.initialised.push_back(s.first);
   return r;
 }
 
 std::string LoadReport::str() const {
+  auto list = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+    return s;
+  };
   std::string s = fmt::format("loaded {} tensors, skipped {}, newly initialised {}",
                               loaded.size(), skipped.size(), initialised.size());
-  if (!initialised.empty()) {
-    s += " (";
-    for (size_t i = 0; i < initialised.size(); ++i) s += (i ? ", " : "") + initialised[i];
-    s += ")";
-  }
+  if (!skipped.empty()) s += "\n  skipped: " + list(skipped);
+  if (!initialised.empty()) s += "\n  newly initialised: " + list(initialised);
   return s;
 }
 

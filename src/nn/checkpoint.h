@@ -17,6 +17,7 @@ void save_checkpoint(const std::string& path, Module& model,
 // Strict load: the file must hold exactly the model's tensors with the same shapes.
 // Throws FileError(path, "missing tensor 'x'" / "unexpected tensor 'y'" /
 // "tensor 'z' has shape [..], model expects [..]"). Returns the metadata.
+// All checks run before anything is copied: a refused file leaves the model unchanged.
 std::map<std::string, std::string> load_checkpoint(const std::string& path, Module& model);
 
 // Only the metadata (e.g. to read the model config before building the model).
@@ -29,12 +30,14 @@ struct LoadReport {
   std::vector<std::string> skipped;      // in the file but not wanted / not in the model
   std::vector<std::string> initialised;  // in the model, not loaded: keep their fresh init
   std::map<std::string, std::string> metadata;
-  std::string str() const;               // a short human-readable summary
+  // "loaded N tensors, skipped M, newly initialised K", then one line listing the
+  // skipped names and one listing the newly initialised ones (when any).
+  std::string str() const;
 };
 
 // Loads the file's tensors whose names start with `file_prefix`, renamed to
 // `model_prefix` + rest (e.g. "backbone." -> "backbone."; or "" -> "features.").
-// A tensor whose shape differs from the model's throws FileError.
+// A tensor whose shape differs from the model's throws FileError (model unchanged).
 LoadReport load_checkpoint_prefix(const std::string& path, Module& model,
                                   const std::string& file_prefix,
                                   const std::string& model_prefix);

@@ -77,7 +77,11 @@ SafeTensors load_safetensors(const std::string& path) {
                                       bytes.size()));
   uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(bytes[i]) << (8 * i);
-  if (n > kMaxHeader || n > bytes.size() - 8)
+  if (n > kMaxHeader)
+    throw FileError(path, fmt::format("not a safetensors file: header length {} exceeds the "
+                                      "format's 100 MB limit",
+                                      n));
+  if (n > bytes.size() - 8)
     throw FileError(path, fmt::format("not a safetensors file or truncated: header length {} "
                                       "but the file has {} bytes",
                                       n, bytes.size()));
