@@ -18,6 +18,7 @@
 #include "image/image.h"
 #include "image/transforms.h"
 #include "lessons/common/cli.h"
+#include "lessons/common/model_file.h"
 #include "lessons/common/train_loop.h"
 #include "nn/checkpoint.h"
 #include "nn/lr_schedule.h"
@@ -82,19 +83,11 @@ Evaluation evaluate(nn::Module& model, const FashionMnist& data, int batch) {
 
 // Loads a model written by `classify train`; the architecture comes from the metadata.
 std::unique_ptr<nn::SmallCnn> load_model(const std::string& path) {
-  if (!fs::exists(path))
-    throw FileError(path, "no such model file (run `bin/classify train` first)");
   nn::SmallCnnConfig cfg;
-  {
-    // Read the config first so the model can be built with the right shapes.
-    auto meta = nn::read_checkpoint_metadata(path);
-    auto it = meta.find("config");
-    if (it == meta.end()) throw FileError(path, "metadata has no 'config'");
-    try {
-      cfg = nn::SmallCnnConfig::from_json(it->second);
-    } catch (const std::invalid_argument& e) {
-      throw FileError(path, e.what());
-    }
+  try {
+    cfg = nn::SmallCnnConfig::from_json(cli::read_model_config(path, "classify"));
+  } catch (const std::invalid_argument& e) {
+    throw FileError(path, e.what());
   }
   Rng rng(0);
   auto model = std::make_unique<nn::SmallCnn>(cfg, rng);
@@ -344,30 +337,22 @@ int cmd_bench(const cli::CommonArgs& a) {
     Tensor x = normal({batch, 1, 28, 28}, 0.0f, 1.0f, rng);
     Tensor y({batch});
     for (int i = 0; i < batch; ++i) y[i] = static_cast<float>(i % 10);
-    auto time_it = [&](auto&& fn) {
-      fn();  // warm-up
-      int iters = 0;
-      const auto t0 = std::chrono::steady_clock::now();
-      double el = 0;
-      while (el < 1.0 || iters < 3) {
-        fn();
-        ++iters;
-        el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      }
-      return iters * batch / el;
-    };
     model.eval();
-    const double infer = time_it([&] {
-      NoGradGuard g;
-      model(Var(x));
-    });
+    const double infer = cli::items_per_second(
+        [&] {
+          NoGradGuard g;
+          model(Var(x));
+        },
+        batch);
     model.train();
-    const double trainr = time_it([&] {
-      Var loss = ag::cross_entropy(model(Var(x)), y);
-      opt.zero_grad();
-      loss.backward();
-      opt.step();
-    });
+    const double trainr = cli::items_per_second(
+        [&] {
+          Var loss = ag::cross_entropy(model(Var(x)), y);
+          opt.zero_grad();
+          loss.backward();
+          opt.step();
+        },
+        batch);
     results.push_back({{"batch", batch}, {"inference_images_per_s", infer},
                        {"training_images_per_s", trainr}});
     if (!a.json)

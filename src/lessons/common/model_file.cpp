@@ -1,0 +1,33 @@
+#include "lessons/common/model_file.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "nn/checkpoint.h"
+#include "util/files.h"
+
+namespace dl::cli {
+
+std::string read_model_config(const std::string& path, const std::string& program) {
+  if (!std::filesystem::exists(path))
+    throw FileError(path, "no such model file (run `bin/" + program + " train` first)");
+  auto meta = nn::read_checkpoint_metadata(path);
+  auto it = meta.find("config");
+  if (it == meta.end()) throw FileError(path, "not a detlab model: metadata has no 'config'");
+  return it->second;
+}
+
+double items_per_second(const std::function<void()>& fn, int items, double min_seconds) {
+  fn();  // warm-up: first-touch allocations and caches
+  int calls = 0;
+  double elapsed = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  while (elapsed < min_seconds || calls < 3) {
+    fn();
+    ++calls;
+    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  return calls * items / elapsed;
+}
+
+}  // namespace dl::cli
