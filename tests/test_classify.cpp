@@ -2,14 +2,13 @@
 // truncated checkpoints and bad flags give the documented exit status and a one-line
 // message naming the file; 1 and 2 threads train bit-identical models.
 #include <boost/test/unit_test.hpp>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "run_program.h"
 #include "util/files.h"
 
 namespace fs = std::filesystem;
@@ -17,36 +16,15 @@ using json = nlohmann::json;
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out, err;
-};
+using detlab_test::Run;
 
-// Runs bin/classify with `args`, capturing stdout and stderr.
 Run classify(const std::string& args, const std::string& dir) {
-  const std::string out = dir + "/stdout.txt", err = dir + "/stderr.txt";
-  const std::string cmd = std::string(DETLAB_BIN_DIR) + "/classify " + args + " >" + out +
-                          " 2>" + err;
-  const int rc = std::system(cmd.c_str());
-  Run r;
-  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  r.out = dl::read_file_text(out);
-  r.err = dl::read_file_text(err);
-  return r;
+  return detlab_test::run_program("classify", args, dir);
 }
 
-std::string temp_dir(const std::string& tag) {
-  fs::path p = fs::temp_directory_path() /
-               ("detlab_test_classify_" + tag + "_" + std::to_string(::getpid()));
-  fs::create_directories(p);
-  return p.string();
-}
+std::string temp_dir(const std::string& tag) { return detlab_test::temp_dir("classify_" + tag); }
 
-int lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
+int lines(const std::string& s) { return detlab_test::count_lines(s); }
 
 }  // namespace
 

@@ -1,0 +1,449 @@
+// Lesson 01: classification + localization. One object per image; the network
+// answers "what" (class scores, softmax loss) and "where" (a box, L2 loss) from one
+// shared feature vector, trained with the multitask loss  L = CE + lambda * L2.
+//   bin/classify_localize train [--pretrained FILE | --scratch] [--lambda L]
+//   bin/classify_localize eval       accuracy, mean IoU, localization accuracy per class
+//   bin/classify_localize predict IMAGE...   box + class + score drawn on the image
+//   bin/classify_localize bench      images/s for inference and training
+// Data: `bin/datagen scenes --single` train and test directories (see lessons/01).
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "autograd/ops.h"
+#include "data/batching.h"
+#include "data/detection_dataset.h"
+#include "image/draw.h"
+#include "image/image.h"
+#include "image/transforms.h"
+#include "lessons/common/cli.h"
+#include "lessons/common/model_file.h"
+#include "lessons/common/train_loop.h"
+#include "nn/checkpoint.h"
+#include "nn/localizer.h"
+#include "nn/lr_schedule.h"
+#include "nn/optimizer.h"
+#include "util/files.h"
+
+using namespace dl;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kDefaultModel = "data/models/classify_localize.safetensors";
+const char* kDefaultData = "data/generated/single";
+const char* kDefaultPretrained = "data/models/classify.safetensors";
+// The lesson's data: large single objects (ImageNet-localization-like), see lessons/01.
+const char* kSceneFlags = "--min-scale 40 --max-scale 112";
+
+struct TrainOptions {
+  std::string pretrained = kDefaultPretrained;
+  bool scratch = false;
+  float lambda = 5.0f;
+  bool freeze_backbone = false;
+  int64_t limit = 0;
+};
+
+// ---- data: images -> normalised [B, 3, S, S]; targets: class, (cx, cy, w, h) / S ----
+// The pixel normalisation of lesson 00 on every channel, so the transferred grey
+// filters see inputs in the range they were trained on.
+struct Batch {
+  Tensor images, labels, boxes;
+};
+
+Tensor image_input(const Image& img, int size) {
+  Image in = (img.width == size && img.height == size) ? img : resize_bilinear(img, size, size);
+  Tensor t = image_to_tensor(in);
+  normalize_channels_(t, {kFashionMean, kFashionMean, kFashionMean},
+                      {kFashionStd, kFashionStd, kFashionStd});
+  return t;
+}
+
+// The object of a single-object image: its largest box (datagen --single has one).
+int main_object(const DetectionItem& item) {
+  int best = -1;
+  for (size_t i = 0; i < item.boxes.size(); ++i)
+    if (best < 0 || box_area(item.boxes[i]) > box_area(item.boxes[best])) best = static_cast<int>(i);
+  return best;
+}
+
+// Items order[start, start+size). Augmentation: a horizontal flip with probability
+// 1/2, from a per-item Rng fork (mirrors the box too).
+Batch make_batch(const DetectionDataset& ds, const std::vector<int64_t>& order, int64_t start,
+                 int64_t size, int input, const Rng* flip_rng) {
+  const int64_t n = std::min<int64_t>(size, static_cast<int64_t>(order.size()) - start);
+  Batch b{Tensor({n, 3, input, input}), Tensor({n}), Tensor({n, 4})};
+  const int64_t plane = 3LL * input * input;
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    const DetectionItem& item = ds.items[order[start + i]];
+    const int k = main_object(item);
+    Box box = k >= 0 ? item.boxes[k] : Box{};
+    Tensor x = image_input(item.image, input);
+    const float sx = float(input) / item.image.width, sy = float(input) / item.image.height;
+    box = {box.x1 * sx, box.y1 * sy, box.x2 * sx, box.y2 * sy};
+    bool flip = false;
+    if (flip_rng) {
+      Rng r = flip_rng->fork(static_cast<uint64_t>(order[start + i]));
+      flip = r.bernoulli(0.5f);
+    }
+    float* dst = b.images.data() + i * plane;
+    for (int c = 0; c < 3; ++c)
+      for (int y = 0; y < input; ++y)
+        for (int xx = 0; xx < input; ++xx) {
+          const int src_x = flip ? input - 1 - xx : xx;
+          dst[(c * input + y) * input + xx] = x[(c * input + y) * input + src_x];
+        }
+    if (flip) box = {input - box.x2, box.y1, input - box.x1, box.y2};
+    b.labels[i] = static_cast<float>(k >= 0 ? item.labels[k] : 0);
+    const float t[4] = {box.cx() / input, box.cy() / input, box.width() / input,
+                        box.height() / input};
+    for (int j = 0; j < 4; ++j) b.boxes[i * 4 + j] = t[j];
+  }
+  return b;
+}
+
+// Normalised (cx, cy, w, h) -> pixel box in an image of the given size.
+Box to_pixels(const float* t, float width, float height) {
+  return box_from({t[0] * width, t[1] * height, t[2] * width, t[3] * height}, BoxFormat::CXCYWH);
+}
+
+// ---- evaluation: classification accuracy, box IoU, localization accuracy ----
+struct ClassStats {
+  int64_t images = 0, correct = 0, localized = 0;
+  double iou = 0;
+};
+struct Evaluation {
+  std::vector<ClassStats> per_class;
+  double loss_cls = 0, loss_box = 0;
+  ClassStats total;
+  double accuracy() const { return total.images ? double(total.correct) / total.images : 0; }
+  double mean_iou() const { return total.images ? total.iou / total.images : 0; }
+  double loc_accuracy() const {
+    return total.images ? double(total.localized) / total.images : 0;
+  }
+};
+
+Evaluation evaluate(nn::Localizer& model, const DetectionDataset& ds, int batch) {
+  NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  Evaluation ev;
+  ev.per_class.resize(ds.class_names.size());
+  const int S = model.config.input_size;
+  std::vector<int64_t> order(ds.items.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
+  for (size_t s = 0; s < order.size(); s += batch) {
+    Batch b = make_batch(ds, order, static_cast<int64_t>(s), batch, S, nullptr);
+    nn::LocalizerOutput out = model.predict(Var(b.images));
+    ev.loss_cls +=
+        ag::cross_entropy(out.scores, b.labels, Tensor(), -100, ag::Reduction::Sum).item();
+    ev.loss_box += ag::mse(out.box, b.boxes, ag::Reduction::Sum).item();
+    Tensor pred = argmax(out.scores.value(), 1);
+    for (int64_t i = 0; i < pred.numel(); ++i) {
+      const int truth = static_cast<int>(b.labels[i]);
+      const bool correct = static_cast<int>(pred[i]) == truth;
+      const float iou = box_iou(to_pixels(out.box.value().data() + 4 * i, 1, 1),
+                                to_pixels(b.boxes.data() + 4 * i, 1, 1));
+      for (ClassStats* c : {&ev.per_class[truth], &ev.total}) {
+        c->images++;
+        c->correct += correct;
+        c->localized += correct && iou >= 0.5f;
+        c->iou += iou;
+      }
+    }
+  }
+  ev.loss_cls /= std::max<int64_t>(1, ev.total.images);
+  ev.loss_box /= std::max<int64_t>(1, ev.total.images);
+  model.train(was_training);
+  return ev;
+}
+
+std::unique_ptr<nn::Localizer> load_model(const std::string& path) {
+  nn::LocalizerConfig cfg;
+  try {
+    cfg = nn::LocalizerConfig::from_json(cli::read_model_config(path, "classify_localize"));
+  } catch (const std::invalid_argument& e) {
+    throw FileError(path, e.what());
+  }
+  Rng rng(0);
+  auto model = std::make_unique<nn::Localizer>(cfg, rng);
+  nn::load_checkpoint(path, *model);
+  model->eval();
+  return model;
+}
+
+// The generated single-object set lives in DATA/train and DATA/test.
+std::string split_dir(const cli::CommonArgs& a, const char* split) {
+  const std::string dir = (fs::path(a.data.empty() ? kDefaultData : a.data) / split).string();
+  if (a.data.empty() && !fs::exists(dir))
+    throw FileError(dir, fmt::format("no such dataset directory; make it with `bin/datagen scenes "
+                                     "--single {} --count {} --split {} --seed {} --out {}` (lessons/01)",
+                                     kSceneFlags, split[1] == 'r' ? 12000 : 2000, split,
+                                     split[1] == 'r' ? 1 : 2, dir));
+  return dir;
+}
+
+int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
+  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  if (a.epochs < 0) a.epochs = 8;
+  if (a.batch < 0) a.batch = 32;
+  if (a.lr < 0) a.lr = 0.02f;
+
+  // 1. data
+  DetectionDataset train = load_detection_dataset(split_dir(a, "train"), t.limit);
+  DetectionDataset test = load_detection_dataset(split_dir(a, "test"));
+  const int64_t n = static_cast<int64_t>(train.items.size());
+  if (n == 0) throw FileError(train.dir, "the training set has no images");
+
+  // 2. model: lesson 00's backbone (transfer learning) or random weights
+  Rng rng(a.seed);
+  nn::LocalizerConfig cfg;
+  cfg.num_classes = static_cast<int>(train.class_names.size());
+  nn::Localizer model(cfg, rng);
+  std::string init = "scratch";
+  if (!t.scratch) {
+    const int loaded = nn::load_grey_backbone(t.pretrained, model);
+    init = t.pretrained;
+    if (!a.quiet) fmt::print(stderr, "backbone: {} tensors from {}\n", loaded, t.pretrained);
+  }
+  if (t.freeze_backbone) model.backbone->set_requires_grad(false);
+  if (!a.quiet) fmt::print(stderr, "model:\n{}", nn::summary(model));
+
+  // 3. loss L = CE(scores, class) + lambda * ||box - target||^2, SGD with a cosine LR
+  nn::Sgd opt(model.parameters(), a.lr, nn::SgdOptions{0.9f, 0.0f, 5e-4f, true});
+  const int64_t steps = (n + a.batch - 1) / a.batch;
+  nn::LrSchedule sched;
+  sched.kind = nn::LrSchedule::Kind::Cosine;
+  sched.base_lr = a.lr;
+  sched.total = static_cast<int>(steps * a.epochs);
+  sched.warmup = static_cast<int>(std::min<int64_t>(100, steps));
+
+  // 4. train
+  std::vector<int64_t> order;
+  Rng flip_rng;
+  auto step = [&](int epoch, int64_t s, int64_t global) {
+    if (s == 0) {
+      Rng shuffle = Rng(a.seed).fork(100 + epoch);
+      order = shuffled_indices(n, shuffle);
+      flip_rng = Rng(a.seed).fork(10000 + epoch);
+    }
+    opt.set_lr(static_cast<float>(sched.at(static_cast<int>(global))));
+    Batch b = make_batch(train, order, s * a.batch, a.batch, cfg.input_size, &flip_rng);
+    nn::LocalizerOutput out = model.predict(Var(b.images));
+    Var box_loss = ag::mul(ag::sum_all(ag::mse(out.box, b.boxes, ag::Reduction::None)),
+                           1.0f / static_cast<float>(b.labels.numel()));
+    Var loss = ag::add(ag::cross_entropy(out.scores, b.labels), ag::mul(box_loss, t.lambda));
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    Tensor pred = argmax(out.scores.value(), 1);
+    int64_t correct = 0;
+    for (int64_t i = 0; i < pred.numel(); ++i) correct += pred[i] == b.labels[i];
+    return cli::StepResult{loss.item(), b.labels.numel(), correct};
+  };
+  Evaluation last;
+  auto epoch_end = [&](cli::EpochLog& log) {
+    last = evaluate(model, test, 100);
+    log.metrics["test_acc"] = last.accuracy();
+    log.metrics["test_mean_iou"] = last.mean_iou();
+    log.metrics["test_loc_acc"] = last.loc_accuracy();
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  auto logs = cli::train_loop({a.epochs, steps, a.quiet}, step, epoch_end,
+                              [&](int e) { return sched.at(static_cast<int>(e * steps)); });
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  // 5. save model + logs
+  json args = {{"epochs", a.epochs}, {"batch", a.batch},   {"lr", a.lr},
+               {"seed", a.seed},     {"lambda", t.lambda}, {"init", init},
+               {"train_images", n},  {"freeze_backbone", t.freeze_backbone}};
+  nn::save_checkpoint(model_path, model,
+                      {{"config", cfg.to_json()},
+                       {"classes", json(train.class_names).dump()},
+                       {"train_args", args.dump()},
+                       {"test_accuracy", fmt::format("{:.4f}", last.accuracy())},
+                       {"test_mean_iou", fmt::format("{:.4f}", last.mean_iou())}});
+  const std::string stem =
+      (fs::path(model_path).parent_path() / fs::path(model_path).stem()).string();
+  cli::write_training_logs(stem, logs, "classify_localize (" + init + ")");
+  if (a.json) {
+    fmt::print("{}\n", json({{"model", model_path},
+                             {"accuracy", last.accuracy()},
+                             {"mean_iou", last.mean_iou()},
+                             {"localization_accuracy", last.loc_accuracy()},
+                             {"seconds", seconds},
+                             {"init", init}})
+                           .dump());
+  } else {
+    fmt::print(
+        "test: accuracy {:.2f}%, mean IoU {:.3f}, localization accuracy {:.2f}% "
+        "({} images) after {} epochs, {:.1f} s\n",
+        100 * last.accuracy(), last.mean_iou(), 100 * last.loc_accuracy(), last.total.images,
+        a.epochs, seconds);
+    fmt::print("saved {} (+ {}.csv, {}.svg)\n", model_path, stem, stem);
+  }
+  return 0;
+}
+
+int cmd_eval(const cli::CommonArgs& a) {
+  auto model = load_model(a.model.empty() ? kDefaultModel : a.model);
+  DetectionDataset test = load_detection_dataset(split_dir(a, "test"));
+  Evaluation ev = evaluate(*model, test, a.batch > 0 ? a.batch : 100);
+  if (a.json) {
+    json pc = json::object();
+    for (size_t c = 0; c < ev.per_class.size(); ++c) {
+      const ClassStats& s = ev.per_class[c];
+      const double d = std::max<int64_t>(1, s.images);
+      pc[test.class_names[c]] = {{"images", s.images}, {"accuracy", s.correct / d},
+                                 {"mean_iou", s.iou / d}, {"localization_accuracy", s.localized / d}};
+    }
+    fmt::print("{}\n", json({{"images", ev.total.images},
+                             {"accuracy", ev.accuracy()},
+                             {"mean_iou", ev.mean_iou()},
+                             {"localization_accuracy", ev.loc_accuracy()},
+                             {"per_class", pc}})
+                           .dump());
+    return 0;
+  }
+  fmt::print("{:<12} {:>6} {:>9} {:>9} {:>10}\n", "class", "images", "accuracy", "mean IoU",
+             "loc. acc.");
+  auto row = [](const std::string& name, const ClassStats& s) {
+    const double d = std::max<int64_t>(1, s.images);
+    fmt::print("{:<12} {:>6} {:>8.1f}% {:>9.3f} {:>9.1f}%\n", name, s.images, 100 * s.correct / d,
+               s.iou / d, 100 * s.localized / d);
+  };
+  for (size_t c = 0; c < ev.per_class.size(); ++c) row(test.class_names[c], ev.per_class[c]);
+  row("all", ev.total);
+  fmt::print("\nlocalization accuracy = correct class and IoU >= 0.5 with the true box\n");
+  return 0;
+}
+
+int cmd_predict(const cli::CommonArgs& a, const std::vector<std::string>& images) {
+  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  auto model = load_model(model_path);
+  std::vector<std::string> names;
+  try {
+    names = json::parse(nn::read_checkpoint_metadata(model_path).at("classes"))
+                .get<std::vector<std::string>>();
+  } catch (const std::exception&) {
+    throw FileError(model_path, "metadata has no valid 'classes' list");
+  }
+  const std::string out_dir = a.out.empty() ? "data/predictions" : a.out;
+  const int S = model->config.input_size;
+  json all = json::array();
+  NoGradGuard no_grad;
+  for (const auto& path : images) {
+    Image img = load_image(path, 3);
+    Tensor x = image_input(img, S).reshape({1, 3, S, S});
+    nn::LocalizerOutput out = model->predict(Var(x));
+    Tensor probs = ag::softmax(out.scores, 1).value();
+    std::vector<int> idx(probs.numel());
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int>(i);
+    std::stable_sort(idx.begin(), idx.end(), [&](int i, int j) { return probs[i] > probs[j]; });
+    const Box box = clip_box(to_pixels(out.box.value().data(), img.width, img.height),
+                             img.width, img.height);
+    const int c = idx[0];
+    Image canvas = img;
+    const int thick = std::max(2, std::min(img.width, img.height) / 100);
+    draw_rect(canvas, box.x1, box.y1, box.x2, box.y2, palette_color(c), thick);
+    draw_box_label(canvas, box.x1, box.y1, fmt::format("{} {:.2f}", names[c], probs[c]),
+                   palette_color(c));
+    fs::create_directories(out_dir);
+    const std::string out_path =
+        (fs::path(out_dir) / (fs::path(path).stem().string() + ".classify_localize.png")).string();
+    save_image(out_path, canvas);
+    json top = json::array();
+    for (size_t k = 0; k < std::min<size_t>(5, idx.size()); ++k)
+      top.push_back({{"class", names[idx[k]]}, {"probability", probs[idx[k]]}});
+    all.push_back({{"image", path},
+                   {"box_xyxy", {box.x1, box.y1, box.x2, box.y2}},
+                   {"top5", top},
+                   {"annotated", out_path}});
+    if (!a.json)
+      fmt::print("{}: {} {:.3f} at [{:.0f}, {:.0f}, {:.0f}, {:.0f}] -> {}\n", path, names[c],
+                 probs[c], box.x1, box.y1, box.x2, box.y2, out_path);
+  }
+  if (a.json) fmt::print("{}\n", all.dump());
+  return 0;
+}
+
+int cmd_bench(const cli::CommonArgs& a) {
+  Rng rng(a.seed);
+  nn::LocalizerConfig cfg;
+  nn::Localizer model(cfg, rng);
+  nn::Sgd opt(model.parameters(), 0.01f, nn::SgdOptions{0.9f, 0.0f, 0.0f, false});
+  json results = json::array();
+  for (int batch : {1, 32}) {
+    const int S = cfg.input_size;
+    Tensor x = normal({batch, 3, S, S}, 0.0f, 1.0f, rng);
+    Tensor y({batch}), box({batch, 4}, 0.5f);
+    for (int i = 0; i < batch; ++i) y[i] = static_cast<float>(i % cfg.num_classes);
+    model.eval();
+    const double infer = cli::items_per_second(
+        [&] {
+          NoGradGuard g;
+          model.predict(Var(x));
+        },
+        batch);
+    model.train();
+    const double trainr = cli::items_per_second(
+        [&] {
+          nn::LocalizerOutput out = model.predict(Var(x));
+          Var loss = ag::add(ag::cross_entropy(out.scores, y), ag::mse(out.box, box));
+          opt.zero_grad();
+          loss.backward();
+          opt.step();
+        },
+        batch);
+    results.push_back({{"batch", batch}, {"inference_images_per_s", infer},
+                       {"training_images_per_s", trainr}});
+    if (!a.json)
+      fmt::print("batch {:>3}: inference {:>7.0f} images/s, training {:>6.0f} images/s\n", batch,
+                 infer, trainr);
+  }
+  if (a.json) fmt::print("{}\n", results.dump());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"classify_localize: class scores + box regression, one object per image (lesson 01)"};
+  app.require_subcommand(1, 1);
+  cli::CommonArgs args;
+  TrainOptions topt;
+  std::vector<std::string> images;
+
+  auto* train = app.add_subcommand("train", "train with CE + lambda * L2 and save the model");
+  cli::add_common_flags(train, args);
+  train->add_option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
+  train->add_flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");
+  train->add_option("--lambda", topt.lambda, "weight of the box (L2) loss")
+      ->check(CLI::Range(0.0f, 1e6f));
+  train->add_flag("--freeze-backbone", topt.freeze_backbone, "train only the new layers");
+  train->add_option("--limit", topt.limit, "train on this many images only")
+      ->check(CLI::Range(int64_t(1), int64_t(10000000)));
+  auto* eval = app.add_subcommand("eval", "accuracy, mean IoU and localization accuracy");
+  cli::add_common_flags(eval, args);
+  auto* predict = app.add_subcommand("predict", "draw the predicted box and class on images");
+  cli::add_common_flags(predict, args);
+  predict->add_option("images", images, "PNG/JPEG/BMP files")->required();
+  auto* bench = app.add_subcommand("bench", "images/s at batch 1 and 32");
+  cli::add_common_flags(bench, args);
+
+  const int rc = cli::parse(app, argc, argv);
+  if (rc >= 0) return rc;
+  return cli::run_guarded([&] {
+    cli::apply_threads(args.threads);
+    if (*train) return cmd_train(args, topt);
+    if (*eval) return cmd_eval(args);
+    if (*predict) return cmd_predict(args, images);
+    return cmd_bench(args);
+  });
+}

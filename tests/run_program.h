@@ -1,0 +1,46 @@
+// Shared by the program tests: run bin/NAME with arguments, capture exit status,
+// stdout and stderr; make a per-process temporary directory.
+#pragma once
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "util/files.h"
+
+namespace detlab_test {
+
+struct Run {
+  int status = -1;
+  std::string out, err;
+};
+
+inline Run run_program(const std::string& program, const std::string& args,
+                       const std::string& dir) {
+  const std::string out = dir + "/stdout.txt", err = dir + "/stderr.txt";
+  const std::string cmd =
+      std::string(DETLAB_BIN_DIR) + "/" + program + " " + args + " >" + out + " 2>" + err;
+  const int rc = std::system(cmd.c_str());
+  Run r;
+  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  r.out = dl::read_file_text(out);
+  r.err = dl::read_file_text(err);
+  return r;
+}
+
+inline std::string temp_dir(const std::string& tag) {
+  std::filesystem::path p = std::filesystem::temp_directory_path() /
+                            ("detlab_test_" + tag + "_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(p);
+  return p.string();
+}
+
+inline int count_lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+}  // namespace detlab_test

@@ -1,0 +1,187 @@
+// bin/classify_localize end to end on a tiny generated set: the multitask loss falls,
+// eval and predict give outputs of the right shape and range, and bad inputs give
+// exit 1 with a one-line message naming the file. Plus the transfer-learning rule:
+// the grey backbone spread over RGB responds to a grey image exactly as before.
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "autograd/ops.h"
+#include "nn/checkpoint.h"
+#include "nn/localizer.h"
+#include "nn/small_cnn.h"
+#include "run_program.h"
+#include "util/files.h"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using detlab_test::Run;
+using namespace dl;
+
+namespace {
+
+Run cl(const std::string& args, const std::string& dir) {
+  return detlab_test::run_program("classify_localize", args, dir);
+}
+
+// A tiny single-object train/test pair, made once per test process.
+const std::string& tiny_data() {
+  static std::string dir;
+  if (!dir.empty()) return dir;
+  dir = detlab_test::temp_dir("classify_localize_data");
+  for (const char* split : {"train", "test"}) {
+    Run r = detlab_test::run_program(
+        "datagen",
+        std::string("scenes --single --quiet --count ") + (split[1] == 'r' ? "96" : "32") +
+            " --min-scale 40 --max-scale 96 --split " + split + " --seed 5 --out " + dir + "/" +
+            split,
+        dir);
+    BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
+  }
+  return dir;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(classify_localize_program)
+
+BOOST_AUTO_TEST_CASE(training_lowers_the_loss_and_outputs_are_well_formed) {
+  const std::string data = tiny_data();
+  const std::string dir = detlab_test::temp_dir("classify_localize_train");
+  const std::string model = dir + "/m.safetensors";
+  Run t = cl("train --scratch --quiet --json --epochs 4 --batch 16 --lr 0.02 --threads 2 --data " +
+                 data + " --model " + model,
+             dir);
+  BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
+  // The per-epoch log: the training loss of the last epoch is below the first's.
+  std::istringstream csv(read_file_text(dir + "/m.csv"));
+  std::string header, line;
+  std::getline(csv, header);
+  std::vector<double> losses;
+  while (std::getline(csv, line)) {
+    std::istringstream row(line);
+    std::string cell;
+    for (int i = 0; i < 3 && std::getline(row, cell, ','); ++i) {}
+    losses.push_back(std::stod(cell));
+  }
+  BOOST_REQUIRE_EQUAL(losses.size(), 4u);
+  BOOST_TEST(losses.back() < 0.8 * losses.front(), "loss " << losses.front() << " -> "
+                                                            << losses.back());
+
+  // The configuration is in the checkpoint; eval reports fractions in [0, 1].
+  auto meta = nn::read_checkpoint_metadata(model);
+  BOOST_TEST(nn::LocalizerConfig::from_json(meta.at("config")).num_classes == 10);
+  Run e = cl("eval --json --data " + data + " --model " + model, dir);
+  BOOST_REQUIRE_MESSAGE(e.status == 0, e.err);
+  json ej = json::parse(e.out);
+  BOOST_TEST(ej["images"].get<int>() == 32);
+  for (const char* k : {"accuracy", "mean_iou", "localization_accuracy"}) {
+    BOOST_TEST(ej[k].get<double>() >= 0.0);
+    BOOST_TEST(ej[k].get<double>() <= 1.0);
+  }
+  BOOST_TEST(ej["localization_accuracy"].get<double>() <= ej["accuracy"].get<double>());
+
+  // predict: a box inside the image, five probabilities in decreasing order.
+  const std::string img = data + "/test/images/" + fs::path(
+      json::parse(read_file_text(data + "/test/annotations.json"))["images"][0]["file_name"]
+          .get<std::string>()).filename().string();
+  Run p = cl("predict --json --out " + dir + " --model " + model + " " + img + " " +
+                 DETLAB_SOURCE_DIR + "/data/samples/skimage/chelsea.png",
+             dir);
+  BOOST_REQUIRE_MESSAGE(p.status == 0, p.err);
+  json pj = json::parse(p.out);
+  BOOST_REQUIRE_EQUAL(pj.size(), 2u);
+  const int widths[2] = {128, 451};
+  for (int k = 0; k < 2; ++k) {
+    auto box = pj[k]["box_xyxy"].get<std::vector<double>>();
+    BOOST_TEST(box[0] >= 0.0);
+    BOOST_TEST(box[0] <= box[2]);
+    BOOST_TEST(box[2] <= widths[k]);
+    auto top = pj[k]["top5"];
+    BOOST_REQUIRE_EQUAL(top.size(), 5u);
+    for (int i = 0; i + 1 < 5; ++i)
+      BOOST_TEST(top[i]["probability"].get<double>() >= top[i + 1]["probability"].get<double>());
+    BOOST_TEST(fs::exists(pj[k]["annotated"].get<std::string>()));
+  }
+  fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
+  const std::string data = tiny_data();
+  const std::string dir = detlab_test::temp_dir("classify_localize_bad");
+  Run m = cl("eval --data " + data + " --model " + dir + "/missing.safetensors", dir);
+  BOOST_TEST(m.status == 1);
+  BOOST_TEST(m.err.find("missing.safetensors") != std::string::npos, m.err);
+  BOOST_TEST(detlab_test::count_lines(m.err) == 1);
+
+  // A model of another program: a classify checkpoint.
+  Rng rng(1);
+  nn::SmallCnn other(nn::SmallCnnConfig{}, rng);
+  nn::save_checkpoint(dir + "/classify.safetensors", other,
+                      {{"config", nn::SmallCnnConfig{}.to_json()}});
+  Run o = cl("eval --data " + data + " --model " + dir + "/classify.safetensors", dir);
+  BOOST_TEST(o.status == 1);
+  BOOST_TEST(o.err.find("not a classify_localize model") != std::string::npos, o.err);
+
+  // An "image" that is not one.
+  write_file_atomic(dir + "/notes.png", std::string("this is text, not a PNG"));
+  Run t = cl("train --scratch --quiet --epochs 1 --data " + data + " --model " + dir +
+                 "/m.safetensors",
+             dir);
+  BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
+  Run i = cl("predict --model " + dir + "/m.safetensors " + dir + "/notes.png", dir);
+  BOOST_TEST(i.status == 1);
+  BOOST_TEST(i.err.find("notes.png") != std::string::npos, i.err);
+  BOOST_TEST(detlab_test::count_lines(i.err) == 1);
+
+  // A missing dataset directory, and bad flags (usage errors exit 2).
+  Run d = cl("train --quiet --data " + dir + "/nowhere --model " + dir + "/x.safetensors", dir);
+  BOOST_TEST(d.status == 1);
+  BOOST_TEST(d.err.find("nowhere") != std::string::npos, d.err);
+  BOOST_TEST(cl("train --lambda minus", dir).status == 2);
+  BOOST_TEST(cl("predict", dir).status == 2);
+  fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(grey_backbone_spread_over_rgb_keeps_its_response) {
+  const std::string dir = detlab_test::temp_dir("classify_localize_transfer");
+  Rng rng(7);
+  nn::SmallCnnConfig gcfg;
+  nn::SmallCnn grey(gcfg, rng);
+  // Non-trivial BN statistics, so the buffers' transfer is checked too.
+  for (auto& [name, buf] : grey.named_buffers())
+    for (int64_t i = 0; i < buf->numel(); ++i)
+      (*buf)[i] = name.find("var") != std::string::npos ? 0.5f + 0.1f * i : 0.01f * i;
+  nn::save_checkpoint(dir + "/grey.safetensors", grey, {{"config", gcfg.to_json()}});
+
+  nn::LocalizerConfig lcfg;
+  lcfg.input_size = 32;
+  nn::Localizer rgb(lcfg, rng);
+  BOOST_TEST(nn::load_grey_backbone(dir + "/grey.safetensors", rgb) == 10);
+  grey.eval();
+  rgb.eval();
+  Tensor g = uniform({2, 1, 32, 32}, -1.0f, 1.0f, rng);
+  Tensor c({2, 3, 32, 32});
+  for (int64_t n = 0; n < 2; ++n)
+    for (int ch = 0; ch < 3; ++ch)
+      std::copy(g.data() + n * 1024, g.data() + (n + 1) * 1024, c.data() + (n * 3 + ch) * 1024);
+  NoGradGuard no_grad;
+  Tensor a = grey.features(Var(g)).value(), b = (*rgb.backbone)(Var(c)).value();
+  BOOST_REQUIRE(a.shape() == b.shape());
+  double worst = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) worst = std::max(worst, double(std::fabs(a[i] - b[i])));
+  BOOST_TEST(worst < 1e-5);
+
+  // A file that is not a classify model is refused with its name.
+  BOOST_CHECK_EXCEPTION(nn::load_grey_backbone(dir + "/nothing.safetensors", rgb), FileError,
+                        [](const FileError& e) {
+                          return std::string(e.what()).find("nothing.safetensors") !=
+                                 std::string::npos;
+                        });
+  fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
