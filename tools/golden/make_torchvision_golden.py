@@ -7,7 +7,9 @@ torchvision 0.14:
 
 Writes tests/golden/torchvision/boxes.json with cases for torchvision.ops.box_iou,
 generalized_box_iou, nms and batched_nms, the detection models' BoxCoder (encode and
-decode, weights (1,1,1,1) and (10,10,5,5)), AnchorGenerator and Matcher.
+decode, weights (1,1,1,1) and (10,10,5,5)), AnchorGenerator and Matcher; then runs
+make_torchvision_roi_golden.py for tests/golden/torchvision/roi_ops.json (RoI pool,
+RoIAlign, PS-RoI pool, mask pasting).
 tests/test_torchvision_boxes.cpp compares detlab to the file; CI never needs torch.
 
 Exact score ties in nms: torch.sort(descending=True) is NOT stable on CPU (sorting
@@ -217,3 +219,7 @@ def main():
 
 if __name__ == "__main__":
     main()
+    # One command makes every torchvision golden file: the RoI operators live in
+    # their own script (roi_ops.json), run here too.
+    import make_torchvision_roi_golden
+    make_torchvision_roi_golden.main()
