@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all deps build test bench demo data grade clean
+.PHONY: all deps build test bench demo data generated grade clean
 
 all: build
 
@@ -29,6 +29,15 @@ bench: build
 data:
 	tools/fetch-data.sh
 
+# The lessons' generated data sets (deterministic; each made once, skipped if present).
+GEN = data/generated
+SINGLE = --single --min-scale 40 --max-scale 112
+generated: build
+	@test -f $(GEN)/single/train/annotations.json || \
+	  bin/datagen scenes $(SINGLE) --count 12000 --split train --seed 1 --out $(GEN)/single/train
+	@test -f $(GEN)/single/test/annotations.json || \
+	  bin/datagen scenes $(SINGLE) --count 2000 --split test --seed 2 --out $(GEN)/single/test
+
 # The first lesson end to end: data, a quick model if none is there yet, its
 # evaluation (accuracy + confusion matrix) and annotated predictions.
 DEMO_MODEL ?= data/models/classify.safetensors
@@ -38,6 +47,10 @@ demo: build data
 	bin/classify predict --model $(DEMO_MODEL) --test 8 --out out/demo \
 	  data/samples/skimage/coffee.png data/samples/darknet/person.jpg
 	@echo "annotated predictions: out/demo/*.classify.png"
+
+# Grades the library against the golden cases in data/golden/ (lessons/00-getting-started.md).
+grade: build data
+	bin/grade $(LESSONS)
 
 clean:
 	rm -rf $(BUILD) bin

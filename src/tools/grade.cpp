@@ -1,0 +1,102 @@
+// grade: grades a student's changes to the library against the golden cases in
+// data/golden/<lesson>/ (see lessons/00-getting-started.md).
+//   bin/grade                     every lesson
+//   bin/grade rcnn faster_rcnn    some lessons
+//   bin/grade --exercise nms      one exercise, in whatever lesson it appears
+//   bin/grade --json report.json  also write the report for an LMS
+//                                 (schema: data/golden/grade_report.schema.json)
+//   bin/grade --list              exercises, the files they test, and their cases
+//   bin/grade --regenerate LESSON rewrite expected outputs from this build (instructors)
+// Each case runs in its own child process (this program re-run with --run-case) with
+// the case's time limit, so a crash or an endless loop fails that case only.
+// Exit status: 0 when every case passes, 1 otherwise or on an error, 2 on a usage error.
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <map>
+
+#include "grading/child_process.h"
+#include "grading/exercises.h"
+#include "grading/grader.h"
+#include "lessons/common/cli.h"
+#include "util/files.h"
+
+using namespace dl;
+using namespace dl::grading;
+
+namespace {
+
+int list(const GradeOptions& o, const std::vector<std::string>& lessons) {
+  std::map<std::string, std::vector<std::string>> where;
+  for (const GoldenCase& c : select_cases(o, lessons, ""))
+    where[c.exercise].push_back(c.lesson + "/" + c.name);
+  fmt::print("exercises (the file to edit, then the golden cases that check it):\n");
+  for (const Exercise& e : exercise_registry()) {
+    fmt::print("  {:<26} {}\n  {:<26} edit: {}\n", e.name, e.concept, "", e.source);
+    const auto& cases = where[e.name];
+    fmt::print("  {:<26} cases ({}): {}\n\n", "", cases.size(),
+               cases.empty() ? std::string("none yet") : fmt::format("{}", fmt::join(cases, " ")));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"grade: check the library against the lessons' golden cases"};
+  GradeOptions o;
+  std::vector<std::string> lessons;
+  std::string exercise, json_file, run_case_file, result_file;
+  bool regenerate = false, do_list = false, quiet = false;
+  app.add_option("lessons", lessons, "lessons to grade (folders of data/golden; default: all)");
+  app.add_option("--exercise", exercise, "grade only the cases of this exercise");
+  app.add_option("--json", json_file, "also write the report as JSON to this file");
+  app.add_option("--golden", o.golden_root, "folder of the lessons' golden cases")
+      ->capture_default_str();
+  app.add_option("--bin-dir", o.bin_dir, "where the lesson programs are (default: next to grade)");
+  app.add_option("--time-scale", o.time_scale, "multiply every time limit (slow machines)")
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--unit-only", o.unit_only, "skip the end-to-end (training) cases");
+  app.add_flag("--regenerate", regenerate,
+               "rewrite the expected outputs from this build and print what changed");
+  app.add_flag("--list", do_list, "list the exercises and their cases");
+  app.add_flag("--quiet", quiet, "no progress lines on stderr");
+  // The child side of the sandbox: not for people.
+  app.add_option("--run-case", run_case_file)->group("");
+  app.add_option("--result", result_file)->group("");
+
+  const int rc = cli::parse(app, argc, argv);
+  if (rc >= 0) return rc;
+  if (!run_case_file.empty()) {
+    if (result_file.empty()) {
+      fmt::print(stderr, "grade --run-case needs --result FILE\n");
+      return 2;
+    }
+    return run_case_here(run_case_file, result_file, o.bin_dir);
+  }
+  if (regenerate && lessons.empty()) {
+    fmt::print(stderr, "grade --regenerate: name the lesson(s) to rewrite\n");
+    return 2;
+  }
+  // Run from elsewhere than the repository root: the cases next to bin/.
+  if (o.golden_root == "data/golden" && !std::filesystem::is_directory(o.golden_root)) {
+    const auto beside = std::filesystem::path(self_executable()).parent_path().parent_path() / "data/golden";
+    if (std::filesystem::is_directory(beside)) o.golden_root = beside.string();
+  }
+  return cli::run_guarded([&] {
+    if (do_list) return list(o, lessons);
+    const std::vector<GoldenCase> cases = select_cases(o, lessons, exercise);
+    if (cases.empty()) throw std::runtime_error("no golden cases selected");
+    if (regenerate) {
+      bool ok = true;
+      for (const std::string& line : regenerate_cases(cases, o, ok)) fmt::print("{}\n", line);
+      return ok ? 0 : 1;
+    }
+    const GradeReport report = grade_cases(cases, o, quiet ? nullptr : stderr);
+    fmt::print("{}", format_report(report));
+    if (!json_file.empty()) write_file_atomic(json_file, report_to_json(report).dump(2) + "\n");
+    return report.all_passed() ? 0 : 1;
+  });
+}
