@@ -48,6 +48,8 @@ struct TrainOptions {
   bool freeze_backbone = false;
   int64_t limit = 0;
   std::string optim = "adamw";
+  int neck_channels = 64;
+  int input_size = 64;
 };
 
 // ---- data: images -> normalised [B, 3, S, S]; targets: class, (cx, cy, w, h) / S ----
@@ -206,6 +208,8 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   Rng rng(a.seed);
   nn::LocalizerConfig cfg;
   cfg.num_classes = static_cast<int>(train.class_names.size());
+  cfg.c3 = cfg.c4 = t.neck_channels;
+  cfg.input_size = t.input_size;
   nn::Localizer model(cfg, rng);
   std::string init = "scratch";
   if (!t.scratch) {
@@ -433,6 +437,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0f, 1e6f));
   train->add_option("--optim", topt.optim, "sgd (Nesterov momentum) or adamw")
       ->check(CLI::IsMember({"sgd", "adamw"}));
+  train->add_option("--neck-channels", topt.neck_channels, "channels of the two neck convs")
+      ->check(CLI::Range(1, 1024));
+  train->add_option("--input-size", topt.input_size, "network input side (multiple of 16)")
+      ->check(CLI::Range(16, 512));
   train->add_flag("--freeze-backbone", topt.freeze_backbone, "train only the new layers");
   train->add_option("--limit", topt.limit, "train on this many images only")
       ->check(CLI::Range(int64_t(1), int64_t(10000000)));
