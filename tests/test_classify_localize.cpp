@@ -52,7 +52,7 @@ BOOST_AUTO_TEST_CASE(training_lowers_the_loss_and_outputs_are_well_formed) {
   const std::string data = tiny_data();
   const std::string dir = detlab_test::temp_dir("classify_localize_train");
   const std::string model = dir + "/m.safetensors";
-  Run t = cl("train --scratch --quiet --json --epochs 4 --batch 16 --lr 0.02 --threads 2 --data " +
+  Run t = cl("train --scratch --quiet --json --epochs 8 --batch 16 --threads 2 --data " +
                  data + " --model " + model,
              dir);
   BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
@@ -67,7 +67,7 @@ BOOST_AUTO_TEST_CASE(training_lowers_the_loss_and_outputs_are_well_formed) {
     for (int i = 0; i < 3 && std::getline(row, cell, ','); ++i) {}
     losses.push_back(std::stod(cell));
   }
-  BOOST_REQUIRE_EQUAL(losses.size(), 4u);
+  BOOST_REQUIRE_EQUAL(losses.size(), 8u);
   BOOST_TEST(losses.back() < 0.8 * losses.front(), "loss " << losses.front() << " -> "
                                                             << losses.back());
 

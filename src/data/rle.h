@@ -43,7 +43,11 @@ std::string rle_to_string(const Rle& rle);
 // Throws std::invalid_argument on a malformed string or wrong total.
 Rle rle_from_string(const std::string& counts, int height, int width);
 
-uint64_t rle_area(const Rle& rle);                   // number of 1 pixels
+uint64_t rle_area(const Rle& rle);
+// The tight box [x, y, w, h] of a mask (zeros when empty) and its pixel count: the
+// plain pixel scans rle_to_bbox and rle_area are tested against.
+std::array<double, 4> mask_bbox(const Mask& mask);
+int64_t mask_area(const Mask& mask);                   // number of 1 pixels
 // Tight box [x, y, w, h] of the 1 pixels (all zeros for an empty mask), as COCO's toBbox.
 std::array<double, 4> rle_to_bbox(const Rle& rle);
 

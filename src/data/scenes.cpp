@@ -342,24 +342,5 @@ std::vector<CocoAnnotation> scene_annotations(const Scene& scene, int64_t image_
   return out;
 }
 
-std::array<double, 4> mask_bbox(const Mask& m) {
-  int x0 = m.width, y0 = m.height, x1 = -1, y1 = -1;
-  for (int y = 0; y < m.height; ++y)
-    for (int x = 0; x < m.width; ++x)
-      if (m.at(x, y)) {
-        x0 = std::min(x0, x);
-        y0 = std::min(y0, y);
-        x1 = std::max(x1, x);
-        y1 = std::max(y1, y);
-      }
-  if (x1 < 0) return {0, 0, 0, 0};
-  return {double(x0), double(y0), double(x1 - x0 + 1), double(y1 - y0 + 1)};
-}
-
-int64_t mask_area(const Mask& m) {
-  int64_t n = 0;
-  for (uint8_t v : m.data) n += v != 0;
-  return n;
-}
 
 }  // namespace dl

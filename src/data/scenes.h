@@ -87,8 +87,5 @@ std::vector<CocoCategory> scene_categories();
 // COCO annotations of one scene (ids left 0; segmentation as compressed RLE).
 std::vector<CocoAnnotation> scene_annotations(const Scene& scene, int64_t image_id);
 
-// The tight box [x, y, w, h] of a mask (zeros when empty) and its pixel count.
-std::array<double, 4> mask_bbox(const Mask& mask);
-int64_t mask_area(const Mask& mask);
 
 }  // namespace dl
