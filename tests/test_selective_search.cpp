@@ -1,0 +1,341 @@
+// Region proposals: Felzenszwalb-Huttenlocher segmentation on images whose answer can
+// be worked out by hand, the four Selective Search similarities on hand-computed
+// histograms, colour conversions on known values, the heap grouping against the plain
+// reference, determinism over runs and thread counts, recall on generated scenes, and
+// bin/selective_search's handling of bad input.
+#include <omp.h>
+
+#include <boost/test/unit_test.hpp>
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "image/image.h"
+#include "proposals/color_spaces.h"
+#include "proposals/graph_segmentation.h"
+#include "proposals/selective_search.h"
+#include "run_program.h"
+#include "tensor/rng.h"
+#include "util/files.h"
+
+using namespace dl;
+using detlab_test::Run;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Left half one flat colour, right half another.
+Image two_blocks(int w, int h) {
+  Image img(w, h, 3);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const bool right = x >= w / 2;
+      img.at(x, y, 0) = right ? 200 : 10;
+      img.at(x, y, 1) = right ? 50 : 10;
+      img.at(x, y, 2) = right ? 50 : 10;
+    }
+  return img;
+}
+
+// Random flat rectangles on a noisy background: many segments, a deep hierarchy.
+Image blocky_image(int w, int h, uint64_t seed) {
+  Rng rng(seed);
+  Image img(w, h, 3);
+  for (auto& p : img.pixels) p = static_cast<uint8_t>(100 + rng.below(20));
+  for (int r = 0; r < 8; ++r) {
+    const int x0 = rng.below(w - 8), y0 = rng.below(h - 8);
+    const int x1 = x0 + 4 + rng.below(w - x0 - 4), y1 = y0 + 4 + rng.below(h - y0 - 4);
+    const uint8_t c[3] = {static_cast<uint8_t>(rng.below(256)), static_cast<uint8_t>(rng.below(256)),
+                          static_cast<uint8_t>(rng.below(256))};
+    for (int y = y0; y < y1; ++y)
+      for (int x = x0; x < x1; ++x)
+        for (int ch = 0; ch < 3; ++ch) img.at(x, y, ch) = c[ch];
+  }
+  return img;
+}
+
+Region region(int size, int x1, int y1, int x2, int y2, std::vector<float> colour,
+              std::vector<float> texture) {
+  Region r;
+  r.size = size, r.x1 = x1, r.y1 = y1, r.x2 = x2, r.y2 = y2;
+  r.colour = std::move(colour);
+  r.texture = std::move(texture);
+  return r;
+}
+
+Run ss(const std::string& args, const std::string& dir) {
+  return detlab_test::run_program("selective_search", args, dir);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(graph_segmentation_tests)
+
+BOOST_AUTO_TEST_CASE(merge_criterion_by_hand) {
+  // tau(C) = k/|C|: 20/10 = 2 and 20/4 = 5; MInt = min(2 + 2, 1 + 5) = 4.
+  const Component c1{10, 2.0f}, c2{4, 1.0f};
+  BOOST_TEST(threshold_tau(c1, 20) == 2.0f);
+  BOOST_TEST(threshold_tau(c2, 20) == 5.0f);
+  BOOST_TEST(merge_criterion(4.0f, c1, c2, 20));    // Dif = MInt: no boundary
+  BOOST_TEST(!merge_criterion(4.5f, c1, c2, 20));   // Dif > MInt: boundary
+  BOOST_TEST(merge_criterion(4.5f, c2, c1, 20) == merge_criterion(4.5f, c1, c2, 20));
+}
+
+BOOST_AUTO_TEST_CASE(two_flat_blocks_give_two_segments_and_k_decides) {
+  const Image img = two_blocks(8, 4);
+  SegmentationOptions o;
+  o.sigma = 0;  // noise-free: inside each block every edge weighs 0
+  o.k = 10;     // across: |(190, 40, 40)| = 198.2 > 0 + 10/16
+  Segmentation s = graph_segmentation(img, o);
+  BOOST_REQUIRE_EQUAL(s.num_segments, 2);
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 8; ++x) BOOST_TEST(s.labels[y * 8 + x] == (x < 4 ? 0 : 1));
+  // k = 4000: tau = 4000/16 = 250 > 198.2, so the boundary edge is merged too.
+  o.k = 4000;
+  BOOST_TEST(graph_segmentation(img, o).num_segments == 1);
+  // k = 3000: 3000/16 = 187.5 < 198.2: still two.
+  o.k = 3000;
+  BOOST_TEST(graph_segmentation(img, o).num_segments == 2);
+}
+
+BOOST_AUTO_TEST_CASE(min_size_absorbs_a_single_pixel) {
+  Image img(3, 3, 1, 0);
+  img.at(1, 1) = 255;
+  SegmentationOptions o;
+  o.sigma = 0;
+  o.k = 1;
+  BOOST_TEST(graph_segmentation(img, o).num_segments == 2);
+  o.min_size = 2;
+  BOOST_TEST(graph_segmentation(img, o).num_segments == 1);
+}
+
+BOOST_AUTO_TEST_CASE(grid_graph_edges_are_sorted_like_std_sort) {
+  const Image img = blocky_image(40, 30, 5);
+  FloatImage f = convert_color_space(img, ColorSpace::Lab);
+  for (float& v : f.data) v *= 255;
+  const GridGraph g = build_grid_graph(f, 0.8f);
+  // 8-connected: right + down + two diagonals.
+  BOOST_TEST(g.keys.size() == size_t(39 * 30 + 40 * 29 + 2 * 39 * 29));
+  std::vector<uint64_t> plain = g.keys;
+  std::sort(plain.begin(), plain.end());
+  BOOST_TEST((plain == g.keys));
+}
+
+BOOST_AUTO_TEST_CASE(smoothing_keeps_a_flat_image_flat) {
+  FloatImage f;
+  f.width = 5, f.height = 4, f.channels = 1;
+  f.data.assign(20, 7.0f);
+  FloatImage g = gaussian_smooth(f, 0.8f);
+  for (float v : g.data) BOOST_TEST(v == 7.0f, boost::test_tools::tolerance(1e-5f));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(color_space_tests)
+
+BOOST_AUTO_TEST_CASE(known_values) {
+  namespace tt = boost::test_tools;
+  auto near = [](std::array<float, 3> got, std::array<float, 3> want, float tol) {
+    for (int i = 0; i < 3; ++i) BOOST_TEST(got[i] == want[i], tt::tolerance(tol));
+  };
+  near(rgb_to_hsv(1, 0, 0), {0, 1, 1}, 1e-6f);
+  near(rgb_to_hsv(0, 1, 0), {1.0f / 3, 1, 1}, 1e-6f);
+  near(rgb_to_hsv(0, 0, 1), {2.0f / 3, 1, 1}, 1e-6f);
+  near(rgb_to_hsv(0.5f, 0.5f, 0.5f), {0, 0, 0.5f}, 1e-6f);
+  near(rgb_to_hsv(1, 0, 1), {5.0f / 6, 1, 1}, 1e-6f);
+  // CIE Lab of sRGB white, black and red (D65): (100, 0, 0), (0, 0, 0), (53.24, 80.09, 67.20).
+  const auto white = rgb_to_lab(1, 1, 1), black = rgb_to_lab(0, 0, 0), red = rgb_to_lab(1, 0, 0);
+  BOOST_TEST(white[0] == 100.0f, tt::tolerance(1e-3f));
+  BOOST_TEST(std::abs(white[1]) < 0.01f);
+  BOOST_TEST(std::abs(white[2]) < 0.01f);
+  BOOST_TEST(std::abs(black[0]) < 1e-4f);
+  near(red, {53.24f, 80.09f, 67.20f}, 2e-3f);
+  near(rgb_to_rgi(0.2f, 0.4f, 0.4f), {0.2f, 0.4f, 1.0f / 3}, 1e-6f);
+  near(rgb_to_rgi(0, 0, 0), {1.0f / 3, 1.0f / 3, 0}, 1e-6f);
+  BOOST_TEST(rgb_to_intensity(0.3f, 0.6f, 0.9f) == 0.6f, tt::tolerance(1e-6f));
+}
+
+BOOST_AUTO_TEST_CASE(whole_image_channels_are_scaled_to_unit_range) {
+  Image img(2, 1, 3);
+  img.pixels = {255, 0, 0, 255, 255, 255};
+  const FloatImage lab = convert_color_space(img, ColorSpace::Lab);
+  BOOST_TEST(lab.channels == 3);
+  BOOST_TEST(lab.plane(0)[1] == 1.0f, boost::test_tools::tolerance(1e-4f));      // L/100
+  BOOST_TEST(lab.plane(1)[1] == 128.0f / 255, boost::test_tools::tolerance(1e-4f));  // (a+128)/255
+  const FloatImage hue = convert_color_space(img, ColorSpace::Hue);
+  BOOST_TEST(hue.channels == 1);
+  BOOST_TEST(hue.data[0] == 0.0f);
+  BOOST_TEST((parse_color_space("rgI") == ColorSpace::rgI));
+  BOOST_CHECK_THROW(parse_color_space("XYZ"), std::invalid_argument);
+  BOOST_CHECK_THROW(convert_color_space(Image(2, 2, 1), ColorSpace::HSV), ShapeError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(selective_search_tests)
+
+BOOST_AUTO_TEST_CASE(similarities_by_hand) {
+  namespace tt = boost::test_tools;
+  const Region a = region(10, 0, 0, 5, 2, {0.2f, 0.8f}, {1.0f, 0.0f, 0.0f});
+  const Region b = region(30, 3, 0, 10, 5, {0.6f, 0.4f}, {0.5f, 0.25f, 0.25f});
+  BOOST_TEST(similarity_colour(a, b) == 0.6f, tt::tolerance(1e-6f));   // 0.2 + 0.4
+  BOOST_TEST(similarity_texture(a, b) == 0.5f, tt::tolerance(1e-6f));  // 0.5 + 0 + 0
+  BOOST_TEST(similarity_size(a, b, 100) == 0.6f, tt::tolerance(1e-6f));  // 1 - 40/100
+  // Union box (0,0)-(10,5) = 50 pixels: 1 - (50 - 40)/100.
+  BOOST_TEST(similarity_fill(a, b, 100) == 0.9f, tt::tolerance(1e-6f));
+  BOOST_TEST(similarity(a, b, 100, Strategy{}) == 2.6f, tt::tolerance(1e-6f));
+  BOOST_TEST(similarity(a, b, 100, parse_strategy("T+S+F")) == 2.0f, tt::tolerance(1e-6f));
+  BOOST_TEST(similarity(a, b, 100, parse_strategy("F")) == 0.9f, tt::tolerance(1e-6f));
+  BOOST_TEST(parse_strategy("C+T+S+F").name() == "C+T+S+F");
+  BOOST_CHECK_THROW(parse_strategy("C+X"), std::invalid_argument);
+  // Propagated features: size-weighted means, (10*0.2 + 30*0.6)/40 = 0.5.
+  const Region t = merge_regions(a, b);
+  BOOST_TEST(t.size == 40);
+  BOOST_TEST((t.x1 == 0 && t.y1 == 0 && t.x2 == 10 && t.y2 == 5));
+  BOOST_TEST(t.colour[0] == 0.5f, tt::tolerance(1e-6f));
+  BOOST_TEST(t.colour[1] == 0.5f, tt::tolerance(1e-6f));
+  BOOST_TEST(t.texture[0] == 0.625f, tt::tolerance(1e-6f));  // (10*1 + 30*0.5)/40
+}
+
+BOOST_AUTO_TEST_CASE(region_features_are_normalised) {
+  const Image img = two_blocks(8, 4);
+  const FloatImage f = convert_color_space(img, ColorSpace::RGB);
+  SegmentationOptions o;
+  o.sigma = 0;
+  o.k = 10;
+  const Segmentation s = graph_segmentation(img, o);
+  const auto regions = initial_regions(s, f, texture_bins(f));
+  BOOST_REQUIRE_EQUAL(regions.size(), 2u);
+  BOOST_TEST(regions[0].size == 16);
+  BOOST_TEST((regions[1].x1 == 4 && regions[1].x2 == 8 && regions[1].y1 == 0 && regions[1].y2 == 4));
+  BOOST_TEST(regions[0].colour.size() == 75u);
+  BOOST_TEST(regions[0].texture.size() == 240u);
+  float cs = 0, ts = 0;
+  for (float v : regions[0].colour) cs += v;
+  for (float v : regions[0].texture) ts += v;
+  BOOST_TEST(cs == 1.0f, boost::test_tools::tolerance(1e-5f));
+  BOOST_TEST(ts == 1.0f, boost::test_tools::tolerance(1e-5f));
+  // Left block is (10,10,10)/255: bin 0 of every channel.
+  BOOST_TEST(regions[0].colour[0] == 1.0f / 3, boost::test_tools::tolerance(1e-6f));
+  BOOST_TEST((neighbour_pairs(s) == std::vector<std::pair<int, int>>{{0, 1}}));
+}
+
+BOOST_AUTO_TEST_CASE(heap_grouping_matches_reference) {
+  const Image img = blocky_image(48, 40, 3);
+  const FloatImage f = convert_color_space(img, ColorSpace::HSV);
+  FloatImage scaled = f;
+  for (float& v : scaled.data) v *= 255;
+  SegmentationOptions o;
+  o.k = 50;
+  o.min_size = 10;
+  const Segmentation s = graph_segmentation(scaled, o);
+  BOOST_REQUIRE_GT(s.num_segments, 5);
+  const auto initial = initial_regions(s, f, texture_bins(f));
+  const auto pairs = neighbour_pairs(s);
+  for (const char* st : {"C+T+S+F", "T+S+F", "F", "S"}) {
+    const Hierarchy fast = hierarchical_grouping(initial, pairs, 48 * 40, parse_strategy(st));
+    const Hierarchy ref = hierarchical_grouping_reference(initial, pairs, 48 * 40, parse_strategy(st));
+    BOOST_TEST((fast.merged_from == ref.merged_from));
+    BOOST_TEST(fast.regions.size() == 2 * initial.size() - 1);  // connected: one root
+    BOOST_TEST(fast.regions.back().size == 48 * 40);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(presets_are_deterministic_for_runs_and_threads) {
+  const Image img = blocky_image(64, 48, 9);
+  SelectiveSearchOptions o = selective_search_preset("fast");
+  BOOST_TEST(o.color_spaces.size() * o.ks.size() * o.strategies.size() == 8u);
+  BOOST_TEST(selective_search_preset("quality").color_spaces.size() * 4 * 4 == 80u);
+  BOOST_CHECK_THROW(selective_search_preset("best"), std::invalid_argument);
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const auto r1 = selective_search(img, o);
+  omp_set_num_threads(2);
+  const auto r2 = selective_search(img, o);
+  const auto r3 = selective_search(img, o);
+  omp_set_num_threads(saved);
+  BOOST_REQUIRE_EQUAL(r1.proposals.size(), r2.proposals.size());
+  BOOST_REQUIRE_EQUAL(r2.proposals.size(), r3.proposals.size());
+  for (size_t i = 0; i < r1.proposals.size(); ++i) {
+    for (const auto* r : {&r2, &r3}) {
+      const Proposal &p = r1.proposals[i], &q = r->proposals[i];
+      BOOST_TEST((p.box.x1 == q.box.x1 && p.box.y1 == q.box.y1 && p.box.x2 == q.box.x2 &&
+                  p.box.y2 == q.box.y2 && p.rank_value == q.rank_value && p.run == q.run));
+    }
+  }
+  // Duplicates removed; ranked by v; another seed reorders the same set of boxes.
+  for (size_t i = 1; i < r1.proposals.size(); ++i)
+    BOOST_TEST(r1.proposals[i - 1].rank_value <= r1.proposals[i].rank_value);
+  o.seed = 2;
+  const auto r4 = selective_search(img, o);
+  BOOST_TEST(r4.proposals.size() == r1.proposals.size());
+  bool differs = false;
+  for (size_t i = 0; i < r1.proposals.size(); ++i)
+    differs |= r1.proposals[i].box.x1 != r4.proposals[i].box.x1 ||
+               r1.proposals[i].box.y2 != r4.proposals[i].box.y2;
+  BOOST_TEST(differs);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(selective_search_program)
+
+BOOST_AUTO_TEST_CASE(fast_preset_recall_on_generated_scenes) {
+  const std::string dir = detlab_test::temp_dir("selective_search_eval");
+  Run g = detlab_test::run_program(
+      "datagen", "scenes --quiet --split test --count 24 --seed 11 --out " + dir + "/scenes", dir);
+  BOOST_REQUIRE_MESSAGE(g.status == 0, g.err);
+  Run r = ss("eval --preset fast --json --threads 2 --data " + dir + "/scenes --out " + dir, dir);
+  BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
+  const json j = json::parse(r.out);
+  BOOST_REQUIRE_EQUAL(j.size(), 2u);
+  BOOST_TEST(j[0]["set"] == "scenes");
+  // Measured 0.998 on 200 test scenes (seed 2) and 1.0 on these 24; the paper's Fast
+  // mode target is recall >= 0.95 with <= 1000 boxes.
+  BOOST_TEST(j[0]["recall50_at_1000"].get<double>() >= 0.95);
+  BOOST_TEST(j[0]["mabo"].get<double>() >= 0.85);
+  BOOST_TEST(j[1]["set"] == "labelme");
+  BOOST_TEST(j[1]["recall50_at_1000"].get<double>() >= 0.9);  // measured 12/12
+  BOOST_TEST(fs::exists(j[0]["plot"].get<std::string>()));
+  fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(predict_writes_ranked_json_and_pngs) {
+  const std::string dir = detlab_test::temp_dir("selective_search_predict");
+  Run r = ss("predict --preset single --json --top 20 --show-segments --out " + dir + " " +
+                 DETLAB_SOURCE_DIR "/data/samples/skimage/chelsea.png",
+             dir);
+  BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
+  const json j = json::parse(r.out);
+  BOOST_REQUIRE_EQUAL(j.size(), 1u);
+  const json& boxes = j[0]["boxes"];
+  BOOST_REQUIRE_GT(boxes.size(), 20u);
+  for (size_t i = 0; i < boxes.size(); ++i) BOOST_TEST(boxes[i]["rank"].get<size_t>() == i + 1);
+  BOOST_TEST(fs::exists(dir + "/chelsea.selective_search.png"));
+  BOOST_TEST(fs::exists(dir + "/chelsea.segments.png"));
+  BOOST_TEST(fs::exists(dir + "/chelsea.selective_search.json"));
+  fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(bad_inputs) {
+  const std::string dir = detlab_test::temp_dir("selective_search_bad");
+  Run missing = ss("predict " + dir + "/nope.png", dir);
+  BOOST_TEST(missing.status == 1);
+  BOOST_TEST(missing.err.find(dir + "/nope.png") != std::string::npos);
+  BOOST_TEST(detlab_test::count_lines(missing.err) == 1);
+  write_file_atomic(dir + "/corrupt.png", std::string("\x89PNG\r\n\x1a\nthis is not a png"));
+  Run corrupt = ss("predict --out " + dir + " " + dir + "/corrupt.png", dir);
+  BOOST_TEST(corrupt.status == 1);
+  BOOST_TEST(corrupt.err.find("corrupt.png") != std::string::npos);
+  Run nodata = ss("eval --data " + dir + "/no_scenes", dir);
+  BOOST_TEST(nodata.status == 1);
+  BOOST_TEST(nodata.err.find("bin/datagen scenes") != std::string::npos);
+  BOOST_TEST(ss("predict --preset best x.png", dir).status == 2);
+  BOOST_TEST(ss("predict --top -3 x.png", dir).status == 2);
+  BOOST_TEST(ss("predict", dir).status == 2);
+  BOOST_TEST(ss("frobnicate", dir).status == 2);
+  fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
