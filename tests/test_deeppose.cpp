@@ -1,0 +1,271 @@
+// bin/deeppose end to end on a tiny generated figure set: the stage-1 loss falls, eval
+// and predict give outputs of the right shape and range, training is bit-identical
+// for 1 and 2 threads, bad inputs give exit 1 with a one-line message naming the file
+// (exit 2 for bad flags). Plus the cascade's geometry on hand-computed cases.
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "nn/checkpoint.h"
+#include "nn/localizer.h"
+#include "nn/pose_regressor.h"
+#include "nn/small_cnn.h"
+#include "run_program.h"
+#include "util/files.h"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using detlab_test::Run;
+using namespace dl;
+
+namespace {
+
+Run dp(const std::string& args, const std::string& dir) {
+  return detlab_test::run_program("deeppose", args, dir);
+}
+
+// A tiny figures train/test pair (64 x 64 images), made once per test process.
+const std::string& tiny_data() {
+  static std::string dir;
+  if (!dir.empty()) return dir;
+  dir = detlab_test::temp_dir("deeppose_data");
+  for (const char* split : {"train", "test"}) {
+    const bool train = split[1] == 'r';
+    Run r = detlab_test::run_program("datagen",
+                                     std::string("figures --quiet --size 64 --count ") +
+                                         (train ? "128" : "24") + " --seed " +
+                                         (train ? "3" : "4") + " --out " + dir + "/" + split,
+                                     dir);
+    BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
+  }
+  return dir;
+}
+
+std::vector<double> csv_column(const std::string& path, int column) {
+  std::istringstream csv(read_file_text(path));
+  std::string line;
+  std::getline(csv, line);
+  std::vector<double> v;
+  while (std::getline(csv, line)) {
+    std::istringstream row(line);
+    std::string cell;
+    for (int i = 0; i <= column && std::getline(row, cell, ','); ++i) {}
+    v.push_back(std::stod(cell));
+  }
+  return v;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(deeppose_geometry)
+
+BOOST_AUTO_TEST_CASE(normalisation_to_a_box_and_back) {
+  // N(y; b) = (y - b_c) / b_wh with b_c = (50, 40), b_wh = (20, 10).
+  const nn::PoseBox b{50, 40, 20, 10};
+  auto [u, v] = nn::normalize_point(55, 35, b);
+  BOOST_TEST(u == 0.25f);
+  BOOST_TEST(v == -0.5f);
+  auto [x, y] = nn::denormalize_point(u, v, b);
+  BOOST_TEST(x == 55.0f);
+  BOOST_TEST(y == 35.0f);
+  // The box corners map to -0.5 and 0.5.
+  BOOST_TEST(nn::normalize_point(40, 45, b).first == -0.5f);
+  BOOST_TEST(nn::normalize_point(40, 45, b).second == 0.5f);
+}
+
+BOOST_AUTO_TEST_CASE(cascade_window_and_displacement) {
+  std::vector<float> pose(28, 0.0f);
+  auto set = [&](int j, float x, float y) {
+    pose[2 * j] = x;
+    pose[2 * j + 1] = y;
+  };
+  set(9, 0, 0);    // left shoulder
+  set(2, 3, 4);    // right hip: diagonal 5
+  set(8, 10, 0);   // right shoulder
+  set(3, 10, 8);   // left hip: diagonal 8
+  set(6, 30, 20);  // right hand
+  BOOST_TEST(nn::pose_diameter(pose) == 6.5f);
+  // A degenerate pose still gets a usable window.
+  BOOST_TEST(nn::pose_diameter(std::vector<float>(28, 1.0f)) == 4.0f);
+
+  const nn::PoseBox w = nn::joint_window(pose, 6, 2.0f);
+  BOOST_TEST(w.cx == 30.0f);
+  BOOST_TEST(w.cy == 20.0f);
+  BOOST_TEST(w.w == 13.0f);
+  BOOST_TEST(w.h == 13.0f);
+  // The true hand at (33.25, 16.75): displacement (3.25, -3.25) = (0.25, -0.25) windows.
+  auto [u, v] = nn::normalize_point(33.25f, 16.75f, w);
+  BOOST_TEST(u == 0.25f);
+  BOOST_TEST(v == -0.25f);
+  // Stage s's joint from the regressed displacement recovers the truth.
+  auto [x, y] = nn::denormalize_point(u, v, w);
+  BOOST_TEST(x == 33.25f);
+  BOOST_TEST(y == 16.75f);
+  BOOST_CHECK_THROW(nn::joint_window(pose, 14, 1.0f), ShapeError);
+}
+
+BOOST_AUTO_TEST_CASE(config_round_trip_and_refusals) {
+  nn::DeepPoseConfig c;
+  c.sigma = 1.5f;
+  c.stages.push_back(nn::PoseRegressorConfig{});
+  c.stages.push_back(nn::refinement_config(2));
+  const nn::DeepPoseConfig d = nn::DeepPoseConfig::from_json(c.to_json());
+  BOOST_REQUIRE_EQUAL(d.stages.size(), 2u);
+  BOOST_TEST(d.sigma == 1.5f);
+  BOOST_TEST(d.stages[1].stage == 2);
+  BOOST_TEST(d.stages[1].input_size == 32);
+  BOOST_TEST(d.stages[0].channels == c.stages[0].channels);
+  // A stage's config read as another stage, or another program's config, is refused.
+  BOOST_CHECK_THROW(nn::PoseRegressorConfig::from_json(c.stages[1].to_json(), 1),
+                    std::invalid_argument);
+  BOOST_CHECK_THROW(nn::DeepPoseConfig::from_json(nn::LocalizerConfig{}.to_json()),
+                    std::invalid_argument);
+  nn::DeepPoseConfig swapped = c;
+  std::swap(swapped.stages[0], swapped.stages[1]);
+  BOOST_CHECK_THROW(nn::DeepPoseConfig::from_json(swapped.to_json()), std::invalid_argument);
+
+  // The network's output: 2K numbers per image, starting near the box centre.
+  Rng rng(3);
+  nn::PoseRegressorConfig small;
+  small.input_size = 32;
+  small.channels = {4, 8};
+  small.hidden = 16;
+  nn::PoseRegressor net(small, rng);
+  net.eval();
+  NoGradGuard no_grad;
+  Tensor out = net(Var(uniform({2, 3, 32, 32}, -1.0f, 1.0f, rng))).value();
+  BOOST_TEST(out.shape() == Shape({2, 28}));
+  for (float o : out) BOOST_TEST(std::fabs(o) < 0.1f);
+  BOOST_CHECK_THROW(net(Var(Tensor({1, 3, 16, 16}))), ShapeError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(deeppose_program)
+
+BOOST_AUTO_TEST_CASE(training_lowers_the_loss_and_outputs_are_well_formed) {
+  const std::string data = tiny_data();
+  const std::string dir = detlab_test::temp_dir("deeppose_train");
+  const std::string model = dir + "/m.safetensors";
+  Run t = dp("train --quiet --json --epochs 4 --cascade-epochs 1 --stages 2 --input 32 "
+             "--batch 16 --lr 0.003 --threads 2 --data " + data + " --model " + model,
+             dir);
+  BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
+  const std::vector<double> loss = csv_column(dir + "/m.csv", 2);
+  BOOST_REQUIRE_EQUAL(loss.size(), 4u);
+  BOOST_TEST(loss.back() < 0.7 * loss.front(), "loss " << loss.front() << " -> " << loss.back());
+  BOOST_TEST(csv_column(dir + "/m.stage2.csv", 2).size() == 1u);
+
+  auto cfg = nn::DeepPoseConfig::from_json(nn::read_checkpoint_metadata(model).at("config"));
+  BOOST_TEST(cfg.stages.size() == 2u);
+
+  Run e = dp("eval --json --data " + data + " --model " + model, dir);
+  BOOST_REQUIRE_MESSAGE(e.status == 0, e.err);
+  json ej = json::parse(e.out);
+  BOOST_TEST(ej["images"].get<int>() == 24);
+  BOOST_REQUIRE_EQUAL(ej["stages"].size(), 2u);
+  for (const auto& s : ej["stages"]) {
+    for (const char* k : {"pck", "pdj", "pcp"}) {
+      BOOST_TEST(s[k].get<double>() >= 0.0);
+      BOOST_TEST(s[k].get<double>() <= 1.0);
+    }
+    // Better than guessing: errors well below the 64-pixel image size.
+    BOOST_TEST(s["mean_error_px"].get<double>() > 0.0);
+    BOOST_TEST(s["mean_error_px"].get<double>() < 20.0);
+    BOOST_TEST(s["per_joint"].size() == 14u);
+  }
+
+  const std::string img = data + "/test/images/" +
+      json::parse(read_file_text(data + "/test/annotations.json"))["images"][0]["file_name"]
+          .get<std::string>();
+  Run p = dp("predict --json --names --out " + dir + " --model " + model + " " + img + " " +
+                 DETLAB_SOURCE_DIR + "/data/samples/skimage/chelsea.png",
+             dir);
+  BOOST_REQUIRE_MESSAGE(p.status == 0, p.err);
+  json pj = json::parse(p.out);
+  BOOST_REQUIRE_EQUAL(pj.size(), 2u);
+  for (const auto& r : pj) {
+    const double w = r["width"].get<double>(), h = r["height"].get<double>();
+    BOOST_REQUIRE_EQUAL(r["stages"].size(), 2u);
+    for (const auto& s : r["stages"]) {
+      BOOST_REQUIRE_EQUAL(s["joints"].size(), 14u);
+      for (const auto& j : s["joints"]) {
+        // Inside the image or near it (a joint may lie just outside).
+        BOOST_TEST(j["x"].get<double>() > -0.25 * w);
+        BOOST_TEST(j["x"].get<double>() < 1.25 * w);
+        BOOST_TEST(j["y"].get<double>() > -0.25 * h);
+        BOOST_TEST(j["y"].get<double>() < 1.25 * h);
+      }
+    }
+    BOOST_TEST(r["stages"][0]["joints"][13]["name"].get<std::string>() == "head_top");
+    BOOST_TEST(fs::exists(r["annotated"].get<std::string>()));
+  }
+  fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(training_is_identical_for_any_thread_count) {
+  const std::string data = tiny_data();
+  const std::string dir = detlab_test::temp_dir("deeppose_threads");
+  for (const char* th : {"1", "2"}) {
+    Run t = dp(std::string("train --quiet --epochs 1 --cascade-epochs 1 --stages 2 --input 32 "
+                           "--limit 48 --batch 16 --threads ") + th + " --data " + data +
+                   " --model " + dir + "/t" + th + ".safetensors",
+               dir);
+    BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
+  }
+  const bool same = read_file_text(dir + "/t1.safetensors") == read_file_text(dir + "/t2.safetensors");
+  BOOST_TEST(same, "the model files differ between 1 and 2 threads");
+  fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
+  const std::string data = tiny_data();
+  const std::string dir = detlab_test::temp_dir("deeppose_bad");
+  Run m = dp("eval --data " + data + " --model " + dir + "/missing.safetensors", dir);
+  BOOST_TEST(m.status == 1);
+  BOOST_TEST(m.err.find("missing.safetensors") != std::string::npos, m.err);
+  BOOST_TEST(detlab_test::count_lines(m.err) == 1);
+
+  // Models of other programs: classify and classify_localize checkpoints.
+  Rng rng(1);
+  nn::SmallCnn cls(nn::SmallCnnConfig{}, rng);
+  nn::save_checkpoint(dir + "/classify.safetensors", cls,
+                      {{"config", nn::SmallCnnConfig{}.to_json()}});
+  nn::Localizer loc(nn::LocalizerConfig{}, rng);
+  nn::save_checkpoint(dir + "/loc.safetensors", loc, {{"config", nn::LocalizerConfig{}.to_json()}});
+  for (const char* f : {"classify.safetensors", "loc.safetensors"}) {
+    Run o = dp("eval --data " + data + " --model " + dir + "/" + f, dir);
+    BOOST_TEST(o.status == 1);
+    BOOST_TEST(o.err.find("not a deeppose model") != std::string::npos, o.err);
+    BOOST_TEST(o.err.find(f) != std::string::npos, o.err);
+    BOOST_TEST(detlab_test::count_lines(o.err) == 1);
+  }
+
+  // An "image" that is not one.
+  Run t = dp("train --quiet --epochs 1 --stages 1 --input 32 --limit 16 --data " + data +
+                 " --model " + dir + "/m.safetensors",
+             dir);
+  BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
+  write_file_atomic(dir + "/notes.png", std::string("this is text, not a PNG"));
+  Run i = dp("predict --model " + dir + "/m.safetensors " + dir + "/notes.png", dir);
+  BOOST_TEST(i.status == 1);
+  BOOST_TEST(i.err.find("notes.png") != std::string::npos, i.err);
+  BOOST_TEST(detlab_test::count_lines(i.err) == 1);
+
+  // A missing dataset says how to make it; bad flags are usage errors (exit 2).
+  Run d = dp("train --quiet --data " + dir + "/nowhere --model " + dir + "/x.safetensors", dir);
+  BOOST_TEST(d.status == 1);
+  BOOST_TEST(d.err.find("nowhere") != std::string::npos, d.err);
+  BOOST_TEST(d.err.find("datagen figures") != std::string::npos, d.err);
+  BOOST_TEST(dp("train --stages 0", dir).status == 2);
+  BOOST_TEST(dp("train --sigma wide", dir).status == 2);
+  BOOST_TEST(dp("train --input 36", dir).status == 2);
+  BOOST_TEST(dp("predict", dir).status == 2);
+  BOOST_TEST(dp("fly", dir).status == 2);
+  fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
