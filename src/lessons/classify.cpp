@@ -17,6 +17,7 @@
 #include "image/draw.h"
 #include "image/image.h"
 #include "image/transforms.h"
+#include "lessons/common/bench.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/model_file.h"
 #include "lessons/common/train_loop.h"
@@ -332,35 +333,19 @@ int cmd_bench(const cli::CommonArgs& a) {
   nn::SmallCnnConfig cfg;
   nn::SmallCnn model(cfg, rng);
   auto opt = nn::Sgd(model.parameters(), 0.01f, nn::SgdOptions{0.9f, 0.0f, 0.0f, false});
-  json results = json::array();
-  for (int batch : {1, 64}) {
+  return cli::bench_network(model, {1, 64}, [&](int batch) -> cli::BenchStep {
     Tensor x = normal({batch, 1, 28, 28}, 0.0f, 1.0f, rng);
     Tensor y({batch});
     for (int i = 0; i < batch; ++i) y[i] = static_cast<float>(i % 10);
-    model.eval();
-    const double infer = cli::items_per_second(
-        [&] {
-          NoGradGuard g;
-          model(Var(x));
-        },
-        batch);
-    model.train();
-    const double trainr = cli::items_per_second(
-        [&] {
-          Var loss = ag::cross_entropy(model(Var(x)), y);
-          opt.zero_grad();
-          loss.backward();
-          opt.step();
-        },
-        batch);
-    results.push_back({{"batch", batch}, {"inference_images_per_s", infer},
-                       {"training_images_per_s", trainr}});
-    if (!a.json)
-      fmt::print("batch {:>3}: inference {:>8.0f} images/s, training {:>7.0f} images/s\n", batch,
-                 infer, trainr);
-  }
-  if (a.json) fmt::print("{}\n", results.dump());
-  return 0;
+    return [&model, &opt, x, y](bool training) {
+      Var scores = model(Var(x));
+      if (!training) return;
+      Var loss = ag::cross_entropy(scores, y);
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+    };
+  }, a.json);
 }
 
 }  // namespace

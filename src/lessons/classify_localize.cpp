@@ -19,6 +19,7 @@
 #include "image/draw.h"
 #include "image/image.h"
 #include "image/transforms.h"
+#include "lessons/common/bench.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/model_file.h"
 #include "lessons/common/train_loop.h"
@@ -50,6 +51,7 @@ struct TrainOptions {
   std::string optim = "adamw";
   int neck_channels = 64;
   int input_size = 64;
+  std::string cls_input = "fc";
 };
 
 // ---- data: images -> normalised [B, 3, S, S]; targets: class, (cx, cy, w, h) / S ----
@@ -210,6 +212,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   cfg.num_classes = static_cast<int>(train.class_names.size());
   cfg.c3 = cfg.c4 = t.neck_channels;
   cfg.input_size = t.input_size;
+  cfg.cls_input = t.cls_input;
   nn::Localizer model(cfg, rng);
   std::string init = "scratch";
   if (!t.scratch) {
@@ -387,37 +390,20 @@ int cmd_bench(const cli::CommonArgs& a) {
   nn::LocalizerConfig cfg;
   nn::Localizer model(cfg, rng);
   nn::Sgd opt(model.parameters(), 0.01f, nn::SgdOptions{0.9f, 0.0f, 0.0f, false});
-  json results = json::array();
-  for (int batch : {1, 32}) {
+  return cli::bench_network(model, {1, 32}, [&](int batch) -> cli::BenchStep {
     const int S = cfg.input_size;
     Tensor x = normal({batch, 3, S, S}, 0.0f, 1.0f, rng);
     Tensor y({batch}), box({batch, 4}, 0.5f);
     for (int i = 0; i < batch; ++i) y[i] = static_cast<float>(i % cfg.num_classes);
-    model.eval();
-    const double infer = cli::items_per_second(
-        [&] {
-          NoGradGuard g;
-          model.predict(Var(x));
-        },
-        batch);
-    model.train();
-    const double trainr = cli::items_per_second(
-        [&] {
-          nn::LocalizerOutput out = model.predict(Var(x));
-          Var loss = ag::add(ag::cross_entropy(out.scores, y), ag::mse(out.box, box));
-          opt.zero_grad();
-          loss.backward();
-          opt.step();
-        },
-        batch);
-    results.push_back({{"batch", batch}, {"inference_images_per_s", infer},
-                       {"training_images_per_s", trainr}});
-    if (!a.json)
-      fmt::print("batch {:>3}: inference {:>7.0f} images/s, training {:>6.0f} images/s\n", batch,
-                 infer, trainr);
-  }
-  if (a.json) fmt::print("{}\n", results.dump());
-  return 0;
+    return [&model, &opt, x, y, box](bool training) {
+      nn::LocalizerOutput out = model.predict(Var(x));
+      if (!training) return;
+      Var loss = ag::add(ag::cross_entropy(out.scores, y), ag::mse(out.box, box));
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+    };
+  }, a.json);
 }
 
 }  // namespace
@@ -437,6 +423,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0f, 1e6f));
   train->add_option("--optim", topt.optim, "sgd (Nesterov momentum) or adamw")
       ->check(CLI::IsMember({"sgd", "adamw"}));
+  train->add_option("--cls-input", topt.cls_input,
+                    "class head reads the fc features (fc) or the spatially averaged map (avg)")
+      ->check(CLI::IsMember({"fc", "avg"}));
   train->add_option("--neck-channels", topt.neck_channels, "channels of the two neck convs")
       ->check(CLI::Range(1, 1024));
   train->add_option("--input-size", topt.input_size, "network input side (multiple of 16)")

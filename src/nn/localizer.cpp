@@ -13,7 +13,8 @@ namespace dl::nn {
 std::string LocalizerConfig::to_json() const {
   nlohmann::json j = {{"arch", "localizer"}, {"input_size", input_size}, {"c1", c1},
                       {"c2", c2},            {"c3", c3},                 {"c4", c4},
-                      {"hidden", hidden},    {"num_classes", num_classes}, {"dropout", dropout}};
+                      {"hidden", hidden},    {"num_classes", num_classes}, {"dropout", dropout},
+                      {"cls_input", cls_input}};
   return j.dump();
 }
 
@@ -32,6 +33,7 @@ LocalizerConfig LocalizerConfig::from_json(const std::string& text) {
     c.hidden = j.at("hidden");
     c.num_classes = j.at("num_classes");
     c.dropout = j.at("dropout");
+    c.cls_input = j.value("cls_input", std::string("fc"));
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(std::string("bad model config: ") + e.what());
   }
@@ -39,6 +41,8 @@ LocalizerConfig LocalizerConfig::from_json(const std::string& text) {
       c.c2 < 1 || c.c3 < 1 || c.c4 < 1 || c.hidden < 1 || c.num_classes < 1 || c.c1 > 4096 ||
       c.c2 > 4096 || c.c3 > 4096 || c.c4 > 4096 || c.hidden > 65536)
     throw std::invalid_argument("bad model config: sizes out of range");
+  if (c.cls_input != "fc" && c.cls_input != "avg")
+    throw std::invalid_argument("bad model config: cls_input must be \"fc\" or \"avg\"");
   return c;
 }
 
@@ -66,7 +70,8 @@ Localizer::Localizer(const LocalizerConfig& cfg, Rng& rng) : config(cfg) {
   fc->add(std::make_shared<Linear>(cfg.c4 * s * s, cfg.hidden, rng));
   fc->add(std::make_shared<ReLU>());
   fc->add(std::make_shared<Dropout>(cfg.dropout, rng.next_u64()));
-  cls_head = std::make_shared<Linear>(cfg.hidden, cfg.num_classes, rng);
+  cls_head = std::make_shared<Linear>(cfg.cls_input == "avg" ? cfg.c4 : cfg.hidden,
+                                      cfg.num_classes, rng);
   box_head = std::make_shared<Linear>(cfg.hidden, 4, rng);
   // Heads start small, as in Fast R-CNN's released models (scores N(0, 0.01), boxes
   // N(0, 0.001)): the first losses are then ~log(classes) and the L2 loss of the mean
@@ -88,8 +93,10 @@ LocalizerOutput Localizer::predict(const Var& x) {
               "Localizer",
               fmt::format("expected [N, 3, {0}, {0}] images, got {1}", config.input_size,
                           shape_str(x.shape())));
-  Var h = (*fc)((*neck)((*backbone)(x)));
-  return {(*cls_head)(h), (*box_head)(h)};
+  Var f = (*neck)((*backbone)(x));
+  Var h = (*fc)(f);
+  Var cls_in = config.cls_input == "avg" ? ag::mean(f, {2, 3}) : h;
+  return {(*cls_head)(cls_in), (*box_head)(h)};
 }
 
 int load_grey_backbone(const std::string& path, Module& model) {

@@ -24,6 +24,10 @@ struct LocalizerConfig {
   int hidden = 256;
   int num_classes = 10;
   float dropout = 0.2f;
+  // What the class head reads: "fc" (the shared fc features, as on the lecture's
+  // slide) or "avg" (the neck's feature map averaged over space, as in ResNet: the
+  // same weights score the object wherever it is, which needs less data to learn).
+  std::string cls_input = "fc";
   std::string to_json() const;
   static LocalizerConfig from_json(const std::string& json);  // throws std::invalid_argument
 };
