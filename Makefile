@@ -37,6 +37,8 @@ generated: build
 	  bin/datagen scenes $(SINGLE) --count 12000 --split train --seed 1 --out $(GEN)/single/train
 	@test -f $(GEN)/single/test/annotations.json || \
 	  bin/datagen scenes $(SINGLE) --count 2000 --split test --seed 2 --out $(GEN)/single/test
+	@test -f $(GEN)/scenes/test/annotations.json || \
+	  bin/datagen scenes --count 200 --split test --seed 2 --out $(GEN)/scenes/test
 
 # The first lesson end to end: data, a quick model if none is there yet, its
 # evaluation (accuracy + confusion matrix) and annotated predictions.

@@ -105,7 +105,8 @@ TextureBins texture_bins(const FloatImage& img) {
   t.height = H;
   t.channels = img.channels;
   t.bins.assign(n * img.channels * kOrientations, 0);
-  // Gaussian g and its derivative g' = -x/σ² g, radius 4σ, borders clamped.
+  // Gaussian g and the derivative filter, radius 4σ, borders clamped. conv_x/conv_y
+  // below correlate (sum of k[i] f(x + i)), so the derivative filter is -g'(i) = i/σ² g(i).
   const int R = static_cast<int>(std::ceil(4 * kTextureSigma));
   std::vector<float> g(2 * R + 1), dg(2 * R + 1);
   float gs = 0;
@@ -116,8 +117,8 @@ TextureBins texture_bins(const FloatImage& img) {
   float dn = 0;
   for (int i = -R; i <= R; ++i) {
     g[i + R] /= gs;
-    dg[i + R] = -i / (kTextureSigma * kTextureSigma) * g[i + R];
-    dn += -i * dg[i + R];  // normalise so that d/dx of the ramp x is 1
+    dg[i + R] = i / (kTextureSigma * kTextureSigma) * g[i + R];
+    dn += i * dg[i + R];  // normalise so that d/dx of the ramp f(x) = x is 1
   }
   for (float& v : dg) v /= dn;
   auto conv_x = [&](const float* src, const std::vector<float>& k, float* dst) {
@@ -155,7 +156,9 @@ TextureBins texture_bins(const FloatImage& img) {
         mx = std::max(mx, resp[i]);
       }
       uint8_t* dst = t.bins.data() + (static_cast<size_t>(c) * kOrientations + o) * n;
-      if (mx <= 0) continue;
+      // A flat image has only rounding noise here (|noise| ~ 1e-7 on [0, 1] channels);
+      // scaling that by its maximum would invent texture, so it counts as none.
+      if (mx <= 1e-4f) continue;
       const float scale = kTextureBins / mx;
       for (size_t i = 0; i < n; ++i)
         dst[i] = static_cast<uint8_t>(std::min(kTextureBins - 1, static_cast<int>(resp[i] * scale)));
@@ -356,6 +359,11 @@ SelectiveSearchResult selective_search(const Image& rgb, const SelectiveSearchOp
     throw ShapeError("selective_search: expected a non-empty RGB image");
   if (opt.color_spaces.empty() || opt.ks.empty() || opt.strategies.empty())
     throw std::invalid_argument("selective_search: no colour space, k or strategy");
+  // Duplicate removal packs a box into 4 x 16 bits.
+  if (rgb.width > 65535 || rgb.height > 65535)
+    throw ShapeError("selective_search: images up to 65535 pixels wide and high");
+  for (float k : opt.ks)
+    if (!(k > 0)) throw std::invalid_argument("selective_search: every k must be > 0");
   const int ncs = static_cast<int>(opt.color_spaces.size());
   const int nk = static_cast<int>(opt.ks.size());
   const int ns = static_cast<int>(opt.strategies.size());
@@ -384,7 +392,7 @@ SelectiveSearchResult selective_search(const Image& rgb, const SelectiveSearchOp
     const int c = i / nk;
     SegmentationOptions so;
     so.k = opt.ks[i % nk];
-    so.min_size = static_cast<int>(opt.ks[i % nk]);
+    so.min_size = opt.min_size >= 0 ? opt.min_size : static_cast<int>(opt.ks[i % nk]);
     result.segmentations[i] = segment_graph(graphs[c], so);
     initial[i] = initial_regions(result.segmentations[i], images[c], textures[c]);
     pairs[i] = neighbour_pairs(result.segmentations[i]);

@@ -92,7 +92,8 @@ struct SelectiveSearchOptions {
   std::vector<ColorSpace> color_spaces{ColorSpace::HSV};
   std::vector<float> ks{100};
   std::vector<Strategy> strategies{Strategy{}};
-  float sigma = 0.8f;  // Felzenszwalb smoothing; min_size = k as in the authors' code
+  float sigma = 0.8f;  // Felzenszwalb smoothing
+  int min_size = -1;   // components below this are merged; -1: min_size = k, as in the authors' code
   uint64_t seed = 1;   // the ranking's random numbers
 };
 // §5.2 / Table 5: "single" (HSV, k=100, C+T+S+F), "fast" (HSV, Lab; k 50, 100;
