@@ -146,6 +146,24 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
   fs::remove_all(dir);
 }
 
+// bench: one row per batch size (1 and 32), each with positive throughputs, and a
+// training step (forward + backward + update) slower than inference alone.
+BOOST_AUTO_TEST_CASE(bench_reports_inference_and_training_throughput) {
+  const std::string dir = detlab_test::temp_dir("classify_localize_bench");
+  Run b = cl("bench --json --threads 1", dir);
+  BOOST_REQUIRE_MESSAGE(b.status == 0, b.err);
+  json rows = json::parse(b.out);
+  BOOST_REQUIRE_EQUAL(rows.size(), 2u);
+  BOOST_TEST(rows[0]["batch"].get<int>() == 1);
+  BOOST_TEST(rows[1]["batch"].get<int>() == 32);
+  for (const auto& r : rows) {
+    const double infer = r["inference_images_per_s"], train = r["training_images_per_s"];
+    BOOST_TEST(train > 0.0);
+    BOOST_TEST(infer > train, "inference " << infer << " images/s, training " << train);
+  }
+  fs::remove_all(dir);
+}
+
 BOOST_AUTO_TEST_CASE(grey_backbone_spread_over_rgb_keeps_its_response) {
   const std::string dir = detlab_test::temp_dir("classify_localize_transfer");
   Rng rng(7);

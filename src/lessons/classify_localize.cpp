@@ -390,18 +390,14 @@ int cmd_bench(const cli::CommonArgs& a) {
   nn::LocalizerConfig cfg;
   nn::Localizer model(cfg, rng);
   nn::Sgd opt(model.parameters(), 0.01f, nn::SgdOptions{0.9f, 0.0f, 0.0f, false});
-  return cli::bench_network(model, {1, 32}, [&](int batch) -> cli::BenchStep {
+  return cli::bench_network(model, opt, {1, 32}, [&](int batch) -> cli::BenchForward {
     const int S = cfg.input_size;
     Tensor x = normal({batch, 3, S, S}, 0.0f, 1.0f, rng);
     Tensor y({batch}), box({batch, 4}, 0.5f);
     for (int i = 0; i < batch; ++i) y[i] = static_cast<float>(i % cfg.num_classes);
-    return [&model, &opt, x, y, box](bool training) {
+    return [&model, x, y, box] {
       nn::LocalizerOutput out = model.predict(Var(x));
-      if (!training) return;
-      Var loss = ag::add(ag::cross_entropy(out.scores, y), ag::mse(out.box, box));
-      opt.zero_grad();
-      loss.backward();
-      opt.step();
+      return ag::add(ag::cross_entropy(out.scores, y), ag::mse(out.box, box));
     };
   }, a.json);
 }

@@ -4,25 +4,31 @@
 
 #include <nlohmann/json.hpp>
 
-#include "autograd/variable.h"
 #include "lessons/common/model_file.h"
 
 namespace dl::cli {
 
-int bench_network(nn::Module& model, const std::vector<int>& batches,
-                  const std::function<BenchStep(int batch)>& prepare, bool json_out) {
+int bench_network(nn::Module& model, nn::Optimizer& opt, const std::vector<int>& batches,
+                  const std::function<BenchForward(int batch)>& prepare, bool json_out) {
   nlohmann::json results = nlohmann::json::array();
   for (int batch : batches) {
-    BenchStep step = prepare(batch);
+    BenchForward forward = prepare(batch);
     model.eval();
     const double infer = items_per_second(
         [&] {
           NoGradGuard g;
-          step(false);
+          forward();
         },
         batch);
     model.train();
-    const double train = items_per_second([&] { step(true); }, batch);
+    const double train = items_per_second(
+        [&] {
+          Var loss = forward();
+          opt.zero_grad();
+          loss.backward();
+          opt.step();
+        },
+        batch);
     results.push_back({{"batch", batch},
                        {"inference_images_per_s", infer},
                        {"training_images_per_s", train}});

@@ -6,16 +6,19 @@
 #include <functional>
 #include <vector>
 
+#include "autograd/variable.h"
 #include "nn/module.h"
+#include "nn/optimizer.h"
 
 namespace dl::cli {
 
-// Runs the network once on a batch prepared for `batch` images: inference when
-// `training` is false, else one full training step.
-using BenchStep = std::function<void(bool training)>;
+// The network's forward pass on a batch prepared for `batch` images, returning the
+// training loss (inference ignores it; a training step backpropagates it and
+// updates with `opt`).
+using BenchForward = std::function<Var()>;
 
-// prepare(batch) builds the inputs of one batch size and returns its step.
-int bench_network(nn::Module& model, const std::vector<int>& batches,
-                  const std::function<BenchStep(int batch)>& prepare, bool json_out);
+// prepare(batch) builds the inputs of one batch size and returns its forward pass.
+int bench_network(nn::Module& model, nn::Optimizer& opt, const std::vector<int>& batches,
+                  const std::function<BenchForward(int batch)>& prepare, bool json_out);
 
 }  // namespace dl::cli
