@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "data/keypoint_dataset.h"
 #include "nn/checkpoint.h"
 #include "nn/localizer.h"
 #include "nn/pose_regressor.h"
@@ -107,6 +108,60 @@ BOOST_AUTO_TEST_CASE(cascade_window_and_displacement) {
   BOOST_CHECK_THROW(nn::joint_window(pose, 14, 1.0f), ShapeError);
 }
 
+BOOST_AUTO_TEST_CASE(facing_the_camera_decides_which_side_is_right) {
+  // An upright figure: neck (50, 20), head top (50, 5); right hip on the image's left.
+  std::vector<float> kp(42, 0.0f);
+  auto set = [&](int j, float x, float y, float v = 2) {
+    kp[3 * j] = x;
+    kp[3 * j + 1] = y;
+    kp[3 * j + 2] = v;
+  };
+  set(12, 50, 20);
+  set(13, 50, 5);
+  set(2, 45, 60);  // right hip
+  set(3, 55, 60);  // left hip
+  set(6, 20, 40);  // right hand
+  set(11, 80, 45, 1);  // left hand, occluded
+  BOOST_TEST(faces_camera(kp));
+  std::vector<float> same = kp;
+  relabel_facing_camera(same);
+  BOOST_TEST(same == kp);
+  // Upside down (a handstand) it still faces the camera: the test turns with the body.
+  std::vector<float> turned = kp;
+  for (int j = 0; j < 14; ++j) {
+    turned[3 * j] = 100 - kp[3 * j];
+    turned[3 * j + 1] = 100 - kp[3 * j + 1];
+  }
+  BOOST_TEST(faces_camera(turned));
+  // Right hip on the image's right: seen from the back. Relabelling exchanges x, y and
+  // v of every left/right pair and keeps neck and head.
+  std::vector<float> back = kp;
+  std::swap(back[3 * 2], back[3 * 3]);
+  BOOST_TEST(!faces_camera(back));
+  relabel_facing_camera(back);
+  BOOST_TEST(back[3 * 2] == 45.0f);
+  BOOST_TEST(back[3 * 3] == 55.0f);
+  BOOST_TEST(back[3 * 11] == 20.0f);  // the old right hand is now the left hand
+  BOOST_TEST(back[3 * 11 + 2] == 2.0f);
+  BOOST_TEST(back[3 * 6] == 80.0f);
+  BOOST_TEST(back[3 * 6 + 2] == 1.0f);
+  BOOST_TEST(back[3 * 12] == 50.0f);
+  BOOST_TEST(faces_camera(back));
+  // Hips out of view: the shoulders and neck -> head top decide.
+  std::vector<float> top(42, 0.0f);
+  top.swap(kp);
+  set(12, 50, 20);
+  set(13, 50, 5);
+  set(8, 40, 22);  // right shoulder
+  set(9, 60, 22);
+  BOOST_TEST(faces_camera(kp));
+  std::swap(kp[3 * 8], kp[3 * 9]);
+  BOOST_TEST(!faces_camera(kp));
+  BOOST_CHECK_THROW(faces_camera(std::vector<float>(28)), std::invalid_argument);
+  // The mirror is an involution.
+  for (int j = 0; j < 14; ++j) BOOST_TEST(figure_mirror()[figure_mirror()[j]] == j);
+}
+
 BOOST_AUTO_TEST_CASE(config_round_trip_and_refusals) {
   nn::DeepPoseConfig c;
   c.sigma = 1.5f;
@@ -168,7 +223,7 @@ BOOST_AUTO_TEST_CASE(training_lowers_the_loss_and_outputs_are_well_formed) {
   BOOST_TEST(ej["images"].get<int>() == 24);
   BOOST_REQUIRE_EQUAL(ej["stages"].size(), 2u);
   for (const auto& s : ej["stages"]) {
-    for (const char* k : {"pck", "pdj", "pcp"}) {
+    for (const char* k : {"pck", "pdj", "pcp", "pck_facing_camera"}) {
       BOOST_TEST(s[k].get<double>() >= 0.0);
       BOOST_TEST(s[k].get<double>() <= 1.0);
     }
@@ -254,6 +309,13 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
   BOOST_TEST(i.status == 1);
   BOOST_TEST(i.err.find("notes.png") != std::string::npos, i.err);
   BOOST_TEST(detlab_test::count_lines(i.err) == 1);
+  // Drawing a stage the model does not have.
+  Run st = dp("predict --stage 2 --out " + dir + " --model " + dir + "/m.safetensors " +
+                  DETLAB_SOURCE_DIR + "/data/samples/skimage/chelsea.png",
+              dir);
+  BOOST_TEST(st.status == 1);
+  BOOST_TEST(st.err.find("m.safetensors") != std::string::npos, st.err);
+  BOOST_TEST(st.err.find("1 stage") != std::string::npos, st.err);
 
   // A missing dataset says how to make it; bad flags are usage errors (exit 2).
   Run d = dp("train --quiet --data " + dir + "/nowhere --model " + dir + "/x.safetensors", dir);
@@ -263,6 +325,7 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
   BOOST_TEST(dp("train --stages 0", dir).status == 2);
   BOOST_TEST(dp("train --sigma wide", dir).status == 2);
   BOOST_TEST(dp("train --input 36", dir).status == 2);
+  BOOST_TEST(dp("train --cascade-input 36", dir).status == 2);
   BOOST_TEST(dp("predict", dir).status == 2);
   BOOST_TEST(dp("fly", dir).status == 2);
   fs::remove_all(dir);

@@ -4,11 +4,51 @@
 
 #include <filesystem>
 #include <map>
+#include <stdexcept>
+#include <utility>
 
 #include "data/detection_dataset.h"
+#include "data/figures.h"
 #include "util/files.h"
 
 namespace dl {
+
+const std::vector<int>& figure_mirror() {
+  static const std::vector<int> m = {5, 4, 3, 2, 1, 0, 11, 10, 9, 8, 7, 6, 12, 13};
+  return m;
+}
+
+bool faces_camera(const std::vector<float>& kp) {
+  if (kp.size() != 3 * static_cast<size_t>(kFigureJoints))
+    throw std::invalid_argument(fmt::format("faces_camera: need {} values, got {}",
+                                            3 * kFigureJoints, kp.size()));
+  auto labelled = [&](int j) { return kp[3 * j + 2] > 0; };
+  auto at = [&](int j, int a) { return kp[3 * j + a]; };
+  // Joints (src/data/figures.h): 2/3 right/left hip, 8/9 right/left shoulder, 12 neck,
+  // 13 head top.
+  float ux = 0, uy = -1;
+  if (labelled(2) && labelled(3) && labelled(12)) {
+    ux = at(12, 0) - 0.5f * (at(2, 0) + at(3, 0));
+    uy = at(12, 1) - 0.5f * (at(2, 1) + at(3, 1));
+  } else if (labelled(12) && labelled(13)) {
+    ux = at(13, 0) - at(12, 0);
+    uy = at(13, 1) - at(12, 1);
+  }
+  // Facing the camera, the figure's right is "up" turned a quarter turn towards the
+  // image's left (y points down): (uy, -ux). The hips are the steadier pair.
+  for (auto [r, l] : {std::pair<int, int>{2, 3}, {8, 9}})
+    if (labelled(r) && labelled(l))
+      return (at(r, 0) - at(l, 0)) * uy + (at(r, 1) - at(l, 1)) * -ux > 0;
+  return true;
+}
+
+void relabel_facing_camera(std::vector<float>& kp) {
+  if (faces_camera(kp)) return;
+  std::vector<float> swapped(kp.size());
+  for (int j = 0; j < kFigureJoints; ++j)
+    for (int a = 0; a < 3; ++a) swapped[3 * j + a] = kp[3 * figure_mirror()[j] + a];
+  kp = swapped;
+}
 
 KeypointDataset load_keypoint_dataset(const std::string& dir, int64_t limit) {
   DetectionDataset det = load_detection_dataset(dir, limit);

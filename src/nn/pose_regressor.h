@@ -37,7 +37,10 @@ struct PoseRegressorConfig {
   static PoseRegressorConfig from_json(const std::string& json, int expected_stage = 0);
 };
 
-// The defaults of a refinement stage: small windows need a small input.
+// The defaults of a refinement stage: 32 x 32 inputs, conv blocks 16-32-64, hidden 128.
+// The cascade's gain comes from resolution (§3.2): at sigma 1.5 a window is about 40
+// pixels of the 128-pixel image, so 32 inputs see it near full resolution while
+// stage 1 sees the whole image at half (64 / 128).
 PoseRegressorConfig refinement_config(int stage);
 
 // Every stage of one model file, plus the cascade's window size factor sigma.
