@@ -19,7 +19,7 @@
 namespace dl::nn {
 
 struct LocalizerConfig {
-  int input_size = 64;
+  int input_size = 32;
   int c1 = 16, c2 = 32, c3 = 64, c4 = 64;
   int hidden = 256;
   int num_classes = 10;
