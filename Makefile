@@ -37,8 +37,14 @@ generated: build
 	  bin/datagen scenes $(SINGLE) --count 12000 --split train --seed 1 --out $(GEN)/single/train
 	@test -f $(GEN)/single/test/annotations.json || \
 	  bin/datagen scenes $(SINGLE) --count 2000 --split test --seed 2 --out $(GEN)/single/test
+	@test -f $(GEN)/scenes/train/annotations.json || \
+	  bin/datagen scenes --count 2000 --split train --seed 1 --out $(GEN)/scenes/train
 	@test -f $(GEN)/scenes/test/annotations.json || \
 	  bin/datagen scenes --count 200 --split test --seed 2 --out $(GEN)/scenes/test
+	@test -f $(GEN)/figures/train/annotations.json || \
+	  bin/datagen figures --count 8000 --seed 1 --out $(GEN)/figures/train
+	@test -f $(GEN)/figures/test/annotations.json || \
+	  bin/datagen figures --count 1000 --seed 2 --out $(GEN)/figures/test
 
 # The first lesson end to end: data, a quick model if none is there yet, its
 # evaluation (accuracy + confusion matrix) and annotated predictions.
