@@ -6,7 +6,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "util/files.h"
 
@@ -41,6 +43,21 @@ inline int count_lines(const std::string& s) {
   int n = 0;
   for (char c : s) n += c == '\n';
   return n;
+}
+
+// One column (0-based) of a training log CSV, header skipped: the per-epoch values.
+inline std::vector<double> csv_column(const std::string& path, int column) {
+  std::istringstream csv(dl::read_file_text(path));
+  std::string line;
+  std::getline(csv, line);
+  std::vector<double> v;
+  while (std::getline(csv, line)) {
+    std::istringstream row(line);
+    std::string cell;
+    for (int i = 0; i <= column && std::getline(row, cell, ','); ++i) {}
+    v.push_back(std::stod(cell));
+  }
+  return v;
 }
 
 }  // namespace detlab_test

@@ -57,16 +57,7 @@ BOOST_AUTO_TEST_CASE(training_lowers_the_loss_and_outputs_are_well_formed) {
              dir);
   BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
   // The per-epoch log: the training loss of the last epoch is below the first's.
-  std::istringstream csv(read_file_text(dir + "/m.csv"));
-  std::string header, line;
-  std::getline(csv, header);
-  std::vector<double> losses;
-  while (std::getline(csv, line)) {
-    std::istringstream row(line);
-    std::string cell;
-    for (int i = 0; i < 3 && std::getline(row, cell, ','); ++i) {}
-    losses.push_back(std::stod(cell));
-  }
+  const std::vector<double> losses = detlab_test::csv_column(dir + "/m.csv", 2);
   BOOST_REQUIRE_EQUAL(losses.size(), 8u);
   BOOST_TEST(losses.back() < 0.8 * losses.front(), "loss " << losses.front() << " -> "
                                                             << losses.back());

@@ -45,20 +45,6 @@ const std::string& tiny_data() {
   return dir;
 }
 
-std::vector<double> csv_column(const std::string& path, int column) {
-  std::istringstream csv(read_file_text(path));
-  std::string line;
-  std::getline(csv, line);
-  std::vector<double> v;
-  while (std::getline(csv, line)) {
-    std::istringstream row(line);
-    std::string cell;
-    for (int i = 0; i <= column && std::getline(row, cell, ','); ++i) {}
-    v.push_back(std::stod(cell));
-  }
-  return v;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(deeppose_geometry)
@@ -209,10 +195,10 @@ BOOST_AUTO_TEST_CASE(training_lowers_the_loss_and_outputs_are_well_formed) {
              "--batch 16 --lr 0.003 --threads 2 --data " + data + " --model " + model,
              dir);
   BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
-  const std::vector<double> loss = csv_column(dir + "/m.csv", 2);
+  const std::vector<double> loss = detlab_test::csv_column(dir + "/m.csv", 2);
   BOOST_REQUIRE_EQUAL(loss.size(), 4u);
   BOOST_TEST(loss.back() < 0.7 * loss.front(), "loss " << loss.front() << " -> " << loss.back());
-  BOOST_TEST(csv_column(dir + "/m.stage2.csv", 2).size() == 1u);
+  BOOST_TEST(detlab_test::csv_column(dir + "/m.stage2.csv", 2).size() == 1u);
 
   auto cfg = nn::DeepPoseConfig::from_json(nn::read_checkpoint_metadata(model).at("config"));
   BOOST_TEST(cfg.stages.size() == 2u);
