@@ -196,7 +196,7 @@ std::string split_dir(const cli::CommonArgs& a, const char* split) {
 
 int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
-  if (a.epochs < 0) a.epochs = 7;
+  if (a.epochs < 0) a.epochs = 20;
   if (a.batch < 0) a.batch = 32;
   if (a.lr < 0) a.lr = t.optim == "sgd" ? 0.02f : 2e-3f;
 
