@@ -1,0 +1,23 @@
+// The lecture's R-CNN / SPP-net / Fast R-CNN chart, drawn from measurements: one panel of
+// horizontal bars for training time, one for test time per image, each bar labelled with
+// its value and its speed-up over the first method; and a speed/accuracy scatter plot.
+// Plain SVG, no dependencies.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace dl::cli {
+
+struct MethodTiming {
+  std::string name;
+  double train_seconds = -1;       // < 0: unknown (drawn as "n/a")
+  double test_seconds = -1;        // per image, everything included
+  double accuracy = -1;            // e.g. VOC mAP@0.5, for the scatter plot
+};
+
+std::string svg_timing_bars(const std::string& title, const std::vector<MethodTiming>& methods);
+// x: test seconds per image (log scale), y: accuracy; one labelled point per method.
+std::string svg_speed_accuracy(const std::string& title, const std::string& accuracy_label,
+                               const std::vector<MethodTiming>& methods);
+
+}  // namespace dl::cli

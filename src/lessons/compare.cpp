@@ -1,0 +1,194 @@
+// compare: the lecture's timing chart for R-CNN, SPP-net and Fast R-CNN, measured here.
+// Every detector program follows the same contract, so any of them can join the table
+// by name (Faster R-CNN, YOLO, SSD, ... later):
+//   - its model is MODELS/NAME.safetensors, with the training log MODELS/NAME.csv
+//     (a `seconds` column, one row per epoch) next to it;
+//   - `bin/NAME eval --json` prints voc_map50, coco_ap, seconds_per_image (everything
+//     included) and, for proposal-based methods, proposal_seconds_per_image.
+// compare runs each method's eval on the same test images (one at a time, so they never
+// compete for the cores), then prints the table, writes it as JSON, and draws the bars
+// (training and test time, speed-up over the first method) and a speed/accuracy plot.
+//   bin/compare --methods rcnn,spp_net,fast_rcnn [--data DIR] [--limit N] [--threads T]
+#include <fmt/core.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "grading/child_process.h"
+#include "lessons/common/cli.h"
+#include "lessons/common/compare_chart.h"
+#include "util/files.h"
+
+using namespace dl;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Options {
+  std::vector<std::string> methods;
+  std::string data, models = "data/models", out = "out/compare";
+  int limit = 0, threads = 0;
+  double time_limit = 3600;
+  bool json = false;
+};
+
+struct Row {
+  std::string method;
+  double train_seconds = -1, test_seconds = -1, proposal_seconds = 0;
+  double voc_map50 = -1, coco_ap = -1;
+  int images = 0;
+  double without_proposals() const { return test_seconds - proposal_seconds; }
+};
+
+double number(const json& j, const char* key, double fallback) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
+}
+
+// Training time: the `seconds` column of MODELS/NAME.csv summed (the shared training
+// loop writes one row per epoch), plus MODELS/NAME.stage*.csv for programs that train
+// in stages. Not in the checkpoint: a wall time there would make two runs' model files
+// differ, and detlab's are bit-identical.
+double train_seconds(const std::string& model) {
+  const fs::path stem = fs::path(model).parent_path() / fs::path(model).stem();
+  std::vector<std::string> logs = {stem.string() + ".csv"};
+  for (int s = 2; s <= 9; ++s) logs.push_back(fmt::format("{}.stage{}.csv", stem.string(), s));
+  double total = 0;
+  bool any = false;
+  for (const std::string& path : logs) {
+    if (!fs::exists(path)) continue;
+    std::istringstream in(read_file_text(path));
+    std::string line, name;
+    std::getline(in, line);
+    int column = -1, i = 0;
+    for (std::istringstream h(line); std::getline(h, name, ','); ++i)
+      if (name == "seconds") column = i;
+    if (column < 0) continue;
+    while (std::getline(in, line)) {
+      std::istringstream row(line);
+      std::string value;
+      for (int k = 0; k <= column && std::getline(row, value, ','); ++k) {}
+      total += std::atof(value.c_str());
+      any = true;
+    }
+  }
+  return any ? total : -1;
+}
+
+Row measure(const std::string& method, const Options& o) {
+  const std::string program = (fs::path(grading::self_executable()).parent_path() / method).string();
+  if (!fs::exists(program))
+    throw FileError(program, "no such program: --methods takes detlab program names (bin/NAME)");
+  const std::string model = (fs::path(o.models) / (method + ".safetensors")).string();
+  if (!fs::exists(model))
+    throw FileError(model, fmt::format("no such model; train it with `bin/{} train`", method));
+  Row r;
+  r.method = method;
+  r.train_seconds = train_seconds(model);
+  std::vector<std::string> argv = {program, "eval", "--json", "--model", model};
+  if (!o.data.empty()) argv.insert(argv.end(), {"--data", o.data});
+  if (o.limit > 0) argv.insert(argv.end(), {"--limit", std::to_string(o.limit)});
+  if (o.threads > 0) argv.insert(argv.end(), {"--threads", std::to_string(o.threads)});
+  const std::string tmp = grading::make_temp_dir("compare");
+  const std::string out = tmp + "/out.json", err = tmp + "/err.txt";
+  const grading::ChildResult c = grading::run_child(argv, out, err, o.time_limit);
+  const std::string stdout_text = read_file_text(out), stderr_text = read_file_text(err);
+  fs::remove_all(tmp);
+  if (c.timed_out || c.exit_code != 0) {
+    std::string why = c.timed_out ? "timed out" : c.signal ? grading::signal_name(c.signal)
+                                                           : stderr_text;
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    throw FileError(program, fmt::format("eval failed: {}", why.substr(why.rfind('\n') + 1)));
+  }
+  const json j = json::parse(stdout_text, nullptr, false);
+  if (!j.is_object() || !j.contains("seconds_per_image") || !j.contains("voc_map50"))
+    throw FileError(program, "eval --json printed no voc_map50 / seconds_per_image");
+  r.test_seconds = number(j, "seconds_per_image", -1);
+  r.proposal_seconds = number(j, "proposal_seconds_per_image", 0);
+  r.voc_map50 = number(j, "voc_map50", -1);
+  r.coco_ap = number(j, "coco_ap", -1);
+  r.images = static_cast<int>(number(j, "images", 0));
+  return r;
+}
+
+std::string cell(double v, const char* fmt_spec) {
+  return v < 0 ? "n/a" : fmt::format(fmt::runtime(fmt_spec), v);
+}
+
+int run(const Options& o) {
+  std::vector<Row> rows;
+  for (const std::string& m : o.methods) {
+    if (!o.json) fmt::print(stderr, "compare: {} eval ...\n", m);
+    rows.push_back(measure(m, o));
+  }
+  const Row& ref = rows.front();
+  json table = json::array();
+  std::vector<cli::MethodTiming> chart;
+  for (const Row& r : rows) {
+    const double speedup = r.test_seconds > 0 ? ref.test_seconds / r.test_seconds : -1;
+    const double speedup_wo =
+        r.without_proposals() > 0 ? ref.without_proposals() / r.without_proposals() : -1;
+    table.push_back({{"method", r.method},
+                     {"train_seconds", r.train_seconds},
+                     {"test_seconds_per_image", r.test_seconds},
+                     {"test_seconds_per_image_without_proposals", r.without_proposals()},
+                     {"speedup", speedup},
+                     {"speedup_without_proposals", speedup_wo},
+                     {"voc_map50", r.voc_map50},
+                     {"coco_ap", r.coco_ap},
+                     {"images", r.images}});
+    chart.push_back({r.method, r.train_seconds, r.test_seconds, r.voc_map50});
+  }
+  fs::create_directories(o.out);
+  const std::string json_path = (fs::path(o.out) / "compare.json").string();
+  write_file_atomic(json_path, json({{"methods", table}, {"reference", ref.method}}).dump(2) + "\n");
+  write_file_atomic((fs::path(o.out) / "compare.svg").string(),
+                    cli::svg_timing_bars("Training and test time, measured", chart));
+  write_file_atomic((fs::path(o.out) / "compare_speed_accuracy.svg").string(),
+                    cli::svg_speed_accuracy("Speed and accuracy", "VOC mAP@0.5", chart));
+  if (o.json) {
+    fmt::print("{}\n", json({{"methods", table}, {"reference", ref.method}}).dump());
+    return 0;
+  }
+  fmt::print("{:<14} {:>10} {:>11} {:>16} {:>9} {:>13} {:>11} {:>8}\n", "method", "train",
+             "test/image", "w/o proposals", "speed-up", "(w/o prop.)", "VOC mAP@.5", "COCO AP");
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    fmt::print("{:<14} {:>10} {:>11} {:>16} {:>9} {:>13} {:>11} {:>8}\n", r.method,
+               cell(r.train_seconds, "{:.1f} s"), cell(r.test_seconds, "{:.4f} s"),
+               cell(r.without_proposals(), "{:.4f} s"),
+               cell(table[i]["speedup"].get<double>(), "{:.1f}x"),
+               cell(table[i]["speedup_without_proposals"].get<double>(), "{:.1f}x"),
+               cell(100 * r.voc_map50, "{:.1f}%"), cell(r.coco_ap, "{:.3f}"));
+  }
+  fmt::print("\n{} test images; speed-ups against {}; written {}, compare.svg, "
+             "compare_speed_accuracy.svg\n",
+             ref.images, ref.method, json_path);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"compare: train/test time and accuracy of detectors, side by side (lesson 04)"};
+  Options o;
+  app.add_option("--methods", o.methods, "detlab programs, comma-separated; the first is the reference")
+      ->delimiter(',')
+      ->required();
+  app.add_option("--data", o.data, "dataset directory passed to each eval (default: theirs)");
+  app.add_option("--models", o.models, "directory of the NAME.safetensors models");
+  app.add_option("--out", o.out, "directory for compare.json and the SVG charts");
+  app.add_option("--limit", o.limit, "evaluate on the first N test images")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--threads", o.threads, "OpenMP threads for each eval")->check(CLI::Range(0, 1024));
+  app.add_option("--time-limit", o.time_limit, "seconds allowed per eval")
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--json", o.json, "print the table as JSON on stdout");
+  if (int rc = cli::parse(app, argc, argv); rc >= 0) return rc;
+  return cli::run_guarded([&] { return run(o); });
+}

@@ -1,0 +1,85 @@
+// compare: runs each named program's eval, reads its training log, builds the table
+// and charts; and refuses unknown programs and missing models with one line.
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "run_program.h"
+#include "util/files.h"
+
+using detlab_test::Run;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+Run compare(const std::string& args, const std::string& dir) {
+  return detlab_test::run_program("compare", args, dir);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(table_json_and_charts_from_two_runs_of_a_detector) {
+  const std::string dir = detlab_test::temp_dir("compare");
+  for (const char* split : {"train", "test"}) {
+    Run r = detlab_test::run_program(
+        "datagen",
+        std::string("scenes --quiet --size 64 --min-scale 20 --max-scale 40 --max-objects 2 --count ") +
+            (split[1] == 'r' ? "32" : "4") + " --split " + split + " --seed 5 --out " + dir +
+            "/data/" + split,
+        dir);
+    BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
+  }
+  fs::create_directories(dir + "/models");
+  Run t = detlab_test::run_program(
+      "sliding_window",
+      "train --scratch --quiet --epochs 2 --batch 32 --threads 1 --scales 20,40 --data " + dir +
+          "/data --model " + dir + "/models/sliding_window.safetensors",
+      dir);
+  BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
+  const std::vector<double> epoch_seconds =
+      detlab_test::csv_column(dir + "/models/sliding_window.csv", 4);
+  BOOST_REQUIRE_EQUAL(epoch_seconds.size(), 2u);
+
+  Run c = compare("--methods sliding_window,sliding_window --json --threads 1 --data " + dir +
+                      "/data --models " + dir + "/models --out " + dir + "/out",
+                  dir);
+  BOOST_REQUIRE_MESSAGE(c.status == 0, c.err);
+  const json j = json::parse(c.out);
+  BOOST_REQUIRE_EQUAL(j["methods"].size(), 2u);
+  BOOST_TEST(j["reference"] == "sliding_window");
+  const json& first = j["methods"][0];
+  BOOST_TEST(first["speedup"].get<double>() == 1.0);
+  BOOST_TEST(first["images"].get<int>() == 4);
+  // Training time = the epochs' seconds in the log.
+  BOOST_TEST(first["train_seconds"].get<double>() ==
+                 epoch_seconds[0] + epoch_seconds[1],
+             boost::test_tools::tolerance(1e-6));
+  for (const json& m : j["methods"]) {
+    BOOST_TEST(m["voc_map50"].get<double>() >= 0.0);
+    BOOST_TEST(m["voc_map50"].get<double>() <= 1.0);
+    BOOST_TEST(m["test_seconds_per_image"].get<double>() > 0.0);
+    // No proposals in a sliding-window detector: both test times are the same.
+    BOOST_TEST(m["test_seconds_per_image_without_proposals"].get<double>() ==
+               m["test_seconds_per_image"].get<double>());
+  }
+  // Same model, same images: the same accuracy.
+  BOOST_TEST(j["methods"][1]["voc_map50"].get<double>() == first["voc_map50"].get<double>());
+  const json file = json::parse(dl::read_file_text(dir + "/out/compare.json"));
+  BOOST_TEST(file["methods"].size() == 2u);
+  const std::string bars = dl::read_file_text(dir + "/out/compare.svg");
+  BOOST_TEST(bars.find("sliding_window") != std::string::npos);
+  BOOST_TEST(bars.find("Test time per image") != std::string::npos);
+  BOOST_TEST(bars.rfind("</svg>") != std::string::npos);
+  BOOST_TEST(dl::read_file_text(dir + "/out/compare_speed_accuracy.svg").find("<circle") !=
+             std::string::npos);
+
+  // Bad input: an unknown program, a missing model, no --methods.
+  Run u = compare("--methods no_such_detector --models " + dir + "/models", dir);
+  BOOST_TEST(u.status == 1);
+  BOOST_TEST(u.err.find("no_such_detector") != std::string::npos, u.err);
+  Run m = compare("--methods sliding_window --models " + dir + "/empty", dir);
+  BOOST_TEST(m.status == 1);
+  BOOST_TEST(m.err.find("empty/sliding_window.safetensors") != std::string::npos, m.err);
+  BOOST_TEST(detlab_test::count_lines(m.err.substr(m.err.find("error:"))) == 1);
+  BOOST_TEST(compare("--limit 3", dir).status == 2);
+  fs::remove_all(dir);
+}
