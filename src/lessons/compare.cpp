@@ -1,8 +1,8 @@
 // compare: the lecture's timing chart for R-CNN, SPP-net and Fast R-CNN, measured here.
 // Every detector program follows the same contract, so any of them can join the table
 // by name (Faster R-CNN, YOLO, SSD, ... later):
-//   - its model is MODELS/NAME.safetensors, with the training log MODELS/NAME.csv
-//     (a `seconds` column, one row per epoch) next to it;
+//   - its model is MODELS/NAME.safetensors, with NAME.train.json ("train_seconds") or
+//     the training log NAME.csv (a `seconds` column, one row per epoch) next to it;
 //   - `bin/NAME eval --json` prints voc_map50, coco_ap, seconds_per_image (everything
 //     included) and, for proposal-based methods, proposal_seconds_per_image.
 // compare runs each method's eval on the same test images (one at a time, so they never
@@ -50,12 +50,19 @@ double number(const json& j, const char* key, double fallback) {
   return j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
 }
 
-// Training time: the `seconds` column of MODELS/NAME.csv summed (the shared training
-// loop writes one row per epoch), plus MODELS/NAME.stage*.csv for programs that train
-// in stages. Not in the checkpoint: a wall time there would make two runs' model files
-// differ, and detlab's are bit-identical.
+// Training time: MODELS/NAME.train.json's "train_seconds" when the program writes one
+// (programs whose training is more than epochs, e.g. R-CNN's features and SVMs), else
+// the `seconds` column of MODELS/NAME.csv summed (the shared training loop writes one row
+// per epoch), plus MODELS/NAME.stage*.csv for programs that train in stages. Never in
+// the checkpoint: a wall time there would make two runs' model files differ, and
+// detlab's are bit-identical.
 double train_seconds(const std::string& model) {
   const fs::path stem = fs::path(model).parent_path() / fs::path(model).stem();
+  if (fs::exists(stem.string() + ".train.json")) {
+    const json j = json::parse(read_file_text(stem.string() + ".train.json"), nullptr, false);
+    if (j.is_object() && j.contains("train_seconds") && j["train_seconds"].is_number())
+      return j["train_seconds"].get<double>();
+  }
   std::vector<std::string> logs = {stem.string() + ".csv"};
   for (int s = 2; s <= 9; ++s) logs.push_back(fmt::format("{}.stage{}.csv", stem.string(), s));
   double total = 0;

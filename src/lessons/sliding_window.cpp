@@ -32,6 +32,7 @@
 #include "image/image.h"
 #include "image/transforms.h"
 #include "lessons/common/cli.h"
+#include "lessons/common/detection_eval.h"
 #include "lessons/common/model_file.h"
 #include "lessons/common/train_loop.h"
 #include "nn/checkpoint.h"
@@ -425,11 +426,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ScanOptions& so) {
 }
 
 // ---- detection: scores -> thresholded, per-class NMS'd boxes --------------------------
-struct Detection {
-  Box box;
-  int cls = 0;  // object class index (0-based, without background)
-  float score = 0;
-};
+using cli::Detection;
 
 struct ImageDetections {
   std::vector<Detection> dets;
@@ -470,70 +467,26 @@ int cmd_eval(const cli::CommonArgs& a, ScanOptions so) {
   LoadedModel m = load_model(model_path);
   DetectionDataset test = load_detection_dataset(split_dir(a, "test"), so.limit);
   const float threshold = so.threshold < 0 ? 0.05f : so.threshold;
-  std::vector<CocoAnnotation> results;
-  CocoDataset gt = test.coco;
-  if (so.limit > 0) {  // evaluate against the loaded images only
-    std::vector<CocoImage> imgs;
-    std::vector<CocoAnnotation> anns;
-    for (const auto& item : test.items) {
-      imgs.push_back(*gt.find_image(item.image_id));
-      for (const auto& an : gt.annotations)
-        if (an.image_id == item.image_id) anns.push_back(an);
-    }
-    gt.images = imgs;
-    gt.annotations = anns;
-  }
-  double seconds = 0;
   int64_t windows = 0, positions = 0;
-  int64_t id = 1;
-  for (const auto& item : test.items) {
+  const cli::DetectionEval e = cli::evaluate_detector(test, [&](const DetectionItem& item) {
     ImageDetections d = detect(*m.net, item.image, so, threshold);
-    seconds += d.seconds;
     windows += d.scores.windows;
     positions += d.scores.positions;
-    for (const Detection& det : d.dets) {
-      CocoAnnotation r;
-      r.id = id++;
-      r.image_id = item.image_id;
-      r.category_id = test.category_ids[det.cls];
-      r.bbox = {det.box.x1, det.box.y1, det.box.width(), det.box.height()};
-      r.area = r.bbox[2] * r.bbox[3];
-      r.score = det.score;
-      results.push_back(r);
-    }
-  }
-  const auto voc = voc_evaluate(gt, results, 0.5f);
-  const double map50 = voc_mean_ap(voc);
-  const CocoEvalResult coco = coco_evaluate(gt, results);
+    return cli::ImageResult{d.dets, d.seconds, 0.0};
+  });
   const double n = std::max<size_t>(1, test.items.size());
   if (a.json) {
-    json pc = json::object();
-    for (size_t c = 0; c < voc.size() && c < test.class_names.size(); ++c)
-      pc[test.class_names[c]] = {{"voc_ap50", voc[c].ap}, {"num_gt", voc[c].num_gt}};
-    fmt::print("{}\n", json({{"images", test.items.size()},
-                             {"mode", so.mode},
-                             {"voc_map50", map50},
-                             {"coco_ap", coco.stats[0]},
-                             {"coco_ap50", coco.stats[1]},
-                             {"coco_ap75", coco.stats[2]},
-                             {"coco_stats", coco.stats},
-                             {"windows_per_image", windows / n},
-                             {"positions_per_image", positions / n},
-                             {"seconds_per_image", seconds / n},
-                             {"detections", results.size()},
-                             {"per_class", pc}})
-                           .dump());
+    json j = cli::detection_eval_json(e, test.class_names);
+    j["mode"] = so.mode;
+    j["windows_per_image"] = windows / n;
+    j["positions_per_image"] = positions / n;
+    fmt::print("{}\n", j.dump());
     return 0;
   }
-  fmt::print("{:<12} {:>6} {:>9}\n", "class", "objects", "VOC AP50");
-  for (size_t c = 0; c < voc.size() && c < test.class_names.size(); ++c)
-    fmt::print("{:<12} {:>6} {:>8.1f}%\n", test.class_names[c], voc[c].num_gt, 100 * voc[c].ap);
-  fmt::print("{:<12} {:>6} {:>8.1f}%   (VOC mAP, all-point AP at IoU 0.5)\n\n", "mean", "",
-             100 * map50);
-  fmt::print("{}\n", coco_summary(coco));
+  cli::print_detection_eval(e, test.class_names);
   fmt::print("{} images, --mode {}: {:.0f} windows/image, {:.0f} network positions/image, "
              "{:.3f} s/image\n",
-             test.items.size(), so.mode, windows / n, positions / n, seconds / n);
+             test.items.size(), so.mode, windows / n, positions / n, e.seconds / n);
   return 0;
 }
 

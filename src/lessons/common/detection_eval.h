@@ -1,0 +1,50 @@
+// Evaluating a detector the same way in every program: run it on each test image,
+// then VOC AP@0.5 per class (all-point interpolation) and the 12 COCO numbers, printed
+// as a table or as the JSON that every detector's `eval --json` shares — the contract
+// bin/compare reads (voc_map50, coco_ap, seconds_per_image, proposal_seconds_per_image).
+#pragma once
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "data/detection_dataset.h"
+#include "detection/boxes.h"
+#include "eval/coco_eval.h"
+#include "eval/voc_ap.h"
+
+namespace dl::cli {
+
+struct Detection {
+  Box box;
+  int cls = 0;  // 0-based object class (background is not a detection)
+  float score = 0;
+};
+
+// What a detector returns for one image: its final detections and where the time went.
+struct ImageResult {
+  std::vector<Detection> detections;
+  double seconds = 0;           // everything, proposals included
+  double proposal_seconds = 0;  // of which computing (or reading) region proposals
+};
+
+struct DetectionEval {
+  std::vector<VocClassResult> voc;  // per class
+  double voc_map50 = 0;
+  CocoEvalResult coco;
+  int64_t images = 0, detections = 0;
+  double seconds = 0, proposal_seconds = 0;  // totals over the images
+};
+
+// The ground truth of the images actually loaded (a --limit run scores only those).
+CocoDataset loaded_ground_truth(const DetectionDataset& test);
+
+DetectionEval evaluate_detector(const DetectionDataset& test,
+                                const std::function<ImageResult(const DetectionItem&)>& detect);
+
+// The shared JSON keys; a program adds its own (e.g. windows per image) before printing.
+nlohmann::json detection_eval_json(const DetectionEval& e, const std::vector<std::string>& classes);
+// Per-class VOC AP table, mAP, then COCOeval's summary.
+void print_detection_eval(const DetectionEval& e, const std::vector<std::string>& classes);
+
+}  // namespace dl::cli

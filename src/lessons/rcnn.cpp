@@ -1,0 +1,896 @@
+// Lesson 04, part 1: R-CNN (Girshick et al., "Rich feature hierarchies for accurate
+// object detection and semantic segmentation", CVPR 2014). Detection as "recognition
+// using regions":
+//   1. ~2000 category-independent region proposals per image (Selective Search, sec. 2.1)
+//   2. each proposal warped to the CNN's fixed input size with context padding (appendix A)
+//   3. a CNN pretrained on classification, fine-tuned on warped proposals (IoU >= 0.5
+//      with an object: that class; otherwise background; mini-batches of 32 positive and
+//      96 background windows, sec. 2.3), gives a feature vector per region (fc7 there,
+//      the penultimate layer here)
+//   4. one linear SVM per class scores every region (positives: ground truth; negatives:
+//      IoU < 0.3; hard-negative mining, sec. 2.3 and appendix B)
+//   5. a class-specific ridge regressor moves each scored box (appendix C)
+//   6. greedy non-maximum suppression per class (IoU 0.3)
+// Every region goes through the whole CNN on its own -- the cost the lecture's timing
+// chart shows and that SPP-net and Fast R-CNN remove.
+//
+//   bin/rcnn train     fine-tune the CNN, train SVMs and box regressors, one checkpoint
+//   bin/rcnn eval      VOC AP@0.5 per class, mAP and COCO AP on the test scenes
+//   bin/rcnn predict IMAGE...   PNG with boxes + JSON
+//   bin/rcnn bench [IMAGE...]   seconds per image: proposals / warping / CNN / SVM /
+//                               regression / NMS
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "autograd/ops.h"
+#include "data/batching.h"
+#include "data/detection_dataset.h"
+#include "detection/bbox_regression.h"
+#include "detection/nms.h"
+#include "eval/coco_eval.h"
+#include "eval/voc_ap.h"
+#include "image/draw.h"
+#include "image/image.h"
+#include "image/transforms.h"
+#include "lessons/common/cli.h"
+#include "lessons/common/detection_eval.h"
+#include "lessons/common/model_file.h"
+#include "lessons/common/train_loop.h"
+#include "nn/checkpoint.h"
+#include "nn/crop_classifier.h"
+#include "nn/linear_svm.h"
+#include "nn/localizer.h"
+#include "nn/lr_schedule.h"
+#include "nn/optimizer.h"
+#include "proposals/proposal_cache.h"
+#include "util/files.h"
+
+using namespace dl;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kDefaultModel = "data/models/rcnn.safetensors";
+const char* kDefaultData = "data/generated/scenes";
+const char* kDefaultPretrained = "data/models/classify.safetensors";
+const char* kDefaultOut = "data/predictions";
+const char* kDefaultCache = "data/cache/proposals";
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// ---- proposals ---------------------------------------------------------------------
+struct ProposalOptions {
+  std::string preset = "fast";
+  int max_proposals = 500;  // R-CNN used ~2000 on 500x375 VOC images; 128x128 scenes need fewer
+  std::string cache_dir = kDefaultCache;
+};
+
+void add_proposal_flags(CLI::App* sub, ProposalOptions& p) {
+  sub->add_option("--preset", p.preset, "Selective Search preset (default fast)")
+      ->check(CLI::IsMember({"single", "fast", "quality"}));
+  sub->add_option("--max-proposals", p.max_proposals, "best-ranked proposals kept per image")
+      ->check(CLI::Range(1, 100000));
+  sub->add_option("--cache-dir", p.cache_dir, "proposal cache directory ('' disables)");
+}
+
+// The proposals of one image, without boxes too thin to warp or to regress from.
+std::vector<Box> proposals_of(const Image& img, const ProposalOptions& p) {
+  ProposalSettings s;
+  s.preset = p.preset;
+  s.max_proposals = p.max_proposals;
+  std::vector<Box> out;
+  for (const Box& b : cached_proposals(img, s, p.cache_dir))
+    if (b.width() >= 2 && b.height() >= 2) out.push_back(b);
+  return out;
+}
+
+// Every image's proposals; the first one alone (it creates the cache directory), the
+// rest in parallel (each image writes its own cache file).
+std::vector<std::vector<Box>> dataset_proposals(const DetectionDataset& ds,
+                                                const ProposalOptions& p) {
+  std::vector<std::vector<Box>> out(ds.items.size());
+  if (out.empty()) return out;
+  out[0] = proposals_of(ds.items[0].image, p);
+#pragma omp parallel for schedule(dynamic, 4)
+  for (int64_t i = 1; i < static_cast<int64_t>(out.size()); ++i)
+    out[i] = proposals_of(ds.items[i].image, p);
+  return out;
+}
+
+// ---- the model: fine-tuned CNN + SVMs + box regressors in one checkpoint -------------
+struct RcnnConfig {
+  nn::CropClassifierConfig cnn;
+  int context = 2;            // context pixels around the box in the warped crop
+  float feature_scale = 1;    // features are multiplied by this (mean L2 norm 20, as R-CNN)
+  std::string to_json() const {
+    return json({{"arch", "rcnn"},
+                 {"cnn", json::parse(cnn.to_json())},
+                 {"context", context},
+                 {"feature_scale", feature_scale}})
+        .dump();
+  }
+  static RcnnConfig from_json(const std::string& text) {  // throws std::invalid_argument
+    RcnnConfig c;
+    try {
+      const json j = json::parse(text);
+      if (j.value("arch", "") != "rcnn")
+        throw std::invalid_argument("not an rcnn model (arch '" +
+                                    j.value("arch", std::string("?")) + "')");
+      c.cnn = nn::CropClassifierConfig::from_json(j.at("cnn").dump());
+      c.context = j.at("context");
+      c.feature_scale = j.at("feature_scale");
+    } catch (const json::exception& e) {
+      throw std::invalid_argument(std::string("bad model config: ") + e.what());
+    }
+    if (c.context < 0 || c.context * 2 >= c.cnn.input_size || !(c.feature_scale > 0))
+      throw std::invalid_argument("bad model config: context or feature_scale out of range");
+    return c;
+  }
+  int classes() const { return cnn.num_classes - 1; }  // object classes (no background)
+  int feature_dim() const { return cnn.hidden; }
+};
+
+class RcnnModel : public nn::Module {
+ public:
+  RcnnModel(const RcnnConfig& c, Rng& rng) : config(c) {
+    cnn = std::make_shared<nn::CropClassifier>(c.cnn, rng);
+    register_module("cnn", cnn);
+    const int K = c.classes(), D = c.feature_dim();
+    svm_weight = register_buffer("svm_weight", Tensor({K, D}));
+    svm_bias = register_buffer("svm_bias", Tensor({K}));
+    bbox_weight = register_buffer("bbox_weight", Tensor({K, D + 1, 4}));
+  }
+  Var forward(const Var& x) override { return cnn->forward(x); }
+  std::string name() const override { return "Rcnn"; }
+
+  // The penultimate layer (the "fc" conv after its ReLU) of crops [N, 3, S, S]:
+  // [N, hidden], multiplied by feature_scale. Eval mode, no gradients.
+  Tensor features(const Tensor& crops) {
+    NoGradGuard g;
+    cnn->eval();
+    Var h = (*cnn->neck)((*cnn->backbone)(Var(crops)));
+    h = (*(*cnn->head)[1])((*(*cnn->head)[0])(h));  // conv "fc" + ReLU; dropout is off
+    Tensor f = h.value().reshape({crops.size(0), config.feature_dim()});
+    for (float& v : f) v *= config.feature_scale;
+    return f;
+  }
+  LinearSvm svm(int k) const {
+    LinearSvm s;
+    const int D = config.feature_dim();
+    s.w.assign(svm_weight->data() + k * D, svm_weight->data() + (k + 1) * D);
+    s.b = (*svm_bias)[k];
+    return s;
+  }
+  BoxRegressor regressor(int k) const {
+    BoxRegressor r;
+    const int D = config.feature_dim();
+    r.dim = D;
+    const float* w = bbox_weight->data() + int64_t(k) * (D + 1) * 4;
+    r.weights.assign(w, w + (D + 1) * 4);
+    return r;
+  }
+
+  RcnnConfig config;
+  std::shared_ptr<nn::CropClassifier> cnn;
+  Tensor *svm_weight, *svm_bias, *bbox_weight;
+};
+
+struct LoadedModel {
+  std::unique_ptr<RcnnModel> model;
+  std::vector<std::string> classes;
+};
+
+LoadedModel load_model(const std::string& path) {
+  RcnnConfig cfg;
+  try {
+    cfg = RcnnConfig::from_json(cli::read_model_config(path, "rcnn"));
+  } catch (const std::invalid_argument& e) {
+    throw FileError(path, e.what());
+  }
+  LoadedModel m;
+  try {
+    m.classes = json::parse(nn::read_checkpoint_metadata(path).at("classes"))
+                    .get<std::vector<std::string>>();
+  } catch (const std::exception&) {
+    throw FileError(path, "metadata has no valid 'classes' list");
+  }
+  if (static_cast<int>(m.classes.size()) != cfg.classes())
+    throw FileError(path, "its 'classes' list does not match num_classes - 1");
+  Rng rng(0);
+  m.model = std::make_unique<RcnnModel>(cfg, rng);
+  nn::load_checkpoint(path, *m.model);
+  m.model->eval();
+  return m;
+}
+
+std::string split_dir(const cli::CommonArgs& a, const char* split) {
+  const std::string dir = (fs::path(a.data.empty() ? kDefaultData : a.data) / split).string();
+  if (!fs::exists(dir))
+    throw FileError(dir, fmt::format("no such dataset directory; make it with `bin/datagen scenes "
+                                     "--split {} --count {} --seed {} --out {}` (lessons/03)",
+                                     split, split[1] == 'r' ? 2000 : 200, split[1] == 'r' ? 1 : 2,
+                                     dir));
+  return dir;
+}
+
+// ---- warping: appendix A's dilate-then-warp, into network input rows ----------------
+// Crops `boxes` of img into rows [first, first + n) of `out` ([*, 3, S, S]),
+// optionally mirrored. The context outside the image is the image's mean colour
+// (zero after R-CNN's mean subtraction).
+void warp_into(const Image& img, const std::vector<Box>& boxes, int S, int context, Tensor& out,
+               int64_t first, const std::vector<char>* flips = nullptr) {
+  const std::vector<uint8_t> fill = image_mean(img);
+  const int64_t plane = 3LL * S * S;
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < static_cast<int64_t>(boxes.size()); ++i) {
+    const Box& b = boxes[i];
+    const Tensor x = nn::crop_classifier_input(
+        warp_box_with_context(img, b.x1, b.y1, b.x2, b.y2, S, context, fill));
+    float* dst = out.data() + (first + i) * plane;
+    if (flips && (*flips)[i]) {
+      for (int c = 0; c < 3; ++c)
+        for (int y = 0; y < S; ++y)
+          for (int xx = 0; xx < S; ++xx)
+            dst[(c * S + y) * S + xx] = x[(c * S + y) * S + S - 1 - xx];
+    } else {
+      std::copy_n(x.data(), plane, dst);
+    }
+  }
+}
+
+// Features of `boxes` of one image, [n, D], in batches of `batch` crops.
+// Adds the time spent warping and in the CNN to the counters when given.
+Tensor region_features(RcnnModel& m, const Image& img, const std::vector<Box>& boxes,
+                       double* warp_s = nullptr, double* cnn_s = nullptr, int batch = 256) {
+  const int S = m.config.cnn.input_size, D = m.config.feature_dim();
+  const int64_t n = static_cast<int64_t>(boxes.size());
+  Tensor feats({n, D});
+  for (int64_t s = 0; s < n; s += batch) {
+    const int64_t k = std::min<int64_t>(batch, n - s);
+    auto t0 = Clock::now();
+    Tensor crops({k, 3, S, S});
+    const std::vector<Box> part(boxes.begin() + s, boxes.begin() + s + k);
+    warp_into(img, part, S, m.config.context, crops, 0);
+    if (warp_s) *warp_s += seconds_since(t0);
+    t0 = Clock::now();
+    const Tensor f = m.features(crops);
+    std::copy_n(f.data(), k * D, feats.data() + s * D);
+    if (cnn_s) *cnn_s += seconds_since(t0);
+  }
+  return feats;
+}
+
+// ---- detection ----------------------------------------------------------------------
+// A detection's score is the SVM's margin w.x + b (> 0: on the class's side).
+using cli::Detection;
+
+struct StageTimes {
+  double proposals = 0, warping = 0, cnn = 0, svm = 0, regression = 0, nms = 0;
+  double without_proposals() const { return warping + cnn + svm + regression + nms; }
+};
+
+struct DetectOptions {
+  float threshold = -3.0f;  // lowest SVM score kept (AP needs the low-ranked ones too)
+  double nms = 0.3;         // R-CNN's per-class NMS IoU
+  int max_detections = 100;
+  bool regress = true;
+};
+
+std::vector<Detection> detect(RcnnModel& m, const Image& img, const std::vector<Box>& proposals,
+                              const DetectOptions& o, StageTimes& t) {
+  const Tensor f = region_features(m, img, proposals, &t.warping, &t.cnn);
+  const int K = m.config.classes(), D = m.config.feature_dim();
+  const int64_t n = static_cast<int64_t>(proposals.size());
+  // SVM scores for every (region, class): one [n, D] x [D, K] product.
+  auto t0 = Clock::now();
+  Tensor scores = n ? matmul(f, *m.svm_weight, false, true) : Tensor({0, K});
+  for (int64_t i = 0; i < n; ++i)
+    for (int k = 0; k < K; ++k) scores[i * K + k] += (*m.svm_bias)[k];
+  std::vector<Box> boxes;
+  std::vector<float> sc;
+  std::vector<int> cls;
+  std::vector<int64_t> region;
+  for (int64_t i = 0; i < n; ++i)
+    for (int k = 0; k < K; ++k)
+      if (scores[i * K + k] >= o.threshold) {
+        boxes.push_back(proposals[i]);
+        sc.push_back(scores[i * K + k]);
+        cls.push_back(k);
+        region.push_back(i);
+      }
+  t.svm += seconds_since(t0);
+  // Class-specific box regression of the kept boxes (appendix C).
+  t0 = Clock::now();
+  if (o.regress) {
+    std::vector<BoxRegressor> regs;
+    for (int k = 0; k < K; ++k) regs.push_back(m.regressor(k));
+    for (size_t j = 0; j < boxes.size(); ++j)
+      boxes[j] = regs[cls[j]].apply(f.data() + region[j] * D, boxes[j]);
+  }
+  for (Box& b : boxes) b = clip_box(b, float(img.width), float(img.height));
+  t.regression += seconds_since(t0);
+  t0 = Clock::now();
+  const std::vector<int> keep = batched_nms(boxes, sc, cls, o.nms);
+  std::vector<Detection> out;
+  for (size_t i = 0; i < keep.size() && static_cast<int>(i) < o.max_detections; ++i)
+    out.push_back({boxes[keep[i]], cls[keep[i]], sc[keep[i]]});
+  t.nms += seconds_since(t0);
+  return out;
+}
+
+// ---- training -----------------------------------------------------------------------
+struct TrainOptions {
+  std::string pretrained = kDefaultPretrained;
+  bool scratch = false;
+  int64_t limit = 0;
+  int hidden = 128, c3 = 32, input_size = 22, context = 2;
+  int steps_per_epoch = 500;
+  float fg_fraction = 0.25f;  // R-CNN: 32 of 128 windows per batch are positive
+  double svm_c = 1e-3;
+  int svm_rounds = 4;
+  double ridge_lambda = -1;   // -1: 1000 * 9216 / feature_dim (see train)
+};
+
+// A fine-tuning window: a proposal (or ground-truth box) of an image and its label.
+struct Window {
+  int64_t item = 0;
+  Box box;
+  int label = 0;  // 0 background, k + 1 for class k
+};
+
+struct Labelled {
+  std::vector<Window> fg, bg;
+};
+
+// R-CNN's fine-tuning labels (sec. 2.3): a proposal with IoU >= 0.5 with an object is
+// that object's class, every other proposal background; ground-truth boxes are
+// positives too.
+Labelled label_windows(const DetectionDataset& ds, const std::vector<std::vector<Box>>& props) {
+  Labelled out;
+  for (size_t i = 0; i < ds.items.size(); ++i) {
+    const auto& item = ds.items[i];
+    for (size_t g = 0; g < item.boxes.size(); ++g)
+      out.fg.push_back({int64_t(i), item.boxes[g], item.labels[g] + 1});
+    for (const Box& p : props[i]) {
+      float best = 0;
+      int which = -1;
+      for (size_t g = 0; g < item.boxes.size(); ++g) {
+        const float iou = box_iou(p, item.boxes[g]);
+        if (iou > best) best = iou, which = static_cast<int>(g);
+      }
+      if (best >= 0.5f) out.fg.push_back({int64_t(i), p, item.labels[which] + 1});
+      else out.bg.push_back({int64_t(i), p, 0});
+    }
+  }
+  return out;
+}
+
+// A batch of `fg` foreground and `bg` background windows drawn with rng, warped and
+// randomly mirrored. The draws happen before the parallel warp: thread-independent.
+void make_batch(const DetectionDataset& ds, const Labelled& w, int fg, int bg, int S, int context,
+                Rng rng, Tensor& images, Tensor& labels) {
+  const int n = fg + bg;
+  images = Tensor({n, 3, S, S});
+  labels = Tensor({n});
+  std::vector<const Window*> pick;
+  for (int i = 0; i < n; ++i) {
+    const auto& pool = (i < fg && !w.fg.empty()) || w.bg.empty() ? w.fg : w.bg;
+    pick.push_back(&pool[rng.below(static_cast<uint32_t>(pool.size()))]);
+  }
+  std::vector<char> flip(n);
+  for (int i = 0; i < n; ++i) flip[i] = rng.bernoulli(0.5f);
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i < n; ++i) {
+    const Window& win = *pick[i];
+    const Image& img = ds.items[win.item].image;
+    const Tensor x = nn::crop_classifier_input(warp_box_with_context(
+        img, win.box.x1, win.box.y1, win.box.x2, win.box.y2, S, context, image_mean(img)));
+    float* dst = images.data() + int64_t(i) * 3 * S * S;
+    for (int c = 0; c < 3; ++c)
+      for (int y = 0; y < S; ++y)
+        for (int xx = 0; xx < S; ++xx)
+          dst[(c * S + y) * S + xx] = x[(c * S + y) * S + (flip[i] ? S - 1 - xx : xx)];
+    labels[i] = static_cast<float>(win.label);
+  }
+}
+
+int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& po) {
+  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  if (a.epochs < 0) a.epochs = 8;
+  if (a.batch < 0) a.batch = 128;
+  if (a.lr < 0) a.lr = 3e-3f;
+  const auto t_all = Clock::now();
+  auto log = [&](const std::string& s) {
+    if (!a.quiet) fmt::print(stderr, "{}\n", s);
+  };
+
+  // 1. data and proposals (cached on disk: computed once per image and preset)
+  DetectionDataset train = load_detection_dataset(split_dir(a, "train"), t.limit);
+  DetectionDataset test = load_detection_dataset(split_dir(a, "test"), t.limit);
+  if (train.items.empty()) throw FileError(train.dir, "the training set has no images");
+  auto t0 = Clock::now();
+  const auto train_props = dataset_proposals(train, po);
+  const auto test_props = dataset_proposals(test, po);
+  const double proposal_seconds = seconds_since(t0);
+  int64_t nprops = 0;
+  for (const auto& p : train_props) nprops += static_cast<int64_t>(p.size());
+  log(fmt::format("proposals: {:.1f} per train image ({} preset, {:.1f} s incl. cache reads)",
+                  double(nprops) / train.items.size(), po.preset, proposal_seconds));
+  const Labelled windows = label_windows(train, train_props);
+  const Labelled test_windows = label_windows(test, test_props);
+  if (windows.fg.empty()) throw FileError(train.dir, "no foreground windows (no objects?)");
+  log(fmt::format("fine-tuning windows: {} foreground (IoU >= 0.5 or ground truth), {} background",
+                  windows.fg.size(), windows.bg.size()));
+
+  // 2. the CNN: lesson 00's pretrained backbone, fine-tuned on warped proposals
+  RcnnConfig cfg;
+  cfg.cnn.num_classes = static_cast<int>(train.class_names.size()) + 1;
+  cfg.cnn.hidden = t.hidden;
+  cfg.cnn.c3 = t.c3;
+  cfg.cnn.input_size = t.input_size;
+  cfg.context = t.context;
+  Rng rng(a.seed);
+  RcnnModel model(cfg, rng);
+  std::string init = "scratch";
+  if (!t.scratch) {
+    nn::load_grey_backbone(t.pretrained, *model.cnn);
+    init = t.pretrained;
+  }
+  nn::Adam opt = nn::AdamW(model.cnn->parameters(), a.lr, 0.05f);
+  const int64_t steps = t.steps_per_epoch;
+  nn::LrSchedule sched;
+  sched.kind = nn::LrSchedule::Kind::Cosine;
+  sched.base_lr = a.lr;
+  sched.total = static_cast<int>(steps * a.epochs);
+  sched.warmup = static_cast<int>(std::min<int64_t>(100, steps));
+  const int fg = std::max(1, static_cast<int>(std::lround(a.batch * t.fg_fraction)));
+  const int bg = std::max(0, a.batch - fg);
+  const int S = cfg.cnn.input_size;
+  // A fixed test sample for the per-epoch accuracy, 25% foreground like the batches.
+  Tensor test_x, test_y;
+  const bool have_test = !test_windows.fg.empty() && !test_windows.bg.empty();
+  if (have_test) make_batch(test, test_windows, 256, 768, S, cfg.context, Rng(12345), test_x, test_y);
+  auto step = [&](int, int64_t, int64_t global) {
+    model.cnn->train();
+    opt.set_lr(static_cast<float>(sched.at(static_cast<int>(global))));
+    Tensor x, y;
+    make_batch(train, windows, fg, bg, S, cfg.context, Rng(a.seed).fork(1000000 + global), x, y);
+    Var logits = model.cnn->classify(Var(x));
+    Var loss = ag::cross_entropy(logits, y);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    const Tensor pred = argmax(logits.value(), 1);
+    int64_t correct = 0;
+    for (int64_t i = 0; i < pred.numel(); ++i) correct += pred[i] == y[i];
+    return cli::StepResult{loss.item(), y.numel(), correct};
+  };
+  double test_acc = -1;
+  auto epoch_end = [&](cli::EpochLog& l) {
+    if (!have_test) return;
+    NoGradGuard g;
+    model.cnn->eval();
+    const Tensor pred = argmax(model.cnn->classify(Var(test_x)).value(), 1);
+    int64_t ok = 0;
+    for (int64_t i = 0; i < pred.numel(); ++i) ok += pred[i] == test_y[i];
+    test_acc = double(ok) / pred.numel();
+    l.metrics["test_window_acc"] = test_acc;
+  };
+  t0 = Clock::now();
+  auto logs = cli::train_loop({a.epochs, steps, a.quiet}, step, epoch_end,
+                              [&](int e) { return sched.at(static_cast<int>(e * steps)); });
+  const double finetune_seconds = seconds_since(t0);
+  model.cnn->eval();
+
+  // 3. features of every proposal and ground-truth box (penultimate layer). R-CNN
+  //    scales them to a mean L2 norm of 20 so that the SVM's C and the ridge lambda
+  //    do not depend on the network's activation scale.
+  t0 = Clock::now();
+  const int K = cfg.classes(), D = cfg.feature_dim();
+  std::vector<Tensor> prop_feats(train.items.size()), gt_feats(train.items.size());
+  for (size_t i = 0; i < train.items.size(); ++i) {
+    prop_feats[i] = region_features(model, train.items[i].image, train_props[i]);
+    gt_feats[i] = region_features(model, train.items[i].image, train.items[i].boxes);
+  }
+  double norm_sum = 0;
+  int64_t norm_n = 0;
+  for (const Tensor& f : prop_feats)
+    for (int64_t r = 0; r < f.size(0); ++r) {
+      double s = 0;
+      for (int d = 0; d < D; ++d) s += double(f[r * D + d]) * f[r * D + d];
+      norm_sum += std::sqrt(s), norm_n++;
+    }
+  const float scale = norm_sum > 0 ? static_cast<float>(20.0 * norm_n / norm_sum) : 1.0f;
+  model.config.feature_scale = scale;
+  for (auto* v : {&prop_feats, &gt_feats})
+    for (Tensor& f : *v)
+      for (float& x : f) x *= scale;
+  const double feature_seconds = seconds_since(t0);
+  log(fmt::format("features: {} regions x {} dims in {:.1f} s (scale {:.3g} for mean norm 20)",
+                  nprops, D, feature_seconds, scale));
+
+  // 4. one linear SVM per class with hard-negative mining (sec. 2.3, appendix B)
+  t0 = Clock::now();
+  HardNegativeOptions hn;
+  hn.solver.C = t.svm_c;
+  hn.rounds = t.svm_rounds;
+  hn.solver.seed = a.seed;
+  json svm_log = json::object();
+  for (int k = 0; k < K; ++k) {
+    std::vector<float> pos, neg;
+    for (size_t i = 0; i < train.items.size(); ++i) {
+      const auto& item = train.items[i];
+      std::vector<Box> mine;
+      for (size_t g = 0; g < item.boxes.size(); ++g)
+        if (item.labels[g] == k) {
+          mine.push_back(item.boxes[g]);
+          pos.insert(pos.end(), gt_feats[i].data() + g * D, gt_feats[i].data() + (g + 1) * D);
+        }
+      for (size_t p = 0; p < train_props[i].size(); ++p) {
+        float best = 0;
+        for (const Box& g : mine) best = std::max(best, box_iou(train_props[i][p], g));
+        if (best < 0.3f)
+          neg.insert(neg.end(), prop_feats[i].data() + p * D, prop_feats[i].data() + (p + 1) * D);
+      }
+    }
+    const int64_t P = static_cast<int64_t>(pos.size()) / D, N = static_cast<int64_t>(neg.size()) / D;
+    std::vector<HardNegativeLog> rounds;
+    LinearSvm svm;
+    svm.w.assign(D, 0.0f);
+    svm.b = -1;  // a class without examples never fires
+    if (P > 0) svm = train_svm_hard_negatives(pos.data(), P, neg.data(), N, D, hn, &rounds);
+    std::copy(svm.w.begin(), svm.w.end(), model.svm_weight->data() + int64_t(k) * D);
+    (*model.svm_bias)[k] = svm.b;
+    json r = json::array();
+    for (const auto& e : rounds)
+      r.push_back({{"round", e.round}, {"cache", e.cache_size}, {"hard", e.hard_found},
+                   {"added", e.added}, {"evicted", e.evicted}, {"objective", e.objective}});
+    svm_log[train.class_names[k]] = {{"positives", P}, {"negative_pool", N}, {"rounds", r}};
+    if (!rounds.empty())
+      log(fmt::format("svm {:<12} {:>5} positives, pool {:>7} negatives, {} rounds, final cache "
+                      "{}, hard left {}",
+                      train.class_names[k], P, N, rounds.size(), rounds.back().cache_size,
+                      rounds.back().hard_found));
+  }
+  const double svm_seconds = seconds_since(t0);
+
+  // 5. class-specific ridge box regressors (appendix C): proposals with IoU >= 0.6 with
+  //    their best ground truth, which gives both the class and the target.
+  //    lambda: the paper's 1000 was for 9216-dim pool5 features of mean norm 20. With
+  //    the norm fixed, each of our D dims carries 9216 / D times the energy, so X'X's
+  //    diagonal is that much larger; keeping the same relative shrinkage needs
+  //    lambda = 1000 * 9216 / D (72000 for the default D = 128).
+  t0 = Clock::now();
+  const double lambda = t.ridge_lambda >= 0 ? t.ridge_lambda : 1000.0 * 9216.0 / D;
+  json reg_log = json::object();
+  for (int k = 0; k < K; ++k) {
+    std::vector<float> x;
+    std::vector<Box> props, gts;
+    for (size_t i = 0; i < train.items.size(); ++i) {
+      const auto& item = train.items[i];
+      for (size_t p = 0; p < train_props[i].size(); ++p) {
+        float best = 0;
+        int which = -1;
+        for (size_t g = 0; g < item.boxes.size(); ++g) {
+          const float iou = box_iou(train_props[i][p], item.boxes[g]);
+          if (iou > best) best = iou, which = static_cast<int>(g);
+        }
+        if (best < 0.6f || item.labels[which] != k) continue;
+        props.push_back(train_props[i][p]);
+        gts.push_back(item.boxes[which]);
+        x.insert(x.end(), prop_feats[i].data() + p * D, prop_feats[i].data() + (p + 1) * D);
+      }
+    }
+    float* w = model.bbox_weight->data() + int64_t(k) * (D + 1) * 4;
+    std::fill_n(w, (D + 1) * 4, 0.0f);  // no examples: leave boxes as they are
+    if (!props.empty()) {
+      const BoxRegressor r = train_box_regressor(x.data(), D, props, gts, lambda);
+      for (int64_t j = 0; j < (D + 1) * 4; ++j) w[j] = static_cast<float>(r.weights[j]);
+    }
+    reg_log[train.class_names[k]] = props.size();
+  }
+  const double regression_seconds = seconds_since(t0);
+  const double train_seconds = seconds_since(t_all);
+
+  // 6. save: CNN, SVMs and regressors in one file
+  json args = {{"epochs", a.epochs},
+               {"batch", a.batch},
+               {"lr", a.lr},
+               {"seed", a.seed},
+               {"init", init},
+               {"train_images", train.items.size()},
+               {"steps_per_epoch", steps},
+               {"fg_fraction", t.fg_fraction},
+               {"preset", po.preset},
+               {"max_proposals", po.max_proposals},
+               {"svm_c", t.svm_c},
+               {"svm_rounds", t.svm_rounds},
+               {"ridge_lambda", lambda}};
+  json timing = {{"total", train_seconds},
+                 {"proposals", proposal_seconds},
+                 {"finetune", finetune_seconds},
+                 {"features", feature_seconds},
+                 {"svm", svm_seconds},
+                 {"regression", regression_seconds}};
+  nn::save_checkpoint(model_path, model,
+                      {{"config", model.config.to_json()},
+                       {"classes", json(train.class_names).dump()},
+                       {"train_args", args.dump()},
+                       {"svm_mining", svm_log.dump()},
+                       {"bbox_examples", reg_log.dump()}});
+  const std::string stem =
+      (fs::path(model_path).parent_path() / fs::path(model_path).stem()).string();
+  cli::write_training_logs(stem, logs, "rcnn fine-tuning on warped proposals (" + init + ")");
+  // Wall times live beside the model, not in it: the model file stays bit-identical.
+  write_file_atomic(stem + ".train.json",
+                    json({{"train_seconds", train_seconds}, {"stages", timing}}).dump(2) + "\n");
+  if (a.json) {
+    fmt::print("{}\n", json({{"model", model_path},
+                             {"test_window_accuracy", test_acc},
+                             {"seconds", timing},
+                             {"train_seconds", train_seconds},
+                             {"proposals_per_image", double(nprops) / train.items.size()},
+                             {"init", init}})
+                           .dump());
+  } else {
+    fmt::print("trained in {:.1f} s: proposals {:.1f} s, fine-tuning {:.1f} s (test window "
+               "accuracy {:.1f}%), features {:.1f} s, SVMs {:.1f} s, box regression {:.1f} s\n",
+               train_seconds, proposal_seconds, finetune_seconds, 100 * test_acc,
+               feature_seconds, svm_seconds, regression_seconds);
+    fmt::print("saved {} (+ {}.csv, .svg, .train.json)\n", model_path, stem);
+  }
+  return 0;
+}
+
+// ---- eval -------------------------------------------------------------------------
+int cmd_eval(const cli::CommonArgs& a, const ProposalOptions& po, DetectOptions o,
+             int64_t limit) {
+  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  LoadedModel m = load_model(model_path);
+  DetectionDataset test = load_detection_dataset(split_dir(a, "test"), limit);
+  StageTimes t;
+  auto t0 = Clock::now();
+  const auto props = dataset_proposals(test, po);
+  t.proposals = seconds_since(t0);
+  const double n = std::max<size_t>(1, test.items.size());
+  // Proposals come (mostly) from the cache: their time is shared out evenly.
+  const double proposals_each = t.proposals / n;
+  int64_t nprops = 0;
+  size_t i = 0;
+  const cli::DetectionEval e = cli::evaluate_detector(test, [&](const DetectionItem& item) {
+    const size_t k = i++;
+    nprops += static_cast<int64_t>(props[k].size());
+    const double before = t.without_proposals();
+    std::vector<Detection> dets = detect(*m.model, item.image, props[k], o, t);
+    return cli::ImageResult{dets, t.without_proposals() - before + proposals_each, proposals_each};
+  });
+  if (a.json) {
+    json j = cli::detection_eval_json(e, test.class_names);
+    j["proposals_per_image"] = nprops / n;
+    j["seconds_per_image_without_proposals"] = t.without_proposals() / n;
+    j["box_regression"] = o.regress;
+    fmt::print("{}\n", j.dump());
+    return 0;
+  }
+  cli::print_detection_eval(e, test.class_names);
+  fmt::print("{} images, {:.0f} proposals/image, box regression {}: {:.3f} s/image without "
+             "proposals\n",
+             test.items.size(), nprops / n, o.regress ? "on" : "off", t.without_proposals() / n);
+  return 0;
+}
+
+// ---- predict ------------------------------------------------------------------------
+int cmd_predict(const cli::CommonArgs& a, const ProposalOptions& po, const DetectOptions& o,
+                const std::vector<std::string>& images) {
+  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  LoadedModel m = load_model(model_path);
+  const std::string out_dir = a.out.empty() ? kDefaultOut : a.out;
+  json all = json::array();
+  for (const auto& path : images) {
+    const Image img = load_image(path, 3);
+    StageTimes t;
+    auto t0 = Clock::now();
+    const std::vector<Box> props = proposals_of(img, po);
+    t.proposals = seconds_since(t0);
+    const std::vector<Detection> dets = detect(*m.model, img, props, o, t);
+    const int zoom = std::max(1, 384 / std::max(1, std::min(img.width, img.height)));
+    Image canvas = zoom > 1 ? resize_bilinear(img, img.width * zoom, img.height * zoom) : img;
+    const int thick = std::max(1, std::min(canvas.width, canvas.height) / 192);
+    for (auto it = dets.rbegin(); it != dets.rend(); ++it) {  // best drawn last
+      draw_rect(canvas, it->box.x1 * zoom, it->box.y1 * zoom, it->box.x2 * zoom,
+                it->box.y2 * zoom, palette_color(it->cls), thick);
+      draw_box_label(canvas, it->box.x1 * zoom, it->box.y1 * zoom,
+                     fmt::format("{} {:.2f}", m.classes[it->cls], it->score),
+                     palette_color(it->cls));
+    }
+    fs::create_directories(out_dir);
+    const std::string png = (fs::path(out_dir) / fs::path(path).stem()).string() + ".rcnn.png";
+    save_image(png, canvas);
+    json dj = json::array();
+    for (const Detection& d : dets)
+      dj.push_back({{"class", m.classes[d.cls]},
+                    {"score", d.score},
+                    {"box_xyxy", {d.box.x1, d.box.y1, d.box.x2, d.box.y2}}});
+    if (!a.json)
+      fmt::print("{}: {} detections with SVM score >= {:.2f} from {} proposals ({:.3f} s + {:.3f} "
+                 "s proposals) -> {}\n",
+                 path, dets.size(), o.threshold, props.size(), t.without_proposals(),
+                 t.proposals, png);
+    all.push_back({{"image", path},
+                   {"proposals", props.size()},
+                   {"seconds", t.without_proposals()},
+                   {"proposal_seconds", t.proposals},
+                   {"detections", dj},
+                   {"annotated", png}});
+  }
+  if (a.json) fmt::print("{}\n", all.dump());
+  return 0;
+}
+
+// ---- bench: where R-CNN's time goes ------------------------------------------------------
+int cmd_bench(const cli::CommonArgs& a, ProposalOptions po, const DetectOptions& o,
+              int64_t limit, const std::vector<std::string>& paths) {
+  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  std::unique_ptr<RcnnModel> model;
+  if (fs::exists(model_path) || !a.model.empty()) {
+    model = std::move(load_model(model_path).model);
+  } else {  // timing does not depend on the weights
+    Rng rng(a.seed);
+    RcnnConfig cfg;
+    model = std::make_unique<RcnnModel>(cfg, rng);
+    if (!a.quiet) fmt::print(stderr, "(no {}: timing a randomly initialised model)\n", model_path);
+  }
+  std::vector<std::pair<std::string, Image>> images;
+  for (const auto& p : paths) images.emplace_back(p, load_image(p, 3));
+  if (images.empty()) {
+    const std::string dir = split_dir(a, "test");
+    DetectionDataset ds = load_detection_dataset(dir, limit > 0 ? limit : 5);
+    for (const auto& item : ds.items)
+      images.emplace_back(fmt::format("{} #{}", dir, item.image_id), item.image);
+  }
+  if (images.empty()) throw FileError(split_dir(a, "test"), "no images to time");
+  po.cache_dir.clear();  // the proposals' own cost is part of the measurement
+  {  // warm-up: first-touch allocations
+    StageTimes w;
+    detect(*model, images[0].second, proposals_of(images[0].second, po), o, w);
+  }
+  StageTimes sum;
+  json rows = json::array();
+  int64_t nprops = 0;
+  for (const auto& [name, img] : images) {
+    StageTimes t;
+    auto t0 = Clock::now();
+    const std::vector<Box> props = proposals_of(img, po);
+    t.proposals = seconds_since(t0);
+    const auto dets = detect(*model, img, props, o, t);
+    nprops += static_cast<int64_t>(props.size());
+    for (auto [s, v] : {std::pair{&sum.proposals, t.proposals}, {&sum.warping, t.warping},
+                        {&sum.cnn, t.cnn}, {&sum.svm, t.svm}, {&sum.regression, t.regression},
+                        {&sum.nms, t.nms}})
+      *s += v;
+    rows.push_back({{"image", name}, {"proposals", props.size()}, {"detections", dets.size()},
+                    {"proposals_seconds", t.proposals}, {"warping_seconds", t.warping},
+                    {"cnn_seconds", t.cnn}, {"svm_seconds", t.svm},
+                    {"regression_seconds", t.regression}, {"nms_seconds", t.nms},
+                    {"seconds_without_proposals", t.without_proposals()},
+                    {"seconds", t.without_proposals() + t.proposals}});
+  }
+  const double n = static_cast<double>(images.size());
+  json mean = {{"proposals", sum.proposals / n},      {"warping", sum.warping / n},
+               {"cnn", sum.cnn / n},                  {"svm", sum.svm / n},
+               {"regression", sum.regression / n},    {"nms", sum.nms / n},
+               {"without_proposals", sum.without_proposals() / n},
+               {"total", (sum.without_proposals() + sum.proposals) / n}};
+  if (a.json) {
+    fmt::print("{}\n", json({{"images", rows},
+                             {"proposals_per_image", nprops / n},
+                             {"preset", po.preset},
+                             {"seconds_per_image", mean}})
+                           .dump());
+    return 0;
+  }
+  fmt::print("{:<12} {:>10} {:>7}\n", "stage", "s/image", "share");
+  const double total = (sum.without_proposals() + sum.proposals) / n;
+  for (const char* k : {"proposals", "warping", "cnn", "svm", "regression", "nms"})
+    fmt::print("{:<12} {:>10.4f} {:>6.1f}%\n", k, mean[k].get<double>(),
+               100 * mean[k].get<double>() / total);
+  fmt::print("{:<12} {:>10.4f}\n{:<12} {:>10.4f}   ({} images, {:.0f} proposals/image, preset "
+             "{})\n",
+             "w/o props", mean["without_proposals"].get<double>(), "total", total,
+             images.size(), nprops / n, po.preset);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"rcnn: R-CNN -- proposals, warped CNN features, SVMs, box regression (lesson 04)"};
+  app.require_subcommand(1, 1);
+  cli::CommonArgs args;
+  TrainOptions topt;
+  ProposalOptions po;
+  DetectOptions dopt;
+  std::vector<std::string> images;
+  int64_t limit = 0;
+  float threshold = NAN;
+  bool no_regression = false;
+
+  auto* train = app.add_subcommand("train", "fine-tune the CNN, train the SVMs and box regressors");
+  cli::add_common_flags(train, args);
+  add_proposal_flags(train, po);
+  train->add_option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
+  train->add_flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");
+  train->add_option("--hidden", topt.hidden, "feature dimension (the 'fc' layer's channels)")
+      ->check(CLI::Range(1, 4096));
+  train->add_option("--neck-channels", topt.c3, "channels of the neck conv")
+      ->check(CLI::Range(1, 1024));
+  train->add_option("--input-size", topt.input_size, "warped crop side S (4k + 14: 18, 22, 26, ...)")
+      ->check(CLI::Range(18, 254));
+  train->add_option("--context", topt.context, "context pixels around the box in the crop (R-CNN: 16 of 227)")
+      ->check(CLI::Range(0, 100));
+  train->add_option("--steps-per-epoch", topt.steps_per_epoch, "fine-tuning batches per epoch")
+      ->check(CLI::Range(1, 1000000));
+  train->add_option("--fg-fraction", topt.fg_fraction, "foreground share of a batch (R-CNN 0.25)")
+      ->check(CLI::Range(0.01f, 1.0f));
+  train->add_option("--svm-c", topt.svm_c, "SVM C (R-CNN 0.001 with features of mean norm 20)")
+      ->check(CLI::PositiveNumber);
+  train->add_option("--svm-rounds", topt.svm_rounds, "hard-negative mining rounds after the first")
+      ->check(CLI::Range(0, 100));
+  train->add_option("--ridge-lambda", topt.ridge_lambda, "box regression lambda (default 1000 * 9216 / hidden)")
+      ->check(CLI::NonNegativeNumber);
+  train->add_option("--limit", topt.limit, "use this many train (and test) scenes only")
+      ->check(CLI::Range(int64_t(1), int64_t(10000000)));
+
+  auto add_detect_flags = [&](CLI::App* sub, const char* thr_help) {
+    cli::add_common_flags(sub, args);
+    add_proposal_flags(sub, po);
+    sub->add_option("--threshold", threshold, thr_help);
+    sub->add_option("--nms", dopt.nms, "per-class NMS IoU (R-CNN 0.3)")->check(CLI::Range(0.0, 1.0));
+    sub->add_flag("--no-regression", no_regression, "score the proposals as they are");
+  };
+  auto* eval = app.add_subcommand("eval", "VOC AP@0.5 and COCO AP on the test scenes");
+  add_detect_flags(eval, "lowest SVM score kept (default -3)");
+  eval->add_option("--limit", limit, "evaluate this many scenes only")
+      ->check(CLI::Range(int64_t(1), int64_t(10000000)));
+
+  auto* predict = app.add_subcommand("predict", "draw detections on images");
+  add_detect_flags(predict, "lowest SVM score drawn (default 0)");
+  predict->add_option("images", images, "PNG/JPEG/BMP files")->required();
+
+  auto* bench = app.add_subcommand("bench", "seconds per image by stage");
+  add_detect_flags(bench, "lowest SVM score kept (default -3)");
+  bench->add_option("--limit", limit, "test scenes to time when no IMAGE is given (default 5)")
+      ->check(CLI::Range(int64_t(1), int64_t(100000)));
+  bench->add_option("images", images, "PNG/JPEG/BMP files (default: test scenes)");
+
+  const int rc = cli::parse(app, argc, argv);
+  if (rc >= 0) return rc;
+  if (*train && (topt.input_size - 14) % 4 != 0) {
+    fmt::print(stderr, "error: --input-size {}: must be 4k + 14 (18, 22, 26, 30, ...)\n",
+               topt.input_size);
+    return 2;
+  }
+  if (*train && topt.context * 2 >= topt.input_size) {
+    fmt::print(stderr, "error: --context {}: leaves no room for the box in a {}-pixel crop\n",
+               topt.context, topt.input_size);
+    return 2;
+  }
+  dopt.threshold = !std::isnan(threshold) ? threshold : *predict ? 0.0f : -3.0f;
+  dopt.regress = !no_regression;
+  return cli::run_guarded([&] {
+    cli::apply_threads(args.threads);
+    if (*train) return cmd_train(args, topt, po);
+    if (*eval) return cmd_eval(args, po, dopt, limit);
+    if (*predict) return cmd_predict(args, po, dopt, images);
+    return cmd_bench(args, po, dopt, limit, images);
+  });
+}
