@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "util/files.h"
 
@@ -23,8 +24,17 @@ DetectionDataset load_detection_dataset(const std::string& dir, int64_t limit) {
   DetectionDataset ds;
   ds.dir = dir;
   ds.coco = read_coco((fs::path(dir) / "annotations.json").string());
-  if (limit > 0 && static_cast<int64_t>(ds.coco.images.size()) > limit)
+  if (limit > 0 && static_cast<int64_t>(ds.coco.images.size()) > limit) {
     ds.coco.images.resize(static_cast<size_t>(limit));
+    // Keep only the kept images' annotations: an evaluation against ds.coco must not
+    // count the dropped images' objects as missed.
+    std::set<int64_t> kept;
+    for (const auto& im : ds.coco.images) kept.insert(im.id);
+    std::vector<CocoAnnotation> anns;
+    for (const auto& an : ds.coco.annotations)
+      if (kept.count(an.image_id)) anns.push_back(an);
+    ds.coco.annotations = anns;
+  }
 
   std::vector<CocoCategory> cats = ds.coco.categories;
   std::stable_sort(cats.begin(), cats.end(),

@@ -32,7 +32,8 @@ struct DetectionDataset {
 };
 
 // Loads DIR/annotations.json and its images (decoded in parallel; the result does not
-// depend on thread count). `limit` > 0 keeps only the first `limit` images. Throws
+// depend on thread count). `limit` > 0 keeps only the first `limit` images (and their
+// annotations, in `coco` too). Throws
 // FileError naming the file for a missing directory, JSON or image, a corrupt image,
 // or an image whose size differs from the JSON's width/height.
 DetectionDataset load_detection_dataset(const std::string& dir, int64_t limit = 0);

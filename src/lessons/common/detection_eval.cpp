@@ -6,20 +6,6 @@
 
 namespace dl::cli {
 
-CocoDataset loaded_ground_truth(const DetectionDataset& test) {
-  CocoDataset gt = test.coco;
-  std::vector<CocoImage> images;
-  std::vector<CocoAnnotation> annotations;
-  for (const auto& item : test.items) {
-    images.push_back(*gt.find_image(item.image_id));
-    for (const auto& an : gt.annotations)
-      if (an.image_id == item.image_id) annotations.push_back(an);
-  }
-  gt.images = images;
-  gt.annotations = annotations;
-  return gt;
-}
-
 DetectionEval evaluate_detector(const DetectionDataset& test,
                                 const std::function<ImageResult(const DetectionItem&)>& detect) {
   DetectionEval e;
@@ -40,10 +26,10 @@ DetectionEval evaluate_detector(const DetectionDataset& test,
       results.push_back(a);
     }
   }
-  const CocoDataset gt = loaded_ground_truth(test);
-  e.voc = voc_evaluate(gt, results, 0.5f);
+  // test.coco holds the loaded images only (load_detection_dataset trims it for --limit).
+  e.voc = voc_evaluate(test.coco, results, 0.5f);
   e.voc_map50 = voc_mean_ap(e.voc);
-  e.coco = coco_evaluate(gt, results);
+  e.coco = coco_evaluate(test.coco, results);
   e.images = static_cast<int64_t>(test.items.size());
   e.detections = static_cast<int64_t>(results.size());
   return e;

@@ -36,9 +36,6 @@ struct DetectionEval {
   double seconds = 0, proposal_seconds = 0;  // totals over the images
 };
 
-// The ground truth of the images actually loaded (a --limit run scores only those).
-CocoDataset loaded_ground_truth(const DetectionDataset& test);
-
 DetectionEval evaluate_detector(const DetectionDataset& test,
                                 const std::function<ImageResult(const DetectionItem&)>& detect);
 

@@ -1,0 +1,182 @@
+#include "nn/fast_rcnn.h"
+
+#include <fmt/core.h>
+
+#include <nlohmann/json.hpp>
+
+#include "detection/roi_pool.h"
+#include "detection/sampler.h"
+#include "image/transforms.h"
+#include "nn/crop_classifier.h"
+#include "nn/small_cnn.h"
+#include "nn/truncated_svd.h"
+
+namespace dl::nn {
+
+std::string FastRcnnConfig::to_json() const {
+  nlohmann::json j = {{"arch", "fast_rcnn"}, {"c1", c1},         {"c2", c2},
+                      {"c3", c3},            {"pool", pool},     {"hidden", hidden},
+                      {"num_classes", num_classes}, {"dropout", dropout},
+                      {"stride", kFastRcnnStride}};
+  return j.dump();
+}
+
+FastRcnnConfig FastRcnnConfig::from_json(const std::string& text) {
+  FastRcnnConfig c;
+  try {
+    auto j = nlohmann::json::parse(text);
+    if (j.value("arch", "") != "fast_rcnn")
+      throw std::invalid_argument("not a fast_rcnn model (arch '" +
+                                  j.value("arch", std::string("?")) + "')");
+    c.c1 = j.at("c1");
+    c.c2 = j.at("c2");
+    c.c3 = j.at("c3");
+    c.pool = j.at("pool");
+    c.hidden = j.at("hidden");
+    c.num_classes = j.at("num_classes");
+    c.dropout = j.at("dropout");
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("bad model config: ") + e.what());
+  }
+  if (c.c1 < 1 || c.c2 < 1 || c.c3 < 1 || c.c1 > 4096 || c.c2 > 4096 || c.c3 > 4096 ||
+      c.pool < 1 || c.pool > 64 || c.hidden < 1 || c.hidden > 65536 || c.num_classes < 2 ||
+      c.num_classes > 10000 || !(c.dropout >= 0 && c.dropout < 1))
+    throw std::invalid_argument("bad model config: sizes out of range");
+  return c;
+}
+
+FastRcnn::FastRcnn(const FastRcnnConfig& cfg, Rng& rng) : config(cfg) {
+  SmallCnnConfig b;
+  b.in_channels = 3;
+  b.c1 = cfg.c1;
+  b.c2 = cfg.c2;
+  backbone = make_backbone(b, rng);
+  neck = std::make_shared<Sequential>();
+  neck->add(std::make_shared<Conv2d>(cfg.c2, cfg.c3, 3, 1, 1, rng, false));
+  neck->add(std::make_shared<BatchNorm2d>(cfg.c3));
+  neck->add(std::make_shared<ReLU>());
+  fc6 = std::make_shared<Linear>(cfg.c3 * cfg.pool * cfg.pool, cfg.hidden, rng);
+  fc7 = std::make_shared<Linear>(cfg.hidden, cfg.hidden, rng);
+  drop6 = std::make_shared<Dropout>(cfg.dropout, rng.next_u64());
+  drop7 = std::make_shared<Dropout>(cfg.dropout, rng.next_u64());
+  cls_score = std::make_shared<Linear>(cfg.hidden, cfg.num_classes, rng);
+  bbox_pred = std::make_shared<Linear>(cfg.hidden, 4 * (cfg.num_classes - 1), rng);
+  // §2.3 / released code: the new sibling layers start from N(0, 0.01) (scores) and
+  // N(0, 0.001) (boxes) with zero biases, so the first losses are ~log(K+1) and the
+  // smooth L1 of the targets themselves.
+  for (float& w : cls_score->weight.value()) w = rng.normal(0.0f, 0.01f);
+  for (float& w : bbox_pred->weight.value()) w = rng.normal(0.0f, 0.001f);
+  fc6_run = fc6;
+  fc7_run = fc7;
+  register_module("backbone", backbone);
+  register_module("neck", neck);
+  register_module("fc6", fc6);
+  register_module("fc7", fc7);
+  register_module("drop6", drop6);
+  register_module("drop7", drop7);
+  register_module("cls_score", cls_score);
+  register_module("bbox_pred", bbox_pred);
+}
+
+Var FastRcnn::features(const Var& images) {
+  check_shape(images.dim() == 4 && images.size(1) == 3, "FastRcnn",
+              "expected [N, 3, H, W] images, got " + shape_str(images.shape()));
+  return (*neck)((*backbone)(images));
+}
+
+Var FastRcnn::pool_rois(const Var& features, const Tensor& rois) {
+  Var p = ag::roi_pool(features, rois, config.pool, config.pool, 1.0f / kFastRcnnStride);
+  return ag::flatten(p, 1);
+}
+
+FastRcnnOutput FastRcnn::head(const Var& pooled) {
+  Var h = (*drop6)(ag::relu((*fc6_run)(pooled)));
+  h = (*drop7)(ag::relu((*fc7_run)(h)));
+  return {(*cls_score)(h), (*bbox_pred)(h)};
+}
+
+void FastRcnn::compress_fc(int t6, int t7) {
+  fc6_run = t6 > 0 ? std::static_pointer_cast<Module>(truncated_svd_linear(*fc6, t6))
+                   : std::static_pointer_cast<Module>(fc6);
+  fc7_run = t7 > 0 ? std::static_pointer_cast<Module>(truncated_svd_linear(*fc7, t7))
+                   : std::static_pointer_cast<Module>(fc7);
+  fc6_run->train(is_training());
+  fc7_run->train(is_training());
+}
+
+Tensor fast_rcnn_input(const Image& img, bool flip) {
+  Tensor t = crop_classifier_input(img);  // [3, H, W], Fashion-MNIST mean/std
+  if (!flip) return t;
+  const int64_t H = img.height, W = img.width;
+  Tensor f({3, H, W});
+  for (int64_t c = 0; c < 3; ++c)
+    for (int64_t y = 0; y < H; ++y)
+      for (int64_t x = 0; x < W; ++x) f[(c * H + y) * W + x] = t[(c * H + y) * W + (W - 1 - x)];
+  return f;
+}
+
+RoiSample sample_rois(const std::vector<Box>& proposals, const std::vector<Box>& gt_boxes,
+                      const std::vector<int>& gt_labels, const RoiSamplingConfig& cfg,
+                      const BoxCoder& coder, Rng& rng) {
+  std::vector<Box> cand = proposals;
+  cand.insert(cand.end(), gt_boxes.begin(), gt_boxes.end());
+  const std::vector<float> iou = box_iou_matrix(cand, gt_boxes);
+  const size_t G = gt_boxes.size();
+  std::vector<int> labels(cand.size(), -1), match(cand.size(), -1);
+  for (size_t i = 0; i < cand.size(); ++i) {
+    float best = 0;
+    for (size_t g = 0; g < G; ++g)
+      if (iou[i * G + g] > best) best = iou[i * G + g], match[i] = static_cast<int>(g);
+    // Degenerate boxes (zero width or height) cannot be encoded: never used.
+    if (cand[i].width() <= 0 || cand[i].height() <= 0) continue;
+    if (best >= cfg.fg_iou) labels[i] = gt_labels[match[i]] + 1;
+    else if (best >= cfg.bg_iou_lo) labels[i] = 0;
+  }
+  const SampledIndices s = sample_balanced(labels, cfg.rois_per_image, cfg.fg_fraction, rng);
+  RoiSample out;
+  for (int i : s.positives) {
+    out.rois.push_back(cand[i]);
+    out.labels.push_back(labels[i]);
+    out.targets.push_back(encode_box(gt_boxes[match[i]], cand[i], coder));
+  }
+  for (int i : s.negatives) {
+    out.rois.push_back(cand[i]);
+    out.labels.push_back(0);
+    out.targets.push_back({0, 0, 0, 0});
+  }
+  return out;
+}
+
+FastRcnnLoss fast_rcnn_loss(const Var& scores, const Var& deltas, const std::vector<int>& labels,
+                            const std::vector<BoxDelta>& targets, float lambda) {
+  const int64_t R = static_cast<int64_t>(labels.size());
+  check_shape(scores.dim() == 2 && scores.size(0) == R && deltas.dim() == 2 &&
+                  deltas.size(0) == R && deltas.size(1) == 4 * (scores.size(1) - 1) &&
+                  static_cast<int64_t>(targets.size()) == R && R > 0,
+              "fast_rcnn_loss",
+              fmt::format("scores {}, deltas {}, {} labels, {} targets", shape_str(scores.shape()),
+                          shape_str(deltas.shape()), labels.size(), targets.size()));
+  const int64_t D = deltas.size(1);
+  Tensor lab({R});
+  // The [u >= 1] indicator and the choice of class u's four columns as a 0/1 mask:
+  // masked entries give smooth_l1(0, 0) = 0 and no gradient.
+  Tensor mask({R, D}), tgt({R, D});
+  for (int64_t i = 0; i < R; ++i) {
+    lab[i] = static_cast<float>(labels[i]);
+    const int u = labels[i];
+    check_shape(u >= 0 && u < scores.size(1), "fast_rcnn_loss", fmt::format("label {} out of range", u));
+    if (u == 0) continue;
+    for (int k = 0; k < 4; ++k) {
+      mask[i * D + 4 * (u - 1) + k] = 1.0f;
+      tgt[i * D + 4 * (u - 1) + k] = targets[i][k];
+    }
+  }
+  FastRcnnLoss L;
+  L.classification = ag::cross_entropy(scores, lab);
+  L.localization = ag::mul(ag::smooth_l1(ag::mul(deltas, Var(mask)), tgt, 1.0f, ag::Reduction::Sum),
+                           1.0f / static_cast<float>(R));
+  L.total = ag::add(L.classification, ag::mul(L.localization, lambda));
+  return L;
+}
+
+}  // namespace dl::nn

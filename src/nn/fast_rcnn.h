@@ -1,0 +1,115 @@
+// Fast R-CNN (Girshick, ICCV 2015): the convolutional layers run once per image; each
+// region proposal (RoI) is cut out of the shared feature map by RoI max pooling
+// (§2.1) into a fixed grid; fully connected layers then feed two sibling outputs, a
+// softmax over K + 1 classes and class-specific box deltas (§2), trained together by
+// one multitask loss (§2.3).
+//
+//   image 3 x H x W
+//     -> backbone   lesson 00's conv-BN-ReLU-pool x 2 (c1, c2)      stride 4
+//     -> neck       conv3x3(c3)-BN-ReLU (no pool)                   stride 4
+//     -> RoI pool   pool x pool grid per RoI, spatial scale 1/4
+//     -> fc6, fc7   linear(hidden) - ReLU - dropout, twice
+//     -> cls_score  linear(K + 1)         softmax over background + K classes
+//     -> bbox_pred  linear(4 K)           (tx, ty, tw, th) for each class
+//
+// Stride 4 rather than VGG16's 16: the scenes are 128 x 128 with objects of 20-60
+// pixels, so a stride-16 map (8 x 8 cells) would leave most RoIs 1-4 cells wide.
+//
+// Box targets (§2.3, eq. 2-3) use the R-CNN parameterisation (box_coder.h) scaled by
+// torchvision's box-head weights (10, 10, 5, 5); this is the released Fast R-CNN's
+// normalisation by target std (0.1, 0.1, 0.2, 0.2) with mean 0, written as a coder.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "detection/box_coder.h"
+#include "detection/boxes.h"
+#include "image/image.h"
+#include "nn/layers.h"
+#include "tensor/rng.h"
+
+namespace dl::nn {
+
+struct FastRcnnConfig {
+  int c1 = 16, c2 = 32, c3 = 64;  // backbone (lesson 00) and neck channels
+  int pool = 7;                   // RoI pooling grid (pool x pool), as VGG16's 7 x 7
+  int hidden = 256;               // fc6 / fc7 width
+  int num_classes = 11;           // K + 1, background is class 0
+  float dropout = 0.25f;
+  std::string to_json() const;
+  static FastRcnnConfig from_json(const std::string& json);  // throws std::invalid_argument
+};
+
+constexpr int kFastRcnnStride = 4;  // input pixels per feature-map cell
+
+struct FastRcnnOutput {
+  Var scores;  // [R, K + 1] logits
+  Var deltas;  // [R, 4 K]: columns 4k..4k+3 are object class k's (tx, ty, tw, th)
+};
+
+class FastRcnn : public Module {
+ public:
+  FastRcnn(const FastRcnnConfig& cfg, Rng& rng);
+  // [N, 3, H, W] normalised images -> [N, c3, H/4, W/4].
+  Var features(const Var& images);
+  // RoIs [R, 5] (batch index, x1, y1, x2, y2 in image pixels) -> [R, c3 * pool^2].
+  Var pool_rois(const Var& features, const Tensor& rois);
+  // Pooled RoI features -> the two sibling outputs.
+  FastRcnnOutput head(const Var& pooled);
+  FastRcnnOutput predict(const Var& images, const Tensor& rois) {
+    return head(pool_rois(features(images), rois));
+  }
+  Var forward(const Var& x) override { return features(x); }
+  std::string name() const override { return "FastRcnn"; }
+
+  // §3.1: replaces fc6 by its rank-t6 and fc7 by its rank-t7 truncated SVD (0 leaves
+  // a layer alone). For test time only: the factored layers are not saved.
+  void compress_fc(int t6, int t7);
+
+  FastRcnnConfig config;
+  std::shared_ptr<Sequential> backbone, neck;
+  std::shared_ptr<Linear> fc6, fc7, cls_score, bbox_pred;
+  std::shared_ptr<Module> fc6_run, fc7_run;  // what runs: fc6/fc7 or their factorisation
+  std::shared_ptr<Dropout> drop6, drop7;
+};
+
+// The normalised image the network reads (Fashion-MNIST statistics, as lesson 00's
+// backbone was trained with), [3, H, W]; `flip` mirrors it left-right.
+Tensor fast_rcnn_input(const Image& img, bool flip = false);
+
+// ---- training: RoI labels, hierarchical sampling, the multitask loss (§2.3) ----------
+struct RoiSamplingConfig {
+  int rois_per_image = 32;       // R / N (the paper: 128 = 64 x 2)
+  float fg_fraction = 0.25f;     // foreground share of each image's RoIs
+  float fg_iou = 0.5f;           // IoU >= fg_iou with a ground-truth box: that class
+  float bg_iou_lo = 0.1f;        // IoU in [bg_iou_lo, fg_iou): background
+};
+
+struct RoiSample {
+  std::vector<Box> rois;             // sampled RoIs, foreground first
+  std::vector<int> labels;           // 0 background, k + 1 for class k
+  std::vector<BoxDelta> targets;     // encoded ground truth (zeros for background)
+};
+
+// One image's RoIs: the proposals plus the ground-truth boxes themselves (§2.3 adds
+// them during training), labelled by their best-overlapping object, then sampled
+// with sample_balanced (at most fg_fraction foreground, the rest background; RoIs
+// with IoU < bg_iou_lo are never used).
+RoiSample sample_rois(const std::vector<Box>& proposals, const std::vector<Box>& gt_boxes,
+                      const std::vector<int>& gt_labels, const RoiSamplingConfig& cfg,
+                      const BoxCoder& coder, Rng& rng);
+
+struct FastRcnnLoss {
+  Var total, classification, localization;
+};
+
+// L = mean_i CE(p_i, u_i) + lambda * (1/R) sum_{i: u_i >= 1} smoothL1(t^{u_i}_i - v_i)
+// (§2.3, eq. 1 and 3, beta = 1): the box term only for foreground RoIs and only on
+// the deltas of the RoI's true class u_i, normalised by the number of RoIs R (as the
+// released code and torchvision do). scores [R, K+1], deltas [R, 4K], labels [R],
+// targets [R, 4]. ShapeError when the shapes disagree.
+FastRcnnLoss fast_rcnn_loss(const Var& scores, const Var& deltas, const std::vector<int>& labels,
+                            const std::vector<BoxDelta>& targets, float lambda = 1.0f);
+
+}  // namespace dl::nn
