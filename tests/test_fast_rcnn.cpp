@@ -217,7 +217,7 @@ BOOST_AUTO_TEST_CASE(tiny_training_then_eval_predict_bench) {
   const std::string dir = detlab_test::temp_dir("fast_rcnn_train");
   const std::string model = dir + "/m.safetensors", cache = dir + "/cache";
   Run t = frcnn("train --quiet --json --epochs 4 --threads 1 --lr 0.002 --val-images 6 --data " +
-                    data + " --model " + model + " --cache " + cache,
+                    data + " --model " + model + " --cache-dir " + cache,
                 dir);
   BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
   json tj = json::parse(t.out);
@@ -228,7 +228,7 @@ BOOST_AUTO_TEST_CASE(tiny_training_then_eval_predict_bench) {
   BOOST_TEST(!fs::is_empty(cache));  // proposals were cached
   // Same seed and data on two threads: the same model file, byte for byte.
   Run t2 = frcnn("train --quiet --epochs 4 --threads 2 --lr 0.002 --val-images 6 --data " + data +
-                     " --model " + dir + "/m2.safetensors --cache " + cache,
+                     " --model " + dir + "/m2.safetensors --cache-dir " + cache,
                  dir);
   BOOST_REQUIRE_MESSAGE(t2.status == 0, t2.err);
   BOOST_TEST((dl::read_file_bytes(model) == dl::read_file_bytes(dir + "/m2.safetensors")));
@@ -236,7 +236,7 @@ BOOST_AUTO_TEST_CASE(tiny_training_then_eval_predict_bench) {
   BOOST_TEST(nn::FastRcnnConfig::from_json(meta.at("config")).num_classes == 11);
 
   Run e = frcnn("eval --json --threads 1 --svd 8 --data " + data + " --model " + model +
-                    " --cache " + cache,
+                    " --cache-dir " + cache,
                 dir);
   BOOST_REQUIRE_MESSAGE(e.status == 0, e.err);
   json ej = json::parse(e.out);
@@ -249,7 +249,7 @@ BOOST_AUTO_TEST_CASE(tiny_training_then_eval_predict_bench) {
   BOOST_TEST(ej["svd"]["fc7_rank"].get<int>() == 2);
 
   const std::string img = data + "/test/images/000001.png";
-  Run p = frcnn("predict --json --threads 1 --threshold 0 --model " + model + " --cache " + cache +
+  Run p = frcnn("predict --json --threads 1 --threshold 0 --model " + model + " --cache-dir " + cache +
                     " --out " + dir + "/pred " + img,
                 dir);
   BOOST_REQUIRE_MESSAGE(p.status == 0, p.err);
@@ -296,7 +296,7 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
   nn::save_checkpoint(dir + "/f.safetensors", net,
                       {{"config", cfg.to_json()}, {"classes", json(names).dump()}});
   write_file_atomic(dir + "/broken.png", std::string("not a png at all"));
-  Run i = frcnn("predict --cache '' --model " + dir + "/f.safetensors " + dir + "/broken.png", dir);
+  Run i = frcnn("predict --cache-dir '' --model " + dir + "/f.safetensors " + dir + "/broken.png", dir);
   BOOST_TEST(i.status == 1);
   BOOST_TEST(i.err.find("broken.png") != std::string::npos, i.err);
   BOOST_TEST(detlab_test::count_lines(i.err) == 1);

@@ -30,6 +30,7 @@
 #include "lessons/common/cli.h"
 #include "lessons/common/detection_eval.h"
 #include "lessons/common/model_file.h"
+#include "lessons/common/proposal_options.h"
 #include "lessons/common/train_loop.h"
 #include "nn/checkpoint.h"
 #include "nn/fast_rcnn.h"
@@ -51,50 +52,16 @@ const char* kDefaultModel = "data/models/fast_rcnn.safetensors";
 const char* kDefaultData = "data/generated/scenes";
 const char* kDefaultPretrained = "data/models/classify.safetensors";
 const char* kDefaultOut = "data/predictions";
-const char* kDefaultCache = "data/cache/proposals";
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// ---- proposals -------------------------------------------------------------------------
-struct ProposalOptions {
-  std::string preset = "fast";
-  int max_proposals = 500;
-  std::string cache_dir = kDefaultCache;
-};
-
-// The cache is always asked for the default 2000 best boxes (the key R-CNN and SPP-net
-// use too, so the three programs share one cache) and cut to max_proposals here: the
-// boxes are ranked best first, so that is the same as asking for fewer.
-std::vector<Box> proposals_of(const Image& img, const ProposalOptions& o, bool use_cache = true) {
-  ProposalSettings s;
-  s.preset = o.preset;
-  std::vector<Box> all = cached_proposals(img, s, use_cache ? o.cache_dir : std::string());
-  std::vector<Box> out;
-  for (const Box& b : all) {
-    if (static_cast<int>(out.size()) >= o.max_proposals) break;
-    if (b.width() >= 1 && b.height() >= 1) out.push_back(b);
-  }
-  return out;
-}
-
-std::vector<std::vector<Box>> dataset_proposals(const DetectionDataset& ds, const ProposalOptions& o) {
-  std::vector<std::vector<Box>> out(ds.items.size());
-#pragma omp parallel for schedule(dynamic, 4)
-  for (int64_t i = 0; i < static_cast<int64_t>(ds.items.size()); ++i)
-    out[i] = proposals_of(ds.items[i].image, o);
-  return out;
-}
-
-void add_proposal_flags(CLI::App* sub, ProposalOptions& o) {
-  sub->add_option("--proposals", o.preset, "Selective Search preset")
-      ->check(CLI::IsMember({"single", "fast", "quality"}));
-  sub->add_option("--max-proposals", o.max_proposals, "best-ranked proposals used per image")
-      ->check(CLI::Range(1, 2000));
-  sub->add_option("--cache", o.cache_dir, "proposal cache directory ('' = no cache)");
-}
+// ---- proposals: lessons/common/proposal_options.h -----------------------------------
+using cli::ProposalOptions;
+using cli::dataset_proposals;
+using cli::proposals_of;
 
 // ---- the model file -----------------------------------------------------------------------
 struct LoadedModel {
@@ -680,7 +647,7 @@ int main(int argc, char** argv) {
 
   auto* train = app.add_subcommand("train", "train end to end on the train scenes");
   cli::add_common_flags(train, args);
-  add_proposal_flags(train, po);
+  cli::add_proposal_flags(train, po);
   train->add_option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
   train->add_flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");
   train->add_option("--limit", topt.limit, "use this many train scenes only")
@@ -704,7 +671,7 @@ int main(int argc, char** argv) {
 
   auto* eval = app.add_subcommand("eval", "VOC AP@0.5 and COCO AP on the test scenes");
   cli::add_common_flags(eval, args);
-  add_proposal_flags(eval, po);
+  cli::add_proposal_flags(eval, po);
   add_detect(eval, "lowest class score kept (default 0.05)");
   add_svd(eval);
   eval->add_option("--limit", limit, "evaluate this many scenes only")
@@ -712,14 +679,14 @@ int main(int argc, char** argv) {
 
   auto* predict = app.add_subcommand("predict", "draw detections on images (PNG + JSON)");
   cli::add_common_flags(predict, args);
-  add_proposal_flags(predict, po);
+  cli::add_proposal_flags(predict, po);
   add_detect(predict, "lowest class score drawn (default 0.5)");
   add_svd(predict);
   predict->add_option("images", images, "PNG/JPEG/BMP files")->required();
 
   auto* bench = app.add_subcommand("bench", "seconds per image by stage");
   cli::add_common_flags(bench, args);
-  add_proposal_flags(bench, po);
+  cli::add_proposal_flags(bench, po);
   add_svd(bench);
   bench->add_option("--limit", limit, "test scenes to time when no IMAGE is given (default 10)")
       ->check(CLI::Range(int64_t(1), int64_t(100000)));

@@ -40,6 +40,7 @@
 #include "lessons/common/cli.h"
 #include "lessons/common/detection_eval.h"
 #include "lessons/common/model_file.h"
+#include "lessons/common/proposal_options.h"
 #include "lessons/common/train_loop.h"
 #include "nn/checkpoint.h"
 #include "nn/crop_classifier.h"
@@ -60,51 +61,16 @@ const char* kDefaultModel = "data/models/rcnn.safetensors";
 const char* kDefaultData = "data/generated/scenes";
 const char* kDefaultPretrained = "data/models/classify.safetensors";
 const char* kDefaultOut = "data/predictions";
-const char* kDefaultCache = "data/cache/proposals";
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// ---- proposals ---------------------------------------------------------------------
-struct ProposalOptions {
-  std::string preset = "fast";
-  int max_proposals = 500;  // R-CNN used ~2000 on 500x375 VOC images; 128x128 scenes need fewer
-  std::string cache_dir = kDefaultCache;
-};
-
-void add_proposal_flags(CLI::App* sub, ProposalOptions& p) {
-  sub->add_option("--preset", p.preset, "Selective Search preset (default fast)")
-      ->check(CLI::IsMember({"single", "fast", "quality"}));
-  sub->add_option("--max-proposals", p.max_proposals, "best-ranked proposals kept per image")
-      ->check(CLI::Range(1, 100000));
-  sub->add_option("--cache-dir", p.cache_dir, "proposal cache directory ('' disables)");
-}
-
-// The proposals of one image, without boxes too thin to warp or to regress from.
-std::vector<Box> proposals_of(const Image& img, const ProposalOptions& p) {
-  ProposalSettings s;
-  s.preset = p.preset;
-  s.max_proposals = p.max_proposals;
-  std::vector<Box> out;
-  for (const Box& b : cached_proposals(img, s, p.cache_dir))
-    if (b.width() >= 2 && b.height() >= 2) out.push_back(b);
-  return out;
-}
-
-// Every image's proposals; the first one alone (it creates the cache directory), the
-// rest in parallel (each image writes its own cache file).
-std::vector<std::vector<Box>> dataset_proposals(const DetectionDataset& ds,
-                                                const ProposalOptions& p) {
-  std::vector<std::vector<Box>> out(ds.items.size());
-  if (out.empty()) return out;
-  out[0] = proposals_of(ds.items[0].image, p);
-#pragma omp parallel for schedule(dynamic, 4)
-  for (int64_t i = 1; i < static_cast<int64_t>(out.size()); ++i)
-    out[i] = proposals_of(ds.items[i].image, p);
-  return out;
-}
+// ---- proposals: lessons/common/proposal_options.h -----------------------------------
+using cli::ProposalOptions;
+using cli::dataset_proposals;
+using cli::proposals_of;
 
 // ---- the model: fine-tuned CNN + SVMs + box regressors in one checkpoint -------------
 struct RcnnConfig {
@@ -818,6 +784,7 @@ int main(int argc, char** argv) {
   cli::CommonArgs args;
   TrainOptions topt;
   ProposalOptions po;
+  po.min_side = 2;  // a crop is warped from at least 2 x 2 pixels
   DetectOptions dopt;
   std::vector<std::string> images;
   int64_t limit = 0;
@@ -826,7 +793,7 @@ int main(int argc, char** argv) {
 
   auto* train = app.add_subcommand("train", "fine-tune the CNN, train the SVMs and box regressors");
   cli::add_common_flags(train, args);
-  add_proposal_flags(train, po);
+  cli::add_proposal_flags(train, po);
   train->add_option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
   train->add_flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");
   train->add_option("--hidden", topt.hidden, "feature dimension (the 'fc' layer's channels)")
@@ -852,7 +819,7 @@ int main(int argc, char** argv) {
 
   auto add_detect_flags = [&](CLI::App* sub, const char* thr_help) {
     cli::add_common_flags(sub, args);
-    add_proposal_flags(sub, po);
+    cli::add_proposal_flags(sub, po);
     sub->add_option("--threshold", threshold, thr_help);
     sub->add_option("--nms", dopt.nms, "per-class NMS IoU (R-CNN 0.3)")->check(CLI::Range(0.0, 1.0));
     sub->add_flag("--no-regression", no_regression, "score the proposals as they are");
