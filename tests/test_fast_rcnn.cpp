@@ -216,7 +216,7 @@ BOOST_AUTO_TEST_CASE(tiny_training_then_eval_predict_bench) {
   const std::string data = tiny_data();
   const std::string dir = detlab_test::temp_dir("fast_rcnn_train");
   const std::string model = dir + "/m.safetensors", cache = dir + "/cache";
-  Run t = frcnn("train --quiet --json --epochs 4 --threads 1 --lr 0.002 --val-images 6 --data " +
+  Run t = frcnn("train --scratch --quiet --json --epochs 4 --threads 1 --lr 0.002 --val-images 6 --data " +
                     data + " --model " + model + " --cache-dir " + cache,
                 dir);
   BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
@@ -227,7 +227,7 @@ BOOST_AUTO_TEST_CASE(tiny_training_then_eval_predict_bench) {
   BOOST_TEST(json::parse(dl::read_file_text(dir + "/m.train.json"))["train_seconds"].get<double>() > 0);
   BOOST_TEST(!fs::is_empty(cache));  // proposals were cached
   // Same seed and data on two threads: the same model file, byte for byte.
-  Run t2 = frcnn("train --quiet --epochs 4 --threads 2 --lr 0.002 --val-images 6 --data " + data +
+  Run t2 = frcnn("train --scratch --quiet --epochs 4 --threads 2 --lr 0.002 --val-images 6 --data " + data +
                      " --model " + dir + "/m2.safetensors --cache-dir " + cache,
                  dir);
   BOOST_REQUIRE_MESSAGE(t2.status == 0, t2.err);
