@@ -41,6 +41,7 @@
 #include "lessons/common/detection_eval.h"
 #include "lessons/common/model_file.h"
 #include "lessons/common/proposal_options.h"
+#include "lessons/common/region_classifier.h"
 #include "lessons/common/train_loop.h"
 #include "nn/checkpoint.h"
 #include "nn/crop_classifier.h"
@@ -128,21 +129,6 @@ class RcnnModel : public nn::Module {
     Tensor f = h.value().reshape({crops.size(0), config.feature_dim()});
     for (float& v : f) v *= config.feature_scale;
     return f;
-  }
-  LinearSvm svm(int k) const {
-    LinearSvm s;
-    const int D = config.feature_dim();
-    s.w.assign(svm_weight->data() + k * D, svm_weight->data() + (k + 1) * D);
-    s.b = (*svm_bias)[k];
-    return s;
-  }
-  BoxRegressor regressor(int k) const {
-    BoxRegressor r;
-    const int D = config.feature_dim();
-    r.dim = D;
-    const float* w = bbox_weight->data() + int64_t(k) * (D + 1) * 4;
-    r.weights.assign(w, w + (D + 1) * 4);
-    return r;
   }
 
   RcnnConfig config;
@@ -235,61 +221,23 @@ Tensor region_features(RcnnModel& m, const Image& img, const std::vector<Box>& b
   return feats;
 }
 
-// ---- detection ----------------------------------------------------------------------
+// ---- detection: lessons/common/region_classifier.h ----------------------------------
 // A detection's score is the SVM's margin w.x + b (> 0: on the class's side).
 using cli::Detection;
+using DetectOptions = cli::RegionDetectOptions;
 
 struct StageTimes {
   double proposals = 0, warping = 0, cnn = 0, svm = 0, regression = 0, nms = 0;
   double without_proposals() const { return warping + cnn + svm + regression + nms; }
 };
 
-struct DetectOptions {
-  float threshold = -3.0f;  // lowest SVM score kept (AP needs the low-ranked ones too)
-  double nms = 0.3;         // R-CNN's per-class NMS IoU
-  int max_detections = 100;
-  bool regress = true;
-};
-
 std::vector<Detection> detect(RcnnModel& m, const Image& img, const std::vector<Box>& proposals,
                               const DetectOptions& o, StageTimes& t) {
   const Tensor f = region_features(m, img, proposals, &t.warping, &t.cnn);
-  const int K = m.config.classes(), D = m.config.feature_dim();
-  const int64_t n = static_cast<int64_t>(proposals.size());
-  // SVM scores for every (region, class): one [n, D] x [D, K] product.
-  auto t0 = Clock::now();
-  Tensor scores = n ? matmul(f, *m.svm_weight, false, true) : Tensor({0, K});
-  for (int64_t i = 0; i < n; ++i)
-    for (int k = 0; k < K; ++k) scores[i * K + k] += (*m.svm_bias)[k];
-  std::vector<Box> boxes;
-  std::vector<float> sc;
-  std::vector<int> cls;
-  std::vector<int64_t> region;
-  for (int64_t i = 0; i < n; ++i)
-    for (int k = 0; k < K; ++k)
-      if (scores[i * K + k] >= o.threshold) {
-        boxes.push_back(proposals[i]);
-        sc.push_back(scores[i * K + k]);
-        cls.push_back(k);
-        region.push_back(i);
-      }
-  t.svm += seconds_since(t0);
-  // Class-specific box regression of the kept boxes (appendix C).
-  t0 = Clock::now();
-  if (o.regress) {
-    std::vector<BoxRegressor> regs;
-    for (int k = 0; k < K; ++k) regs.push_back(m.regressor(k));
-    for (size_t j = 0; j < boxes.size(); ++j)
-      boxes[j] = regs[cls[j]].apply(f.data() + region[j] * D, boxes[j]);
-  }
-  for (Box& b : boxes) b = clip_box(b, float(img.width), float(img.height));
-  t.regression += seconds_since(t0);
-  t0 = Clock::now();
-  const std::vector<int> keep = batched_nms(boxes, sc, cls, o.nms);
-  std::vector<Detection> out;
-  for (size_t i = 0; i < keep.size() && static_cast<int>(i) < o.max_detections; ++i)
-    out.push_back({boxes[keep[i]], cls[keep[i]], sc[keep[i]]});
-  t.nms += seconds_since(t0);
+  cli::RegionStageTimes rt;
+  std::vector<Detection> out = cli::detect_regions(f, proposals, *m.svm_weight, *m.svm_bias,
+                                                   *m.bbox_weight, img.width, img.height, o, rt);
+  t.svm += rt.svm, t.regression += rt.regression, t.nms += rt.nms;
   return out;
 }
 
@@ -461,21 +409,13 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
   //    scales them to a mean L2 norm of 20 so that the SVM's C and the ridge lambda
   //    do not depend on the network's activation scale.
   t0 = Clock::now();
-  const int K = cfg.classes(), D = cfg.feature_dim();
+  const int D = cfg.feature_dim();
   std::vector<Tensor> prop_feats(train.items.size()), gt_feats(train.items.size());
   for (size_t i = 0; i < train.items.size(); ++i) {
     prop_feats[i] = region_features(model, train.items[i].image, train_props[i]);
     gt_feats[i] = region_features(model, train.items[i].image, train.items[i].boxes);
   }
-  double norm_sum = 0;
-  int64_t norm_n = 0;
-  for (const Tensor& f : prop_feats)
-    for (int64_t r = 0; r < f.size(0); ++r) {
-      double s = 0;
-      for (int d = 0; d < D; ++d) s += double(f[r * D + d]) * f[r * D + d];
-      norm_sum += std::sqrt(s), norm_n++;
-    }
-  const float scale = norm_sum > 0 ? static_cast<float>(20.0 * norm_n / norm_sum) : 1.0f;
+  const float scale = cli::norm20_scale(prop_feats, D);
   model.config.feature_scale = scale;
   for (auto* v : {&prop_feats, &gt_feats})
     for (Tensor& f : *v)
@@ -486,47 +426,9 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
 
   // 4. one linear SVM per class with hard-negative mining (sec. 2.3, appendix B)
   t0 = Clock::now();
-  HardNegativeOptions hn;
-  hn.solver.C = t.svm_c;
-  hn.rounds = t.svm_rounds;
-  hn.solver.seed = a.seed;
-  json svm_log = json::object();
-  for (int k = 0; k < K; ++k) {
-    std::vector<float> pos, neg;
-    for (size_t i = 0; i < train.items.size(); ++i) {
-      const auto& item = train.items[i];
-      std::vector<Box> mine;
-      for (size_t g = 0; g < item.boxes.size(); ++g)
-        if (item.labels[g] == k) {
-          mine.push_back(item.boxes[g]);
-          pos.insert(pos.end(), gt_feats[i].data() + g * D, gt_feats[i].data() + (g + 1) * D);
-        }
-      for (size_t p = 0; p < train_props[i].size(); ++p) {
-        float best = 0;
-        for (const Box& g : mine) best = std::max(best, box_iou(train_props[i][p], g));
-        if (best < 0.3f)
-          neg.insert(neg.end(), prop_feats[i].data() + p * D, prop_feats[i].data() + (p + 1) * D);
-      }
-    }
-    const int64_t P = static_cast<int64_t>(pos.size()) / D, N = static_cast<int64_t>(neg.size()) / D;
-    std::vector<HardNegativeLog> rounds;
-    LinearSvm svm;
-    svm.w.assign(D, 0.0f);
-    svm.b = -1;  // a class without examples never fires
-    if (P > 0) svm = train_svm_hard_negatives(pos.data(), P, neg.data(), N, D, hn, &rounds);
-    std::copy(svm.w.begin(), svm.w.end(), model.svm_weight->data() + int64_t(k) * D);
-    (*model.svm_bias)[k] = svm.b;
-    json r = json::array();
-    for (const auto& e : rounds)
-      r.push_back({{"round", e.round}, {"cache", e.cache_size}, {"hard", e.hard_found},
-                   {"added", e.added}, {"evicted", e.evicted}, {"objective", e.objective}});
-    svm_log[train.class_names[k]] = {{"positives", P}, {"negative_pool", N}, {"rounds", r}};
-    if (!rounds.empty())
-      log(fmt::format("svm {:<12} {:>5} positives, pool {:>7} negatives, {} rounds, final cache "
-                      "{}, hard left {}",
-                      train.class_names[k], P, N, rounds.size(), rounds.back().cache_size,
-                      rounds.back().hard_found));
-  }
+  const json svm_log =
+      cli::train_region_svms(train, train_props, prop_feats, gt_feats, D, t.svm_c, t.svm_rounds,
+                             a.seed, *model.svm_weight, *model.svm_bias, log);
   const double svm_seconds = seconds_since(t0);
 
   // 5. class-specific ridge box regressors (appendix C): proposals with IoU >= 0.6 with
@@ -537,33 +439,8 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
   //    lambda = 1000 * 9216 / D (72000 for the default D = 128).
   t0 = Clock::now();
   const double lambda = t.ridge_lambda >= 0 ? t.ridge_lambda : 1000.0 * 9216.0 / D;
-  json reg_log = json::object();
-  for (int k = 0; k < K; ++k) {
-    std::vector<float> x;
-    std::vector<Box> props, gts;
-    for (size_t i = 0; i < train.items.size(); ++i) {
-      const auto& item = train.items[i];
-      for (size_t p = 0; p < train_props[i].size(); ++p) {
-        float best = 0;
-        int which = -1;
-        for (size_t g = 0; g < item.boxes.size(); ++g) {
-          const float iou = box_iou(train_props[i][p], item.boxes[g]);
-          if (iou > best) best = iou, which = static_cast<int>(g);
-        }
-        if (best < 0.6f || item.labels[which] != k) continue;
-        props.push_back(train_props[i][p]);
-        gts.push_back(item.boxes[which]);
-        x.insert(x.end(), prop_feats[i].data() + p * D, prop_feats[i].data() + (p + 1) * D);
-      }
-    }
-    float* w = model.bbox_weight->data() + int64_t(k) * (D + 1) * 4;
-    std::fill_n(w, (D + 1) * 4, 0.0f);  // no examples: leave boxes as they are
-    if (!props.empty()) {
-      const BoxRegressor r = train_box_regressor(x.data(), D, props, gts, lambda);
-      for (int64_t j = 0; j < (D + 1) * 4; ++j) w[j] = static_cast<float>(r.weights[j]);
-    }
-    reg_log[train.class_names[k]] = props.size();
-  }
+  const json reg_log =
+      cli::train_region_regressors(train, train_props, prop_feats, D, lambda, *model.bbox_weight);
   const double regression_seconds = seconds_since(t0);
   const double train_seconds = seconds_since(t_all);
 

@@ -1,0 +1,739 @@
+// Lesson 04, part 2: SPP-net for detection (He, Zhang, Ren & Sun, "Spatial Pyramid
+// Pooling in Deep Convolutional Networks for Visual Recognition", ECCV 2014, §4).
+// R-CNN's pipeline with one change: the convolutional layers run ONCE per image, and
+// every proposal window is projected onto the last conv map and max-pooled there by a
+// spatial pyramid into a fixed-length vector (src/detection/spp_pool.h). So:
+//   1. Selective Search proposals (lessons/common/proposal_options.h)
+//   2. conv map of the whole image: lesson 00's pretrained backbone, frozen — SPP-net
+//      fine-tunes only the fully connected layers (§4.1: "we only fine-tune the fc
+//      layers")
+//   3. spatial pyramid pooling of each window over the paper's levels {6, 3, 2, 1}
+//      (§4.1: 50 bins; its maps are 13 x 13 conv5, ours 32 x 32 stride-4 conv2 maps
+//      where objects span 5-15 cells)
+//   4. fc6, fc7 fine-tuned on the pooled vectors: softmax over K + 1, IoU >= 0.5 with an
+//      object is that class, otherwise background, 25% foreground batches (§4.1)
+//   5. R-CNN's last stages on the fc7 features: per-class linear SVMs with hard-negative
+//      mining, ridge box regression, per-class NMS (lessons/common/region_classifier.h)
+// Because the convs are frozen their maps are computed once per training image and kept,
+// so fine-tuning touches only the pooled vectors.
+//
+//   bin/spp_net train          fine-tune fc6/fc7, train SVMs and box regressors
+//   bin/spp_net eval           VOC AP@0.5 per class, mAP and COCO AP on the test scenes
+//   bin/spp_net predict IMAGE...  PNG with boxes + JSON
+//   bin/spp_net bench [IMAGE...]  seconds per image: proposals / conv / SPP / fc / SVM /
+//                                 regression / NMS
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "autograd/ops.h"
+#include "data/detection_dataset.h"
+#include "detection/spp_pool.h"
+#include "image/draw.h"
+#include "image/image.h"
+#include "image/transforms.h"
+#include "lessons/common/cli.h"
+#include "lessons/common/detection_eval.h"
+#include "lessons/common/model_file.h"
+#include "lessons/common/proposal_options.h"
+#include "lessons/common/region_classifier.h"
+#include "lessons/common/train_loop.h"
+#include "nn/checkpoint.h"
+#include "nn/fast_rcnn.h"
+#include "nn/localizer.h"
+#include "nn/lr_schedule.h"
+#include "nn/optimizer.h"
+#include "nn/small_cnn.h"
+#include "tensor/ops.h"
+#include "util/files.h"
+
+using namespace dl;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kDefaultModel = "data/models/spp_net.safetensors";
+const char* kDefaultData = "data/generated/scenes";
+const char* kDefaultPretrained = "data/models/classify.safetensors";
+const char* kDefaultOut = "data/predictions";
+constexpr float kStride = 4;  // input pixels per conv-map cell (two 2x2 poolings)
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+using cli::ProposalOptions;
+using cli::dataset_proposals;
+using cli::proposals_of;
+
+// ---- the model: frozen convs + SPP + fc6/fc7/softmax + SVMs + regressors -------------
+struct SppNetConfig {
+  int c1 = 16, c2 = 32;               // lesson 00's backbone
+  std::vector<int> levels = {6, 3, 2, 1};  // pyramid grids n x n (§4.1)
+  int hidden = 256;                   // fc6 / fc7 width = the SVMs' feature dimension
+  int num_classes = 11;               // K + 1
+  float dropout = 0.25f;
+  float feature_scale = 1;            // fc7 features times this (mean L2 norm 20, as R-CNN)
+  int bins() const {
+    int b = 0;
+    for (int n : levels) b += n * n;
+    return b;
+  }
+  int spp_dim() const { return c2 * bins(); }
+  int classes() const { return num_classes - 1; }
+  std::string to_json() const {
+    return json({{"arch", "spp_net"}, {"c1", c1}, {"c2", c2}, {"levels", levels},
+                 {"hidden", hidden}, {"num_classes", num_classes}, {"dropout", dropout},
+                 {"feature_scale", feature_scale}, {"stride", kStride}})
+        .dump();
+  }
+  static SppNetConfig from_json(const std::string& text) {  // throws std::invalid_argument
+    SppNetConfig c;
+    try {
+      const json j = json::parse(text);
+      if (j.value("arch", "") != "spp_net")
+        throw std::invalid_argument("not an spp_net model (arch '" +
+                                    j.value("arch", std::string("?")) + "')");
+      c.c1 = j.at("c1");
+      c.c2 = j.at("c2");
+      c.levels = j.at("levels").get<std::vector<int>>();
+      c.hidden = j.at("hidden");
+      c.num_classes = j.at("num_classes");
+      c.dropout = j.at("dropout");
+      c.feature_scale = j.at("feature_scale");
+    } catch (const json::exception& e) {
+      throw std::invalid_argument(std::string("bad model config: ") + e.what());
+    }
+    bool ok = c.c1 >= 1 && c.c1 <= 4096 && c.c2 >= 1 && c.c2 <= 4096 && !c.levels.empty() &&
+              c.hidden >= 1 && c.hidden <= 65536 && c.num_classes >= 2 &&
+              c.num_classes <= 10000 && c.dropout >= 0 && c.dropout < 1 && c.feature_scale > 0;
+    for (int n : c.levels) ok = ok && n >= 1 && n <= 64;
+    if (!ok) throw std::invalid_argument("bad model config: sizes out of range");
+    return c;
+  }
+};
+
+class SppNet : public nn::Module {
+ public:
+  SppNet(const SppNetConfig& c, Rng& rng) : config(c) {
+    nn::SmallCnnConfig b;
+    b.in_channels = 3;
+    b.c1 = c.c1;
+    b.c2 = c.c2;
+    backbone = nn::make_backbone(b, rng);
+    fc6 = std::make_shared<nn::Linear>(c.spp_dim(), c.hidden, rng);
+    fc7 = std::make_shared<nn::Linear>(c.hidden, c.hidden, rng);
+    drop6 = std::make_shared<nn::Dropout>(c.dropout, rng.next_u64());
+    drop7 = std::make_shared<nn::Dropout>(c.dropout, rng.next_u64());
+    cls_score = std::make_shared<nn::Linear>(c.hidden, c.num_classes, rng);
+    register_module("backbone", backbone);
+    register_module("fc6", fc6);
+    register_module("fc7", fc7);
+    register_module("drop6", drop6);
+    register_module("drop7", drop7);
+    register_module("cls_score", cls_score);
+    const int K = c.classes(), D = c.hidden;
+    svm_weight = register_buffer("svm_weight", Tensor({K, D}));
+    svm_bias = register_buffer("svm_bias", Tensor({K}));
+    bbox_weight = register_buffer("bbox_weight", Tensor({K, D + 1, 4}));
+  }
+  // The conv map of one image, [1, c2, H/4, W/4]: frozen, always in eval mode.
+  Tensor conv_map(const Image& img) {
+    NoGradGuard g;
+    backbone->eval();
+    const Tensor x = nn::fast_rcnn_input(img);
+    return (*backbone)(Var(x.reshape({1, 3, img.height, img.width}))).value();
+  }
+  // Pooled vectors [n, hidden] -> fc7 after its ReLU (dropout active in train mode).
+  Var fc7_of(const Var& spp) {
+    Var h = (*drop6)(ag::relu((*fc6)(spp)));
+    return (*drop7)(ag::relu((*fc7)(h)));
+  }
+  Var forward(const Var& spp) override { return (*cls_score)(fc7_of(spp)); }
+  std::string name() const override { return "SppNet"; }
+  // The fc parameters: the only ones fine-tuned.
+  std::vector<Var> fc_parameters() const {
+    std::vector<Var> p;
+    for (const auto& m : {fc6, fc7, cls_score})
+      for (const Var& v : m->parameters()) p.push_back(v);
+    return p;
+  }
+
+  SppNetConfig config;
+  std::shared_ptr<nn::Sequential> backbone;
+  std::shared_ptr<nn::Linear> fc6, fc7, cls_score;
+  std::shared_ptr<nn::Dropout> drop6, drop7;
+  Tensor *svm_weight, *svm_bias, *bbox_weight;
+};
+
+// SPP vectors [n, c2 * bins] of `boxes` on one image's conv map [1, C, h, w].
+Tensor spp_vectors(const SppNet& m, const Tensor& map, const std::vector<Box>& boxes) {
+  const int h = static_cast<int>(map.size(2)), w = static_cast<int>(map.size(3));
+  if (boxes.empty()) return Tensor({0, m.config.spp_dim()});
+  return spp_pool_forward(map, spp_rois(boxes, 0, kStride, w, h), m.config.levels);
+}
+
+struct RegionTimes {
+  double conv = 0, spp = 0, fc = 0;
+};
+
+// Region features [n, hidden] (fc7, scaled): conv once, SPP per window, fc in batches.
+Tensor region_features(SppNet& m, const Image& img, const Tensor* map_in,
+                       const std::vector<Box>& boxes, RegionTimes* t = nullptr) {
+  auto t0 = Clock::now();
+  const Tensor map = map_in ? *map_in : m.conv_map(img);
+  if (t) t->conv += seconds_since(t0);
+  t0 = Clock::now();
+  const Tensor v = spp_vectors(m, map, boxes);
+  if (t) t->spp += seconds_since(t0);
+  t0 = Clock::now();
+  const int D = m.config.hidden;
+  const int64_t n = static_cast<int64_t>(boxes.size());
+  Tensor f({n, D});
+  if (n > 0) {
+    NoGradGuard g;
+    m.eval();
+    f = m.fc7_of(Var(v)).value().reshape({n, D});
+    for (float& x : f) x *= m.config.feature_scale;
+  }
+  if (t) t->fc += seconds_since(t0);
+  return f;
+}
+
+struct LoadedModel {
+  std::unique_ptr<SppNet> model;
+  std::vector<std::string> classes;
+};
+
+LoadedModel load_model(const std::string& path) {
+  SppNetConfig cfg;
+  try {
+    cfg = SppNetConfig::from_json(cli::read_model_config(path, "spp_net"));
+  } catch (const std::invalid_argument& e) {
+    throw FileError(path, e.what());
+  }
+  LoadedModel m;
+  try {
+    m.classes = json::parse(nn::read_checkpoint_metadata(path).at("classes"))
+                    .get<std::vector<std::string>>();
+  } catch (const std::exception&) {
+    throw FileError(path, "metadata has no valid 'classes' list");
+  }
+  if (static_cast<int>(m.classes.size()) != cfg.classes())
+    throw FileError(path, "its 'classes' list does not match num_classes - 1");
+  Rng rng(0);
+  m.model = std::make_unique<SppNet>(cfg, rng);
+  nn::load_checkpoint(path, *m.model);
+  m.model->eval();
+  return m;
+}
+
+std::string split_dir(const cli::CommonArgs& a, const char* split) {
+  const std::string dir = (fs::path(a.data.empty() ? kDefaultData : a.data) / split).string();
+  if (!fs::exists(dir))
+    throw FileError(dir, fmt::format("no such dataset directory; make it with `bin/datagen scenes "
+                                     "--split {} --count {} --seed {} --out {}` (lessons/03)",
+                                     split, split[1] == 'r' ? 2000 : 200, split[1] == 'r' ? 1 : 2,
+                                     dir));
+  return dir;
+}
+
+// ---- detection ----------------------------------------------------------------------
+using cli::Detection;
+using DetectOptions = cli::RegionDetectOptions;
+
+struct StageTimes {
+  double proposals = 0, conv = 0, spp = 0, fc = 0, svm = 0, regression = 0, nms = 0;
+  double without_proposals() const { return conv + spp + fc + svm + regression + nms; }
+};
+
+std::vector<Detection> detect(SppNet& m, const Image& img, const std::vector<Box>& proposals,
+                              const DetectOptions& o, StageTimes& t) {
+  RegionTimes rt;
+  const Tensor f = region_features(m, img, nullptr, proposals, &rt);
+  t.conv += rt.conv, t.spp += rt.spp, t.fc += rt.fc;
+  cli::RegionStageTimes st;
+  std::vector<Detection> out = cli::detect_regions(f, proposals, *m.svm_weight, *m.svm_bias,
+                                                   *m.bbox_weight, img.width, img.height, o, st);
+  t.svm += st.svm, t.regression += st.regression, t.nms += st.nms;
+  return out;
+}
+
+// ---- training -----------------------------------------------------------------------
+struct TrainOptions {
+  std::string pretrained = kDefaultPretrained;
+  bool scratch = false;
+  int64_t limit = 0;
+  int hidden = 256;  // 128: ~5 points mAP less (frozen convs leave the fc layers all the work)
+  std::vector<int> levels = {6, 3, 2, 1};
+  int steps_per_epoch = 500;
+  float fg_fraction = 0.25f;  // §4.1 (as R-CNN): 25% positive windows per batch
+  double svm_c = 1e-3;
+  int svm_rounds = 4;
+  double ridge_lambda = -1;   // -1: 1000 * 9216 / hidden (as rcnn)
+};
+
+struct Window {
+  int64_t item = 0;
+  Box box;
+  int label = 0;  // 0 background, k + 1 for class k
+};
+struct Labelled {
+  std::vector<Window> fg, bg;
+};
+
+// IoU >= 0.5 with an object: that class; otherwise background; ground truth positive.
+Labelled label_windows(const DetectionDataset& ds, const std::vector<std::vector<Box>>& props) {
+  Labelled out;
+  for (size_t i = 0; i < ds.items.size(); ++i) {
+    const auto& item = ds.items[i];
+    for (size_t g = 0; g < item.boxes.size(); ++g)
+      out.fg.push_back({int64_t(i), item.boxes[g], item.labels[g] + 1});
+    for (const Box& p : props[i]) {
+      float best = 0;
+      int which = -1;
+      for (size_t g = 0; g < item.boxes.size(); ++g) {
+        const float iou = box_iou(p, item.boxes[g]);
+        if (iou > best) best = iou, which = static_cast<int>(g);
+      }
+      if (best >= 0.5f) out.fg.push_back({int64_t(i), p, item.labels[which] + 1});
+      else out.bg.push_back({int64_t(i), p, 0});
+    }
+  }
+  return out;
+}
+
+// A batch of SPP vectors of `fg` foreground and `bg` background windows drawn with rng
+// from the precomputed conv maps. Draws first, pooling in parallel: thread-independent.
+void make_batch(const SppNet& m, const std::vector<Tensor>& maps, const Labelled& w, int fg,
+                int bg, Rng rng, Tensor& x, Tensor& labels) {
+  const int n = fg + bg, P = m.config.spp_dim();
+  x = Tensor({n, P});
+  labels = Tensor({n});
+  std::vector<const Window*> pick;
+  for (int i = 0; i < n; ++i) {
+    const auto& pool = (i < fg && !w.fg.empty()) || w.bg.empty() ? w.fg : w.bg;
+    pick.push_back(&pool[rng.below(static_cast<uint32_t>(pool.size()))]);
+  }
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i < n; ++i) {
+    const Tensor v = spp_vectors(m, maps[pick[i]->item], {pick[i]->box});
+    std::copy_n(v.data(), P, x.data() + int64_t(i) * P);
+    labels[i] = static_cast<float>(pick[i]->label);
+  }
+}
+
+std::vector<Tensor> conv_maps(SppNet& m, const DetectionDataset& ds) {
+  std::vector<Tensor> maps(ds.items.size());
+  for (size_t i = 0; i < ds.items.size(); ++i) maps[i] = m.conv_map(ds.items[i].image);
+  return maps;
+}
+
+int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& po) {
+  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  if (a.epochs < 0) a.epochs = 6;
+  if (a.batch < 0) a.batch = 128;
+  if (a.lr < 0) a.lr = 1e-3f;
+  const auto t_all = Clock::now();
+  auto log = [&](const std::string& s) {
+    if (!a.quiet) fmt::print(stderr, "{}\n", s);
+  };
+
+  // 1. data and proposals (cached on disk)
+  DetectionDataset train = load_detection_dataset(split_dir(a, "train"), t.limit);
+  DetectionDataset test = load_detection_dataset(split_dir(a, "test"), t.limit);
+  if (train.items.empty()) throw FileError(train.dir, "the training set has no images");
+  auto t0 = Clock::now();
+  const auto train_props = dataset_proposals(train, po);
+  const auto test_props = dataset_proposals(test, po);
+  const double proposal_seconds = seconds_since(t0);
+  int64_t nprops = 0;
+  for (const auto& p : train_props) nprops += static_cast<int64_t>(p.size());
+  log(fmt::format("proposals: {:.1f} per train image ({} preset, {:.1f} s incl. cache reads)",
+                  double(nprops) / train.items.size(), po.preset, proposal_seconds));
+  const Labelled windows = label_windows(train, train_props);
+  const Labelled test_windows = label_windows(test, test_props);
+  if (windows.fg.empty()) throw FileError(train.dir, "no foreground windows (no objects?)");
+  log(fmt::format("fine-tuning windows: {} foreground (IoU >= 0.5 or ground truth), {} background",
+                  windows.fg.size(), windows.bg.size()));
+
+  // 2. the model: lesson 00's backbone (frozen), new fc layers
+  SppNetConfig cfg;
+  cfg.num_classes = static_cast<int>(train.class_names.size()) + 1;
+  cfg.hidden = t.hidden;
+  cfg.levels = t.levels;
+  Rng rng(a.seed);
+  SppNet model(cfg, rng);
+  std::string init = "scratch";
+  if (!t.scratch) {
+    const int loaded = nn::load_grey_backbone(t.pretrained, model);
+    init = t.pretrained;
+    log(fmt::format("backbone: {} tensors from {} (frozen)", loaded, t.pretrained));
+  }
+  // 3. conv maps once per image: the convs never change (§4.1)
+  t0 = Clock::now();
+  const std::vector<Tensor> train_maps = conv_maps(model, train);
+  const std::vector<Tensor> test_maps = conv_maps(model, test);
+  const double conv_seconds = seconds_since(t0);
+  log(fmt::format("conv maps: {} images in {:.1f} s", train.items.size() + test.items.size(),
+                  conv_seconds));
+
+  // 4. fine-tune fc6, fc7 and the softmax on SPP vectors
+  nn::Adam opt = nn::AdamW(model.fc_parameters(), a.lr, 0.05f);
+  const int64_t steps = t.steps_per_epoch;
+  nn::LrSchedule sched;
+  sched.kind = nn::LrSchedule::Kind::Cosine;
+  sched.base_lr = a.lr;
+  sched.total = static_cast<int>(steps * a.epochs);
+  sched.warmup = static_cast<int>(std::min<int64_t>(100, steps));
+  const int fg = std::max(1, static_cast<int>(std::lround(a.batch * t.fg_fraction)));
+  const int bg = std::max(0, a.batch - fg);
+  Tensor test_x, test_y;
+  const bool have_test = !test_windows.fg.empty() && !test_windows.bg.empty();
+  if (have_test) make_batch(model, test_maps, test_windows, 256, 768, Rng(12345), test_x, test_y);
+  auto step = [&](int, int64_t, int64_t global) {
+    model.train();
+    opt.set_lr(static_cast<float>(sched.at(static_cast<int>(global))));
+    Tensor x, y;
+    make_batch(model, train_maps, windows, fg, bg, Rng(a.seed).fork(1000000 + global), x, y);
+    Var logits = model.forward(Var(x));
+    Var loss = ag::cross_entropy(logits, y);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    const Tensor pred = argmax(logits.value(), 1);
+    int64_t correct = 0;
+    for (int64_t i = 0; i < pred.numel(); ++i) correct += pred[i] == y[i];
+    return cli::StepResult{loss.item(), y.numel(), correct};
+  };
+  double test_acc = -1;
+  auto epoch_end = [&](cli::EpochLog& l) {
+    if (!have_test) return;
+    NoGradGuard g;
+    model.eval();
+    const Tensor pred = argmax(model.forward(Var(test_x)).value(), 1);
+    int64_t ok = 0;
+    for (int64_t i = 0; i < pred.numel(); ++i) ok += pred[i] == test_y[i];
+    test_acc = double(ok) / pred.numel();
+    l.metrics["test_window_acc"] = test_acc;
+  };
+  t0 = Clock::now();
+  auto logs = cli::train_loop({a.epochs, steps, a.quiet}, step, epoch_end,
+                              [&](int e) { return sched.at(static_cast<int>(e * steps)); });
+  const double finetune_seconds = seconds_since(t0);
+  model.eval();
+
+  // 5. fc7 features of every proposal and ground-truth box, scaled to mean norm 20
+  t0 = Clock::now();
+  const int D = cfg.hidden;
+  std::vector<Tensor> prop_feats(train.items.size()), gt_feats(train.items.size());
+  for (size_t i = 0; i < train.items.size(); ++i) {
+    prop_feats[i] = region_features(model, train.items[i].image, &train_maps[i], train_props[i]);
+    gt_feats[i] = region_features(model, train.items[i].image, &train_maps[i], train.items[i].boxes);
+  }
+  const float scale = cli::norm20_scale(prop_feats, D);
+  model.config.feature_scale = scale;
+  for (auto* v : {&prop_feats, &gt_feats})
+    for (Tensor& f : *v)
+      for (float& x : f) x *= scale;
+  const double feature_seconds = seconds_since(t0);
+  log(fmt::format("features: {} regions x {} dims in {:.1f} s (scale {:.3g} for mean norm 20)",
+                  nprops, D, feature_seconds, scale));
+
+  // 6. SVMs with hard-negative mining and ridge box regression (R-CNN's, §4.1)
+  t0 = Clock::now();
+  const json svm_log =
+      cli::train_region_svms(train, train_props, prop_feats, gt_feats, D, t.svm_c, t.svm_rounds,
+                             a.seed, *model.svm_weight, *model.svm_bias, log);
+  const double svm_seconds = seconds_since(t0);
+  t0 = Clock::now();
+  const double lambda = t.ridge_lambda >= 0 ? t.ridge_lambda : 1000.0 * 9216.0 / D;
+  const json reg_log =
+      cli::train_region_regressors(train, train_props, prop_feats, D, lambda, *model.bbox_weight);
+  const double regression_seconds = seconds_since(t0);
+  const double train_seconds = seconds_since(t_all);
+
+  // 7. save
+  json args = {{"epochs", a.epochs},          {"batch", a.batch},
+               {"lr", a.lr},                  {"seed", a.seed},
+               {"init", init},                {"train_images", train.items.size()},
+               {"steps_per_epoch", steps},    {"fg_fraction", t.fg_fraction},
+               {"preset", po.preset},         {"max_proposals", po.max_proposals},
+               {"svm_c", t.svm_c},            {"svm_rounds", t.svm_rounds},
+               {"ridge_lambda", lambda}};
+  json timing = {{"total", train_seconds},          {"proposals", proposal_seconds},
+                 {"conv_maps", conv_seconds},       {"finetune", finetune_seconds},
+                 {"features", feature_seconds},     {"svm", svm_seconds},
+                 {"regression", regression_seconds}};
+  nn::save_checkpoint(model_path, model,
+                      {{"config", model.config.to_json()},
+                       {"classes", json(train.class_names).dump()},
+                       {"train_args", args.dump()},
+                       {"svm_mining", svm_log.dump()},
+                       {"bbox_examples", reg_log.dump()}});
+  const std::string stem =
+      (fs::path(model_path).parent_path() / fs::path(model_path).stem()).string();
+  cli::write_training_logs(stem, logs, "spp_net fc fine-tuning on SPP vectors (" + init + ")");
+  // Wall times live beside the model, not in it: the model file stays bit-identical.
+  write_file_atomic(stem + ".train.json",
+                    json({{"train_seconds", train_seconds}, {"stages", timing}}).dump(2) + "\n");
+  const double last_loss = logs.empty() ? 0.0 : logs.back().train_loss;
+  const double first_loss = logs.empty() ? 0.0 : logs.front().train_loss;
+  if (a.json) {
+    fmt::print("{}\n", json({{"model", model_path},
+                             {"test_window_accuracy", test_acc},
+                             {"first_epoch_loss", first_loss},
+                             {"last_epoch_loss", last_loss},
+                             {"seconds", timing},
+                             {"train_seconds", train_seconds},
+                             {"proposals_per_image", double(nprops) / train.items.size()},
+                             {"init", init}})
+                           .dump());
+  } else {
+    fmt::print("trained in {:.1f} s: proposals {:.1f} s, conv maps {:.1f} s, fine-tuning {:.1f} s "
+               "(test window accuracy {:.1f}%), features {:.1f} s, SVMs {:.1f} s, box regression "
+               "{:.1f} s\n",
+               train_seconds, proposal_seconds, conv_seconds, finetune_seconds, 100 * test_acc,
+               feature_seconds, svm_seconds, regression_seconds);
+    fmt::print("saved {} (+ {}.csv, .svg, .train.json)\n", model_path, stem);
+  }
+  return 0;
+}
+
+// ---- eval -------------------------------------------------------------------------
+int cmd_eval(const cli::CommonArgs& a, const ProposalOptions& po, const DetectOptions& o,
+             int64_t limit) {
+  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  LoadedModel m = load_model(model_path);
+  DetectionDataset test = load_detection_dataset(split_dir(a, "test"), limit);
+  StageTimes t;
+  auto t0 = Clock::now();
+  const auto props = dataset_proposals(test, po);
+  t.proposals = seconds_since(t0);
+  const double n = std::max<size_t>(1, test.items.size());
+  const double proposals_each = t.proposals / n;  // mostly cache reads: shared out evenly
+  int64_t nprops = 0;
+  size_t i = 0;
+  const cli::DetectionEval e = cli::evaluate_detector(test, [&](const DetectionItem& item) {
+    const size_t k = i++;
+    nprops += static_cast<int64_t>(props[k].size());
+    const double before = t.without_proposals();
+    std::vector<Detection> dets = detect(*m.model, item.image, props[k], o, t);
+    return cli::ImageResult{dets, t.without_proposals() - before + proposals_each, proposals_each};
+  });
+  if (a.json) {
+    json j = cli::detection_eval_json(e, test.class_names);
+    j["proposals_per_image"] = nprops / n;
+    j["seconds_per_image_without_proposals"] = t.without_proposals() / n;
+    j["box_regression"] = o.regress;
+    fmt::print("{}\n", j.dump());
+    return 0;
+  }
+  cli::print_detection_eval(e, test.class_names);
+  fmt::print("{} images, {:.0f} proposals/image, box regression {}: {:.4f} s/image without "
+             "proposals\n",
+             test.items.size(), nprops / n, o.regress ? "on" : "off", t.without_proposals() / n);
+  return 0;
+}
+
+// ---- predict ------------------------------------------------------------------------
+int cmd_predict(const cli::CommonArgs& a, const ProposalOptions& po, const DetectOptions& o,
+                const std::vector<std::string>& images) {
+  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  LoadedModel m = load_model(model_path);
+  const std::string out_dir = a.out.empty() ? kDefaultOut : a.out;
+  json all = json::array();
+  for (const auto& path : images) {
+    const Image img = load_image(path, 3);
+    StageTimes t;
+    auto t0 = Clock::now();
+    const std::vector<Box> props = proposals_of(img, po);
+    t.proposals = seconds_since(t0);
+    const std::vector<Detection> dets = detect(*m.model, img, props, o, t);
+    const int zoom = std::max(1, 384 / std::max(1, std::min(img.width, img.height)));
+    Image canvas = zoom > 1 ? resize_bilinear(img, img.width * zoom, img.height * zoom) : img;
+    const int thick = std::max(1, std::min(canvas.width, canvas.height) / 192);
+    for (auto it = dets.rbegin(); it != dets.rend(); ++it) {  // best drawn last
+      draw_rect(canvas, it->box.x1 * zoom, it->box.y1 * zoom, it->box.x2 * zoom,
+                it->box.y2 * zoom, palette_color(it->cls), thick);
+      draw_box_label(canvas, it->box.x1 * zoom, it->box.y1 * zoom,
+                     fmt::format("{} {:.2f}", m.classes[it->cls], it->score),
+                     palette_color(it->cls));
+    }
+    fs::create_directories(out_dir);
+    const std::string png =
+        (fs::path(out_dir) / fs::path(path).stem()).string() + ".spp_net.png";
+    save_image(png, canvas);
+    json dj = json::array();
+    for (const Detection& d : dets)
+      dj.push_back({{"class", m.classes[d.cls]},
+                    {"score", d.score},
+                    {"box_xyxy", {d.box.x1, d.box.y1, d.box.x2, d.box.y2}}});
+    if (!a.json)
+      fmt::print("{}: {} detections with SVM score >= {:.2f} from {} proposals ({:.3f} s + {:.3f} "
+                 "s proposals) -> {}\n",
+                 path, dets.size(), o.threshold, props.size(), t.without_proposals(),
+                 t.proposals, png);
+    all.push_back({{"image", path},
+                   {"proposals", props.size()},
+                   {"seconds", t.without_proposals()},
+                   {"proposal_seconds", t.proposals},
+                   {"detections", dj},
+                   {"annotated", png}});
+  }
+  if (a.json) fmt::print("{}\n", all.dump());
+  return 0;
+}
+
+// ---- bench: where SPP-net's time goes -------------------------------------------------
+int cmd_bench(const cli::CommonArgs& a, ProposalOptions po, const DetectOptions& o,
+              int64_t limit, const std::vector<std::string>& paths) {
+  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  std::unique_ptr<SppNet> model;
+  if (fs::exists(model_path) || !a.model.empty()) {
+    model = std::move(load_model(model_path).model);
+  } else {  // timing does not depend on the weights
+    Rng rng(a.seed);
+    model = std::make_unique<SppNet>(SppNetConfig{}, rng);
+    if (!a.quiet) fmt::print(stderr, "(no {}: timing a randomly initialised model)\n", model_path);
+  }
+  std::vector<std::pair<std::string, Image>> images;
+  for (const auto& p : paths) images.emplace_back(p, load_image(p, 3));
+  if (images.empty()) {
+    const std::string dir = split_dir(a, "test");
+    DetectionDataset ds = load_detection_dataset(dir, limit > 0 ? limit : 5);
+    for (const auto& item : ds.items)
+      images.emplace_back(fmt::format("{} #{}", dir, item.image_id), item.image);
+  }
+  if (images.empty()) throw FileError(split_dir(a, "test"), "no images to time");
+  po.cache_dir.clear();  // the proposals' own cost is part of the measurement
+  {
+    StageTimes w;
+    detect(*model, images[0].second, proposals_of(images[0].second, po), o, w);
+  }
+  StageTimes sum;
+  json rows = json::array();
+  int64_t nprops = 0;
+  for (const auto& [name, img] : images) {
+    StageTimes t;
+    auto t0 = Clock::now();
+    const std::vector<Box> props = proposals_of(img, po);
+    t.proposals = seconds_since(t0);
+    const auto dets = detect(*model, img, props, o, t);
+    nprops += static_cast<int64_t>(props.size());
+    for (auto [s, v] : {std::pair{&sum.proposals, t.proposals}, {&sum.conv, t.conv},
+                        {&sum.spp, t.spp}, {&sum.fc, t.fc}, {&sum.svm, t.svm},
+                        {&sum.regression, t.regression}, {&sum.nms, t.nms}})
+      *s += v;
+    rows.push_back({{"image", name}, {"proposals", props.size()}, {"detections", dets.size()},
+                    {"proposals_seconds", t.proposals}, {"conv_seconds", t.conv},
+                    {"spp_seconds", t.spp}, {"fc_seconds", t.fc}, {"svm_seconds", t.svm},
+                    {"regression_seconds", t.regression}, {"nms_seconds", t.nms},
+                    {"seconds_without_proposals", t.without_proposals()},
+                    {"seconds", t.without_proposals() + t.proposals}});
+  }
+  const double n = static_cast<double>(images.size());
+  json mean = {{"proposals", sum.proposals / n}, {"conv", sum.conv / n},
+               {"spp", sum.spp / n},             {"fc", sum.fc / n},
+               {"svm", sum.svm / n},             {"regression", sum.regression / n},
+               {"nms", sum.nms / n},             {"without_proposals", sum.without_proposals() / n},
+               {"total", (sum.without_proposals() + sum.proposals) / n}};
+  if (a.json) {
+    fmt::print("{}\n", json({{"images", rows},
+                             {"proposals_per_image", nprops / n},
+                             {"preset", po.preset},
+                             {"seconds_per_image", mean}})
+                           .dump());
+    return 0;
+  }
+  fmt::print("{:<12} {:>10} {:>7}\n", "stage", "s/image", "share");
+  const double total = (sum.without_proposals() + sum.proposals) / n;
+  for (const char* k : {"proposals", "conv", "spp", "fc", "svm", "regression", "nms"})
+    fmt::print("{:<12} {:>10.4f} {:>6.1f}%\n", k, mean[k].get<double>(),
+               100 * mean[k].get<double>() / total);
+  fmt::print("{:<12} {:>10.4f}\n{:<12} {:>10.4f}   ({} images, {:.0f} proposals/image, preset "
+             "{})\n",
+             "w/o props", mean["without_proposals"].get<double>(), "total", total,
+             images.size(), nprops / n, po.preset);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"spp_net: SPP-net -- conv once per image, spatial pyramid pooling per window, "
+               "fc fine-tuning, SVMs, box regression (lesson 04)"};
+  app.require_subcommand(1, 1);
+  cli::CommonArgs args;
+  TrainOptions topt;
+  ProposalOptions po;
+  DetectOptions dopt;
+  std::vector<std::string> images;
+  int64_t limit = 0;
+  float threshold = NAN;
+  bool no_regression = false;
+
+  auto* train = app.add_subcommand("train", "fine-tune the fc layers, train SVMs and box regressors");
+  cli::add_common_flags(train, args);
+  cli::add_proposal_flags(train, po);
+  train->add_option("--pretrained", topt.pretrained, "classify model whose backbone to use");
+  train->add_flag("--scratch", topt.scratch, "random (frozen) convs instead of --pretrained");
+  train->add_option("--hidden", topt.hidden, "fc6 / fc7 width (the SVMs' feature dimension)")
+      ->check(CLI::Range(1, 4096));
+  train->add_option("--levels", topt.levels, "pyramid levels n (n x n bins each), e.g. 4 2 1")
+      ->check(CLI::Range(1, 64));
+  train->add_option("--steps-per-epoch", topt.steps_per_epoch, "fine-tuning batches per epoch")
+      ->check(CLI::Range(1, 1000000));
+  train->add_option("--fg-fraction", topt.fg_fraction, "foreground share of a batch (0.25)")
+      ->check(CLI::Range(0.01f, 1.0f));
+  train->add_option("--svm-c", topt.svm_c, "SVM C (R-CNN 0.001 with features of mean norm 20)")
+      ->check(CLI::PositiveNumber);
+  train->add_option("--svm-rounds", topt.svm_rounds, "hard-negative mining rounds after the first")
+      ->check(CLI::Range(0, 100));
+  train->add_option("--ridge-lambda", topt.ridge_lambda, "box regression lambda (default 1000 * 9216 / hidden)")
+      ->check(CLI::NonNegativeNumber);
+  train->add_option("--limit", topt.limit, "use this many train (and test) scenes only")
+      ->check(CLI::Range(int64_t(1), int64_t(10000000)));
+
+  auto add_detect_flags = [&](CLI::App* sub, const char* thr_help) {
+    cli::add_common_flags(sub, args);
+    cli::add_proposal_flags(sub, po);
+    sub->add_option("--threshold", threshold, thr_help);
+    sub->add_option("--nms", dopt.nms, "per-class NMS IoU (0.3)")->check(CLI::Range(0.0, 1.0));
+    sub->add_flag("--no-regression", no_regression, "score the proposals as they are");
+  };
+  auto* eval = app.add_subcommand("eval", "VOC AP@0.5 and COCO AP on the test scenes");
+  add_detect_flags(eval, "lowest SVM score kept (default -3)");
+  eval->add_option("--limit", limit, "evaluate this many scenes only")
+      ->check(CLI::Range(int64_t(1), int64_t(10000000)));
+  auto* predict = app.add_subcommand("predict", "draw detections on images");
+  add_detect_flags(predict, "lowest SVM score drawn (default 0)");
+  predict->add_option("images", images, "PNG/JPEG/BMP files")->required();
+  auto* bench = app.add_subcommand("bench", "seconds per image by stage");
+  add_detect_flags(bench, "lowest SVM score kept (default -3)");
+  bench->add_option("--limit", limit, "test scenes to time when no IMAGE is given (default 5)")
+      ->check(CLI::Range(int64_t(1), int64_t(100000)));
+  bench->add_option("images", images, "PNG/JPEG/BMP files (default: test scenes)");
+
+  const int rc = cli::parse(app, argc, argv);
+  if (rc >= 0) return rc;
+  if (*train && topt.levels.empty()) {
+    fmt::print(stderr, "error: --levels: give at least one level\n");
+    return 2;
+  }
+  dopt.threshold = !std::isnan(threshold) ? threshold : *predict ? 0.0f : -3.0f;
+  dopt.regress = !no_regression;
+  return cli::run_guarded([&] {
+    cli::apply_threads(args.threads);
+    if (*train) return cmd_train(args, topt, po);
+    if (*eval) return cmd_eval(args, po, dopt, limit);
+    if (*predict) return cmd_predict(args, po, dopt, images);
+    return cmd_bench(args, po, dopt, limit, images);
+  });
+}
