@@ -185,20 +185,18 @@ struct EvalResult {
   int64_t proposals = 0;
 };
 
-EvalResult evaluate(nn::FastRcnn& net, const DetectionDataset& ds,
-                    const std::vector<std::vector<Box>>& props, const DetectOptions& d,
-                    double proposal_seconds_each = 0) {
+EvalResult evaluate(nn::FastRcnn& net, const DetectionDataset& ds, const ProposalOptions& po,
+                    const DetectOptions& d) {
   EvalResult r;
-  size_t i = 0;
-  r.e = cli::evaluate_detector(ds, [&](const DetectionItem& item) {
-    const size_t k = i++;
-    r.proposals += static_cast<int64_t>(props[k].size());
-    const double before = r.times.total();
-    std::vector<Detection> dets =
-        detect(net, item.image, props[k], d.threshold, d.nms, d.max_detections, &r.times);
-    return cli::ImageResult{dets, r.times.total() - before + proposal_seconds_each,
-                            proposal_seconds_each};
-  });
+  const cli::ProposalEval pe = cli::evaluate_with_proposals(
+      ds, po, [&](const DetectionItem& item, const std::vector<Box>& props) {
+        const double before = r.times.total();
+        std::vector<Detection> dets =
+            detect(net, item.image, props, d.threshold, d.nms, d.max_detections, &r.times);
+        return cli::ImageResult{dets, r.times.total() - before, 0.0};
+      });
+  r.e = pe.eval;
+  r.proposals = static_cast<int64_t>(std::lround(pe.proposals_per_image * std::max<size_t>(1, ds.items.size())));
   return r;
 }
 
@@ -283,7 +281,7 @@ int cmd_train(cli::CommonArgs a, TrainOptions t, const ProposalOptions& po) {
   if (train.items.empty()) throw FileError(train.dir, "the training set has no images");
   auto tp = Clock::now();
   const auto train_props = dataset_proposals(train, po);
-  const auto val_props = dataset_proposals(val, po);
+  dataset_proposals(val, po);  // into the cache, so each epoch's validation only reads it
   const double proposal_seconds = seconds_since(tp);
   if (!a.quiet) {
     int64_t n = 0;
@@ -354,7 +352,7 @@ int cmd_train(cli::CommonArgs a, TrainOptions t, const ProposalOptions& po) {
     model.eval();
     DetectOptions d;
     d.threshold = 0.05f;
-    last_map = evaluate(model, val, val_props, d).e.voc_map50;
+    last_map = evaluate(model, val, po, d).e.voc_map50;
     model.train();
     log.metrics["val_map50"] = last_map;
   };
@@ -434,14 +432,11 @@ int cmd_eval(const cli::CommonArgs& a, const ProposalOptions& po, DetectOptions 
   LoadedModel m = load_model(model_path);
   DetectionDataset test = load_detection_dataset(split_dir(a, "test"), limit);
   if (d.threshold < 0) d.threshold = 0.05f;
-  const auto t_props = Clock::now();
-  const auto props = dataset_proposals(test, po);
-  const double props_each = seconds_since(t_props) / std::max<size_t>(1, test.items.size());
-  const EvalResult r = evaluate(*m.net, test, props, d, props_each);
+  const EvalResult r = evaluate(*m.net, test, po, d);
   EvalResult rs;
   if (svd.fc6 > 0) {
     m.net->compress_fc(svd.fc6, svd.fc7_rank());
-    rs = evaluate(*m.net, test, props, d, props_each);
+    rs = evaluate(*m.net, test, po, d);
   }
   const double n = std::max<size_t>(1, test.items.size());
   if (a.json) {

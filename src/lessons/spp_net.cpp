@@ -513,20 +513,15 @@ int cmd_eval(const cli::CommonArgs& a, const ProposalOptions& po, const DetectOp
   LoadedModel m = load_model(model_path);
   DetectionDataset test = load_detection_dataset(split_dir(a, "test"), limit);
   StageTimes t;
-  auto t0 = Clock::now();
-  const auto props = dataset_proposals(test, po);
-  t.proposals = seconds_since(t0);
+  const cli::ProposalEval pe = cli::evaluate_with_proposals(
+      test, po, [&](const DetectionItem& item, const std::vector<Box>& props) {
+        const double before = t.without_proposals();
+        std::vector<Detection> dets = detect(*m.model, item.image, props, o, t);
+        return cli::ImageResult{dets, t.without_proposals() - before, 0.0};
+      });
+  const cli::DetectionEval& e = pe.eval;
   const double n = std::max<size_t>(1, test.items.size());
-  const double proposals_each = t.proposals / n;  // mostly cache reads: shared out evenly
-  int64_t nprops = 0;
-  size_t i = 0;
-  const cli::DetectionEval e = cli::evaluate_detector(test, [&](const DetectionItem& item) {
-    const size_t k = i++;
-    nprops += static_cast<int64_t>(props[k].size());
-    const double before = t.without_proposals();
-    std::vector<Detection> dets = detect(*m.model, item.image, props[k], o, t);
-    return cli::ImageResult{dets, t.without_proposals() - before + proposals_each, proposals_each};
-  });
+  const double nprops = pe.proposals_per_image * n;
   if (a.json) {
     json j = cli::detection_eval_json(e, test.class_names);
     j["proposals_per_image"] = nprops / n;

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace dl::cli {
 
@@ -33,6 +34,29 @@ DetectionEval evaluate_detector(const DetectionDataset& test,
   e.images = static_cast<int64_t>(test.items.size());
   e.detections = static_cast<int64_t>(results.size());
   return e;
+}
+
+ProposalEval evaluate_with_proposals(
+    const DetectionDataset& test, const ProposalOptions& po,
+    const std::function<ImageResult(const DetectionItem&, const std::vector<Box>&)>& detect) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<std::vector<Box>> props = dataset_proposals(test, po);
+  const double n = static_cast<double>(std::max<size_t>(1, test.items.size()));
+  const double each =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / n;
+  ProposalEval r;
+  size_t i = 0;
+  int64_t count = 0;
+  r.eval = evaluate_detector(test, [&](const DetectionItem& item) {
+    const std::vector<Box>& p = props[i++];
+    count += static_cast<int64_t>(p.size());
+    ImageResult res = detect(item, p);
+    res.seconds += each;
+    res.proposal_seconds = each;
+    return res;
+  });
+  r.proposals_per_image = count / n;
+  return r;
 }
 
 nlohmann::json detection_eval_json(const DetectionEval& e, const std::vector<std::string>& classes) {

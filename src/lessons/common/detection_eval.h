@@ -12,6 +12,7 @@
 #include "detection/boxes.h"
 #include "eval/coco_eval.h"
 #include "eval/voc_ap.h"
+#include "lessons/common/proposal_options.h"
 
 namespace dl::cli {
 
@@ -38,6 +39,17 @@ struct DetectionEval {
 
 DetectionEval evaluate_detector(const DetectionDataset& test,
                                 const std::function<ImageResult(const DetectionItem&)>& detect);
+
+// For proposal-based detectors (R-CNN, SPP-net, Fast R-CNN): every image's proposals
+// first (mostly read from the cache, so their time is shared out evenly), then
+// detect(item, proposals) on each, its ImageResult timing the detector alone.
+struct ProposalEval {
+  DetectionEval eval;
+  double proposals_per_image = 0;
+};
+ProposalEval evaluate_with_proposals(
+    const DetectionDataset& test, const ProposalOptions& po,
+    const std::function<ImageResult(const DetectionItem&, const std::vector<Box>&)>& detect);
 
 // The shared JSON keys; a program adds its own (e.g. windows per image) before printing.
 nlohmann::json detection_eval_json(const DetectionEval& e, const std::vector<std::string>& classes);
