@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,23 @@ inline int count_lines(const std::string& s) {
   int n = 0;
   for (char c : s) n += c == '\n';
   return n;
+}
+
+// A tiny generated scenes data set (64x64, at most 2 objects, seed 5) with train and
+// test splits in a fresh temp directory; throws with datagen's message if it fails.
+inline std::string make_tiny_scenes(const std::string& tag, int train_count, int test_count) {
+  const std::string dir = temp_dir(tag);
+  for (const char* split : {"train", "test"}) {
+    Run r = run_program(
+        "datagen",
+        std::string("scenes --quiet --size 64 --min-scale 20 --max-scale 40 --max-objects 2 "
+                    "--count ") +
+            std::to_string(split[1] == 'r' ? train_count : test_count) + " --split " + split +
+            " --seed 5 --out " + dir + "/" + split,
+        dir);
+    if (r.status != 0) throw std::runtime_error("datagen failed: " + r.err);
+  }
+  return dir;
 }
 
 // One column (0-based) of a training log CSV, header skipped: the per-epoch values.

@@ -19,28 +19,20 @@ Run compare(const std::string& args, const std::string& dir) {
 
 BOOST_AUTO_TEST_CASE(table_json_and_charts_from_two_runs_of_a_detector) {
   const std::string dir = detlab_test::temp_dir("compare");
-  for (const char* split : {"train", "test"}) {
-    Run r = detlab_test::run_program(
-        "datagen",
-        std::string("scenes --quiet --size 64 --min-scale 20 --max-scale 40 --max-objects 2 --count ") +
-            (split[1] == 'r' ? "32" : "4") + " --split " + split + " --seed 5 --out " + dir +
-            "/data/" + split,
-        dir);
-    BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
-  }
+  const std::string data = detlab_test::make_tiny_scenes("compare_data", 32, 4);
   fs::create_directories(dir + "/models");
   Run t = detlab_test::run_program(
       "sliding_window",
-      "train --scratch --quiet --epochs 2 --batch 32 --threads 1 --scales 20,40 --data " + dir +
-          "/data --model " + dir + "/models/sliding_window.safetensors",
+      "train --scratch --quiet --epochs 2 --batch 32 --threads 1 --scales 20,40 --data " + data +
+          " --model " + dir + "/models/sliding_window.safetensors",
       dir);
   BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
   const std::vector<double> epoch_seconds =
       detlab_test::csv_column(dir + "/models/sliding_window.csv", 4);
   BOOST_REQUIRE_EQUAL(epoch_seconds.size(), 2u);
 
-  Run c = compare("--methods sliding_window,sliding_window --json --threads 1 --data " + dir +
-                      "/data --models " + dir + "/models --out " + dir + "/out",
+  Run c = compare("--methods sliding_window,sliding_window --json --threads 1 --data " + data +
+                      " --models " + dir + "/models --out " + dir + "/out",
                   dir);
   BOOST_REQUIRE_MESSAGE(c.status == 0, c.err);
   const json j = json::parse(c.out);

@@ -32,17 +32,7 @@ Run frcnn(const std::string& args, const std::string& dir) {
 const std::string& tiny_data() {
   static std::string dir;
   if (!dir.empty()) return dir;
-  dir = detlab_test::temp_dir("fast_rcnn_data");
-  for (const char* split : {"train", "test"}) {
-    Run r = detlab_test::run_program(
-        "datagen",
-        std::string("scenes --quiet --size 64 --min-scale 20 --max-scale 40 --max-objects 2 "
-                    "--count ") +
-            (split[1] == 'r' ? "20" : "6") + " --split " + split + " --seed 5 --out " + dir +
-            "/" + split,
-        dir);
-    BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
-  }
+  dir = detlab_test::make_tiny_scenes("fast_rcnn_data", 20, 6);
   return dir;
 }
 

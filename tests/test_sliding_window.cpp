@@ -61,17 +61,7 @@ std::unique_ptr<nn::CropClassifier> lively_model(uint64_t seed) {
 const std::string& tiny_data() {
   static std::string dir;
   if (!dir.empty()) return dir;
-  dir = detlab_test::temp_dir("sliding_window_data");
-  for (const char* split : {"train", "test"}) {
-    Run r = detlab_test::run_program(
-        "datagen",
-        std::string("scenes --quiet --size 64 --min-scale 20 --max-scale 40 --max-objects 2 "
-                    "--count ") +
-            (split[1] == 'r' ? "64" : "8") + " --split " + split + " --seed 5 --out " + dir +
-            "/" + split,
-        dir);
-    BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
-  }
+  dir = detlab_test::make_tiny_scenes("sliding_window_data", 64, 8);
   return dir;
 }
 
