@@ -29,6 +29,7 @@
 #include "image/transforms.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/detection_eval.h"
+#include "lessons/common/predict_with_proposals.h"
 #include "lessons/common/model_file.h"
 #include "lessons/common/proposal_options.h"
 #include "lessons/common/train_loop.h"
@@ -473,53 +474,16 @@ int cmd_eval(const cli::CommonArgs& a, const ProposalOptions& po, DetectOptions 
 // ---- predict -----------------------------------------------------------------------------
 int cmd_predict(const cli::CommonArgs& a, const ProposalOptions& po, DetectOptions d,
                 const SvdOptions& svd, const std::vector<std::string>& images) {
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
-  LoadedModel m = load_model(model_path);
+  LoadedModel m = load_model(a.model.empty() ? kDefaultModel : a.model);
   if (svd.fc6 > 0) m.net->compress_fc(svd.fc6, svd.fc7_rank());
-  const std::string out_dir = a.out.empty() ? kDefaultOut : a.out;
   if (d.threshold < 0) d.threshold = 0.5f;
-  json all = json::array();
-  for (const auto& path : images) {
-    const Image img = load_image(path, 3);
-    const auto t0 = Clock::now();
-    const std::vector<Box> props = proposals_of(img, po);
-    const double t_props = seconds_since(t0);
+  const cli::PredictSettings s{"fast_rcnn", a.out.empty() ? kDefaultOut : a.out, m.classes,
+                               "class score", d.threshold, a.json};
+  return cli::predict_with_proposals(images, po, s, [&](const Image& img, const std::vector<Box>& props) {
     StageTimes st;
-    const std::vector<Detection> dets =
-        detect(*m.net, img, props, d.threshold, d.nms, d.max_detections, &st);
-    const int zoom = std::max(1, 384 / std::max(1, std::min(img.width, img.height)));
-    Image canvas = zoom > 1 ? resize_bilinear(img, img.width * zoom, img.height * zoom) : img;
-    const int thick = std::max(1, std::min(canvas.width, canvas.height) / 192);
-    for (auto it = dets.rbegin(); it != dets.rend(); ++it) {  // best drawn last
-      draw_rect(canvas, it->box.x1 * zoom, it->box.y1 * zoom, it->box.x2 * zoom,
-                it->box.y2 * zoom, palette_color(it->cls), thick);
-      draw_box_label(canvas, it->box.x1 * zoom, it->box.y1 * zoom,
-                     fmt::format("{} {:.2f}", m.classes[it->cls], it->score),
-                     palette_color(it->cls));
-    }
-    fs::create_directories(out_dir);
-    const std::string stem = (fs::path(out_dir) / fs::path(path).stem()).string();
-    save_image(stem + ".fast_rcnn.png", canvas);
-    json jd = json::array();
-    for (const Detection& det : dets)
-      jd.push_back({{"class", m.classes[det.cls]},
-                    {"score", det.score},
-                    {"box_xyxy", {det.box.x1, det.box.y1, det.box.x2, det.box.y2}}});
-    json entry = {{"image", path},
-                  {"proposals", props.size()},
-                  {"proposal_seconds", t_props},
-                  {"seconds", st.total()},
-                  {"detections", jd},
-                  {"annotated", stem + ".fast_rcnn.png"}};
-    write_file_atomic(stem + ".fast_rcnn.json", entry.dump(2) + "\n");
-    if (!a.json)
-      fmt::print("{}: {} detections >= {:.2f} from {} proposals ({:.3f} s + {:.3f} s proposals) "
-                 "-> {}.fast_rcnn.png, .json\n",
-                 path, dets.size(), d.threshold, props.size(), st.total(), t_props, stem);
-    all.push_back(entry);
-  }
-  if (a.json) fmt::print("{}\n", all.dump());
-  return 0;
+    std::vector<Detection> dets = detect(*m.net, img, props, d.threshold, d.nms, d.max_detections, &st);
+    return cli::ImageResult{std::move(dets), st.total(), 0.0};
+  });
 }
 
 // ---- bench ---------------------------------------------------------------------------------

@@ -33,6 +33,7 @@
 #include "image/transforms.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/detection_eval.h"
+#include "lessons/common/draw_detections.h"
 #include "lessons/common/model_file.h"
 #include "lessons/common/train_loop.h"
 #include "nn/checkpoint.h"
@@ -542,25 +543,11 @@ int cmd_predict(const cli::CommonArgs& a, const ScanOptions& so,
     } catch (const std::invalid_argument& e) {
       throw FileError(path, e.what());  // e.g. a window too small for this large image
     }
-    // Small scenes are drawn enlarged so that the labels leave the objects visible.
-    const int zoom = std::max(1, 384 / std::max(1, std::min(img.width, img.height)));
-    Image canvas = zoom > 1 ? resize_bilinear(img, img.width * zoom, img.height * zoom) : img;
-    const int thick = std::max(1, std::min(canvas.width, canvas.height) / 192);
-    for (auto it = d.dets.rbegin(); it != d.dets.rend(); ++it) {  // best drawn last
-      draw_rect(canvas, it->box.x1 * zoom, it->box.y1 * zoom, it->box.x2 * zoom,
-                it->box.y2 * zoom, palette_color(it->cls), thick);
-      draw_box_label(canvas, it->box.x1 * zoom, it->box.y1 * zoom,
-                     fmt::format("{} {:.2f}", m.classes[it->cls], it->score),
-                     palette_color(it->cls));
-    }
+    const Image canvas = cli::draw_detections(img, d.dets, m.classes);
     fs::create_directories(out_dir);
     const std::string stem = (fs::path(out_dir) / fs::path(path).stem()).string();
     save_image(stem + ".sliding_window.png", canvas);
-    json dets = json::array();
-    for (const Detection& det : d.dets)
-      dets.push_back({{"class", m.classes[det.cls]},
-                      {"score", det.score},
-                      {"box_xyxy", {det.box.x1, det.box.y1, det.box.x2, det.box.y2}}});
+    const json dets = cli::detections_json(d.dets, m.classes);
     json entry = {{"image", path},         {"mode", so.mode},
                   {"windows", d.scores.windows}, {"positions", d.scores.positions},
                   {"seconds", d.seconds},  {"detections", dets},

@@ -38,6 +38,7 @@
 #include "image/transforms.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/detection_eval.h"
+#include "lessons/common/predict_with_proposals.h"
 #include "lessons/common/model_file.h"
 #include "lessons/common/proposal_options.h"
 #include "lessons/common/region_classifier.h"
@@ -512,78 +513,25 @@ int cmd_eval(const cli::CommonArgs& a, const ProposalOptions& po, const DetectOp
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   LoadedModel m = load_model(model_path);
   DetectionDataset test = load_detection_dataset(split_dir(a, "test"), limit);
-  StageTimes t;
-  const cli::ProposalEval pe = cli::evaluate_with_proposals(
-      test, po, [&](const DetectionItem& item, const std::vector<Box>& props) {
-        const double before = t.without_proposals();
+  return cli::report_region_eval(
+      test, po, a.json, o.regress, [&](const DetectionItem& item, const std::vector<Box>& props) {
+        StageTimes t;
         std::vector<Detection> dets = detect(*m.model, item.image, props, o, t);
-        return cli::ImageResult{dets, t.without_proposals() - before, 0.0};
+        return cli::ImageResult{std::move(dets), t.without_proposals(), 0.0};
       });
-  const cli::DetectionEval& e = pe.eval;
-  const double n = std::max<size_t>(1, test.items.size());
-  const double nprops = pe.proposals_per_image * n;
-  if (a.json) {
-    json j = cli::detection_eval_json(e, test.class_names);
-    j["proposals_per_image"] = nprops / n;
-    j["seconds_per_image_without_proposals"] = t.without_proposals() / n;
-    j["box_regression"] = o.regress;
-    fmt::print("{}\n", j.dump());
-    return 0;
-  }
-  cli::print_detection_eval(e, test.class_names);
-  fmt::print("{} images, {:.0f} proposals/image, box regression {}: {:.4f} s/image without "
-             "proposals\n",
-             test.items.size(), nprops / n, o.regress ? "on" : "off", t.without_proposals() / n);
-  return 0;
 }
 
 // ---- predict ------------------------------------------------------------------------
 int cmd_predict(const cli::CommonArgs& a, const ProposalOptions& po, const DetectOptions& o,
                 const std::vector<std::string>& images) {
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
-  LoadedModel m = load_model(model_path);
-  const std::string out_dir = a.out.empty() ? kDefaultOut : a.out;
-  json all = json::array();
-  for (const auto& path : images) {
-    const Image img = load_image(path, 3);
+  LoadedModel m = load_model(a.model.empty() ? kDefaultModel : a.model);
+  const cli::PredictSettings s{"spp_net", a.out.empty() ? kDefaultOut : a.out, m.classes,
+                               "SVM score", o.threshold, a.json};
+  return cli::predict_with_proposals(images, po, s, [&](const Image& img, const std::vector<Box>& props) {
     StageTimes t;
-    auto t0 = Clock::now();
-    const std::vector<Box> props = proposals_of(img, po);
-    t.proposals = seconds_since(t0);
-    const std::vector<Detection> dets = detect(*m.model, img, props, o, t);
-    const int zoom = std::max(1, 384 / std::max(1, std::min(img.width, img.height)));
-    Image canvas = zoom > 1 ? resize_bilinear(img, img.width * zoom, img.height * zoom) : img;
-    const int thick = std::max(1, std::min(canvas.width, canvas.height) / 192);
-    for (auto it = dets.rbegin(); it != dets.rend(); ++it) {  // best drawn last
-      draw_rect(canvas, it->box.x1 * zoom, it->box.y1 * zoom, it->box.x2 * zoom,
-                it->box.y2 * zoom, palette_color(it->cls), thick);
-      draw_box_label(canvas, it->box.x1 * zoom, it->box.y1 * zoom,
-                     fmt::format("{} {:.2f}", m.classes[it->cls], it->score),
-                     palette_color(it->cls));
-    }
-    fs::create_directories(out_dir);
-    const std::string png =
-        (fs::path(out_dir) / fs::path(path).stem()).string() + ".spp_net.png";
-    save_image(png, canvas);
-    json dj = json::array();
-    for (const Detection& d : dets)
-      dj.push_back({{"class", m.classes[d.cls]},
-                    {"score", d.score},
-                    {"box_xyxy", {d.box.x1, d.box.y1, d.box.x2, d.box.y2}}});
-    if (!a.json)
-      fmt::print("{}: {} detections with SVM score >= {:.2f} from {} proposals ({:.3f} s + {:.3f} "
-                 "s proposals) -> {}\n",
-                 path, dets.size(), o.threshold, props.size(), t.without_proposals(),
-                 t.proposals, png);
-    all.push_back({{"image", path},
-                   {"proposals", props.size()},
-                   {"seconds", t.without_proposals()},
-                   {"proposal_seconds", t.proposals},
-                   {"detections", dj},
-                   {"annotated", png}});
-  }
-  if (a.json) fmt::print("{}\n", all.dump());
-  return 0;
+    std::vector<Detection> dets = detect(*m.model, img, props, o, t);
+    return cli::ImageResult{std::move(dets), t.without_proposals(), 0.0};
+  });
 }
 
 // ---- bench: where SPP-net's time goes -------------------------------------------------

@@ -59,6 +59,32 @@ ProposalEval evaluate_with_proposals(
   return r;
 }
 
+int report_region_eval(
+    const DetectionDataset& test, const ProposalOptions& po, bool json, bool regress,
+    const std::function<ImageResult(const DetectionItem&, const std::vector<Box>&)>& detect) {
+  double without = 0;  // detect()'s own seconds: everything but the proposals
+  const ProposalEval pe =
+      evaluate_with_proposals(test, po, [&](const DetectionItem& item, const std::vector<Box>& p) {
+        ImageResult r = detect(item, p);
+        without += r.seconds;
+        return r;
+      });
+  const double n = static_cast<double>(std::max<size_t>(1, test.items.size()));
+  if (json) {
+    nlohmann::json j = detection_eval_json(pe.eval, test.class_names);
+    j["proposals_per_image"] = pe.proposals_per_image;
+    j["seconds_per_image_without_proposals"] = without / n;
+    j["box_regression"] = regress;
+    fmt::print("{}\n", j.dump());
+    return 0;
+  }
+  print_detection_eval(pe.eval, test.class_names);
+  fmt::print("{} images, {:.0f} proposals/image, box regression {}: {:.4f} s/image without "
+             "proposals\n",
+             test.items.size(), pe.proposals_per_image, regress ? "on" : "off", without / n);
+  return 0;
+}
+
 nlohmann::json detection_eval_json(const DetectionEval& e, const std::vector<std::string>& classes) {
   nlohmann::json per_class = nlohmann::json::object();
   for (size_t c = 0; c < e.voc.size() && c < classes.size(); ++c)

@@ -51,6 +51,13 @@ ProposalEval evaluate_with_proposals(
     const DetectionDataset& test, const ProposalOptions& po,
     const std::function<ImageResult(const DetectionItem&, const std::vector<Box>&)>& detect);
 
+// `eval` of a region detector (rcnn, spp_net): evaluate_with_proposals, then the JSON
+// contract (plus proposals_per_image, seconds_per_image_without_proposals and
+// box_regression) or the table and a summary line.
+int report_region_eval(
+    const DetectionDataset& test, const ProposalOptions& po, bool json, bool regress,
+    const std::function<ImageResult(const DetectionItem&, const std::vector<Box>&)>& detect);
+
 // The shared JSON keys; a program adds its own (e.g. windows per image) before printing.
 nlohmann::json detection_eval_json(const DetectionEval& e, const std::vector<std::string>& classes);
 // Per-class VOC AP table, mAP, then COCOeval's summary.

@@ -1,0 +1,23 @@
+// What every detector's `predict` shows: the boxes drawn in their class colours with
+// "class score" labels, and the same detections as JSON. One look for all programs, so
+// a student can set lesson 03's and lesson 04's pictures side by side.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "image/image.h"
+#include "lessons/common/detection_eval.h"
+
+namespace dl::cli {
+
+// The image with `dets` drawn, the best-scoring last (on top). Small scenes are drawn
+// enlarged (to about 384 px) so that the labels leave the objects visible.
+Image draw_detections(const Image& img, const std::vector<Detection>& dets,
+                      const std::vector<std::string>& classes);
+
+// [{"class", "score", "box_xyxy"}...] in the image's own pixel coordinates.
+nlohmann::json detections_json(const std::vector<Detection>& dets,
+                               const std::vector<std::string>& classes);
+
+}  // namespace dl::cli

@@ -1,0 +1,48 @@
+#include "lessons/common/predict_with_proposals.h"
+
+#include <fmt/core.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "image/image.h"
+#include "lessons/common/draw_detections.h"
+#include "util/files.h"
+
+namespace dl::cli {
+
+int predict_with_proposals(
+    const std::vector<std::string>& images, const ProposalOptions& po, const PredictSettings& s,
+    const std::function<ImageResult(const Image&, const std::vector<Box>&)>& detect) {
+  namespace fs = std::filesystem;
+  nlohmann::json all = nlohmann::json::array();
+  for (const std::string& path : images) {
+    const Image img = load_image(path, 3);
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::vector<Box> props = proposals_of(img, po);
+    const double proposal_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const ImageResult r = detect(img, props);
+    fs::create_directories(s.out_dir);
+    const std::string stem = (fs::path(s.out_dir) / fs::path(path).stem()).string();
+    const std::string png = stem + "." + s.program + ".png";
+    save_image(png, draw_detections(img, r.detections, s.classes));
+    const nlohmann::json entry = {{"image", path},
+                                  {"proposals", props.size()},
+                                  {"proposal_seconds", proposal_seconds},
+                                  {"seconds", r.seconds},
+                                  {"detections", detections_json(r.detections, s.classes)},
+                                  {"annotated", png}};
+    write_file_atomic(stem + "." + s.program + ".json", entry.dump(2) + "\n");
+    if (!s.json)
+      fmt::print("{}: {} detections with {} >= {:.2f} from {} proposals ({:.3f} s + {:.3f} s "
+                 "proposals) -> {}, .json\n",
+                 path, r.detections.size(), s.score_name, s.threshold, props.size(), r.seconds,
+                 proposal_seconds, png);
+    all.push_back(entry);
+  }
+  if (s.json) fmt::print("{}\n", all.dump());
+  return 0;
+}
+
+}  // namespace dl::cli

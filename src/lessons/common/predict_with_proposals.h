@@ -1,0 +1,28 @@
+// `predict` for the proposal-based detectors (rcnn, spp_net, fast_rcnn): for each image,
+// its proposals, the program's detector, the detections drawn to OUT/STEM.PROGRAM.png and
+// listed in OUT/STEM.PROGRAM.json, a line per image (or all of it as JSON with --json).
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "lessons/common/detection_eval.h"
+#include "lessons/common/proposal_options.h"
+
+namespace dl::cli {
+
+struct PredictSettings {
+  std::string program;               // names the output files: STEM.PROGRAM.png / .json
+  std::string out_dir;
+  std::vector<std::string> classes;  // the model's, background excluded
+  std::string score_name = "score";  // how the line calls the threshold ("SVM score")
+  float threshold = 0;
+  bool json = false;
+};
+
+// detect(image, proposals) -> detections, best first, and their time without proposals.
+int predict_with_proposals(
+    const std::vector<std::string>& images, const ProposalOptions& po, const PredictSettings& s,
+    const std::function<ImageResult(const Image&, const std::vector<Box>&)>& detect);
+
+}  // namespace dl::cli
