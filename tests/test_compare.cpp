@@ -75,3 +75,35 @@ BOOST_AUTO_TEST_CASE(table_json_and_charts_from_two_runs_of_a_detector) {
   BOOST_TEST(compare("--limit 3", dir).status == 2);
   fs::remove_all(dir);
 }
+
+// A proposal-based detector: by default its eval computes the proposals (the lecture's
+// "with proposals" column includes them), so nothing is cached; --proposal-cache DIR
+// reads and fills a cache instead, and the two runs agree on accuracy.
+BOOST_AUTO_TEST_CASE(proposals_computed_unless_a_cache_is_named) {
+  const std::string dir = detlab_test::temp_dir("compare_proposals");
+  const std::string data = detlab_test::make_tiny_scenes("compare_proposals_data", 8, 3);
+  fs::create_directories(dir + "/models");
+  Run t = detlab_test::run_program(
+      "fast_rcnn",
+      "train --scratch --quiet --epochs 1 --threads 1 --val-images 2 --data " + data +
+          " --model " + dir + "/models/fast_rcnn.safetensors --cache-dir " + dir + "/train_cache",
+      dir);
+  BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
+
+  const std::string common = "--methods fast_rcnn --json --threads 1 --data " + data +
+                             " --models " + dir + "/models --out " + dir + "/out";
+  Run computed = compare(common, dir);
+  BOOST_REQUIRE_MESSAGE(computed.status == 0, computed.err);
+  const json a = json::parse(computed.out)["methods"][0];
+  BOOST_TEST(a["test_seconds_per_image_without_proposals"].get<double>() <
+             a["test_seconds_per_image"].get<double>());
+  BOOST_TEST(a["images"].get<int>() == 3);
+
+  Run cached = compare(common + " --proposal-cache " + dir + "/eval_cache", dir);
+  BOOST_REQUIRE_MESSAGE(cached.status == 0, cached.err);
+  BOOST_TEST(fs::exists(dir + "/eval_cache"));
+  BOOST_TEST(!fs::is_empty(dir + "/eval_cache"));
+  const json b = json::parse(cached.out)["methods"][0];
+  BOOST_TEST(b["voc_map50"].get<double>() == a["voc_map50"].get<double>());
+  fs::remove_all(dir);
+}

@@ -9,6 +9,7 @@
 // compete for the cores), then prints the table, writes it as JSON, and draws the bars
 // (training and test time, speed-up over the first method) and a speed/accuracy plot.
 //   bin/compare --methods rcnn,spp_net,fast_rcnn [--data DIR] [--limit N] [--threads T]
+//               [--proposal-cache DIR]
 #include <fmt/core.h>
 
 #include <cmath>
@@ -36,6 +37,7 @@ struct Options {
   int limit = 0, threads = 0;
   double time_limit = 3600;
   bool json = false;
+  std::string proposal_cache;  // '' = proposals computed during each eval
 };
 
 struct Row {
@@ -87,6 +89,17 @@ double train_seconds(const std::string& model) {
   return any ? total : -1;
 }
 
+// Whether `bin/NAME eval` takes --cache-dir, i.e. reads region proposals (the shared
+// proposal flags, src/lessons/common/proposal_options.h): its --help says so.
+bool takes_proposal_cache(const std::string& program) {
+  const std::string tmp = grading::make_temp_dir("compare");
+  const std::string out = tmp + "/help.txt", err = tmp + "/err.txt";
+  const grading::ChildResult c = grading::run_child({program, "eval", "--help"}, out, err, 60);
+  const bool takes = c.exit_code == 0 && read_file_text(out).find("--cache-dir") != std::string::npos;
+  fs::remove_all(tmp);
+  return takes;
+}
+
 Row measure(const std::string& method, const Options& o) {
   const std::string program = (fs::path(grading::self_executable()).parent_path() / method).string();
   if (!fs::exists(program))
@@ -101,6 +114,9 @@ Row measure(const std::string& method, const Options& o) {
   if (!o.data.empty()) argv.insert(argv.end(), {"--data", o.data});
   if (o.limit > 0) argv.insert(argv.end(), {"--limit", std::to_string(o.limit)});
   if (o.threads > 0) argv.insert(argv.end(), {"--threads", std::to_string(o.threads)});
+  // The lecture's "with proposals" column counts computing them (R-CNN's Selective
+  // Search took about 2 s per image): the disk cache is bypassed unless asked for.
+  if (takes_proposal_cache(program)) argv.insert(argv.end(), {"--cache-dir", o.proposal_cache});
   const std::string tmp = grading::make_temp_dir("compare");
   const std::string out = tmp + "/out.json", err = tmp + "/err.txt";
   const grading::ChildResult c = grading::run_child(argv, out, err, o.time_limit);
@@ -196,6 +212,9 @@ int main(int argc, char** argv) {
   app.add_option("--time-limit", o.time_limit, "seconds allowed per eval")
       ->check(CLI::PositiveNumber);
   app.add_flag("--json", o.json, "print the table as JSON on stdout");
+  app.add_option("--proposal-cache", o.proposal_cache,
+                 "read proposals from this disk cache (faster; 'with proposals' then omits "
+                 "computing them; default: computed in each eval)");
   if (int rc = cli::parse(app, argc, argv); rc >= 0) return rc;
   return cli::run_guarded([&] { return run(o); });
 }
