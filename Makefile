@@ -25,6 +25,10 @@ bench: build
 	cmake --build $(BUILD) -j $(JOBS)
 	bin/bench_gemm
 	bin/bench_train_step
+	@test -f $(GEN)/scenes/test/annotations.json || \
+	  bin/datagen scenes --count 200 --split test --seed 2 --out $(GEN)/scenes/test
+	@echo "lesson 04: test time per scene, proposals computed (Fast R-CNN paper, VGG16: 146x; target here: fast_rcnn >= 20x rcnn w/o proposals)"
+	bin/compare --bench --methods rcnn,spp_net,fast_rcnn --limit 50
 
 data:
 	tools/fetch-data.sh

@@ -60,6 +60,12 @@ BOOST_AUTO_TEST_CASE(table_json_and_charts_from_two_runs_of_a_detector) {
   const std::string bars = dl::read_file_text(dir + "/out/compare.svg");
   BOOST_TEST(bars.find("sliding_window") != std::string::npos);
   BOOST_TEST(bars.find("Test time per image") != std::string::npos);
+  BOOST_TEST(bars.find("without proposals") != std::string::npos);
+  // Three panels (training, test, test without proposals) of one bar per method.
+  size_t rects = 0;
+  for (size_t at = bars.find("<rect x="); at != std::string::npos; at = bars.find("<rect x=", at + 1))
+    ++rects;
+  BOOST_TEST(rects == 3u * 2u);
   BOOST_TEST(bars.rfind("</svg>") != std::string::npos);
   BOOST_TEST(dl::read_file_text(dir + "/out/compare_speed_accuracy.svg").find("<circle") !=
              std::string::npos);
@@ -105,5 +111,28 @@ BOOST_AUTO_TEST_CASE(proposals_computed_unless_a_cache_is_named) {
   BOOST_TEST(!fs::is_empty(dir + "/eval_cache"));
   const json b = json::parse(cached.out)["methods"][0];
   BOOST_TEST(b["voc_map50"].get<double>() == a["voc_map50"].get<double>());
+
+  // --bench: test times from each program's bench; a missing model is timed with random
+  // weights (spp_net here), and the ratios are against the first method.
+  Run bench = compare("--bench --methods fast_rcnn,spp_net --json --threads 1 --limit 2 --data " +
+                          data + " --models " + dir + "/models --out " + dir + "/out",
+                      dir);
+  BOOST_REQUIRE_MESSAGE(bench.status == 0, bench.err);
+  const json bj = json::parse(bench.out);
+  BOOST_REQUIRE_EQUAL(bj["methods"].size(), 2u);
+  BOOST_TEST(bj["methods"][0]["speedup"].get<double>() == 1.0);
+  BOOST_TEST(bj["methods"][0]["model"].get<std::string>().find("fast_rcnn.safetensors") !=
+             std::string::npos);
+  BOOST_TEST(bj["methods"][1]["model"] == "random weights");
+  for (const json& m : bj["methods"]) {
+    const double total = m["test_seconds_per_image"].get<double>();
+    const double without = m["test_seconds_per_image_without_proposals"].get<double>();
+    BOOST_TEST(without > 0.0);
+    BOOST_TEST(without < total);  // the proposals are computed, and take time
+  }
+  const double ratio = bj["methods"][0]["test_seconds_per_image"].get<double>() /
+                       bj["methods"][1]["test_seconds_per_image"].get<double>();
+  BOOST_TEST(bj["methods"][1]["speedup"].get<double>() == ratio, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(fs::exists(dir + "/out/compare_bench.json"));
   fs::remove_all(dir);
 }

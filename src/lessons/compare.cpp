@@ -10,6 +10,7 @@
 // (training and test time, speed-up over the first method) and a speed/accuracy plot.
 //   bin/compare --methods rcnn,spp_net,fast_rcnn [--data DIR] [--limit N] [--threads T]
 //               [--proposal-cache DIR]
+//   bin/compare --bench --methods rcnn,spp_net,fast_rcnn [--limit N]   test time only
 #include <fmt/core.h>
 
 #include <cmath>
@@ -36,7 +37,7 @@ struct Options {
   std::string data, models = "data/models", out = "out/compare";
   int limit = 0, threads = 0;
   double time_limit = 3600;
-  bool json = false;
+  bool json = false, bench = false;
   std::string proposal_cache;  // '' = proposals computed during each eval
 };
 
@@ -100,10 +101,32 @@ bool takes_proposal_cache(const std::string& program) {
   return takes;
 }
 
-Row measure(const std::string& method, const Options& o) {
+// Runs `argv` (program's subcommand with --json) and returns the JSON it printed; a
+// failure is one line naming the program and the child's last error line.
+json run_json(const std::string& program, const std::vector<std::string>& argv, double time_limit) {
+  const std::string tmp = grading::make_temp_dir("compare");
+  const std::string out = tmp + "/out.json", err = tmp + "/err.txt";
+  const grading::ChildResult c = grading::run_child(argv, out, err, time_limit);
+  const std::string stdout_text = read_file_text(out), stderr_text = read_file_text(err);
+  fs::remove_all(tmp);
+  if (c.timed_out || c.exit_code != 0) {
+    std::string why = c.timed_out ? "timed out" : c.signal ? grading::signal_name(c.signal)
+                                                           : stderr_text;
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    throw FileError(program, fmt::format("{} failed: {}", argv.at(1), why.substr(why.rfind('\n') + 1)));
+  }
+  return json::parse(stdout_text, nullptr, false);
+}
+
+std::string program_path(const std::string& method) {
   const std::string program = (fs::path(grading::self_executable()).parent_path() / method).string();
   if (!fs::exists(program))
     throw FileError(program, "no such program: --methods takes detlab program names (bin/NAME)");
+  return program;
+}
+
+Row measure(const std::string& method, const Options& o) {
+  const std::string program = program_path(method);
   const std::string model = (fs::path(o.models) / (method + ".safetensors")).string();
   if (!fs::exists(model))
     throw FileError(model, fmt::format("no such model; train it with `bin/{} train`", method));
@@ -117,18 +140,7 @@ Row measure(const std::string& method, const Options& o) {
   // The lecture's "with proposals" column counts computing them (R-CNN's Selective
   // Search took about 2 s per image): the disk cache is bypassed unless asked for.
   if (takes_proposal_cache(program)) argv.insert(argv.end(), {"--cache-dir", o.proposal_cache});
-  const std::string tmp = grading::make_temp_dir("compare");
-  const std::string out = tmp + "/out.json", err = tmp + "/err.txt";
-  const grading::ChildResult c = grading::run_child(argv, out, err, o.time_limit);
-  const std::string stdout_text = read_file_text(out), stderr_text = read_file_text(err);
-  fs::remove_all(tmp);
-  if (c.timed_out || c.exit_code != 0) {
-    std::string why = c.timed_out ? "timed out" : c.signal ? grading::signal_name(c.signal)
-                                                           : stderr_text;
-    while (!why.empty() && why.back() == '\n') why.pop_back();
-    throw FileError(program, fmt::format("eval failed: {}", why.substr(why.rfind('\n') + 1)));
-  }
-  const json j = json::parse(stdout_text, nullptr, false);
+  const json j = run_json(program, argv, o.time_limit);
   if (!j.is_object() || !j.contains("seconds_per_image") || !j.contains("voc_map50"))
     throw FileError(program, "eval --json printed no voc_map50 / seconds_per_image");
   r.test_seconds = number(j, "seconds_per_image", -1);
@@ -141,6 +153,55 @@ Row measure(const std::string& method, const Options& o) {
 
 std::string cell(double v, const char* fmt_spec) {
   return v < 0 ? "n/a" : fmt::format(fmt::runtime(fmt_spec), v);
+}
+
+// --bench: test time only, from each program's `bench --json` (proposals computed, no
+// accuracy, so a model is optional: without one the program times random weights of
+// the default size, which costs the same). Ratios against the first method, measured in
+// the same run: what `make bench` prints for the lecture's speed-up claims.
+int run_bench(const Options& o) {
+  json table = json::array();
+  double ref_total = -1, ref_without = -1;
+  if (!o.json)
+    fmt::print("{:<14} {:>11} {:>16} {:>9} {:>13} {:>10}\n", "method", "test/image",
+               "w/o proposals", "speed-up", "(w/o prop.)", "proposals");
+  for (const std::string& m : o.methods) {
+    const std::string program = program_path(m);
+    const std::string model = (fs::path(o.models) / (m + ".safetensors")).string();
+    std::vector<std::string> argv = {program, "bench", "--json", "--quiet"};
+    if (fs::exists(model)) argv.insert(argv.end(), {"--model", model});
+    if (!o.data.empty()) argv.insert(argv.end(), {"--data", o.data});
+    if (o.limit > 0) argv.insert(argv.end(), {"--limit", std::to_string(o.limit)});
+    if (o.threads > 0) argv.insert(argv.end(), {"--threads", std::to_string(o.threads)});
+    const json j = run_json(program, argv, o.time_limit);
+    if (!j.is_object() || !j.contains("seconds_per_image") || !j["seconds_per_image"].is_object())
+      throw FileError(program, "bench --json printed no seconds_per_image {total, without_proposals}");
+    const double total = number(j["seconds_per_image"], "total", -1);
+    const double without = number(j["seconds_per_image"], "without_proposals", -1);
+    if (ref_total < 0) ref_total = total, ref_without = without;
+    const double speedup = total > 0 ? ref_total / total : -1;
+    const double speedup_wo = without > 0 ? ref_without / without : -1;
+    const double props = number(j, "proposals_per_image", -1);
+    table.push_back({{"method", m},
+                     {"model", fs::exists(model) ? model : "random weights"},
+                     {"test_seconds_per_image", total},
+                     {"test_seconds_per_image_without_proposals", without},
+                     {"speedup", speedup},
+                     {"speedup_without_proposals", speedup_wo},
+                     {"proposals_per_image", props}});
+    if (!o.json)
+      fmt::print("{:<14} {:>11} {:>16} {:>9} {:>13} {:>10}\n", m, cell(total, "{:.4f} s"),
+                 cell(without, "{:.4f} s"), cell(speedup, "{:.1f}x"), cell(speedup_wo, "{:.1f}x"),
+                 cell(props, "{:.0f}"));
+  }
+  fs::create_directories(o.out);
+  const json doc = {{"methods", table}, {"reference", o.methods.front()}};
+  write_file_atomic((fs::path(o.out) / "compare_bench.json").string(), doc.dump(2) + "\n");
+  if (o.json) fmt::print("{}\n", doc.dump());
+  else
+    fmt::print("speed-ups against {} in this run; written {}\n", o.methods.front(),
+               (fs::path(o.out) / "compare_bench.json").string());
+  return 0;
 }
 
 int run(const Options& o) {
@@ -165,7 +226,7 @@ int run(const Options& o) {
                      {"voc_map50", r.voc_map50},
                      {"coco_ap", r.coco_ap},
                      {"images", r.images}});
-    chart.push_back({r.method, r.train_seconds, r.test_seconds, r.voc_map50});
+    chart.push_back({r.method, r.train_seconds, r.test_seconds, r.without_proposals(), r.voc_map50});
   }
   fs::create_directories(o.out);
   const std::string json_path = (fs::path(o.out) / "compare.json").string();
@@ -212,9 +273,11 @@ int main(int argc, char** argv) {
   app.add_option("--time-limit", o.time_limit, "seconds allowed per eval")
       ->check(CLI::PositiveNumber);
   app.add_flag("--json", o.json, "print the table as JSON on stdout");
+  app.add_flag("--bench", o.bench,
+               "test time only, from each program's `bench` (no accuracy; models optional)");
   app.add_option("--proposal-cache", o.proposal_cache,
                  "read proposals from this disk cache (faster; 'with proposals' then omits "
                  "computing them; default: computed in each eval)");
   if (int rc = cli::parse(app, argc, argv); rc >= 0) return rc;
-  return cli::run_guarded([&] { return run(o); });
+  return cli::run_guarded([&] { return o.bench ? run_bench(o) : run(o); });
 }

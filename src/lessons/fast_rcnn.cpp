@@ -540,7 +540,7 @@ int cmd_bench(const cli::CommonArgs& a, ProposalOptions po, const SvdOptions& sv
                  {"roi_pool", s.roi_pool / n},
                  {"fc", s.fc / n},
                  {"nms", s.nms / n},
-                 {"total_excluding_proposals", s.total() / n},
+                 {"without_proposals", s.total() / n},
                  {"total", (s.total() + t_props) / n}});
   };
   if (a.json) {

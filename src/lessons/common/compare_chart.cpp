@@ -26,17 +26,18 @@ std::string seconds_text(double s) {
 }
 
 // One panel: a bar per method, its length proportional to the value.
+// values[i] is methods[i]'s.
 std::string panel(double x0, double y0, double width, const std::string& label,
-                  const std::vector<MethodTiming>& m, bool train) {
+                  const std::vector<MethodTiming>& m, const std::vector<double>& values) {
   const double bar_h = 22, gap = 10, name_w = 90;
   double vmax = 0;
-  for (auto& t : m) vmax = std::max(vmax, train ? t.train_seconds : t.test_seconds);
+  for (double v : values) vmax = std::max(vmax, v);
   if (vmax <= 0) vmax = 1;
-  const double first = train ? m[0].train_seconds : m[0].test_seconds;
+  const double first = values[0];
   std::string s = fmt::format("<text x=\"{}\" y=\"{}\" font-weight=\"bold\">{}</text>\n", x0,
                               y0 - 8, label);
   for (size_t i = 0; i < m.size(); ++i) {
-    const double v = train ? m[i].train_seconds : m[i].test_seconds;
+    const double v = values[i];
     const double y = y0 + i * (bar_h + gap);
     const double len = v > 0 ? (width - name_w - 110) * v / vmax : 0;
     s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", x0 + name_w - 6,
@@ -54,12 +55,19 @@ std::string panel(double x0, double y0, double width, const std::string& label,
 }  // namespace
 
 std::string svg_timing_bars(const std::string& title, const std::vector<MethodTiming>& methods) {
-  const double W = 900, rows = std::max<double>(1, methods.size());
+  const double W = 1200, rows = std::max<double>(1, methods.size()), P = W / 3;
   const double H = 70 + rows * 32 + 20;
   std::string s = header(W, H, title);
+  std::vector<double> train, test, without;
+  for (const MethodTiming& m : methods) {
+    train.push_back(m.train_seconds);
+    test.push_back(m.test_seconds);
+    without.push_back(m.test_seconds_without_proposals);
+  }
   if (!methods.empty()) {
-    s += panel(20, 60, W / 2 - 20, "Training time", methods, true);
-    s += panel(W / 2 + 10, 60, W / 2 - 20, "Test time per image", methods, false);
+    s += panel(20, 60, P - 20, "Training time", methods, train);
+    s += panel(P + 10, 60, P - 20, "Test time per image", methods, test);
+    s += panel(2 * P + 10, 60, P - 20, "... without proposals", methods, without);
   }
   return s + "</svg>\n";
 }
