@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include "autograd/ops.h"
+#include "data/detection_dataset.h"
+#include "data/online_scenes.h"
 #include "nn/checkpoint.h"
 #include "nn/localizer.h"
 #include "nn/small_cnn.h"
@@ -52,8 +54,8 @@ BOOST_AUTO_TEST_CASE(training_lowers_the_loss_and_outputs_are_well_formed) {
   const std::string data = tiny_data();
   const std::string dir = detlab_test::temp_dir("classify_localize_train");
   const std::string model = dir + "/m.safetensors";
-  Run t = cl("train --scratch --quiet --json --epochs 8 --batch 16 --threads 2 --data " +
-                 data + " --model " + model,
+  Run t = cl("train --scratch --quiet --json --epochs 8 --batch 16 --threads 2 "
+             "--train-scenes files --data " + data + " --model " + model,
              dir);
   BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
   // The per-epoch log: the training loss of the last epoch is below the first's.
@@ -119,7 +121,7 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
 
   // An "image" that is not one.
   write_file_atomic(dir + "/notes.png", std::string("this is text, not a PNG"));
-  Run t = cl("train --scratch --quiet --epochs 1 --data " + data + " --model " + dir +
+  Run t = cl("train --scratch --quiet --epochs 1 --limit 32 --data " + data + " --model " + dir +
                  "/m.safetensors",
              dir);
   BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
@@ -134,6 +136,45 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
   BOOST_TEST(d.err.find("nowhere") != std::string::npos, d.err);
   BOOST_TEST(cl("train --lambda minus", dir).status == 2);
   BOOST_TEST(cl("predict", dir).status == 2);
+  fs::remove_all(dir);
+}
+
+// Online training scenes: scene k is exactly what `datagen scenes` writes as its k-th
+// image (same pixels, box and class), and a run on them is reproducible bit for bit
+// whatever the thread count.
+BOOST_AUTO_TEST_CASE(online_scenes_match_datagen_and_train_deterministically) {
+  const std::string data = tiny_data();
+  SceneOptions o;
+  o.single = true;
+  o.min_scale = 40;
+  o.max_scale = 96;
+  o.split = "train";
+  o.seed = 5;
+  const OnlineScenes gen =
+      make_online_scenes(o, kFashionMnistDir, std::string(DETLAB_SOURCE_DIR) + "/" + kTextureDir);
+  const DetectionDataset files = load_detection_dataset(data + "/train", 4);
+  for (int k = 0; k < 4; ++k) {
+    const DetectionItem item = online_scene(gen, k);
+    BOOST_TEST(item.image.pixels == files.items[k].image.pixels);
+    BOOST_REQUIRE_EQUAL(item.boxes.size(), 1u);
+    BOOST_TEST(item.labels == files.items[k].labels);
+    BOOST_TEST(box_iou(item.boxes[0], files.items[k].boxes[0]) == 1.0f);
+  }
+
+  const std::string dir = detlab_test::temp_dir("classify_localize_online");
+  std::string bytes[2];
+  for (int threads = 1; threads <= 2; ++threads) {
+    const std::string model = dir + "/m" + std::to_string(threads) + ".safetensors";
+    Run t = cl("train --scratch --quiet --epochs 2 --limit 48 --batch 16 --threads " +
+                   std::to_string(threads) + " --data " + data + " --model " + model,
+               dir);
+    BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
+    auto args = json::parse(nn::read_checkpoint_metadata(model).at("train_args"));
+    BOOST_TEST(args["train_scenes"].get<std::string>() == "online");
+    BOOST_TEST(args["train_images"].get<int>() == 48);
+    bytes[threads - 1] = read_file_text(model);
+  }
+  BOOST_TEST((bytes[0] == bytes[1]), "1 and 2 threads give different models");
   fs::remove_all(dir);
 }
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <stdexcept>
+#include <system_error>
 
 #include "image/draw.h"
 #include "image/transforms.h"
@@ -342,5 +344,17 @@ std::vector<CocoAnnotation> scene_annotations(const Scene& scene, int64_t image_
   return out;
 }
 
+
+std::string find_texture_dir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  if (fs::exists(dir) || fs::path(dir).is_absolute()) return dir;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path beside = exe.parent_path().parent_path() / dir;
+    if (fs::exists(beside)) return beside.string();
+  }
+  return dir;
+}
 
 }  // namespace dl

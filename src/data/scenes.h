@@ -69,6 +69,10 @@ struct SceneSources {
 };
 // brick, grass and gravel from `texture_dir` (Debian's python3-skimage samples).
 std::vector<Image> load_textures(const std::string& texture_dir = kTextureDir);
+// kTextureDir is relative to the repository root; a program run from elsewhere (the
+// tests run in temp dirs) finds it next to its executable, bin/../data/samples/skimage.
+// Returns `dir` itself when it exists, is absolute or is not found beside the program.
+std::string find_texture_dir(const std::string& dir);
 SceneSources load_scene_sources(const std::string& split,
                                 const std::string& fashion_dir = kFashionMnistDir,
                                 const std::string& texture_dir = kTextureDir);

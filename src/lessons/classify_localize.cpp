@@ -5,7 +5,9 @@
 //   bin/classify_localize eval       accuracy, mean IoU, localization accuracy per class
 //   bin/classify_localize predict IMAGE...   box + class + score drawn on the image
 //   bin/classify_localize bench      images/s for inference and training
-// Data: `bin/datagen scenes --single` train and test directories (see lessons/01).
+// Data: training scenes generated on the fly (data/online_scenes.h; or the fixed
+// `bin/datagen scenes --single` files with --train-scenes files), tested on the fixed
+// test directory (see lessons/01).
 #include <fmt/core.h>
 #include <fmt/format.h>
 
@@ -16,6 +18,7 @@
 #include "autograd/ops.h"
 #include "data/batching.h"
 #include "data/detection_dataset.h"
+#include "data/online_scenes.h"
 #include "image/draw.h"
 #include "image/image.h"
 #include "image/transforms.h"
@@ -41,6 +44,7 @@ const char* kDefaultData = "data/generated/single";
 const char* kDefaultPretrained = "data/models/classify.safetensors";
 // The lesson's data: large single objects (ImageNet-localization-like), see lessons/01.
 const char* kSceneFlags = "--min-scale 40 --max-scale 112";
+const float kMinScale = 40, kMaxScale = 112;  // the same, for the online training scenes
 
 struct TrainOptions {
   std::string pretrained = kDefaultPretrained;
@@ -52,6 +56,12 @@ struct TrainOptions {
   int neck_channels = 64;
   int input_size = 32;
   std::string cls_input = "fc";
+  // No dropout by default: fresh scenes every step leave nothing to memorise (0.2
+  // against the fixed 12,000 files).
+  float dropout = 0.0f;
+  // "online": a fresh generated scene for every training step (data/online_scenes.h);
+  // "files": the fixed scenes in DATA/train, shuffled each epoch.
+  std::string train_scenes = "online";
 };
 
 // ---- data: images -> normalised [B, 3, S, S]; targets: class, (cx, cy, w, h) / S ----
@@ -61,9 +71,30 @@ struct Batch {
   Tensor images, labels, boxes;
 };
 
+// The image shrunk to S x S. When S divides the (square) image's side -- the 128 x 128
+// scenes at S = 32 or 64 -- each input pixel is the mean of its k x k block: plain
+// bilinear sampling at a 4x reduction reads only the middle 2 x 2 of every 4 x 4
+// block, so thin parts of an item flicker in and out (aliasing) and the scenes' pixel
+// noise passes through. Other sizes (photos) are resized bilinearly.
 Tensor image_input(const Image& img, int size) {
-  Image in = (img.width == size && img.height == size) ? img : resize_bilinear(img, size, size);
-  Tensor t = image_to_tensor(in);
+  Tensor t;
+  if (img.channels == 3 && img.width == img.height && img.width > size &&
+      img.width % size == 0) {
+    const int k = img.width / size;
+    const float scale = 1.0f / (255.0f * k * k);
+    t = Tensor({3, size, size});
+    for (int c = 0; c < 3; ++c)
+      for (int y = 0; y < size; ++y)
+        for (int x = 0; x < size; ++x) {
+          int sum = 0;
+          for (int dy = 0; dy < k; ++dy)
+            for (int dx = 0; dx < k; ++dx) sum += img.at(x * k + dx, y * k + dy, c);
+          t[(c * size + y) * size + x] = sum * scale;
+        }
+  } else {
+    t = image_to_tensor(
+        (img.width == size && img.height == size) ? img : resize_bilinear(img, size, size));
+  }
   normalize_channels_(t, {kFashionMean, kFashionMean, kFashionMean},
                       {kFashionStd, kFashionStd, kFashionStd});
   return t;
@@ -77,16 +108,18 @@ int main_object(const DetectionItem& item) {
   return best;
 }
 
-// Items order[start, start+size). Augmentation: a horizontal flip with probability
-// 1/2, from a per-item Rng fork (mirrors the box too).
-Batch make_batch(const DetectionDataset& ds, const std::vector<int64_t>& order, int64_t start,
-                 int64_t size, int input, const Rng* flip_rng) {
+// Items order[start, start+size), each from `get` (a file's scene or a freshly
+// generated one). Augmentation: a horizontal flip with probability 1/2, from a
+// per-item Rng fork (mirrors the box too).
+template <class Get>
+Batch make_batch(Get&& get, const std::vector<int64_t>& order, int64_t start, int64_t size,
+                 int input, const Rng* flip_rng) {
   const int64_t n = std::min<int64_t>(size, static_cast<int64_t>(order.size()) - start);
   Batch b{Tensor({n, 3, input, input}), Tensor({n}), Tensor({n, 4})};
   const int64_t plane = 3LL * input * input;
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; ++i) {
-    const DetectionItem& item = ds.items[order[start + i]];
+    const auto& item = get(order[start + i]);
     const int k = main_object(item);
     Box box = k >= 0 ? item.boxes[k] : Box{};
     Tensor x = image_input(item.image, input);
@@ -123,8 +156,24 @@ struct ClassStats {
   int64_t images = 0, correct = 0, localized = 0;
   double iou = 0;
 };
+// Object size buckets (sqrt of the true box's area, in scene pixels): shows whether
+// small items (few input pixels) or the classes themselves are what fails.
+const std::vector<float> kSizeEdges = {32, 48, 64, 80};
+int size_bucket(float side) {
+  int b = 0;
+  while (b < static_cast<int>(kSizeEdges.size()) && side >= kSizeEdges[b]) ++b;
+  return b;
+}
+std::string size_bucket_name(int b) {
+  const int n = static_cast<int>(kSizeEdges.size());
+  if (b == 0) return fmt::format("< {:.0f} px", kSizeEdges[0]);
+  if (b == n) return fmt::format(">= {:.0f} px", kSizeEdges[n - 1]);
+  return fmt::format("{:.0f}-{:.0f} px", kSizeEdges[b - 1], kSizeEdges[b]);
+}
+
 struct Evaluation {
   std::vector<ClassStats> per_class;
+  std::vector<ClassStats> per_size = std::vector<ClassStats>(kSizeEdges.size() + 1);
   double loss_cls = 0, loss_box = 0;
   ClassStats total;
   double accuracy() const { return total.images ? double(total.correct) / total.images : 0; }
@@ -144,7 +193,8 @@ Evaluation evaluate(nn::Localizer& model, const DetectionDataset& ds, int batch)
   std::vector<int64_t> order(ds.items.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
   for (size_t s = 0; s < order.size(); s += batch) {
-    Batch b = make_batch(ds, order, static_cast<int64_t>(s), batch, S, nullptr);
+    Batch b = make_batch([&ds](int64_t k) -> const DetectionItem& { return ds.items[k]; }, order,
+                         static_cast<int64_t>(s), batch, S, nullptr);
     nn::LocalizerOutput out = model.predict(Var(b.images));
     ev.loss_cls +=
         ag::cross_entropy(out.scores, b.labels, Tensor(), -100, ag::Reduction::Sum).item();
@@ -155,7 +205,9 @@ Evaluation evaluate(nn::Localizer& model, const DetectionDataset& ds, int batch)
       const bool correct = static_cast<int>(pred[i]) == truth;
       const float iou = box_iou(to_pixels(out.box.value().data() + 4 * i, 1, 1),
                                 to_pixels(b.boxes.data() + 4 * i, 1, 1));
-      for (ClassStats* c : {&ev.per_class[truth], &ev.total}) {
+      const Image& im = ds.items[s + i].image;
+      const float side = std::sqrt(b.boxes[4 * i + 2] * im.width * b.boxes[4 * i + 3] * im.height);
+      for (ClassStats* c : {&ev.per_class[truth], &ev.per_size[size_bucket(side)], &ev.total}) {
         c->images++;
         c->correct += correct;
         c->localized += correct && iou >= 0.5f;
@@ -196,15 +248,33 @@ std::string split_dir(const cli::CommonArgs& a, const char* split) {
 
 int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
-  if (a.epochs < 0) a.epochs = 20;
+  if (a.epochs < 0) a.epochs = 16;
   if (a.batch < 0) a.batch = 32;
-  if (a.lr < 0) a.lr = t.optim == "sgd" ? 0.02f : 2e-3f;
+  if (a.lr < 0) a.lr = t.optim == "sgd" ? 0.02f : 4e-3f;
 
-  // 1. data
-  DetectionDataset train = load_detection_dataset(split_dir(a, "train"), t.limit);
+  // 1. data: fresh scenes of the train split's items (or the fixed files); the fixed
+  // test scenes of the test split's items.
+  const bool online = t.train_scenes == "online";
   DetectionDataset test = load_detection_dataset(split_dir(a, "test"));
-  const int64_t n = static_cast<int64_t>(train.items.size());
-  if (n == 0) throw FileError(train.dir, "the training set has no images");
+  DetectionDataset train;
+  OnlineScenes gen;
+  int64_t n = 0;
+  if (online) {
+    gen.options.single = true;
+    gen.options.min_scale = kMinScale;
+    gen.options.max_scale = kMaxScale;
+    gen.options.split = "train";
+    gen.options.seed = a.seed;
+    gen = make_online_scenes(gen.options);
+    train.class_names = fashion_mnist_classes();
+    n = t.limit > 0 ? t.limit : 12000;
+  } else {
+    train = load_detection_dataset(split_dir(a, "train"), t.limit);
+    n = static_cast<int64_t>(train.items.size());
+    if (n == 0) throw FileError(train.dir, "the training set has no images");
+  }
+  if (train.class_names != test.class_names)
+    throw FileError(test.dir, "its classes are not the Fashion-MNIST ten of the training scenes");
 
   // 2. model: lesson 00's backbone (transfer learning) or random weights
   Rng rng(a.seed);
@@ -213,6 +283,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   cfg.c3 = cfg.c4 = t.neck_channels;
   cfg.input_size = t.input_size;
   cfg.cls_input = t.cls_input;
+  cfg.dropout = t.dropout;
   nn::Localizer model(cfg, rng);
   std::string init = "scratch";
   if (!t.scratch) {
@@ -241,13 +312,21 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   std::vector<int64_t> order;
   Rng flip_rng;
   auto step = [&](int epoch, int64_t s, int64_t global) {
-    if (s == 0) {
+    if (s == 0 && online) {  // scenes epoch*n .. epoch*n + n - 1: never seen before
+      order.resize(n);
+      for (int64_t i = 0; i < n; ++i) order[i] = static_cast<int64_t>(epoch) * n + i;
+    } else if (s == 0) {
       Rng shuffle = Rng(a.seed).fork(100 + epoch);
       order = shuffled_indices(n, shuffle);
       flip_rng = Rng(a.seed).fork(10000 + epoch);
     }
     opt->set_lr(static_cast<float>(sched.at(static_cast<int>(global))));
-    Batch b = make_batch(train, order, s * a.batch, a.batch, cfg.input_size, &flip_rng);
+    // (generated scenes are already mirrored at random: no flip for them)
+    Batch b = online ? make_batch([&gen](int64_t k) { return online_scene(gen, k); }, order,
+                                  s * a.batch, a.batch, cfg.input_size, nullptr)
+                     : make_batch([&train](int64_t k) -> const DetectionItem& {
+                         return train.items[k];
+                       }, order, s * a.batch, a.batch, cfg.input_size, &flip_rng);
     nn::LocalizerOutput out = model.predict(Var(b.images));
     Var loss = classify_localize_loss(out.scores, b.labels, out.box, b.boxes, t.lambda).total;
     opt->zero_grad();
@@ -274,7 +353,8 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   // 5. save model + logs
   json args = {{"epochs", a.epochs}, {"batch", a.batch},   {"lr", a.lr},
                {"seed", a.seed},     {"lambda", t.lambda}, {"init", init},
-               {"train_images", n},  {"freeze_backbone", t.freeze_backbone}};
+               {"train_images", n},  {"freeze_backbone", t.freeze_backbone},
+               {"train_scenes", t.train_scenes}};
   nn::save_checkpoint(model_path, model,
                       {{"config", cfg.to_json()},
                        {"classes", json(train.class_names).dump()},
@@ -332,6 +412,10 @@ int cmd_eval(const cli::CommonArgs& a) {
   };
   for (size_t c = 0; c < ev.per_class.size(); ++c) row(test.class_names[c], ev.per_class[c]);
   row("all", ev.total);
+  fmt::print("\n{:<12} {:>6} {:>9} {:>9} {:>10}\n", "object size", "images", "accuracy",
+             "mean IoU", "loc. acc.");
+  for (size_t b = 0; b < ev.per_size.size(); ++b) row(size_bucket_name(int(b)), ev.per_size[b]);
+  fmt::print("(object size = sqrt(area) of the true box in scene pixels)\n");
   fmt::print("\nlocalization accuracy = correct class and IoU >= 0.5 with the true box\n");
   return 0;
 }
@@ -426,8 +510,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1024));
   train->add_option("--input-size", topt.input_size, "network input side (multiple of 16)")
       ->check(CLI::Range(16, 512));
+  train->add_option("--dropout", topt.dropout, "dropout before the heads")
+      ->check(CLI::Range(0.0f, 0.95f));
+  train->add_option("--train-scenes", topt.train_scenes,
+                    "online (fresh generated scenes every step) or files (DATA/train)")
+      ->check(CLI::IsMember({"online", "files"}));
   train->add_flag("--freeze-backbone", topt.freeze_backbone, "train only the new layers");
-  train->add_option("--limit", topt.limit, "train on this many images only")
+  train->add_option("--limit", topt.limit,
+                    "scenes per epoch (online; default 12000) or the first N files (files)")
       ->check(CLI::Range(int64_t(1), int64_t(10000000)));
   auto* eval = app.add_subcommand("eval", "accuracy, mean IoU and localization accuracy");
   cli::add_common_flags(eval, args);

@@ -57,19 +57,6 @@ void parallel_items(int64_t n, const Body& body) {
     if (!e.empty()) throw std::runtime_error(e);
 }
 
-// The default texture directory is relative to the repository root; when run from
-// elsewhere, look next to the executable (bin/../data/samples/skimage) instead.
-std::string find_textures(const std::string& dir) {
-  if (fs::exists(dir) || fs::path(dir).is_absolute()) return dir;
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const fs::path beside = exe.parent_path().parent_path() / dir;
-    if (fs::exists(beside)) return beside.string();
-  }
-  return dir;
-}
-
 struct GenArgs {
   std::string out, data = kFashionMnistDir, textures = kTextureDir;
   int threads = 0;
@@ -346,7 +333,7 @@ int main(int argc, char** argv) {
   }
   return cli::run_guarded([&] {
     cli::apply_threads(gen.threads);
-    gen.textures = find_textures(gen.textures);
+    gen.textures = find_texture_dir(gen.textures);
     if (*scenes) return cmd_scenes(so, gen);
     if (*figures) return cmd_figures(fo, gen);
     return cmd_show(show);
