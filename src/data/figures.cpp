@@ -74,6 +74,7 @@ void validate(const FigureOptions& o) {
   if (!(o.occlusion_prob >= 0 && o.occlusion_prob <= 1) ||
       !(o.outside_prob >= 0 && o.outside_prob <= 1))
     fail("probabilities must be within 0..1");
+  if (!(o.left_shade > 0 && o.left_shade <= 1)) fail("left-shade must be within (0, 1]");
 }
 
 Figure generate_figure(const FigureOptions& o, const std::vector<Image>& textures, int64_t index) {
@@ -93,7 +94,8 @@ Figure generate_figure(const FigureOptions& o, const std::vector<Image>& texture
   const float lean = rng.uniform(-30.0f, 30.0f) * kDeg;
   const V2 up{std::sin(lean), -std::cos(lean)};
   V2 right{-std::cos(lean), -std::sin(lean)};
-  if (rng.bernoulli(0.3f)) right = -1.0f * right;
+  fig.faces_camera = !rng.bernoulli(0.3f);
+  if (!fig.faces_camera) right = -1.0f * right;
   const V2 down = -1.0f * up;
   // A direction `a` radians from hanging straight down, swung outwards to `side`.
   auto swing = [&](float a, V2 side) { return std::cos(a) * down + std::sin(a) * side; };
@@ -161,26 +163,69 @@ Figure generate_figure(const FigureOptions& o, const std::vector<Image>& texture
   };
   const Color shirt = random_color(paint_rng, 0.5f), trousers = random_color(paint_rng, 0.4f);
   const Color skin = random_color(paint_rng, 0.6f);
+  // The hair from its own stream, so that adding it left every other draw as it was.
+  Rng face_rng = base.fork(14);
+  const Color hair{to_byte(face_rng.uniform(10.0f, 90.0f)), to_byte(face_rng.uniform(5.0f, 70.0f)),
+                   to_byte(face_rng.uniform(0.0f, 50.0f))};
+  fig.skin = skin;
+  fig.hair = hair;
+  auto left = [&](Color c) {
+    return Color{to_byte(c.r * o.left_shade), to_byte(c.g * o.left_shade),
+                 to_byte(c.b * o.left_shade)};
+  };
   const float leg_t = std::max(2.0f, 0.07f * hb), arm_t = std::max(2.0f, 0.05f * hb);
   line(P(0), P(1), trousers, leg_t);
   line(P(1), P(2), trousers, leg_t);
-  line(P(5), P(4), trousers, leg_t);
-  line(P(4), P(3), trousers, leg_t);
+  line(P(5), P(4), left(trousers), leg_t);
+  line(P(4), P(3), left(trousers), leg_t);
   line(P(2), P(3), trousers, leg_t);
   const V2 mid_hip = 0.5f * (P(2) + P(3));
   line(mid_hip, P(12), shirt, std::max(3.0f, 0.18f * hb));
+  // Which side is which. A person is (nearly) mirror-symmetric: from the back, the
+  // silhouette of their left arm is where a front view would show the right one, so
+  // limbs alone cannot tell "left" (the person's own left, as LSP and COCO label it).
+  // What tells it in a real photo is which way they face: a face below the hair and an
+  // open collar at the front; the back of the head (all hair) and a plain collar from
+  // behind. The figures carry exactly that cue and, by default (left_shade = 1),
+  // nothing chiral: a left/right mirror of a figure, with its joint names exchanged, is
+  // again a correctly labelled figure, which keeps the training flips of lesson 02
+  // honest.
+  const V2 torso_dir = mid_hip + -1.0f * P(12);
+  const float torso_len = std::max(std::hypot(torso_dir.x, torso_dir.y), 1e-3f);
+  if (fig.faces_camera)
+    line(P(12), P(12) + (0.08f * hb / torso_len) * torso_dir, skin, std::max(2.0f, 0.05f * hb));
   line(P(8), P(9), shirt, arm_t);
   line(P(8), P(7), shirt, arm_t);
-  line(P(9), P(10), shirt, arm_t);
+  line(P(9), P(10), left(shirt), arm_t);
   line(P(7), P(6), skin, arm_t);
-  line(P(10), P(11), skin, arm_t);
+  line(P(10), P(11), left(skin), arm_t);
   const V2 head_top = P(13), neck_p = P(12);
   const float head_len = std::hypot(head_top.x - neck_p.x, head_top.y - neck_p.y);
   const float r = 0.45f * head_len;
   const V2 centre = head_top + (r / std::max(head_len, 1e-3f)) * (neck_p + -1.0f * head_top);
   line(neck_p, centre, skin, std::max(2.0f, 0.04f * hb));
-  fill_circle(fig.image, centre.x, centre.y, r, skin);
-  fill_circle(mask_img, centre.x, centre.y, r, kOn);
+  // The head: from the front a face with the hair as a cap above 0.3 r (along the head's
+  // axis, neck -> head top) and two eyes; from behind all hair.
+  const V2 axis = (1.0f / std::max(head_len, 1e-3f)) * (head_top + -1.0f * neck_p);
+  const int hx0 = std::max(0, static_cast<int>(std::floor(centre.x - r)));
+  const int hx1 = std::min(W - 1, static_cast<int>(std::ceil(centre.x + r)));
+  const int hy0 = std::max(0, static_cast<int>(std::floor(centre.y - r)));
+  const int hy1 = std::min(H - 1, static_cast<int>(std::ceil(centre.y + r)));
+  for (int y = hy0; y <= hy1; ++y)
+    for (int x = hx0; x <= hx1; ++x) {
+      const float dx = x - centre.x, dy = y - centre.y;
+      if (dx * dx + dy * dy > r * r) continue;
+      const bool is_hair = !fig.faces_camera || dx * axis.x + dy * axis.y > 0.3f * r;
+      blend_pixel(fig.image, x, y, is_hair ? hair : skin);
+      blend_pixel(mask_img, x, y, kOn);
+    }
+  if (fig.faces_camera) {
+    const V2 across{-axis.y, axis.x};
+    for (float s : {-1.0f, 1.0f}) {
+      const V2 eye = centre + (0.05f * r) * axis + (0.38f * s * r) * across;
+      fill_circle(fig.image, eye.x, eye.y, std::max(0.75f, 0.14f * r), hair);
+    }
+  }
 
   // Distractor blobs over some joints that are in view.
   auto in_view = [&](int k) {

@@ -9,6 +9,10 @@
 //    8 right shoulder  9 left shoulder 10 left elbow    11 left hand
 //   12 neck           13 head top
 // "Right" is the figure's own right: on the image's left when it faces the camera.
+// 30 % of the figures face away. The image tells which: from the front a face (skin,
+// eyes, hair only as a cap) and an open collar, from behind the back of the head (all
+// hair) and a plain collar. Limbs are painted alike on both sides, as clothes are, so a
+// left/right mirror with the joint names exchanged is again a valid figure.
 //
 // Visibility follows COCO: v = 2 visible, v = 1 inside the image but hidden under a
 // distractor blob, v = 0 outside the image (then x = y = 0). Limbs hiding other limbs
@@ -50,6 +54,10 @@ struct FigureOptions {
   float min_height = 0.45f, max_height = 0.9f;
   float occlusion_prob = 0.3f;  // chance that an image gets blobs over some joints
   float outside_prob = 0.15f;   // chance that the figure is pushed partly out of view
+  // Brightness of the left arm and leg relative to the right ones. 1 (the default): both
+  // sides alike, as people are; < 1 marks the left side like a motion-capture suit, a
+  // chiral cue that a mirrored training image contradicts (lessons/02, exercise 3).
+  float left_shade = 1.0f;
 };
 
 // Throws std::invalid_argument naming the offending option.
@@ -65,6 +73,8 @@ struct Figure {
   std::vector<Keypoint> keypoints;               // COCO annotation: x, y, v per joint
   std::vector<Occluder> occluders;
   float body_height = 0;                         // standing height in pixels (the scale)
+  bool faces_camera = true;                      // false: seen from the back
+  Color skin, hair;                              // face/hands and hair colours
   Mask mask;                                     // the figure's visible pixels
   int64_t area = 0;
   std::array<double, 4> bbox{};                  // tight box of the mask

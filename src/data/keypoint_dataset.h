@@ -27,13 +27,14 @@ struct KeypointDataset {
 };
 
 // ---- which side is "right" (the pose figures of src/data/figures.h) ------------------
-// The figures' left and right limbs are painted alike and 30 % of them face away from
-// the camera. A figure seen from the back is then, pixel for pixel, a figure seen from
-// the front with left and right exchanged: the image cannot say which labelling is
-// meant. An L2 regressor trained on such person-centric labels learns the conditional
-// mean, 0.7 x one limb + 0.3 x its mirror twin: hands and feet pulled to the midline.
-// Relabelling every training figure as if it faced the camera (an observer-centric
-// convention, as some pose data sets use) makes the target a function of the image.
+// A figure's left and right limbs look alike, as a person's do; what tells them apart is
+// which way it faces: front views show a face, back views the back of the head
+// (src/data/figures.cpp). Without that cue a figure seen from the back would be, pixel
+// for pixel, a front view with left and right exchanged, and an L2 regressor would
+// learn the mean of the two labellings (hands and feet pulled to the midline).
+// relabel_facing_camera gives the observer-centric convention some pose data sets use
+// instead (`bin/deeppose train --facing-camera`); the default keeps the person's own
+// left and right.
 
 // The left/right mirror of the 14 figure joints: right foot <-> left foot, ...
 const std::vector<int>& figure_mirror();

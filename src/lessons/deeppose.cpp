@@ -4,10 +4,10 @@
 // the joint's displacement inside that window (the cascade, §3.2).
 //   bin/deeppose train [--stages S] [--sigma F] [--cascade-epochs E] [--cascade-lr LR]
 //                      [--cascade-input PX] [--input PX] [--channels C...] [--hidden H]
-//                      [--dropout P] [--person-centric]
+//                      [--dropout P] [--facing-camera] [--no-flip]
 //                      [--from MODEL]   (keep MODEL's stages, retrain/add the last one)
 //   bin/deeppose eval              PCK@0.2, PDJ@0.2 per joint, PCP, pixel error, per stage
-//                                  (also against labels relabelled as facing the camera)
+//                                  (also for the figures facing the camera / facing away)
 //   bin/deeppose predict [--stage S] [--names] IMAGE...
 //                                  skeleton drawn on the image, joints as JSON, per stage
 //   bin/deeppose bench             images/s of each stage
@@ -60,14 +60,18 @@ struct TrainOptions {
   float sigma = 1.5f;
   int input = 64;
   std::vector<int> channels = {16, 32, 64, 128};
-  int hidden = 256;
+  int hidden = 512;
   float dropout = 0.0f;
   int cascade_epochs = -1;
   float cascade_lr = 1e-3f;
   int cascade_input = 32;
   int crops_per_image = 4;
+  bool flip = true;  // stage 1: mirror half of the images (left and right joints exchanged)
   int64_t limit = 0;
-  bool person_centric = false;  // train on the labels as given (see data/keypoint_dataset.h)
+  // Relabel the training figures as if all faced the camera (an observer-centric
+  // convention, data/keypoint_dataset.h). Off by default: the figures show which way
+  // they face (src/data/figures.h), so the person's own left/right can be learnt.
+  bool facing_camera = false;
   std::string from;  // a deeppose model whose stages are kept (trains only the stages after)
 };
 
@@ -297,25 +301,28 @@ Batch refine_batch(const KeypointDataset& ds, const std::vector<Pose>& prev,
 // ---- evaluation ------------------------------------------------------------------------
 struct StageScores {
   PoseScore pck, pdj, pcp, error;
-  // Diagnostics against the test labels relabelled as facing the camera: how well the
-  // joints are placed, leaving aside the left/right question the images cannot answer.
-  PoseScore pck_seen, error_seen;
+  // The same split by the way the figure faces (faces_camera of its labels): a network
+  // that cannot tell a back view from a front view swaps left and right on the figures
+  // facing away, and their scores fall far below the front views'.
+  PoseScore pck_front, error_front, pck_back, error_back;
 };
 
 StageScores score(const KeypointDataset& ds, const std::vector<Pose>& poses) {
-  std::vector<PoseSample> samples, seen;
+  std::vector<PoseSample> samples, front, back;
   for (size_t i = 0; i < ds.items.size(); ++i) {
     samples.push_back({poses[i], ds.items[i].keypoints, ds.items[i].box});
-    seen.push_back(samples.back());
-    if (ds.num_joints() == kFigureJoints) relabel_facing_camera(seen.back().ground_truth);
+    const bool faces = ds.num_joints() != kFigureJoints || faces_camera(ds.items[i].keypoints);
+    (faces ? front : back).push_back(samples.back());
   }
   StageScores s;
   s.pck = pck(samples, 0.2, PckNorm::Box);
   s.pdj = pdj(samples, 0.2, kTorso);
   s.pcp = pcp(samples, figure_limbs(), 0.5);
   s.error = mean_joint_error(samples);
-  s.pck_seen = pck(seen, 0.2, PckNorm::Box);
-  s.error_seen = mean_joint_error(seen);
+  s.pck_front = pck(front, 0.2, PckNorm::Box);
+  s.error_front = mean_joint_error(front);
+  s.pck_back = pck(back, 0.2, PckNorm::Box);
+  s.error_back = mean_joint_error(back);
   return s;
 }
 
@@ -388,7 +395,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   if (train.num_joints() != kFigureJoints)
     throw FileError(train.dir, fmt::format("expected the {} figure joints, found {}",
                                            kFigureJoints, train.num_joints()));
-  if (!t.person_centric)
+  if (t.facing_camera)
     for (auto& item : train.items) relabel_facing_camera(item.keypoints);
 
   nn::DeepPoseConfig cfg = model_config(t);
@@ -465,7 +472,8 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
       }
       opt.set_lr(static_cast<float>(sched.at(static_cast<int>(global))));
       const Rng batch_rng = epoch_rng.fork(3);
-      Batch b = s == 1 ? stage1_batch(train, order, k * a.batch, a.batch, S, &batch_rng)
+      Batch b = s == 1 ? stage1_batch(train, order, k * a.batch, a.batch, S,
+                                      t.flip ? &batch_rng : nullptr)
                        : refine_batch(train, prev_train, st, samples, order, k * a.batch,
                                       a.batch, S, cfg.sigma, batch_rng);
       Var loss = masked_l2(net(Var(b.x)), b);
@@ -481,8 +489,8 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
       log.metrics["test_pck"] = last.pck.mean;
       log.metrics["test_pdj"] = last.pdj.mean;
       log.metrics["test_error_px"] = last.error.mean;
-      log.metrics["test_pck_seen"] = last.pck_seen.mean;
-      log.metrics["test_error_seen_px"] = last.error_seen.mean;
+      log.metrics["test_error_front_px"] = last.error_front.mean;
+      log.metrics["test_error_back_px"] = last.error_back.mean;
     };
     if (!a.quiet) fmt::print(stderr, "stage {}: {} samples/epoch, {} epochs\n", s, per_epoch, epochs);
     const auto ts = std::chrono::steady_clock::now();
@@ -505,7 +513,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
                {"seed", a.seed},           {"stages", t.stages},
                {"sigma", t.sigma},         {"crops_per_image", t.crops_per_image},
                {"train_images", n},       {"from", t.from},
-               {"person_centric", t.person_centric},
+               {"facing_camera", t.facing_camera}, {"flip", t.flip},
                {"cascade_lr", t.cascade_lr}};
   json per_stage = json::array();
   for (size_t s = 0; s < final_scores.size(); ++s)
@@ -550,6 +558,9 @@ int cmd_eval(const cli::CommonArgs& a) {
   for (const auto& p : poses) sc.push_back(score(test, p));
   const auto& names = test.joint_names;
   const auto& limbs = figure_limbs();
+  int n_front = 0;
+  for (const auto& item : test.items) n_front += K != kFigureJoints || faces_camera(item.keypoints);
+  const int n_back = static_cast<int>(test.items.size()) - n_front;
   if (a.json) {
     json stages = json::array();
     for (int s = 0; s < S; ++s) {
@@ -565,12 +576,18 @@ int cmd_eval(const cli::CommonArgs& a) {
                         {"pdj", sc[s].pdj.mean},
                         {"pcp", sc[s].pcp.mean},
                         {"mean_error_px", sc[s].error.mean},
-                        {"pck_facing_camera", sc[s].pck_seen.mean},
-                        {"mean_error_facing_camera_px", sc[s].error_seen.mean},
+                        {"pck_front", sc[s].pck_front.mean},
+                        {"mean_error_front_px", sc[s].error_front.mean},
+                        {"pck_back", sc[s].pck_back.mean},
+                        {"mean_error_back_px", sc[s].error_back.mean},
                         {"per_joint", pj},
                         {"pcp_per_limb", pl}});
     }
-    fmt::print("{}\n", json({{"images", test.items.size()}, {"stages", stages}}).dump());
+    fmt::print("{}\n", json({{"images", test.items.size()},
+                             {"images_front", n_front},
+                             {"images_back", n_back},
+                             {"stages", stages}})
+                           .dump());
     return 0;
   }
   fmt::print("{:<16}", "joint");
@@ -591,14 +608,15 @@ int cmd_eval(const cli::CommonArgs& a) {
     fmt::print("stage {}: PCK@0.2 {:.3f}  PDJ@0.2 {:.3f}  PCP {:.3f}  mean error {:.2f} px\n",
                s + 1, sc[s].pck.mean, sc[s].pdj.mean, sc[s].pcp.mean, sc[s].error.mean);
   for (int s = 0; s < S; ++s)
-    fmt::print("stage {}: against labels relabelled as facing the camera: PCK@0.2 {:.3f}  mean "
-               "error {:.2f} px\n",
-               s + 1, sc[s].pck_seen.mean, sc[s].error_seen.mean);
+    fmt::print("stage {}: figures facing the camera ({}): PCK@0.2 {:.3f}  mean error {:.2f} px; "
+               "facing away ({}): PCK@0.2 {:.3f}  mean error {:.2f} px\n",
+               s + 1, n_front, sc[s].pck_front.mean, sc[s].error_front.mean, n_back,
+               sc[s].pck_back.mean, sc[s].error_back.mean);
   fmt::print("\n{} test images. PCK@0.2: error <= 0.2 x max(box w, h); PDJ@0.2: error < 0.2 x "
              "torso (left shoulder - right hip); PCP: both limb ends within half the limb "
-             "length. Figures seen from the back look like mirrored front views (their left "
-             "and right are painted alike): the facing-camera line scores the joints' places "
-             "without that left/right question (src/data/keypoint_dataset.h)\n",
+             "length. Left/right are the figure's own: a figure facing away has its right on "
+             "the image's right; only its face (or the back of its head) says so "
+             "(src/data/figures.h)\n",
              test.items.size());
   return 0;
 }
@@ -742,8 +760,11 @@ int main(int argc, char** argv) {
   train->add_option("--crops-per-image", topt.crops_per_image,
                     "joint windows per training image and epoch (stages >= 2)")
       ->check(CLI::Range(1, kFigureJoints));
-  train->add_flag("--person-centric", topt.person_centric,
-                  "train on the figures' own left/right (default: relabel as facing the camera)");
+  train->add_flag("--facing-camera", topt.facing_camera,
+                  "relabel the training figures as if all faced the camera (default: their own "
+                  "left/right)");
+  bool no_flip = false;
+  train->add_flag("--no-flip", no_flip, "stage 1 without mirrored training images");
   train->add_option("--from", topt.from, "keep this deeppose model's stages before the last of --stages");
   train->add_option("--limit", topt.limit, "train on this many images only")
       ->check(CLI::Range(int64_t(1), int64_t(10000000)));
@@ -762,6 +783,7 @@ int main(int argc, char** argv) {
 
   const int rc = cli::parse(app, argc, argv);
   if (rc >= 0) return rc;
+  topt.flip = !no_flip;
   if (*train && topt.input % (1 << topt.channels.size()) != 0) {
     fmt::print(stderr, "error: --input must be a multiple of 2^(number of --channels)\n");
     return 2;
