@@ -19,7 +19,7 @@ build: deps $(BUILD)/CMakeCache.txt
 test: build data
 	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j $(JOBS)
 
-bench: build
+bench: build data
 	@tools/install-deps.sh --bench
 	cmake -S . -B $(BUILD) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
