@@ -12,6 +12,7 @@
 //               [--proposal-cache DIR]
 //   bin/compare --bench --methods rcnn,spp_net,fast_rcnn [--limit N]   test time only
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -161,6 +162,7 @@ std::string cell(double v, const char* fmt_spec) {
 // the same run: what `make bench` prints for the lecture's speed-up claims.
 int run_bench(const Options& o) {
   json table = json::array();
+  std::vector<std::string> untrained;
   double ref_total = -1, ref_without = -1;
   if (!o.json)
     fmt::print("{:<14} {:>11} {:>16} {:>9} {:>13} {:>10}\n", "method", "test/image",
@@ -170,6 +172,7 @@ int run_bench(const Options& o) {
     const std::string model = (fs::path(o.models) / (m + ".safetensors")).string();
     std::vector<std::string> argv = {program, "bench", "--json", "--quiet"};
     if (fs::exists(model)) argv.insert(argv.end(), {"--model", model});
+    else untrained.push_back(m);
     if (!o.data.empty()) argv.insert(argv.end(), {"--data", o.data});
     if (o.limit > 0) argv.insert(argv.end(), {"--limit", std::to_string(o.limit)});
     if (o.threads > 0) argv.insert(argv.end(), {"--threads", std::to_string(o.threads)});
@@ -197,10 +200,19 @@ int run_bench(const Options& o) {
   fs::create_directories(o.out);
   const json doc = {{"methods", table}, {"reference", o.methods.front()}};
   write_file_atomic((fs::path(o.out) / "compare_bench.json").string(), doc.dump(2) + "\n");
-  if (o.json) fmt::print("{}\n", doc.dump());
-  else
-    fmt::print("speed-ups against {} in this run; written {}\n", o.methods.front(),
-               (fs::path(o.out) / "compare_bench.json").string());
+  if (o.json) {
+    fmt::print("{}\n", doc.dump());
+    return 0;
+  }
+  fmt::print("speed-ups against {} in this run; written {}\n", o.methods.front(),
+             (fs::path(o.out) / "compare_bench.json").string());
+  // The networks cost the same untrained; what they detect, and so the detection
+  // step's time (scoring, regression, NMS), does not.
+  if (!untrained.empty())
+    fmt::print("note: no trained model in {} for {}: timed with random weights, whose "
+               "detections (and their post-processing time) differ from a trained model's; "
+               "train them for the lesson's figures\n",
+               o.models, fmt::format("{}", fmt::join(untrained, ", ")));
   return 0;
 }
 
