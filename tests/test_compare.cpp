@@ -79,6 +79,16 @@ BOOST_AUTO_TEST_CASE(table_json_and_charts_from_two_runs_of_a_detector) {
   BOOST_TEST(m.err.find("empty/sliding_window.safetensors") != std::string::npos, m.err);
   BOOST_TEST(detlab_test::count_lines(m.err.substr(m.err.find("error:"))) == 1);
   BOOST_TEST(compare("--limit 3", dir).status == 2);
+  // --bench: the same one-line error for an unknown program, and for a dataset that is
+  // not there (the program's own error, passed on with the program's name).
+  Run ub = compare("--bench --methods no_such_detector", dir);
+  BOOST_TEST(ub.status == 1);
+  BOOST_TEST(ub.err.find("no_such_detector") != std::string::npos, ub.err);
+  BOOST_TEST(detlab_test::count_lines(ub.err.substr(ub.err.find("error:"))) == 1);
+  Run nd = compare("--bench --methods sliding_window --data " + dir + "/no_data", dir);
+  BOOST_TEST(nd.status == 1);
+  BOOST_TEST(nd.err.find("sliding_window") != std::string::npos, nd.err);
+  BOOST_TEST(detlab_test::count_lines(nd.err.substr(nd.err.find("error:"))) == 1);
   fs::remove_all(dir);
 }
 

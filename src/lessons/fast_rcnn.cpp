@@ -50,7 +50,6 @@ namespace {
 
 const char* kProgram = "fast_rcnn";
 const char* kDefaultModel = "data/models/fast_rcnn.safetensors";
-const char* kDefaultData = "data/generated/scenes";
 const char* kDefaultPretrained = "data/models/classify.safetensors";
 const char* kDefaultOut = "data/predictions";
 
@@ -91,16 +90,6 @@ LoadedModel load_model(const std::string& path) {
   nn::load_checkpoint(path, *m.net);
   m.net->eval();
   return m;
-}
-
-std::string split_dir(const cli::CommonArgs& a, const char* split) {
-  const std::string dir = (fs::path(a.data.empty() ? kDefaultData : a.data) / split).string();
-  if (!fs::exists(dir))
-    throw FileError(dir, fmt::format("no such dataset directory; make it with `bin/datagen scenes "
-                                     "--split {} --count {} --seed {} --out {}` (lessons/03)",
-                                     split, split[1] == 'r' ? 2000 : 200, split[1] == 'r' ? 1 : 2,
-                                     dir));
-  return dir;
 }
 
 // ---- detection: one image -------------------------------------------------------------------
@@ -277,8 +266,8 @@ int cmd_train(cli::CommonArgs a, TrainOptions t, const ProposalOptions& po) {
   const auto t_start = Clock::now();
 
   // 1. data and proposals (computed once, then read from the cache)
-  DetectionDataset train = load_detection_dataset(split_dir(a, "train"), t.limit);
-  DetectionDataset val = load_detection_dataset(split_dir(a, "test"), t.val_images);
+  DetectionDataset train = load_detection_dataset(cli::scenes_split_dir(a, "train"), t.limit);
+  DetectionDataset val = load_detection_dataset(cli::scenes_split_dir(a, "test"), t.val_images);
   if (train.items.empty()) throw FileError(train.dir, "the training set has no images");
   auto tp = Clock::now();
   const auto train_props = dataset_proposals(train, po);
@@ -431,7 +420,7 @@ int cmd_eval(const cli::CommonArgs& a, const ProposalOptions& po, DetectOptions 
              const SvdOptions& svd, int64_t limit) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   LoadedModel m = load_model(model_path);
-  DetectionDataset test = load_detection_dataset(split_dir(a, "test"), limit);
+  DetectionDataset test = load_detection_dataset(cli::scenes_split_dir(a, "test"), limit);
   if (d.threshold < 0) d.threshold = 0.05f;
   const EvalResult r = evaluate(*m.net, test, po, d);
   EvalResult rs;
@@ -505,7 +494,7 @@ int cmd_bench(const cli::CommonArgs& a, ProposalOptions po, const SvdOptions& sv
   std::vector<std::pair<std::string, Image>> images;
   for (const auto& p : paths) images.emplace_back(p, load_image(p, 3));
   if (images.empty()) {
-    const std::string dir = split_dir(a, "test");
+    const std::string dir = cli::scenes_split_dir(a, "test");
     DetectionDataset ds = load_detection_dataset(dir, limit > 0 ? limit : 10);
     for (auto& item : ds.items)
       images.emplace_back(fmt::format("{} #{}", dir, item.image_id), std::move(item.image));

@@ -60,7 +60,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* kDefaultModel = "data/models/rcnn.safetensors";
-const char* kDefaultData = "data/generated/scenes";
 const char* kDefaultPretrained = "data/models/classify.safetensors";
 const char* kDefaultOut = "data/predictions";
 
@@ -165,16 +164,6 @@ LoadedModel load_model(const std::string& path) {
   return m;
 }
 
-std::string split_dir(const cli::CommonArgs& a, const char* split) {
-  const std::string dir = (fs::path(a.data.empty() ? kDefaultData : a.data) / split).string();
-  if (!fs::exists(dir))
-    throw FileError(dir, fmt::format("no such dataset directory; make it with `bin/datagen scenes "
-                                     "--split {} --count {} --seed {} --out {}` (lessons/03)",
-                                     split, split[1] == 'r' ? 2000 : 200, split[1] == 'r' ? 1 : 2,
-                                     dir));
-  return dir;
-}
-
 // ---- warping: appendix A's dilate-then-warp, into network input rows ----------------
 // Crops `boxes` of img into rows [first, first + n) of `out` ([*, 3, S, S]),
 // optionally mirrored. The context outside the image is the image's mean colour
@@ -255,39 +244,9 @@ struct TrainOptions {
   double ridge_lambda = -1;   // -1: 1000 * 9216 / feature_dim (see train)
 };
 
-// A fine-tuning window: a proposal (or ground-truth box) of an image and its label.
-struct Window {
-  int64_t item = 0;
-  Box box;
-  int label = 0;  // 0 background, k + 1 for class k
-};
-
-struct Labelled {
-  std::vector<Window> fg, bg;
-};
-
-// R-CNN's fine-tuning labels (sec. 2.3): a proposal with IoU >= 0.5 with an object is
-// that object's class, every other proposal background; ground-truth boxes are
-// positives too.
-Labelled label_windows(const DetectionDataset& ds, const std::vector<std::vector<Box>>& props) {
-  Labelled out;
-  for (size_t i = 0; i < ds.items.size(); ++i) {
-    const auto& item = ds.items[i];
-    for (size_t g = 0; g < item.boxes.size(); ++g)
-      out.fg.push_back({int64_t(i), item.boxes[g], item.labels[g] + 1});
-    for (const Box& p : props[i]) {
-      float best = 0;
-      int which = -1;
-      for (size_t g = 0; g < item.boxes.size(); ++g) {
-        const float iou = box_iou(p, item.boxes[g]);
-        if (iou > best) best = iou, which = static_cast<int>(g);
-      }
-      if (best >= 0.5f) out.fg.push_back({int64_t(i), p, item.labels[which] + 1});
-      else out.bg.push_back({int64_t(i), p, 0});
-    }
-  }
-  return out;
-}
+using cli::Labelled;
+using cli::Window;
+using cli::label_windows;
 
 // A batch of `fg` foreground and `bg` background windows drawn with rng, warped and
 // randomly mirrored. The draws happen before the parallel warp: thread-independent.
@@ -329,8 +288,8 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
   };
 
   // 1. data and proposals (cached on disk: computed once per image and preset)
-  DetectionDataset train = load_detection_dataset(split_dir(a, "train"), t.limit);
-  DetectionDataset test = load_detection_dataset(split_dir(a, "test"), t.limit);
+  DetectionDataset train = load_detection_dataset(cli::scenes_split_dir(a, "train"), t.limit);
+  DetectionDataset test = load_detection_dataset(cli::scenes_split_dir(a, "test"), t.limit);
   if (train.items.empty()) throw FileError(train.dir, "the training set has no images");
   auto t0 = Clock::now();
   const auto train_props = dataset_proposals(train, po);
@@ -500,7 +459,7 @@ int cmd_eval(const cli::CommonArgs& a, const ProposalOptions& po, DetectOptions 
              int64_t limit) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   LoadedModel m = load_model(model_path);
-  DetectionDataset test = load_detection_dataset(split_dir(a, "test"), limit);
+  DetectionDataset test = load_detection_dataset(cli::scenes_split_dir(a, "test"), limit);
   return cli::report_region_eval(
       test, po, a.json, o.regress, [&](const DetectionItem& item, const std::vector<Box>& props) {
         StageTimes t;
@@ -538,12 +497,12 @@ int cmd_bench(const cli::CommonArgs& a, ProposalOptions po, const DetectOptions&
   std::vector<std::pair<std::string, Image>> images;
   for (const auto& p : paths) images.emplace_back(p, load_image(p, 3));
   if (images.empty()) {
-    const std::string dir = split_dir(a, "test");
+    const std::string dir = cli::scenes_split_dir(a, "test");
     DetectionDataset ds = load_detection_dataset(dir, limit > 0 ? limit : 5);
     for (const auto& item : ds.items)
       images.emplace_back(fmt::format("{} #{}", dir, item.image_id), item.image);
   }
-  if (images.empty()) throw FileError(split_dir(a, "test"), "no images to time");
+  if (images.empty()) throw FileError(cli::scenes_split_dir(a, "test"), "no images to time");
   po.cache_dir.clear();  // the proposals' own cost is part of the measurement
   {  // warm-up: first-touch allocations
     StageTimes w;

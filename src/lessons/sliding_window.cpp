@@ -50,7 +50,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* kDefaultModel = "data/models/sliding_window.safetensors";
-const char* kDefaultData = "data/generated/scenes";
 const char* kDefaultPretrained = "data/models/classify.safetensors";
 const char* kDefaultOut = "data/predictions";
 
@@ -132,16 +131,6 @@ LoadedModel load_model(const std::string& path) {
   nn::load_checkpoint(path, *m.net);
   m.net->eval();
   return m;
-}
-
-std::string split_dir(const cli::CommonArgs& a, const char* split) {
-  const std::string dir = (fs::path(a.data.empty() ? kDefaultData : a.data) / split).string();
-  if (!fs::exists(dir))
-    throw FileError(dir, fmt::format("no such dataset directory; make it with `bin/datagen scenes "
-                                     "--split {} --count {} --seed {} --out {}` (lessons/03)",
-                                     split, split[1] == 'r' ? 2000 : 200, split[1] == 'r' ? 1 : 2,
-                                     dir));
-  return dir;
 }
 
 // ---- training crops: positives at the ground truth with jitter, negatives elsewhere ----
@@ -324,8 +313,8 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ScanOptions& so) {
   if (a.lr < 0) a.lr = 3e-3f;
 
   // 1. data: crops of the training scenes, resampled every epoch
-  DetectionDataset train = load_detection_dataset(split_dir(a, "train"), t.limit);
-  DetectionDataset test = load_detection_dataset(split_dir(a, "test"), t.limit);
+  DetectionDataset train = load_detection_dataset(cli::scenes_split_dir(a, "train"), t.limit);
+  DetectionDataset test = load_detection_dataset(cli::scenes_split_dir(a, "test"), t.limit);
   if (train.items.empty()) throw FileError(train.dir, "the training set has no images");
   SamplingOptions sampling;
   const std::vector<CropSample> test_crops = sample_dataset(test, so, sampling, Rng(12345));
@@ -466,7 +455,7 @@ ImageDetections detect(nn::CropClassifier& net, const Image& img, const ScanOpti
 int cmd_eval(const cli::CommonArgs& a, ScanOptions so) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   LoadedModel m = load_model(model_path);
-  DetectionDataset test = load_detection_dataset(split_dir(a, "test"), so.limit);
+  DetectionDataset test = load_detection_dataset(cli::scenes_split_dir(a, "test"), so.limit);
   const float threshold = so.threshold < 0 ? 0.05f : so.threshold;
   int64_t windows = 0, positions = 0;
   const cli::DetectionEval e = cli::evaluate_detector(test, [&](const DetectionItem& item) {
@@ -584,7 +573,7 @@ int cmd_bench(const cli::CommonArgs& a, ScanOptions so, const std::vector<std::s
   std::vector<std::pair<std::string, Image>> images;
   for (const auto& p : paths) images.emplace_back(p, load_image(p, 3));
   if (images.empty()) {
-    const std::string dir = split_dir(a, "test");
+    const std::string dir = cli::scenes_split_dir(a, "test");
     DetectionDataset ds = load_detection_dataset(dir, so.limit > 0 ? so.limit : 2);
     for (size_t i = 0; i < ds.items.size(); ++i)
       images.emplace_back(fmt::format("{} #{}", dir, ds.items[i].image_id), ds.items[i].image);

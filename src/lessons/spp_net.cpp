@@ -59,7 +59,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* kDefaultModel = "data/models/spp_net.safetensors";
-const char* kDefaultData = "data/generated/scenes";
 const char* kDefaultPretrained = "data/models/classify.safetensors";
 const char* kDefaultOut = "data/predictions";
 constexpr float kStride = 4;  // input pixels per conv-map cell (two 2x2 poolings)
@@ -235,16 +234,6 @@ LoadedModel load_model(const std::string& path) {
   return m;
 }
 
-std::string split_dir(const cli::CommonArgs& a, const char* split) {
-  const std::string dir = (fs::path(a.data.empty() ? kDefaultData : a.data) / split).string();
-  if (!fs::exists(dir))
-    throw FileError(dir, fmt::format("no such dataset directory; make it with `bin/datagen scenes "
-                                     "--split {} --count {} --seed {} --out {}` (lessons/03)",
-                                     split, split[1] == 'r' ? 2000 : 200, split[1] == 'r' ? 1 : 2,
-                                     dir));
-  return dir;
-}
-
 // ---- detection ----------------------------------------------------------------------
 using cli::Detection;
 using DetectOptions = cli::RegionDetectOptions;
@@ -280,35 +269,9 @@ struct TrainOptions {
   double ridge_lambda = -1;   // -1: 1000 * 9216 / hidden (as rcnn)
 };
 
-struct Window {
-  int64_t item = 0;
-  Box box;
-  int label = 0;  // 0 background, k + 1 for class k
-};
-struct Labelled {
-  std::vector<Window> fg, bg;
-};
-
-// IoU >= 0.5 with an object: that class; otherwise background; ground truth positive.
-Labelled label_windows(const DetectionDataset& ds, const std::vector<std::vector<Box>>& props) {
-  Labelled out;
-  for (size_t i = 0; i < ds.items.size(); ++i) {
-    const auto& item = ds.items[i];
-    for (size_t g = 0; g < item.boxes.size(); ++g)
-      out.fg.push_back({int64_t(i), item.boxes[g], item.labels[g] + 1});
-    for (const Box& p : props[i]) {
-      float best = 0;
-      int which = -1;
-      for (size_t g = 0; g < item.boxes.size(); ++g) {
-        const float iou = box_iou(p, item.boxes[g]);
-        if (iou > best) best = iou, which = static_cast<int>(g);
-      }
-      if (best >= 0.5f) out.fg.push_back({int64_t(i), p, item.labels[which] + 1});
-      else out.bg.push_back({int64_t(i), p, 0});
-    }
-  }
-  return out;
-}
+using cli::Labelled;
+using cli::Window;
+using cli::label_windows;
 
 // A batch of SPP vectors of `fg` foreground and `bg` background windows drawn with rng
 // from the precomputed conv maps. Draws first, pooling in parallel: thread-independent.
@@ -347,8 +310,8 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
   };
 
   // 1. data and proposals (cached on disk)
-  DetectionDataset train = load_detection_dataset(split_dir(a, "train"), t.limit);
-  DetectionDataset test = load_detection_dataset(split_dir(a, "test"), t.limit);
+  DetectionDataset train = load_detection_dataset(cli::scenes_split_dir(a, "train"), t.limit);
+  DetectionDataset test = load_detection_dataset(cli::scenes_split_dir(a, "test"), t.limit);
   if (train.items.empty()) throw FileError(train.dir, "the training set has no images");
   auto t0 = Clock::now();
   const auto train_props = dataset_proposals(train, po);
@@ -512,7 +475,7 @@ int cmd_eval(const cli::CommonArgs& a, const ProposalOptions& po, const DetectOp
              int64_t limit) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   LoadedModel m = load_model(model_path);
-  DetectionDataset test = load_detection_dataset(split_dir(a, "test"), limit);
+  DetectionDataset test = load_detection_dataset(cli::scenes_split_dir(a, "test"), limit);
   return cli::report_region_eval(
       test, po, a.json, o.regress, [&](const DetectionItem& item, const std::vector<Box>& props) {
         StageTimes t;
@@ -549,12 +512,12 @@ int cmd_bench(const cli::CommonArgs& a, ProposalOptions po, const DetectOptions&
   std::vector<std::pair<std::string, Image>> images;
   for (const auto& p : paths) images.emplace_back(p, load_image(p, 3));
   if (images.empty()) {
-    const std::string dir = split_dir(a, "test");
+    const std::string dir = cli::scenes_split_dir(a, "test");
     DetectionDataset ds = load_detection_dataset(dir, limit > 0 ? limit : 5);
     for (const auto& item : ds.items)
       images.emplace_back(fmt::format("{} #{}", dir, item.image_id), item.image);
   }
-  if (images.empty()) throw FileError(split_dir(a, "test"), "no images to time");
+  if (images.empty()) throw FileError(cli::scenes_split_dir(a, "test"), "no images to time");
   po.cache_dir.clear();  // the proposals' own cost is part of the measurement
   {
     StageTimes w;

@@ -4,8 +4,22 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+
+#include "util/files.h"
 
 namespace dl::cli {
+
+std::string scenes_split_dir(const CommonArgs& a, const char* split) {
+  const std::string data = a.data.empty() ? "data/generated/scenes" : a.data;
+  const std::string dir = (std::filesystem::path(data) / split).string();
+  const bool train = std::string(split) == "train";
+  if (!std::filesystem::exists(dir))
+    throw FileError(dir, fmt::format("no such dataset directory; make it with `bin/datagen scenes "
+                                     "--split {} --count {} --seed {} --out {}` (lessons/03)",
+                                     split, train ? 2000 : 200, train ? 1 : 2, dir));
+  return dir;
+}
 
 DetectionEval evaluate_detector(const DetectionDataset& test,
                                 const std::function<ImageResult(const DetectionItem&)>& detect) {

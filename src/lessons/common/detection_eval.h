@@ -12,9 +12,14 @@
 #include "detection/boxes.h"
 #include "eval/coco_eval.h"
 #include "eval/voc_ap.h"
+#include "lessons/common/cli.h"
 #include "lessons/common/proposal_options.h"
 
 namespace dl::cli {
+
+// DATA/split for the detectors on lessons 03-04's scenes (DATA defaults to
+// data/generated/scenes); a missing directory is a FileError that says how to make it.
+std::string scenes_split_dir(const CommonArgs& a, const char* split);
 
 struct Detection {
   Box box;

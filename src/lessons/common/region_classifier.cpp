@@ -11,6 +11,27 @@
 
 namespace dl::cli {
 
+Labelled label_windows(const DetectionDataset& ds, const std::vector<std::vector<Box>>& props) {
+  Labelled out;
+  for (size_t i = 0; i < ds.items.size(); ++i) {
+    const auto& item = ds.items[i];
+    for (size_t g = 0; g < item.boxes.size(); ++g)
+      out.fg.push_back({int64_t(i), item.boxes[g], item.labels[g] + 1});
+    for (const Box& p : props[i]) {
+      float best = 0;
+      int which = -1;
+      for (size_t g = 0; g < item.boxes.size(); ++g) {
+        const float iou = box_iou(p, item.boxes[g]);
+        if (iou > best) best = iou, which = static_cast<int>(g);
+      }
+      if (best >= 0.5f) out.fg.push_back({int64_t(i), p, item.labels[which] + 1});
+      else out.bg.push_back({int64_t(i), p, 0});
+    }
+  }
+  return out;
+}
+
+
 using json = nlohmann::json;
 namespace {
 using Clock = std::chrono::steady_clock;

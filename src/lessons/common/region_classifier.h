@@ -44,6 +44,21 @@ nlohmann::json train_region_regressors(const DetectionDataset& train,
                                        const std::vector<Tensor>& prop_feats, int D,
                                        double lambda, Tensor& bbox_weight);
 
+// A fine-tuning window: a proposal (or ground-truth box) of image `item` and its label.
+struct Window {
+  int64_t item = 0;
+  Box box;
+  int label = 0;  // 0 background, k + 1 for class k
+};
+struct Labelled {
+  std::vector<Window> fg, bg;
+};
+
+// R-CNN's fine-tuning labels (sec. 2.3; SPP-net sec. 4.1 keeps them): a proposal with
+// IoU >= 0.5 with an object is that object's class, every other proposal background;
+// the ground-truth boxes are positives too.
+Labelled label_windows(const DetectionDataset& ds, const std::vector<std::vector<Box>>& props);
+
 struct RegionDetectOptions {
   float threshold = -3.0f;  // lowest SVM score kept (AP needs the low-ranked ones too)
   double nms = 0.3;         // R-CNN's per-class NMS IoU
