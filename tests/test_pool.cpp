@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "autograd/gradcheck.h"
@@ -149,6 +150,28 @@ BOOST_AUTO_TEST_CASE(fast_path_matches_reference) {
   for (auto [oh, ow] : {std::pair<int, int>{1, 1}, {3, 4}, {7, 10}, {10, 13}})
     BOOST_TEST(max_abs_diff(adaptive_avg_pool2d_forward(x, oh, ow),
                             adaptive_avg_pool2d_reference(x, oh, ow)) < 1e-6f);
+}
+
+// The 2x2 stride-2 fast path picks the same cell as the general loop: the first
+// maximum on ties, the last NaN when there are NaNs (PyTorch's rule), and always a cell
+// of its own window.
+BOOST_AUTO_TEST_CASE(two_by_two_argmax) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  Tensor t({1, 1, 2, 4}, {nan, 1, 5, 5, nan, 2, 5, 4});
+  MaxPoolResult r = max_pool2d_forward(t, pool(2, 2, 0));
+  BOOST_TEST(std::isnan(r.y[0]));
+  BOOST_TEST(r.argmax[0] == 4);  // the second NaN, at (1, 0)
+  BOOST_TEST(r.y[1] == 5.0f);
+  BOOST_TEST(r.argmax[1] == 2);  // the first of three 5s
+  Rng rng(23);
+  Tensor x = uniform({2, 3, 9, 6}, -1.0f, 1.0f, rng);
+  MaxPoolResult m = max_pool2d_forward(x, pool(2, 2, 0));
+  BOOST_TEST(max_abs_diff(m.y, max_pool2d_reference(x, pool(2, 2, 0))) == 0.0f);
+  for (int64_t i = 0; i < m.y.numel(); ++i) {
+    const int64_t plane = i / 12, oy = (i % 12) / 3, ox = i % 3, a = m.argmax[i];
+    BOOST_TEST((a / 6 / 2 == oy && a % 6 / 2 == ox));
+    BOOST_TEST(x[plane * 54 + a] == m.y[i]);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(gradchecks) {

@@ -58,6 +58,37 @@ MaxPoolResult max_pool2d_forward(const Tensor& x, const Pool2dParams& p) {
   float* py = r.y.data();
   int64_t* pa = r.argmax.data();
   const int64_t planes = g.N * g.C;
+  // The networks here pool 2x2 with stride 2 almost everywhere: every window is then
+  // whole, so skip the window clipping and scan its four cells in the general loop's
+  // order (same winner on ties and NaNs).
+  const bool whole_2x2 = p.kernel_h == 2 && p.kernel_w == 2 && p.stride_h == 2 &&
+                         p.stride_w == 2 && p.pad_h == 0 && p.pad_w == 0 &&
+                         g.OH * 2 <= g.H && g.OW * 2 <= g.W;
+  if (whole_2x2) {
+#pragma omp parallel for schedule(static) if (x.numel() > kParallelMin)
+    for (int64_t pl = 0; pl < planes; ++pl) {
+      const float* in = px + pl * g.H * g.W;
+      float* out = py + pl * g.OH * g.OW;
+      int64_t* arg_out = pa + pl * g.OH * g.OW;
+      for (int64_t oy = 0; oy < g.OH; ++oy)
+        for (int64_t ox = 0; ox < g.OW; ++ox) {
+          const int64_t i0 = 2 * oy * g.W + 2 * ox;
+          const int64_t cells[4] = {i0, i0 + 1, i0 + g.W, i0 + g.W + 1};
+          float best = -std::numeric_limits<float>::infinity();
+          int64_t arg = i0;
+          for (int64_t c : cells) {
+            const float v = in[c];
+            if (v > best || v != v) {
+              best = v;
+              arg = c;
+            }
+          }
+          out[oy * g.OW + ox] = best;
+          arg_out[oy * g.OW + ox] = arg;
+        }
+    }
+    return r;
+  }
 #pragma omp parallel for schedule(static) if (x.numel() > kParallelMin)
   for (int64_t pl = 0; pl < planes; ++pl) {
     const float* in = px + pl * g.H * g.W;
