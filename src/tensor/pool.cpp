@@ -59,34 +59,43 @@ MaxPoolResult max_pool2d_forward(const Tensor& x, const Pool2dParams& p) {
   int64_t* pa = r.argmax.data();
   const int64_t planes = g.N * g.C;
   // The networks here pool 2x2 with stride 2 almost everywhere: every window is then
-  // whole, so skip the window clipping and scan its four cells in the general loop's
-  // order (same winner on ties and NaNs).
+  // whole, and the four cells can be compared without the general loop's clipping
+  // (same winner on ties and NaNs).
   const bool whole_2x2 = p.kernel_h == 2 && p.kernel_w == 2 && p.stride_h == 2 &&
                          p.stride_w == 2 && p.pad_h == 0 && p.pad_w == 0 &&
                          g.OH * 2 <= g.H && g.OW * 2 <= g.W;
   if (whole_2x2) {
+    const int64_t H = g.H, W = g.W, OH = g.OH, OW = g.OW;
 #pragma omp parallel for schedule(static) if (x.numel() > kParallelMin)
-    for (int64_t pl = 0; pl < planes; ++pl) {
-      const float* in = px + pl * g.H * g.W;
-      float* out = py + pl * g.OH * g.OW;
-      int64_t* arg_out = pa + pl * g.OH * g.OW;
-      for (int64_t oy = 0; oy < g.OH; ++oy)
-        for (int64_t ox = 0; ox < g.OW; ++ox) {
-          const int64_t i0 = 2 * oy * g.W + 2 * ox;
-          const int64_t cells[4] = {i0, i0 + 1, i0 + g.W, i0 + g.W + 1};
-          float best = -std::numeric_limits<float>::infinity();
-          int64_t arg = i0;
-          for (int64_t c : cells) {
-            const float v = in[c];
-            if (v > best || v != v) {
-              best = v;
-              arg = c;
+    for (int64_t pl = 0; pl < planes; ++pl)
+      for (int64_t oy = 0; oy < OH; ++oy) {
+        const float* __restrict r0 = px + pl * H * W + 2 * oy * W;
+        const float* __restrict r1 = r0 + W;
+        float* __restrict out = py + (pl * OH + oy) * OW;
+        int64_t* __restrict arg = pa + (pl * OH + oy) * OW;
+        // Selects, not branches (which cell wins is random, so a branch per cell
+        // mispredicts half the time), so the compiler can vectorise the row. Pairwise:
+        // the first maximum of the top pair, of the bottom pair, then of the two.
+        int nan = 0;
+        for (int64_t ox = 0; ox < OW; ++ox) {
+          const float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+          const bool kb = b > a, kd = d > c;
+          const float top = kb ? b : a, bottom = kd ? d : c;
+          const bool low = bottom > top;
+          out[ox] = low ? bottom : top;
+          arg[ox] = (2 * oy + low) * W + 2 * ox + (low ? kd : kb);
+          nan |= (a != a) | (b != b) | (c != c) | (d != d);
+        }
+        if (nan)  // NaNs propagate, the last NaN in scan order wins (PyTorch's rule)
+          for (int64_t ox = 0; ox < g.OW; ++ox) {
+            const int64_t cells[4] = {2 * oy * g.W + 2 * ox, 2 * oy * g.W + 2 * ox + 1,
+                                      (2 * oy + 1) * g.W + 2 * ox, (2 * oy + 1) * g.W + 2 * ox + 1};
+            for (int64_t cell : cells) {
+              const float v = px[pl * g.H * g.W + cell];
+              if (v != v) out[ox] = v, arg[ox] = cell;
             }
           }
-          out[oy * g.OW + ox] = best;
-          arg_out[oy * g.OW + ox] = arg;
-        }
-    }
+      }
     return r;
   }
 #pragma omp parallel for schedule(static) if (x.numel() > kParallelMin)
