@@ -1,16 +1,19 @@
 // Lesson 04's SPP-net: the shared region classifier's detection stage on a hand-made
-// case (scores = SVM margins, regression, clipping, per-class NMS), then bin/spp_net
-// end to end on a tiny generated split (loss falls, metrics in range, 1-vs-2 thread
-// model files identical) and bad inputs.
+// case (scores = SVM margins, regression, clipping, per-class NMS), the multi-scale
+// window-to-scale choice (§4.2) on hand-computed areas, then bin/spp_net end to end on
+// a tiny generated split (loss falls, metrics in range, 1-vs-2 thread model files
+// identical, two scales, old single-scale model files) and bad inputs.
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "detection/scale_choice.h"
 #include "image/image.h"
 #include "lessons/common/region_classifier.h"
 #include "nn/checkpoint.h"
+#include "nn/safetensors.h"
 #include "nn/small_cnn.h"
 #include "run_program.h"
 #include "tensor/rng.h"
@@ -81,6 +84,56 @@ BOOST_AUTO_TEST_CASE(norm20_scale_hand_case) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_SUITE(scale_choice)
+
+// Target 28 x 28 = 784 pixels, scales {0.5, 1, 2} (areas scale by 0.25, 1, 4).
+BOOST_AUTO_TEST_CASE(window_picks_scale_with_area_closest_to_target) {
+  const std::vector<float> s = {0.5f, 1.0f, 2.0f};
+  // 56 x 56 = 3136 -> 784 / 3136 / 12544: exactly the target at 0.5.
+  BOOST_TEST(choose_scale({0, 0, 56, 56}, s, 28) == 0);
+  // 14 x 14 = 196 -> 49 / 196 / 784: the target at 2.
+  BOOST_TEST(choose_scale({10, 10, 24, 24}, s, 28) == 2);
+  // 28 x 28 stays.
+  BOOST_TEST(choose_scale({3, 5, 31, 33}, s, 28) == 1);
+  // 40 x 40 = 1600 -> 400 (|d| 384) / 1600 (816): 0.5.
+  BOOST_TEST(choose_scale({0, 0, 40, 40}, s, 28) == 0);
+  // 30 x 30 = 900 -> 225 (559) / 900 (116): 1.
+  BOOST_TEST(choose_scale({0, 0, 30, 30}, s, 28) == 1);
+  // 20 x 20 = 400 -> 100 (|d| 684) / 400 (384) / 1600 (816): 1.
+  BOOST_TEST(choose_scale({0, 0, 20, 20}, s, 28) == 1);
+  // 16 x 16 = 256 -> 64 (720) / 256 (528) / 1024 (240): 2.
+  BOOST_TEST(choose_scale({0, 0, 16, 16}, s, 28) == 2);
+  // Areas, not sides, are compared: a long thin 8 x 98 window has the target's 784
+  // pixels at scale 1 (its sides are far from 28 at every scale).
+  BOOST_TEST(choose_scale({0, 0, 8, 98}, s, 28) == 1);
+  // The order of `scales` does not matter, only the index follows it.
+  BOOST_TEST(choose_scale({0, 0, 56, 56}, {2.0f, 0.5f, 1.0f}, 28) == 1);
+  // A tie (8 x 20 = 160 -> 160 and 640, both 240 from 400) goes to the first scale.
+  BOOST_TEST(choose_scale({0, 0, 8, 20}, {1.0f, 2.0f}, 20) == 0);
+  // Degenerate windows go to the largest scale; one scale is always chosen.
+  BOOST_TEST(choose_scale({5, 5, 5, 9}, s, 28) == 2);
+  BOOST_TEST(choose_scale({0, 0, 500, 500}, {1.0f}, 28) == 0);
+  BOOST_CHECK_THROW(choose_scale({0, 0, 4, 4}, {}, 28), std::exception);
+  BOOST_CHECK_THROW(choose_scale({0, 0, 4, 4}, {1.0f, 0.0f}, 28), std::exception);
+}
+
+BOOST_AUTO_TEST_CASE(fast_choice_matches_reference_and_scale_box) {
+  Rng rng(7);
+  const std::vector<float> s = {0.7f, 0.84f, 1.0f, 1.26f, 1.74f};
+  for (int i = 0; i < 2000; ++i) {
+    const float x = rng.uniform(0, 100), y = rng.uniform(0, 100);
+    const Box b{x, y, x + rng.uniform(0, 80), y + rng.uniform(0, 80)};
+    BOOST_TEST(choose_scale(b, s, 28) == choose_scale_reference(b, s, 28));
+  }
+  const Box b = scale_box({10, 20, 30, 60}, 0.5f, 2.0f);
+  BOOST_TEST(b.x1 == 5.0f);
+  BOOST_TEST(b.y1 == 40.0f);
+  BOOST_TEST(b.x2 == 15.0f);
+  BOOST_TEST(b.y2 == 120.0f);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(spp_net_program)
 
 BOOST_AUTO_TEST_CASE(tiny_train_eval_predict_bench) {
@@ -143,6 +196,67 @@ BOOST_AUTO_TEST_CASE(tiny_train_eval_predict_bench) {
   BOOST_TEST(bj["conv"].get<double>() > 0);
 }
 
+// Two scales end to end: stored in the model, used by eval and bench (one conv line per
+// scale, every window pooled at exactly one); a model file from before multi-scale (no
+// "scales" key) evaluates exactly as a --scales 1 model.
+BOOST_AUTO_TEST_CASE(two_scales_and_old_single_scale_models) {
+  const std::string data = tiny_data();
+  const std::string dir = detlab_test::temp_dir("spp_net_scales");
+  const std::string cache = dir + "/cache";
+  const std::string common = "train --scratch --quiet --json --threads 1 --epochs 2 "
+                             "--steps-per-epoch 10 --batch 32 --data " + data +
+                             " --cache-dir " + cache;
+  const std::string m2 = dir + "/two.safetensors";
+  Run t = spp(common + " --scales 1,0.5 --model " + m2, dir);
+  BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
+  const json tj = json::parse(t.out);
+  BOOST_REQUIRE(tj["proposal_windows_per_scale"].size() == 2u);
+  const json cfg = json::parse(nn::read_checkpoint_metadata(m2).at("config"));
+  BOOST_TEST((cfg["scales"] == json({0.5, 1.0})));  // sorted
+  BOOST_TEST(cfg["target_size"].get<double>() == 28.0);
+  Run e = spp("eval --json --threads 1 --data " + data + " --model " + m2 + " --cache-dir " +
+                  cache, dir);
+  BOOST_REQUIRE_MESSAGE(e.status == 0, e.err);
+  const double map2 = json::parse(e.out)["voc_map50"].get<double>();
+  BOOST_TEST((map2 >= 0 && map2 <= 1));
+  Run b = spp("bench --json --threads 1 --limit 2 --data " + data + " --model " + m2, dir);
+  BOOST_REQUIRE_MESSAGE(b.status == 0, b.err);
+  const json bj = json::parse(b.out);
+  BOOST_REQUIRE(bj["per_scale"].size() == 2u);
+  double windows = 0;
+  for (const auto& r : bj["per_scale"]) {
+    BOOST_TEST(r["conv"].get<double>() > 0);
+    windows += r["windows"].get<double>();
+  }
+  BOOST_TEST(windows == bj["proposals_per_image"].get<double>(), boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(bj["per_scale"][0]["conv"].get<double>() <=
+             bj["seconds_per_image"]["conv"].get<double>());
+  Run bt = spp("bench --threads 1 --limit 1 --data " + data + " --model " + m2, dir);
+  BOOST_REQUIRE_MESSAGE(bt.status == 0, bt.err);
+  BOOST_TEST(bt.out.find("conv x2") != std::string::npos, bt.out);
+
+  // --scales 1 vs the same file without the multi-scale keys (as written before them).
+  const std::string m1 = dir + "/one.safetensors", old = dir + "/old.safetensors";
+  Run t1 = spp(common + " --scales 1 --model " + m1, dir);
+  BOOST_REQUIRE_MESSAGE(t1.status == 0, t1.err);
+  SafeTensors st = load_safetensors(m1);
+  json c1 = json::parse(st.metadata.at("config"));
+  BOOST_TEST((c1["scales"] == json({1.0})));
+  c1.erase("scales");
+  c1.erase("target_size");
+  st.metadata["config"] = c1.dump();
+  save_safetensors(old, st.tensors, st.metadata);
+  std::string outs[2];
+  for (int i = 0; i < 2; ++i) {
+    Run r = spp("eval --json --threads 1 --data " + data + " --model " + (i ? old : m1) +
+                    " --cache-dir " + cache, dir);
+    BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
+    json j = json::parse(r.out);
+    outs[i] = j["per_class"].dump() + j["coco_stats"].dump();
+  }
+  BOOST_TEST(outs[0] == outs[1]);
+}
+
 BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
   const std::string data = tiny_data();
   const std::string dir = detlab_test::temp_dir("spp_net_bad");
@@ -185,6 +299,12 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
   BOOST_TEST(pr.status == 1);
   BOOST_TEST(pr.err.find("nope.safetensors") != std::string::npos, pr.err);
   BOOST_TEST(spp("train --levels 0", dir).status == 2);
+  for (const char* bad : {"0", "-1", "0.5,0", "1,-0.5", "100", "nan"}) {
+    Run s = spp(std::string("train --scales ") + bad, dir);
+    BOOST_TEST(s.status == 2, bad);
+    BOOST_TEST(s.err.find("--scales") != std::string::npos, s.err);
+    BOOST_TEST(detlab_test::count_lines(s.err) == 1, s.err);
+  }
   BOOST_TEST(spp("eval --preset best", dir).status == 2);
   BOOST_TEST(spp("predict", dir).status == 2);
 }
