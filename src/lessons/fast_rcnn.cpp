@@ -196,7 +196,7 @@ struct TrainOptions {
   bool scratch = false;
   int64_t limit = 0;
   int images_per_batch = 2;   // N (§2.3)
-  int rois_per_batch = 64;    // R
+  int rois_per_batch = 128;   // R (§2.3: 64 per image); R = 64 gave 66.8 % mAP, 128 68.9 %
   float fg_fraction = 0.25f;
   float bg_lo = 0.1f;
   float lambda = 1.0f;
