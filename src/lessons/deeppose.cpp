@@ -67,6 +67,8 @@ struct TrainOptions {
   int cascade_epochs = -1;
   float cascade_lr = 1e-3f;
   int cascade_input = 32;
+  std::vector<int> cascade_channels = nn::refinement_config(2).channels;
+  int cascade_hidden = nn::refinement_config(2).hidden;
   int crops_per_image = 4;
   bool flip = true;  // stage 1: mirror half of the images (left and right joints exchanged)
   int64_t limit = 0;
@@ -377,6 +379,8 @@ nn::DeepPoseConfig model_config(const TrainOptions& t) {
   for (int s = 2; s <= t.stages; ++s) {
     cfg.stages.push_back(nn::refinement_config(s));
     cfg.stages.back().input_size = t.cascade_input;
+    cfg.stages.back().channels = t.cascade_channels;
+    cfg.stages.back().hidden = t.cascade_hidden;
   }
   return cfg;
 }
@@ -757,6 +761,12 @@ int main(int argc, char** argv) {
   train->add_option("--cascade-input", topt.cascade_input,
                     "window size in pixels of each stage >= 2 (multiple of 8)")
       ->check(CLI::Range(8, 256));
+  train->add_option("--cascade-channels", topt.cascade_channels,
+                    "conv blocks' channels of each stage >= 2 (each halves the window)")
+      ->expected(1, 8)->check(CLI::Range(1, 1024));
+  train->add_option("--cascade-hidden", topt.cascade_hidden,
+                    "hidden fully connected units of each stage >= 2")
+      ->check(CLI::Range(1, 65536));
   train->add_option("--cascade-lr", topt.cascade_lr, "Adam learning rate of each stage >= 2")
       ->check(CLI::Range(1e-7f, 1.0f));
   train->add_option("--crops-per-image", topt.crops_per_image,
@@ -790,9 +800,8 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "error: --input must be a multiple of 2^(number of --channels)\n");
     return 2;
   }
-  if (*train && topt.cascade_input % (1 << nn::refinement_config(2).channels.size()) != 0) {
-    fmt::print(stderr, "error: --cascade-input must be a multiple of {}\n",
-               1 << nn::refinement_config(2).channels.size());
+  if (*train && topt.cascade_input % (1 << topt.cascade_channels.size()) != 0) {
+    fmt::print(stderr, "error: --cascade-input must be a multiple of 2^(number of --cascade-channels)\n");
     return 2;
   }
   return cli::run_guarded([&] {
