@@ -298,6 +298,7 @@ BOOST_AUTO_TEST_CASE(training_lowers_the_loss_and_outputs_are_well_formed) {
   const std::string dir = detlab_test::temp_dir("deeppose_train");
   const std::string model = dir + "/m.safetensors";
   Run t = dp("train --quiet --json --epochs 4 --cascade-epochs 1 --stages 2 --input 32 "
+             "--cascade-channels 8 16 --cascade-hidden 32 "
              "--batch 16 --lr 0.003 --threads 2 --data " + data + " --model " + model,
              dir);
   BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
@@ -307,7 +308,10 @@ BOOST_AUTO_TEST_CASE(training_lowers_the_loss_and_outputs_are_well_formed) {
   BOOST_TEST(detlab_test::csv_column(dir + "/m.stage2.csv", 2).size() == 1u);
 
   auto cfg = nn::DeepPoseConfig::from_json(nn::read_checkpoint_metadata(model).at("config"));
-  BOOST_TEST(cfg.stages.size() == 2u);
+  BOOST_REQUIRE(cfg.stages.size() == 2u);
+  BOOST_TEST((cfg.stages[1].channels == std::vector<int>{8, 16}));  // --cascade-channels
+  BOOST_TEST(cfg.stages[1].hidden == 32);
+  BOOST_TEST(cfg.stages[1].input_size == 32);
 
   Run e = dp("eval --json --data " + data + " --model " + model, dir);
   BOOST_REQUIRE_MESSAGE(e.status == 0, e.err);
@@ -420,6 +424,7 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
   BOOST_TEST(dp("train --sigma wide", dir).status == 2);
   BOOST_TEST(dp("train --input 36", dir).status == 2);
   BOOST_TEST(dp("train --cascade-input 36", dir).status == 2);
+  BOOST_TEST(dp("train --cascade-channels 8 16 8 --cascade-input 36", dir).status == 2);
   BOOST_TEST(dp("predict", dir).status == 2);
   BOOST_TEST(dp("fly", dir).status == 2);
   fs::remove_all(dir);
