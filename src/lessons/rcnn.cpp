@@ -43,6 +43,7 @@
 #include "lessons/common/model_file.h"
 #include "lessons/common/proposal_options.h"
 #include "lessons/common/region_classifier.h"
+#include "lessons/common/region_detector_commands.h"
 #include "lessons/common/train_loop.h"
 #include "nn/checkpoint.h"
 #include "nn/crop_classifier.h"
@@ -564,11 +565,7 @@ int main(int argc, char** argv) {
   TrainOptions topt;
   ProposalOptions po;
   po.min_side = 2;  // a crop is warped from at least 2 x 2 pixels
-  DetectOptions dopt;
-  std::vector<std::string> images;
-  int64_t limit = 0;
-  float threshold = NAN;
-  bool no_regression = false;
+  cli::RegionDetectorCommands detect;
 
   auto* train = app.add_subcommand("train", "fine-tune the CNN, train the SVMs and box regressors");
   cli::add_common_flags(train, args);
@@ -596,27 +593,7 @@ int main(int argc, char** argv) {
   train->add_option("--limit", topt.limit, "use this many train (and test) scenes only")
       ->check(CLI::Range(int64_t(1), int64_t(10000000)));
 
-  auto add_detect_flags = [&](CLI::App* sub, const char* thr_help) {
-    cli::add_common_flags(sub, args);
-    cli::add_proposal_flags(sub, po);
-    sub->add_option("--threshold", threshold, thr_help);
-    sub->add_option("--nms", dopt.nms, "per-class NMS IoU (R-CNN 0.3)")->check(CLI::Range(0.0, 1.0));
-    sub->add_flag("--no-regression", no_regression, "score the proposals as they are");
-  };
-  auto* eval = app.add_subcommand("eval", "VOC AP@0.5 and COCO AP on the test scenes");
-  add_detect_flags(eval, "lowest SVM score kept (default -3)");
-  eval->add_option("--limit", limit, "evaluate this many scenes only")
-      ->check(CLI::Range(int64_t(1), int64_t(10000000)));
-
-  auto* predict = app.add_subcommand("predict", "draw detections on images");
-  add_detect_flags(predict, "lowest SVM score drawn (default 0)");
-  predict->add_option("images", images, "PNG/JPEG/BMP files")->required();
-
-  auto* bench = app.add_subcommand("bench", "seconds per image by stage");
-  add_detect_flags(bench, "lowest SVM score kept (default -3)");
-  bench->add_option("--limit", limit, "test scenes to time when no IMAGE is given (default 5)")
-      ->check(CLI::Range(int64_t(1), int64_t(100000)));
-  bench->add_option("images", images, "PNG/JPEG/BMP files (default: test scenes)");
+  cli::add_region_detector_commands(app, args, po, detect);
 
   const int rc = cli::parse(app, argc, argv);
   if (rc >= 0) return rc;
@@ -630,13 +607,12 @@ int main(int argc, char** argv) {
                topt.context, topt.input_size);
     return 2;
   }
-  dopt.threshold = !std::isnan(threshold) ? threshold : *predict ? 0.0f : -3.0f;
-  dopt.regress = !no_regression;
+  const DetectOptions dopt = detect.options();
   return cli::run_guarded([&] {
     cli::apply_threads(args.threads);
     if (*train) return cmd_train(args, topt, po);
-    if (*eval) return cmd_eval(args, po, dopt, limit);
-    if (*predict) return cmd_predict(args, po, dopt, images);
-    return cmd_bench(args, po, dopt, limit, images);
+    if (*detect.eval) return cmd_eval(args, po, dopt, detect.limit);
+    if (*detect.predict) return cmd_predict(args, po, dopt, detect.images);
+    return cmd_bench(args, po, dopt, detect.limit, detect.images);
   });
 }
