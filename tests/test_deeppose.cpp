@@ -425,6 +425,8 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
   BOOST_TEST(dp("train --input 36", dir).status == 2);
   BOOST_TEST(dp("train --cascade-input 36", dir).status == 2);
   BOOST_TEST(dp("train --cascade-channels 8 16 8 --cascade-input 36", dir).status == 2);
+  BOOST_TEST(dp("train --cascade-hidden 0", dir).status == 2);
+  BOOST_TEST(dp("train --cascade-channels", dir).status == 2);
   BOOST_TEST(dp("predict", dir).status == 2);
   BOOST_TEST(dp("fly", dir).status == 2);
   fs::remove_all(dir);

@@ -117,14 +117,7 @@ BOOST_AUTO_TEST_CASE(window_picks_scale_with_area_closest_to_target) {
   BOOST_CHECK_THROW(choose_scale({0, 0, 4, 4}, {1.0f, 0.0f}, 28), std::exception);
 }
 
-BOOST_AUTO_TEST_CASE(fast_choice_matches_reference_and_scale_box) {
-  Rng rng(7);
-  const std::vector<float> s = {0.7f, 0.84f, 1.0f, 1.26f, 1.74f};
-  for (int i = 0; i < 2000; ++i) {
-    const float x = rng.uniform(0, 100), y = rng.uniform(0, 100);
-    const Box b{x, y, x + rng.uniform(0, 80), y + rng.uniform(0, 80)};
-    BOOST_TEST(choose_scale(b, s, 28) == choose_scale_reference(b, s, 28));
-  }
+BOOST_AUTO_TEST_CASE(scale_box_scales_each_axis) {
   const Box b = scale_box({10, 20, 30, 60}, 0.5f, 2.0f);
   BOOST_TEST(b.x1 == 5.0f);
   BOOST_TEST(b.y1 == 40.0f);

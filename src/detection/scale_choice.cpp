@@ -37,26 +37,6 @@ int choose_scale(const Box& window, const std::vector<float>& scales, float targ
   return best;
 }
 
-int choose_scale_reference(const Box& window, const std::vector<float>& scales,
-                           float target_side) {
-  check_scales(scales, target_side);
-  const double w = std::max(0.0f, window.width()), h = std::max(0.0f, window.height());
-  if (w * h <= 0) {
-    int best = 0;
-    for (size_t i = 0; i < scales.size(); ++i)
-      if (scales[i] > scales[best]) best = static_cast<int>(i);
-    return best;
-  }
-  int best = -1;
-  double best_diff = 0;
-  for (size_t i = 0; i < scales.size(); ++i) {
-    const double sw = scales[i] * w, sh = scales[i] * h;  // the window in the resized image
-    const double diff = std::abs(sw * sh - double(target_side) * target_side);
-    if (best < 0 || diff < best_diff) best = static_cast<int>(i), best_diff = diff;
-  }
-  return best;
-}
-
 Box scale_box(const Box& window, float sx, float sy) {
   return {window.x1 * sx, window.y1 * sy, window.x2 * sx, window.y2 * sy};
 }

@@ -21,11 +21,6 @@ namespace dl {
 // non-empty and positive.
 int choose_scale(const Box& window, const std::vector<float>& scales, float target_side);
 
-// The plain version: tries every scale, returns the index with the smallest
-// |s^2 * area - target^2|; the tests' oracle for choose_scale.
-int choose_scale_reference(const Box& window, const std::vector<float>& scales,
-                           float target_side);
-
 // The window in the coordinates of the image resized by (sx, sy) (x by sx, y by sy).
 Box scale_box(const Box& window, float sx, float sy);
 

@@ -227,8 +227,8 @@ ConvPyramid conv_pyramid(SppNet& m, const Image& img,
 }
 
 // SPP vectors [n, c2 * bins] of `boxes`: each window pooled on the map of its chosen
-// scale (choose_scale), projected with that map's stride. With the one scale 1 this is
-// spp_pool on the image's own map, as before multi-scale existed.
+// scale (choose_scale), projected with that map's stride. With the one scale 1 every
+// window is pooled on the image's own map, as before multi-scale existed.
 Tensor spp_vectors(const SppNet& m, const ConvPyramid& p, const std::vector<Box>& boxes,
                    std::vector<int64_t>* windows_per_scale = nullptr) {
   const int64_t n = static_cast<int64_t>(boxes.size()), P = m.config.spp_dim();
@@ -240,10 +240,6 @@ Tensor spp_vectors(const SppNet& m, const ConvPyramid& p, const std::vector<Box>
     const int h = static_cast<int>(map.size(2)), w = static_cast<int>(map.size(3));
     return spp_pool_forward(map, spp_rois(windows, 0, kStride, w, h), m.config.levels);
   };
-  if (S == 1 && p.sx[0] == 1.0f && p.sy[0] == 1.0f) {  // single scale: no regrouping
-    if (windows_per_scale) (*windows_per_scale)[0] += n;
-    return pool(0, boxes);
-  }
   std::vector<std::vector<size_t>> group(S);  // window indices by chosen scale
   for (size_t k = 0; k < boxes.size(); ++k)
     group[choose_scale(boxes[k], m.config.scales, m.config.target_size)].push_back(k);
