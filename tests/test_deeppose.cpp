@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <numeric>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -94,6 +95,35 @@ BOOST_AUTO_TEST_CASE(cascade_window_and_displacement) {
   BOOST_TEST(x == 33.25f);
   BOOST_TEST(y == 16.75f);
   BOOST_CHECK_THROW(nn::joint_window(pose, 14, 1.0f), ShapeError);
+}
+
+BOOST_AUTO_TEST_CASE(window_targets_label_the_neighbours_near_the_centre) {
+  const nn::PoseBox w{32, 32, 16, 16};
+  std::vector<float> kp(3 * 14, 0.0f);  // x, y, v per joint; v = 0: not labelled
+  auto set = [&](int j, float x, float y, float v) {
+    kp[3 * j] = x;
+    kp[3 * j + 1] = y;
+    kp[3 * j + 2] = v;
+  };
+  set(6, 44, 28, 2);   // the window's own joint, 0.75 windows right: still its target
+  set(7, 28, 34, 2);   // (-0.25, 0.125): on the border of radius 0.25, included
+  set(8, 36.5f, 32, 1);  // (0.28125, 0): hidden but labelled, outside radius 0.25
+  set(9, 30, 30, 1);   // (-0.125, -0.125): hidden but labelled, inside
+  set(10, 32, 32, 0);  // the centre, but not labelled
+  std::vector<float> target(28, -9.0f), mask(28, -9.0f);
+  nn::window_targets(kp, 6, w, 0.25f, target.data(), mask.data());
+  const std::vector<float> want_t = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.75f, -0.25f,
+                                     -0.25f, 0.125f, 0, 0, -0.125f, -0.125f, 0, 0, 0, 0, 0, 0,
+                                     0, 0};
+  const std::vector<float> want_m = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1,
+                                     1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+  BOOST_TEST(target == want_t, boost::test_tools::per_element());
+  BOOST_TEST(mask == want_m, boost::test_tools::per_element());
+  // Radius 0: the paper's one joint per window.
+  nn::window_targets(kp, 6, w, 0.0f, target.data(), mask.data());
+  BOOST_TEST(std::accumulate(mask.begin(), mask.end(), 0.0f) == 2.0f);
+  BOOST_TEST(mask[12] == 1.0f);
+  BOOST_CHECK_THROW(nn::window_targets(kp, 14, w, 0.3f, target.data(), mask.data()), ShapeError);
 }
 
 BOOST_AUTO_TEST_CASE(facing_the_camera_decides_which_side_is_right) {

@@ -173,4 +173,19 @@ PoseBox joint_window(const std::vector<float>& joints, int joint, float sigma) {
   return {joints[2 * joint], joints[2 * joint + 1], side, side};
 }
 
+void window_targets(const std::vector<float>& keypoints, int joint, const PoseBox& b,
+                    float radius, float* target, float* mask) {
+  const int K = static_cast<int>(keypoints.size() / 3);
+  if (joint < 0 || joint >= K)
+    throw ShapeError(fmt::format("window_targets: joint {} out of range", joint));
+  for (int k = 0; k < K; ++k) {
+    auto [u, v] = normalize_point(keypoints[3 * k], keypoints[3 * k + 1], b);
+    const bool use = k == joint || (keypoints[3 * k + 2] > 0 && std::fabs(u) <= radius &&
+                                    std::fabs(v) <= radius);
+    target[2 * k] = use ? u : 0.0f;
+    target[2 * k + 1] = use ? v : 0.0f;
+    mask[2 * k] = mask[2 * k + 1] = use ? 1.0f : 0.0f;
+  }
+}
+
 }  // namespace dl::nn
