@@ -91,11 +91,11 @@ PoseBox joint_window(const std::vector<float>& joints, int joint, float sigma);
 
 // The training targets of a window b cut around joint i (stage s >= 2): N(y_i; b) for
 // joint i, as in the paper, and, when radius > 0, N(y_k; b) for every other labelled
-// joint k that lies in the window's central [-radius, radius]^2. A knee's window also
-// shows the hip or the foot a fifth of a window away; labelling them too gives the
-// shared regressor several examples per crop instead of one, at no extra cost (lesson
-// 02 measures it: 7.33 -> 6.86 px at radius 0.3). Test time is unchanged: joint i
-// still reads only the i-th pair of its own window.
+// joint k that lies in the window's central [-radius, radius]^2. A knee's window often
+// also shows the hip or the foot; labelling them too gives the shared regressor
+// several examples per crop instead of one, at no extra cost (lesson 02 measures it:
+// 7.33 -> 6.86 px at radius 0.3). Test time is unchanged: joint i still reads only
+// the i-th pair of its own window.
 // keypoints: x, y, v per joint (v = 0: not labelled, never a target). Writes the 2K
 // targets and a mask of 1 where a target is set, 0 elsewhere.
 void window_targets(const std::vector<float>& keypoints, int joint, const PoseBox& b,
