@@ -13,6 +13,7 @@ const std::vector<Exercise>& exercise_registry() {
     add_roi_exercises(r);
     add_loss_exercises(r);
     add_metric_exercises(r);
+    add_pose_exercises(r);
     add_proposal_exercises(r);
     add_program_exercises(r);
     return r;

@@ -47,6 +47,7 @@ void add_box_exercises(std::vector<Exercise>& out);        // IoU, GIoU, NMS, co
 void add_roi_exercises(std::vector<Exercise>& out);        // RoI pool, RoIAlign
 void add_loss_exercises(std::vector<Exercise>& out);       // multitask localisation loss
 void add_metric_exercises(std::vector<Exercise>& out);     // PCK, VOC AP
+void add_pose_exercises(std::vector<Exercise>& out);       // the cascade's window targets
 void add_proposal_exercises(std::vector<Exercise>& out);   // graph segmentation, selective search
 void add_program_exercises(std::vector<Exercise>& out);    // end-to-end: train, check a metric
 

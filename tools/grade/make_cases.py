@@ -341,6 +341,30 @@ case(L, "pck_degenerate_box", "pck",
                    "box": [0, 0, 0, 0]}], "alpha": 0.3, "norm": "box"}, None, FLOAT,
      description="zero box: the labelled joints' tight box is used")
 
+# ---- deeppose: the cascade's window targets (nn::window_targets) ---------------------
+case(L, "window_targets_own_joint_only", "window_targets",
+     {"keypoints": [44, 28, 2, 28, 34, 2, 30, 30, 1], "joint": 0, "window": [32, 32, 16, 16],
+      "radius": 0.0},
+     {"target": [[0.75, -0.25], [0, 0], [0, 0]], "mask": [[1, 1], [0, 0], [0, 0]]}, FLOAT,
+     description="radius 0 (the paper): only the window's joint, even 0.75 windows off centre")
+case(L, "window_targets_neighbours", "window_targets",
+     {"keypoints": [44, 28, 2, 28, 34, 2, 30, 30, 1], "joint": 0, "window": [32, 32, 16, 16],
+      "radius": 0.25},
+     {"target": [[0.75, -0.25], [-0.25, 0.125], [-0.125, -0.125]],
+      "mask": [[1, 1], [1, 1], [1, 1]]}, FLOAT,
+     description="a neighbour on the border (|u| = radius) counts; a hidden one (v = 1) too")
+case(L, "window_targets_unlabelled_and_outside", "window_targets",
+     {"keypoints": [32, 32, 2, 32, 32, 0, 36.5, 32, 2, 30, 36, 2], "joint": 0,
+      "window": [32, 32, 16, 16], "radius": 0.25},
+     {"target": [[0, 0], [0, 0], [0, 0], [-0.125, 0.25]],
+      "mask": [[1, 1], [0, 0], [0, 0], [1, 1]]}, FLOAT,
+     description="v = 0 is never a target; 0.28 windows off is outside radius 0.25")
+case(L, "window_targets_axes", "window_targets",
+     {"keypoints": [9, 18, 2, 10, 24, 2, 12, 24, 2], "joint": 2, "window": [10, 20, 8, 16],
+      "radius": 0.2},
+     {"target": [[-0.125, -0.125], [0, 0], [0.25, 0.25]], "mask": [[1, 1], [0, 0], [1, 1]]},
+     FLOAT, description="x by the window's width, y by its height; the last joint's window")
+
 # ---- selective_search: graph segmentation ---------------------------------------------
 L = "selective_search"
 q = lambda w, c1, c2, k: {"w": w, "c1": {"size": c1[0], "internal": c1[1]},
