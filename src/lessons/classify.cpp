@@ -84,17 +84,8 @@ Evaluation evaluate(nn::Module& model, const FashionMnist& data, int batch) {
 
 // Loads a model written by `classify train`; the architecture comes from the metadata.
 std::unique_ptr<nn::SmallCnn> load_model(const std::string& path) {
-  nn::SmallCnnConfig cfg;
-  try {
-    cfg = nn::SmallCnnConfig::from_json(cli::read_model_config(path, "classify"));
-  } catch (const std::invalid_argument& e) {
-    throw FileError(path, e.what());
-  }
-  Rng rng(0);
-  auto model = std::make_unique<nn::SmallCnn>(cfg, rng);
-  nn::load_checkpoint(path, *model);
-  model->eval();
-  return model;
+  return cli::load_weights<nn::SmallCnn>(
+      path, cli::read_model_config_as<nn::SmallCnnConfig>(path, "classify"));
 }
 
 int cmd_train(cli::CommonArgs a, const TrainOptions& t) {

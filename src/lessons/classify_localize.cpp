@@ -222,17 +222,8 @@ Evaluation evaluate(nn::Localizer& model, const DetectionDataset& ds, int batch)
 }
 
 std::unique_ptr<nn::Localizer> load_model(const std::string& path) {
-  nn::LocalizerConfig cfg;
-  try {
-    cfg = nn::LocalizerConfig::from_json(cli::read_model_config(path, "classify_localize"));
-  } catch (const std::invalid_argument& e) {
-    throw FileError(path, e.what());
-  }
-  Rng rng(0);
-  auto model = std::make_unique<nn::Localizer>(cfg, rng);
-  nn::load_checkpoint(path, *model);
-  model->eval();
-  return model;
+  return cli::load_weights<nn::Localizer>(
+      path, cli::read_model_config_as<nn::LocalizerConfig>(path, "classify_localize"));
 }
 
 // The generated single-object set lives in DATA/train and DATA/test.
@@ -423,13 +414,8 @@ int cmd_eval(const cli::CommonArgs& a) {
 int cmd_predict(const cli::CommonArgs& a, const std::vector<std::string>& images) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   auto model = load_model(model_path);
-  std::vector<std::string> names;
-  try {
-    names = json::parse(nn::read_checkpoint_metadata(model_path).at("classes"))
-                .get<std::vector<std::string>>();
-  } catch (const std::exception&) {
-    throw FileError(model_path, "metadata has no valid 'classes' list");
-  }
+  const std::vector<std::string> names =
+      cli::read_model_names(model_path, "classes", model->config.num_classes);
   const std::string out_dir = a.out.empty() ? "data/predictions" : a.out;
   const int S = model->config.input_size;
   json all = json::array();

@@ -335,27 +335,12 @@ StageScores score(const KeypointDataset& ds, const std::vector<Pose>& poses) {
 
 // ---- model files -----------------------------------------------------------------------
 std::unique_ptr<nn::DeepPoseCascade> load_model(const std::string& path) {
-  nn::DeepPoseConfig cfg;
-  try {
-    cfg = nn::DeepPoseConfig::from_json(cli::read_model_config(path, "deeppose"));
-  } catch (const std::invalid_argument& e) {
-    throw FileError(path, e.what());
-  }
-  Rng rng(0);
-  auto model = std::make_unique<nn::DeepPoseCascade>(cfg, rng);
-  nn::load_checkpoint(path, *model);
-  model->eval();
-  return model;
+  return cli::load_weights<nn::DeepPoseCascade>(
+      path, cli::read_model_config_as<nn::DeepPoseConfig>(path, "deeppose"));
 }
 
 std::vector<std::string> model_joint_names(const std::string& path, int K) {
-  try {
-    auto names = json::parse(nn::read_checkpoint_metadata(path).at("joints"))
-                     .get<std::vector<std::string>>();
-    if (static_cast<int>(names.size()) == K) return names;
-  } catch (const std::exception&) {
-  }
-  throw FileError(path, "metadata has no valid 'joints' list");
+  return cli::read_model_names(path, "joints", K);
 }
 
 std::string split_dir(const cli::CommonArgs& a, const char* split) {

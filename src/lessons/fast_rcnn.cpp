@@ -70,25 +70,10 @@ struct LoadedModel {
 };
 
 LoadedModel load_model(const std::string& path) {
-  nn::FastRcnnConfig cfg;
-  try {
-    cfg = nn::FastRcnnConfig::from_json(cli::read_model_config(path, kProgram));
-  } catch (const std::invalid_argument& e) {
-    throw FileError(path, e.what());
-  }
+  const auto cfg = cli::read_model_config_as<nn::FastRcnnConfig>(path, kProgram);
   LoadedModel m;
-  try {
-    m.classes = json::parse(nn::read_checkpoint_metadata(path).at("classes"))
-                    .get<std::vector<std::string>>();
-  } catch (const std::exception&) {
-    throw FileError(path, "metadata has no valid 'classes' list");
-  }
-  if (static_cast<int>(m.classes.size()) + 1 != cfg.num_classes)
-    throw FileError(path, "its 'classes' list does not match num_classes - 1");
-  Rng rng(0);
-  m.net = std::make_unique<nn::FastRcnn>(cfg, rng);
-  nn::load_checkpoint(path, *m.net);
-  m.net->eval();
+  m.classes = cli::read_model_names(path, "classes", cfg.num_classes - 1);
+  m.net = cli::load_weights<nn::FastRcnn>(path, cfg);
   return m;
 }
 

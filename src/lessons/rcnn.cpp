@@ -143,25 +143,10 @@ struct LoadedModel {
 };
 
 LoadedModel load_model(const std::string& path) {
-  RcnnConfig cfg;
-  try {
-    cfg = RcnnConfig::from_json(cli::read_model_config(path, "rcnn"));
-  } catch (const std::invalid_argument& e) {
-    throw FileError(path, e.what());
-  }
+  const auto cfg = cli::read_model_config_as<RcnnConfig>(path, "rcnn");
   LoadedModel m;
-  try {
-    m.classes = json::parse(nn::read_checkpoint_metadata(path).at("classes"))
-                    .get<std::vector<std::string>>();
-  } catch (const std::exception&) {
-    throw FileError(path, "metadata has no valid 'classes' list");
-  }
-  if (static_cast<int>(m.classes.size()) != cfg.classes())
-    throw FileError(path, "its 'classes' list does not match num_classes - 1");
-  Rng rng(0);
-  m.model = std::make_unique<RcnnModel>(cfg, rng);
-  nn::load_checkpoint(path, *m.model);
-  m.model->eval();
+  m.classes = cli::read_model_names(path, "classes", cfg.classes());
+  m.model = cli::load_weights<RcnnModel>(path, cfg);
   return m;
 }
 
