@@ -93,6 +93,11 @@ BOOST_AUTO_TEST_CASE(hand_computed_bins_and_argmax) {
   RoiPoolResult r = roi_pool_forward(ramp(), rois_of({{0, 0, 0, 3, 3}, {0, 1, 1, 2, 2}}), 2, 2, 1.0f);
   expect_values(r.y, {5, 7, 13, 15, 5, 6, 9, 10});
   BOOST_TEST(r.argmax == std::vector<int64_t>({5, 7, 13, 15, 5, 6, 9, 10}));
+  // Inference (keep_argmax = false): the same outputs, no argmax kept.
+  RoiPoolResult inf = roi_pool_forward(ramp(), rois_of({{0, 0, 0, 3, 3}, {0, 1, 1, 2, 2}}), 2, 2,
+                                       1.0f, false);
+  expect_values(inf.y, {5, 7, 13, 15, 5, 6, 9, 10});
+  BOOST_TEST(inf.argmax.empty());
   expect_values(roi_pool_forward(ramp(), rois_of({{0, 2, 2, 6, 6}}), 2, 2, 0.5f).y,
                 {10, 11, 14, 15});
   // Rounding is half away from zero: 1.5 -> 2, so this RoI is cells 2..3.

@@ -65,39 +65,42 @@ void bin_range(int64_t i, int64_t n, int64_t start, int64_t len, int64_t size, i
 }  // namespace
 
 RoiPoolResult roi_pool_forward(const Tensor& x, const Tensor& rois, int64_t out_h, int64_t out_w,
-                               float spatial_scale) {
+                               float spatial_scale, bool keep_argmax) {
   check_args(x, rois, out_h, out_w, spatial_scale);
   const int64_t C = x.size(1), H = x.size(2), W = x.size(3), K = rois.size(0);
-  RoiPoolResult r{Tensor({K, C, out_h, out_w}), std::vector<int64_t>(K * C * out_h * out_w, -1)};
+  RoiPoolResult r{Tensor({K, C, out_h, out_w}), {}};
+  if (keep_argmax) r.argmax.assign(K * C * out_h * out_w, -1);
   const float* px = x.data();
   const float* pr = rois.data();
   float* py = r.y.data();
-  int64_t* pa = r.argmax.data();
-  // Each (RoI, channel) block of the output has exactly one writer.
+  int64_t* pa = keep_argmax ? r.argmax.data() : nullptr;
+  // One RoI per iteration (its output block has one writer): the bins' cell ranges
+  // are worked out once and serve every channel.
 #pragma omp parallel for schedule(static)
-  for (int64_t kc = 0; kc < K * C; ++kc) {
-    const int64_t k = kc / C, c = kc % C;
+  for (int64_t k = 0; k < K; ++k) {
     const QuantisedRoi q = quantise(pr + k * 5, spatial_scale);
-    const float* plane = px + (q.batch * C + c) * H * W;
-    for (int64_t i = 0; i < out_h; ++i) {
-      int64_t y_lo, y_hi;
-      bin_range(i, out_h, q.y0, q.h, H, y_lo, y_hi);
-      for (int64_t j = 0; j < out_w; ++j) {
-        int64_t x_lo, x_hi;
-        bin_range(j, out_w, q.x0, q.w, W, x_lo, x_hi);
-        const bool empty = y_hi <= y_lo || x_hi <= x_lo;
-        float best = empty ? 0.0f : -FLT_MAX;
-        int64_t arg = -1;
-        for (int64_t yy = y_lo; yy < y_hi; ++yy)
-          for (int64_t xx = x_lo; xx < x_hi; ++xx)
-            if (plane[yy * W + xx] > best) {
-              best = plane[yy * W + xx];
-              arg = yy * W + xx;
-            }
-        const int64_t o = (kc * out_h + i) * out_w + j;
-        py[o] = best;
-        pa[o] = arg;
-      }
+    std::vector<int64_t> rows(2 * out_h), cols(2 * out_w);  // [lo, hi) per bin
+    for (int64_t i = 0; i < out_h; ++i) bin_range(i, out_h, q.y0, q.h, H, rows[2 * i], rows[2 * i + 1]);
+    for (int64_t j = 0; j < out_w; ++j) bin_range(j, out_w, q.x0, q.w, W, cols[2 * j], cols[2 * j + 1]);
+    for (int64_t c = 0; c < C; ++c) {
+      const float* plane = px + (q.batch * C + c) * H * W;
+      for (int64_t i = 0; i < out_h; ++i)
+        for (int64_t j = 0; j < out_w; ++j) {
+          const int64_t y_lo = rows[2 * i], y_hi = rows[2 * i + 1];
+          const int64_t x_lo = cols[2 * j], x_hi = cols[2 * j + 1];
+          const bool empty = y_hi <= y_lo || x_hi <= x_lo;
+          float best = empty ? 0.0f : -FLT_MAX;
+          int64_t arg = -1;
+          for (int64_t yy = y_lo; yy < y_hi; ++yy)
+            for (int64_t xx = x_lo; xx < x_hi; ++xx)
+              if (plane[yy * W + xx] > best) {  // strict: the first maximum wins
+                best = plane[yy * W + xx];
+                arg = yy * W + xx;
+              }
+          const int64_t o = ((k * C + c) * out_h + i) * out_w + j;
+          py[o] = best;
+          if (pa) pa[o] = arg;
+        }
     }
   }
   return r;
@@ -132,7 +135,9 @@ Tensor roi_pool_backward(const Tensor& gy, const Tensor& rois, const std::vector
 namespace ag {
 
 Var roi_pool(const Var& x, const Tensor& rois, int64_t out_h, int64_t out_w, float spatial_scale) {
-  RoiPoolResult r = roi_pool_forward(x.value(), rois, out_h, out_w, spatial_scale);
+  // The argmax is only needed by the backward pass: inference skips it.
+  const bool backward = grad_enabled() && x.requires_grad();
+  RoiPoolResult r = roi_pool_forward(x.value(), rois, out_h, out_w, spatial_scale, backward);
   auto argmax = std::make_shared<std::vector<int64_t>>(std::move(r.argmax));
   return make_result(r.y, "roi_pool", {x}, [argmax, rois](Node& n) {
     accumulate_grad(*n.inputs[0],

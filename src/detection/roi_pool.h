@@ -23,13 +23,14 @@ namespace dl {
 
 // argmax[i] is the flat index (iy * W + ix) within the RoI's (batch, channel) plane
 // of the cell output element i took, or -1 for an empty bin; the first maximum in
-// row-major order wins ties, as in torchvision.
+// row-major order wins ties, as in torchvision. keep_argmax = false (inference) leaves
+// argmax empty.
 struct RoiPoolResult {
   Tensor y;
   std::vector<int64_t> argmax;
 };
 RoiPoolResult roi_pool_forward(const Tensor& x, const Tensor& rois, int64_t out_h, int64_t out_w,
-                               float spatial_scale);
+                               float spatial_scale, bool keep_argmax = true);
 Tensor roi_pool_backward(const Tensor& gy, const Tensor& rois, const std::vector<int64_t>& argmax,
                          const Shape& x_shape);
 

@@ -55,7 +55,7 @@ Tensor spp_pool_forward(const Tensor& x, const Tensor& rois, const std::vector<i
   check_levels(levels);
   std::vector<Tensor> parts;
   for (int n : levels) {
-    const Tensor y = roi_pool_forward(x, rois, n, n, 1.0f).y;
+    const Tensor y = roi_pool_forward(x, rois, n, n, 1.0f, false).y;
     parts.push_back(y.reshape({y.size(0), y.size(1) * n * n}));
   }
   return concat(parts, 1);
