@@ -127,6 +127,29 @@ BOOST_AUTO_TEST_CASE(bad_sizes_throw) {
   BOOST_CHECK_THROW(mean_joint_error({sample(), three}), std::invalid_argument);
 }
 
+BOOST_AUTO_TEST_CASE(refinement_slope_by_hand) {
+  // Joint 0 was 10 px off and moved half way; joint 1 was 5 px off and did not move;
+  // joint 2 is not labelled.
+  const std::vector<PoseSample> before = {
+      {{0, 0, 3, 4, 50, 50}, {10, 0, 2, 0, 0, 2, 0, 0, 0}, Box{}}};
+  const std::vector<std::vector<float>> after = {{5, 0, 3, 4, 0, 0}};
+  PoseScore s = refinement_slope(before, after, 20.0);
+  BOOST_TEST(s.mean == 50.0 / 125.0, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(s.per_joint[0] == 0.5, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(s.per_joint[1] == 0.0);
+  BOOST_TEST(std::isnan(s.per_joint[2]));
+  BOOST_TEST(s.counted == 2);
+  // Only joints with error < max_error count: 8 px leaves joint 1; at exactly 5 px none.
+  s = refinement_slope(before, after, 8.0);
+  BOOST_TEST(s.mean == 0.0);
+  BOOST_TEST(s.counted == 1);
+  s = refinement_slope(before, after, 5.0);
+  BOOST_TEST(std::isnan(s.mean));
+  BOOST_TEST(s.counted == 0);
+  BOOST_CHECK_THROW(refinement_slope(before, {}, 8.0), std::invalid_argument);
+  BOOST_CHECK_THROW(refinement_slope(before, {{1, 2}}, 8.0), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(proposal_metrics)

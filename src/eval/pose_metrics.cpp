@@ -167,4 +167,40 @@ PoseScore mean_joint_error(const std::vector<PoseSample>& samples) {
   return s;
 }
 
+PoseScore refinement_slope(const std::vector<PoseSample>& before,
+                           const std::vector<std::vector<float>>& after, double max_error) {
+  const int K = check_samples(before);
+  if (after.size() != before.size())
+    throw std::invalid_argument("refinement_slope: " + std::to_string(after.size()) +
+                                " refined poses for " + std::to_string(before.size()) + " samples");
+  std::vector<double> dc(K, 0), dd(K, 0);
+  std::vector<int> n(K, 0);
+  for (size_t i = 0; i < before.size(); ++i) {
+    const PoseSample& p = before[i];
+    if (after[i].size() != p.predicted.size())
+      throw std::invalid_argument("refinement_slope: refined pose " + std::to_string(i) +
+                                  " has " + std::to_string(after[i].size()) + " values, expected " +
+                                  std::to_string(p.predicted.size()));
+    for (int j = 0; j < K; ++j) {
+      if (!labelled(p, j) || !(error(p, j) < max_error)) continue;
+      for (int a = 0; a < 2; ++a) {
+        const double d = static_cast<double>(p.ground_truth[3 * j + a]) - p.predicted[2 * j + a];
+        const double c = static_cast<double>(after[i][2 * j + a]) - p.predicted[2 * j + a];
+        dc[j] += d * c;
+        dd[j] += d * d;
+      }
+      n[j] += 1;
+    }
+  }
+  PoseScore s;
+  s.per_joint.assign(K, kNaN);
+  double sum_dc = 0, sum_dd = 0;
+  for (int j = 0; j < K; ++j) {
+    if (dd[j] > 0) s.per_joint[j] = dc[j] / dd[j];
+    sum_dc += dc[j], sum_dd += dd[j], s.counted += n[j];
+  }
+  s.mean = sum_dd > 0 ? sum_dc / sum_dd : kNaN;
+  return s;
+}
+
 }  // namespace dl

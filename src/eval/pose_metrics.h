@@ -51,4 +51,14 @@ PoseScore pcp(const std::vector<PoseSample>& samples,
 // Euclidean error per joint; mean is over all counted joints.
 PoseScore mean_joint_error(const std::vector<PoseSample>& samples);
 
+// How far a refinement stage moves the joints compared with how far they were off
+// (lesson 02): with d = truth - before (the previous stage's error) and c = after -
+// before (this stage's move), the least-squares slope of c on d, sum(d . c) / sum(d . d),
+// over labelled joints with |d| < max_error pixels. 1: every joint moved exactly onto
+// the truth; 0: nothing moved (or moves unrelated to the error); per_joint per joint.
+// `before` holds the previous stage's poses as `predicted`; `after` (2K values each,
+// one per sample) this stage's. NaN where no joint was counted or all d are 0.
+PoseScore refinement_slope(const std::vector<PoseSample>& before,
+                           const std::vector<std::vector<float>>& after, double max_error);
+
 }  // namespace dl

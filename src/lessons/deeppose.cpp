@@ -550,6 +550,17 @@ int cmd_eval(const cli::CommonArgs& a) {
   auto poses = run_cascade(*model, image_list(test), S);
   std::vector<StageScores> sc;
   for (const auto& p : poses) sc.push_back(score(test, p));
+  // Each refinement stage's move against the previous stage's error (lesson 02): the
+  // slope over the joints the previous stage had within kSlopeRadius px, well inside
+  // their windows, where a working refiner should come close to 1.
+  const double kSlopeRadius = 8.0;
+  std::vector<PoseScore> slope(S);
+  for (int s = 1; s < S; ++s) {
+    std::vector<PoseSample> before;
+    for (size_t i = 0; i < test.items.size(); ++i)
+      before.push_back({poses[s - 1][i], test.items[i].keypoints, test.items[i].box});
+    slope[s] = refinement_slope(before, poses[s], kSlopeRadius);
+  }
   const auto& names = test.joint_names;
   const auto& limbs = figure_limbs();
   int n_front = 0;
@@ -559,10 +570,12 @@ int cmd_eval(const cli::CommonArgs& a) {
     json stages = json::array();
     for (int s = 0; s < S; ++s) {
       json pj = json::object(), pl = json::object();
-      for (int j = 0; j < K; ++j)
+      for (int j = 0; j < K; ++j) {
         pj[names[j]] = {{"pck", sc[s].pck.per_joint[j]},
                         {"pdj", sc[s].pdj.per_joint[j]},
                         {"error_px", sc[s].error.per_joint[j]}};
+        if (s > 0) pj[names[j]]["move_slope_within_8px"] = slope[s].per_joint[j];
+      }
       for (size_t l = 0; l < limbs.size(); ++l)
         pl[names[limbs[l].first] + "-" + names[limbs[l].second]] = sc[s].pcp.per_joint[l];
       stages.push_back({{"stage", s + 1},
@@ -576,6 +589,7 @@ int cmd_eval(const cli::CommonArgs& a) {
                         {"mean_error_back_px", sc[s].error_back.mean},
                         {"per_joint", pj},
                         {"pcp_per_limb", pl}});
+      if (s > 0) stages.back()["move_slope_within_8px"] = slope[s].mean;
     }
     fmt::print("{}\n", json({{"images", test.items.size()},
                              {"images_front", n_front},
@@ -606,6 +620,10 @@ int cmd_eval(const cli::CommonArgs& a) {
                "facing away ({}): PCK@0.2 {:.3f}  mean error {:.2f} px\n",
                s + 1, n_front, sc[s].pck_front.mean, sc[s].error_front.mean, n_back,
                sc[s].pck_back.mean, sc[s].error_back.mean);
+  for (int s = 1; s < S; ++s)
+    fmt::print("stage {}: moves the joints stage {} had within {:.0f} px of the truth {:.2f} of "
+               "the way (least-squares slope of its move on their error, {} joints)\n",
+               s + 1, s, kSlopeRadius, slope[s].mean, slope[s].counted);
   fmt::print("\n{} test images. PCK@0.2: error <= 0.2 x max(box w, h); PDJ@0.2: error < 0.2 x "
              "torso (left shoulder - right hip); PCP: both limb ends within half the limb "
              "length. Left/right are the figure's own: a figure facing away has its right on "
