@@ -360,6 +360,9 @@ BOOST_AUTO_TEST_CASE(training_lowers_the_loss_and_outputs_are_well_formed) {
     BOOST_TEST(s["mean_error_px"].get<double>() < 20.0);
     BOOST_TEST(s["per_joint"].size() == 14u);
   }
+  // Only a refinement stage has a move slope (how far it moves joints toward the truth).
+  BOOST_TEST(!ej["stages"][0].contains("move_slope_within_8px"));
+  BOOST_TEST(ej["stages"][1]["move_slope_within_8px"].is_number());
 
   const std::string img = data + "/test/images/" +
       json::parse(read_file_text(data + "/test/annotations.json"))["images"][0]["file_name"]
@@ -457,6 +460,8 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
   BOOST_TEST(dp("train --cascade-channels 8 16 8 --cascade-input 36", dir).status == 2);
   BOOST_TEST(dp("train --cascade-hidden 0", dir).status == 2);
   BOOST_TEST(dp("train --cascade-channels", dir).status == 2);
+  BOOST_TEST(dp("train --neighbours 0.7", dir).status == 2);
+  BOOST_TEST(dp("train --neighbours -0.1", dir).status == 2);
   BOOST_TEST(dp("predict", dir).status == 2);
   BOOST_TEST(dp("fly", dir).status == 2);
   fs::remove_all(dir);

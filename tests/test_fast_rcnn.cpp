@@ -290,6 +290,14 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
   BOOST_TEST(i.status == 1);
   BOOST_TEST(i.err.find("broken.png") != std::string::npos, i.err);
   BOOST_TEST(detlab_test::count_lines(i.err) == 1);
+  // A class list that does not match the network's outputs.
+  nn::save_checkpoint(dir + "/short.safetensors", net,
+                      {{"config", cfg.to_json()}, {"classes", json(std::vector<std::string>(5, "x")).dump()}});
+  Run c = frcnn("predict --cache-dir '' --model " + dir + "/short.safetensors " + dir + "/broken.png", dir);
+  BOOST_TEST(c.status == 1);
+  BOOST_TEST(c.err.find("short.safetensors") != std::string::npos, c.err);
+  BOOST_TEST(c.err.find("'classes' list has 5 names") != std::string::npos, c.err);
+  BOOST_TEST(detlab_test::count_lines(c.err) == 1);
 
   Run d = frcnn("train --scratch --data " + dir + "/no_scenes --model " + dir + "/x.safetensors", dir);
   BOOST_TEST(d.status == 1);

@@ -314,12 +314,20 @@ struct StageScores {
   PoseScore pck_front, error_front, pck_back, error_back;
 };
 
-StageScores score(const KeypointDataset& ds, const std::vector<Pose>& poses) {
-  std::vector<PoseSample> samples, front, back;
-  for (size_t i = 0; i < ds.items.size(); ++i) {
+// One stage's poses against the dataset's labels, as the pose metrics take them.
+std::vector<PoseSample> pose_samples(const KeypointDataset& ds, const std::vector<Pose>& poses) {
+  std::vector<PoseSample> samples;
+  for (size_t i = 0; i < ds.items.size(); ++i)
     samples.push_back({poses[i], ds.items[i].keypoints, ds.items[i].box});
+  return samples;
+}
+
+StageScores score(const KeypointDataset& ds, const std::vector<Pose>& poses) {
+  const std::vector<PoseSample> samples = pose_samples(ds, poses);
+  std::vector<PoseSample> front, back;
+  for (size_t i = 0; i < ds.items.size(); ++i) {
     const bool faces = ds.num_joints() != kFigureJoints || faces_camera(ds.items[i].keypoints);
-    (faces ? front : back).push_back(samples.back());
+    (faces ? front : back).push_back(samples[i]);
   }
   StageScores s;
   s.pck = pck(samples, 0.2, PckNorm::Box);
@@ -555,12 +563,8 @@ int cmd_eval(const cli::CommonArgs& a) {
   // their windows, where a working refiner should come close to 1.
   const double kSlopeRadius = 8.0;
   std::vector<PoseScore> slope(S);
-  for (int s = 1; s < S; ++s) {
-    std::vector<PoseSample> before;
-    for (size_t i = 0; i < test.items.size(); ++i)
-      before.push_back({poses[s - 1][i], test.items[i].keypoints, test.items[i].box});
-    slope[s] = refinement_slope(before, poses[s], kSlopeRadius);
-  }
+  for (int s = 1; s < S; ++s)
+    slope[s] = refinement_slope(pose_samples(test, poses[s - 1]), poses[s], kSlopeRadius);
   const auto& names = test.joint_names;
   const auto& limbs = figure_limbs();
   int n_front = 0;

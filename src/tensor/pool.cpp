@@ -87,11 +87,11 @@ MaxPoolResult max_pool2d_forward(const Tensor& x, const Pool2dParams& p) {
           nan |= (a != a) | (b != b) | (c != c) | (d != d);
         }
         if (nan)  // NaNs propagate, the last NaN in scan order wins (PyTorch's rule)
-          for (int64_t ox = 0; ox < g.OW; ++ox) {
-            const int64_t cells[4] = {2 * oy * g.W + 2 * ox, 2 * oy * g.W + 2 * ox + 1,
-                                      (2 * oy + 1) * g.W + 2 * ox, (2 * oy + 1) * g.W + 2 * ox + 1};
+          for (int64_t ox = 0; ox < OW; ++ox) {
+            const int64_t i0 = 2 * oy * W + 2 * ox;
+            const int64_t cells[4] = {i0, i0 + 1, i0 + W, i0 + W + 1};
             for (int64_t cell : cells) {
-              const float v = px[pl * g.H * g.W + cell];
+              const float v = px[pl * H * W + cell];
               if (v != v) out[ox] = v, arg[ox] = cell;
             }
           }
