@@ -298,6 +298,18 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
   BOOST_TEST(c.err.find("short.safetensors") != std::string::npos, c.err);
   BOOST_TEST(c.err.find("'classes' list has 5 names") != std::string::npos, c.err);
   BOOST_TEST(detlab_test::count_lines(c.err) == 1);
+  // bench on a test split without images: nothing to time is an error, not a NaN table.
+  fs::create_directories(dir + "/empty/test/images");
+  write_file_atomic(dir + "/empty/test/annotations.json",
+                    json({{"images", json::array()},
+                          {"annotations", json::array()},
+                          {"categories", json::parse(read_file_text(data + "/test/annotations.json"))
+                                             ["categories"]}})
+                        .dump());
+  Run e = frcnn("bench --quiet --data " + dir + "/empty --model " + dir + "/f.safetensors", dir);
+  BOOST_TEST(e.status == 1);
+  BOOST_TEST(e.err.find("no images to time") != std::string::npos, e.err);
+  BOOST_TEST(detlab_test::count_lines(e.err) == 1);
 
   Run d = frcnn("train --scratch --data " + dir + "/no_scenes --model " + dir + "/x.safetensors", dir);
   BOOST_TEST(d.status == 1);

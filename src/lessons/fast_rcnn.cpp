@@ -11,7 +11,6 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -32,6 +31,7 @@
 #include "lessons/common/predict_with_proposals.h"
 #include "lessons/common/model_file.h"
 #include "lessons/common/proposal_options.h"
+#include "lessons/common/stage_bench.h"
 #include "lessons/common/train_loop.h"
 #include "nn/checkpoint.h"
 #include "nn/fast_rcnn.h"
@@ -41,6 +41,7 @@
 #include "proposals/proposal_cache.h"
 #include "tensor/ops.h"
 #include "util/files.h"
+#include "util/timing.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -52,11 +53,6 @@ const char* kProgram = "fast_rcnn";
 const char* kDefaultModel = "data/models/fast_rcnn.safetensors";
 const char* kDefaultPretrained = "data/models/classify.safetensors";
 const char* kDefaultOut = "data/predictions";
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 // ---- proposals: lessons/common/proposal_options.h -----------------------------------
 using cli::ProposalOptions;
@@ -463,27 +459,17 @@ int cmd_predict(const cli::CommonArgs& a, const ProposalOptions& po, DetectOptio
 // ---- bench ---------------------------------------------------------------------------------
 int cmd_bench(const cli::CommonArgs& a, ProposalOptions po, const SvdOptions& svd,
               const std::vector<std::string>& paths, int64_t limit, bool cached) {
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   std::unique_ptr<nn::FastRcnn> net;
-  int num_classes = 11;
-  if (fs::exists(model_path) || !a.model.empty()) {
-    net = std::move(load_model(model_path).net);
-  } else {  // timing does not depend on the weights
+  if (const std::string path = cli::bench_model_file(a, kDefaultModel); !path.empty()) {
+    net = std::move(load_model(path).net);
+  } else {
     Rng rng(a.seed);
     nn::FastRcnnConfig cfg;
-    cfg.num_classes = num_classes;
+    cfg.num_classes = 11;
     net = std::make_unique<nn::FastRcnn>(cfg, rng);
     net->eval();
-    if (!a.quiet) fmt::print(stderr, "(no {}: timing a randomly initialised model)\n", model_path);
   }
-  std::vector<std::pair<std::string, Image>> images;
-  for (const auto& p : paths) images.emplace_back(p, load_image(p, 3));
-  if (images.empty()) {
-    const std::string dir = cli::scenes_split_dir(a, "test");
-    DetectionDataset ds = load_detection_dataset(dir, limit > 0 ? limit : 10);
-    for (auto& item : ds.items)
-      images.emplace_back(fmt::format("{} #{}", dir, item.image_id), std::move(item.image));
-  }
+  const std::vector<cli::BenchImage> images = cli::bench_images(a, paths, limit, 10);
   // Proposals: Selective Search computed afresh (the cache would time a file read)
   // unless --cached.
   std::vector<std::vector<Box>> props;
@@ -496,7 +482,7 @@ int cmd_bench(const cli::CommonArgs& a, ProposalOptions po, const SvdOptions& sv
   // Score threshold 0.05 as in eval, so NMS sees the boxes it sees there.
   auto run = [&](StageTimes& st) {
     for (size_t i = 0; i < images.size(); ++i)
-      detect(*net, images[i].second, props[i], 0.05f, 0.3, 100, &st);
+      detect(*net, images[i].image, props[i], 0.05f, 0.3, 100, &st);
   };
   StageTimes warm, full, comp;
   run(warm);  // first-touch allocations

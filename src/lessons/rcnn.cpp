@@ -22,7 +22,6 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -39,11 +38,11 @@
 #include "image/transforms.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/detection_eval.h"
-#include "lessons/common/predict_with_proposals.h"
 #include "lessons/common/model_file.h"
 #include "lessons/common/proposal_options.h"
 #include "lessons/common/region_classifier.h"
 #include "lessons/common/region_detector_commands.h"
+#include "lessons/common/stage_bench.h"
 #include "lessons/common/train_loop.h"
 #include "nn/checkpoint.h"
 #include "nn/crop_classifier.h"
@@ -53,6 +52,7 @@
 #include "nn/optimizer.h"
 #include "proposals/proposal_cache.h"
 #include "util/files.h"
+#include "util/timing.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -62,17 +62,10 @@ namespace {
 
 const char* kDefaultModel = "data/models/rcnn.safetensors";
 const char* kDefaultPretrained = "data/models/classify.safetensors";
-const char* kDefaultOut = "data/predictions";
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 // ---- proposals: lessons/common/proposal_options.h -----------------------------------
 using cli::ProposalOptions;
 using cli::dataset_proposals;
-using cli::proposals_of;
 
 // ---- the model: fine-tuned CNN + SVMs + box regressors in one checkpoint -------------
 struct RcnnConfig {
@@ -137,17 +130,9 @@ class RcnnModel : public nn::Module {
   Tensor *svm_weight, *svm_bias, *bbox_weight;
 };
 
-struct LoadedModel {
-  std::unique_ptr<RcnnModel> model;
-  std::vector<std::string> classes;
-};
-
-LoadedModel load_model(const std::string& path) {
-  const auto cfg = cli::read_model_config_as<RcnnConfig>(path, "rcnn");
-  LoadedModel m;
-  m.classes = cli::read_model_names(path, "classes", cfg.classes());
-  m.model = cli::load_weights<RcnnModel>(path, cfg);
-  return m;
+std::unique_ptr<RcnnModel> load_model(const std::string& path,
+                                      std::vector<std::string>* classes = nullptr) {
+  return cli::load_detector<RcnnModel, RcnnConfig>(path, "rcnn", classes);
 }
 
 // ---- warping: appendix A's dilate-then-warp, into network input rows ----------------
@@ -202,19 +187,27 @@ Tensor region_features(RcnnModel& m, const Image& img, const std::vector<Box>& b
 using cli::Detection;
 using DetectOptions = cli::RegionDetectOptions;
 
-struct StageTimes {
-  double proposals = 0, warping = 0, cnn = 0, svm = 0, regression = 0, nms = 0;
-  double without_proposals() const { return warping + cnn + svm + regression + nms; }
-};
+// The stages after the proposals, as bench times them.
+const std::vector<std::string> kStages = {"warping", "cnn", "svm", "regression", "nms"};
 
-std::vector<Detection> detect(RcnnModel& m, const Image& img, const std::vector<Box>& proposals,
-                              const DetectOptions& o, StageTimes& t) {
-  const Tensor f = region_features(m, img, proposals, &t.warping, &t.cnn);
+// One image's detections and the seconds of each of kStages.
+cli::StageRun detect(RcnnModel& m, const Image& img, const std::vector<Box>& proposals,
+                     const DetectOptions& o) {
+  double warping = 0, cnn = 0;
+  const Tensor f = region_features(m, img, proposals, &warping, &cnn);
   cli::RegionStageTimes rt;
-  std::vector<Detection> out = cli::detect_regions(f, proposals, *m.svm_weight, *m.svm_bias,
-                                                   *m.bbox_weight, img.width, img.height, o, rt);
-  t.svm += rt.svm, t.regression += rt.regression, t.nms += rt.nms;
-  return out;
+  std::vector<Detection> dets = cli::detect_regions(f, proposals, *m.svm_weight, *m.svm_bias,
+                                                    *m.bbox_weight, img.width, img.height, o, rt);
+  return {std::move(dets), {warping, cnn, rt.svm, rt.regression, rt.nms}, {}};
+}
+
+// R-CNN's detector as the shared eval and predict run it
+// (lessons/common/region_detector_commands.h): the model file at `path`, options o.
+cli::RegionDetector open_detector(const std::string& path, const DetectOptions& o) {
+  cli::RegionDetector d;
+  std::shared_ptr<RcnnModel> m = load_model(path, &d.classes);
+  d.detect = [m, o](const Image& img, const std::vector<Box>& p) { return detect(*m, img, p, o); };
+  return d;
 }
 
 // ---- training -----------------------------------------------------------------------
@@ -440,104 +433,18 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
   return 0;
 }
 
-// ---- eval -------------------------------------------------------------------------
-int cmd_eval(const cli::CommonArgs& a, const ProposalOptions& po, DetectOptions o,
-             int64_t limit) {
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
-  LoadedModel m = load_model(model_path);
-  DetectionDataset test = load_detection_dataset(cli::scenes_split_dir(a, "test"), limit);
-  return cli::report_region_eval(
-      test, po, a.json, o.regress, [&](const DetectionItem& item, const std::vector<Box>& props) {
-        StageTimes t;
-        std::vector<Detection> dets = detect(*m.model, item.image, props, o, t);
-        return cli::ImageResult{std::move(dets), t.without_proposals(), 0.0};
-      });
-}
-
-// ---- predict ------------------------------------------------------------------------
-int cmd_predict(const cli::CommonArgs& a, const ProposalOptions& po, const DetectOptions& o,
-                const std::vector<std::string>& images) {
-  LoadedModel m = load_model(a.model.empty() ? kDefaultModel : a.model);
-  const cli::PredictSettings s{"rcnn", a.out.empty() ? kDefaultOut : a.out, m.classes,
-                               "SVM score", o.threshold, a.json};
-  return cli::predict_with_proposals(images, po, s, [&](const Image& img, const std::vector<Box>& props) {
-    StageTimes t;
-    std::vector<Detection> dets = detect(*m.model, img, props, o, t);
-    return cli::ImageResult{std::move(dets), t.without_proposals(), 0.0};
-  });
-}
-
-// ---- bench: where R-CNN's time goes ------------------------------------------------------
-int cmd_bench(const cli::CommonArgs& a, ProposalOptions po, const DetectOptions& o,
-              int64_t limit, const std::vector<std::string>& paths) {
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
-  std::unique_ptr<RcnnModel> model;
-  if (fs::exists(model_path) || !a.model.empty()) {
-    model = std::move(load_model(model_path).model);
-  } else {  // timing does not depend on the weights
-    Rng rng(a.seed);
-    RcnnConfig cfg;
-    model = std::make_unique<RcnnModel>(cfg, rng);
-    if (!a.quiet) fmt::print(stderr, "(no {}: timing a randomly initialised model)\n", model_path);
-  }
-  std::vector<std::pair<std::string, Image>> images;
-  for (const auto& p : paths) images.emplace_back(p, load_image(p, 3));
-  if (images.empty()) {
-    const std::string dir = cli::scenes_split_dir(a, "test");
-    DetectionDataset ds = load_detection_dataset(dir, limit > 0 ? limit : 5);
-    for (const auto& item : ds.items)
-      images.emplace_back(fmt::format("{} #{}", dir, item.image_id), item.image);
-  }
-  if (images.empty()) throw FileError(cli::scenes_split_dir(a, "test"), "no images to time");
-  po.cache_dir.clear();  // the proposals' own cost is part of the measurement
-  {  // warm-up: first-touch allocations
-    StageTimes w;
-    detect(*model, images[0].second, proposals_of(images[0].second, po), o, w);
-  }
-  StageTimes sum;
-  json rows = json::array();
-  int64_t nprops = 0;
-  for (const auto& [name, img] : images) {
-    StageTimes t;
-    auto t0 = Clock::now();
-    const std::vector<Box> props = proposals_of(img, po);
-    t.proposals = seconds_since(t0);
-    const auto dets = detect(*model, img, props, o, t);
-    nprops += static_cast<int64_t>(props.size());
-    for (auto [s, v] : {std::pair{&sum.proposals, t.proposals}, {&sum.warping, t.warping},
-                        {&sum.cnn, t.cnn}, {&sum.svm, t.svm}, {&sum.regression, t.regression},
-                        {&sum.nms, t.nms}})
-      *s += v;
-    rows.push_back({{"image", name}, {"proposals", props.size()}, {"detections", dets.size()},
-                    {"proposals_seconds", t.proposals}, {"warping_seconds", t.warping},
-                    {"cnn_seconds", t.cnn}, {"svm_seconds", t.svm},
-                    {"regression_seconds", t.regression}, {"nms_seconds", t.nms},
-                    {"seconds_without_proposals", t.without_proposals()},
-                    {"seconds", t.without_proposals() + t.proposals}});
-  }
-  const double n = static_cast<double>(images.size());
-  json mean = {{"proposals", sum.proposals / n},      {"warping", sum.warping / n},
-               {"cnn", sum.cnn / n},                  {"svm", sum.svm / n},
-               {"regression", sum.regression / n},    {"nms", sum.nms / n},
-               {"without_proposals", sum.without_proposals() / n},
-               {"total", (sum.without_proposals() + sum.proposals) / n}};
-  if (a.json) {
-    fmt::print("{}\n", json({{"images", rows},
-                             {"proposals_per_image", nprops / n},
-                             {"preset", po.preset},
-                             {"seconds_per_image", mean}})
-                           .dump());
-    return 0;
-  }
-  fmt::print("{:<12} {:>10} {:>7}\n", "stage", "s/image", "share");
-  const double total = (sum.without_proposals() + sum.proposals) / n;
-  for (const char* k : {"proposals", "warping", "cnn", "svm", "regression", "nms"})
-    fmt::print("{:<12} {:>10.4f} {:>6.1f}%\n", k, mean[k].get<double>(),
-               100 * mean[k].get<double>() / total);
-  fmt::print("{:<12} {:>10.4f}\n{:<12} {:>10.4f}   ({} images, {:.0f} proposals/image, preset "
-             "{})\n",
-             "w/o props", mean["without_proposals"].get<double>(), "total", total,
-             images.size(), nprops / n, po.preset);
+// ---- bench: where R-CNN's time goes ---------------------------------------------------
+int cmd_bench(const cli::CommonArgs& a, const ProposalOptions& po, const DetectOptions& o,
+              const cli::RegionDetectorCommands& c) {
+  const std::string path = cli::bench_model_file(a, kDefaultModel);
+  Rng rng(a.seed);  // for a random model: timing does not depend on the weights
+  const auto model =
+      path.empty() ? std::make_unique<RcnnModel>(RcnnConfig(), rng) : load_model(path);
+  const cli::StageBench b = cli::run_region_bench(
+      a, po, c, kStages,
+      [&](const Image& img, const std::vector<Box>& p) { return detect(*model, img, p, o); });
+  if (a.json) fmt::print("{}\n", cli::stage_bench_json(b).dump());
+  else cli::print_stage_table(b);
   return 0;
 }
 
@@ -593,11 +500,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   const DetectOptions dopt = detect.options();
+  const std::string model_path = args.model.empty() ? kDefaultModel : args.model;
   return cli::run_guarded([&] {
     cli::apply_threads(args.threads);
     if (*train) return cmd_train(args, topt, po);
-    if (*detect.eval) return cmd_eval(args, po, dopt, detect.limit);
-    if (*detect.predict) return cmd_predict(args, po, dopt, detect.images);
-    return cmd_bench(args, po, dopt, detect.limit, detect.images);
+    if (*detect.eval)
+      return cli::run_region_eval(args, po, detect, open_detector(model_path, dopt));
+    if (*detect.predict)
+      return cli::run_region_predict(args, po, detect, "rcnn", open_detector(model_path, dopt));
+    return cmd_bench(args, po, dopt, detect);
   });
 }

@@ -33,7 +33,6 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -47,11 +46,11 @@
 #include "image/transforms.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/detection_eval.h"
-#include "lessons/common/predict_with_proposals.h"
 #include "lessons/common/model_file.h"
 #include "lessons/common/proposal_options.h"
 #include "lessons/common/region_classifier.h"
 #include "lessons/common/region_detector_commands.h"
+#include "lessons/common/stage_bench.h"
 #include "lessons/common/train_loop.h"
 #include "nn/checkpoint.h"
 #include "nn/fast_rcnn.h"
@@ -61,6 +60,7 @@
 #include "nn/small_cnn.h"
 #include "tensor/ops.h"
 #include "util/files.h"
+#include "util/timing.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -70,18 +70,11 @@ namespace {
 
 const char* kDefaultModel = "data/models/spp_net.safetensors";
 const char* kDefaultPretrained = "data/models/classify.safetensors";
-const char* kDefaultOut = "data/predictions";
 constexpr float kStride = 4;  // input pixels per conv-map cell (two 2x2 poolings)
 constexpr float kMaxScale = 8;  // largest image scale factor accepted
 
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
 using cli::ProposalOptions;
 using cli::dataset_proposals;
-using cli::proposals_of;
 
 // ---- the model: frozen convs + SPP + fc6/fc7/softmax + SVMs + regressors -------------
 struct SppNetConfig {
@@ -286,48 +279,43 @@ Tensor region_features(SppNet& m, const Image& img, const ConvPyramid* pyr_in,
   return f;
 }
 
-struct LoadedModel {
-  std::unique_ptr<SppNet> model;
-  std::vector<std::string> classes;
-};
-
-LoadedModel load_model(const std::string& path) {
-  const auto cfg = cli::read_model_config_as<SppNetConfig>(path, "spp_net");
-  LoadedModel m;
-  m.classes = cli::read_model_names(path, "classes", cfg.classes());
-  m.model = cli::load_weights<SppNet>(path, cfg);
-  return m;
+std::unique_ptr<SppNet> load_model(const std::string& path,
+                                   std::vector<std::string>* classes = nullptr) {
+  return cli::load_detector<SppNet, SppNetConfig>(path, "spp_net", classes);
 }
 
 // ---- detection ----------------------------------------------------------------------
 using cli::Detection;
 using DetectOptions = cli::RegionDetectOptions;
 
-struct StageTimes {
-  double proposals = 0, conv = 0, spp = 0, fc = 0, svm = 0, regression = 0, nms = 0;
-  std::vector<double> conv_scale;      // conv seconds per scale (sums to about conv)
-  std::vector<int64_t> windows_scale;  // windows pooled at each scale
-  double without_proposals() const { return conv + spp + fc + svm + regression + nms; }
-};
+// The stages after the proposals, as bench times them.
+const std::vector<std::string> kStages = {"conv", "spp", "fc", "svm", "regression", "nms"};
 
-template <class T>
-void add_to(std::vector<T>& sum, const std::vector<T>& v) {
-  sum.resize(std::max(sum.size(), v.size()), T(0));
-  for (size_t i = 0; i < v.size(); ++i) sum[i] += v[i];
-}
-
-std::vector<Detection> detect(SppNet& m, const Image& img, const std::vector<Box>& proposals,
-                              const DetectOptions& o, StageTimes& t) {
+// One image's detections and the seconds of each of kStages. For bench's rows per scale
+// (§4.2), `extra` holds the conv seconds at each of the model's scales, then the number
+// of windows pooled at each.
+cli::StageRun detect(SppNet& m, const Image& img, const std::vector<Box>& proposals,
+                     const DetectOptions& o) {
   RegionTimes rt;
   const Tensor f = region_features(m, img, nullptr, proposals, &rt);
-  t.conv += rt.conv, t.spp += rt.spp, t.fc += rt.fc;
-  add_to(t.conv_scale, rt.conv_scale);
-  add_to(t.windows_scale, rt.windows_scale);
   cli::RegionStageTimes st;
-  std::vector<Detection> out = cli::detect_regions(f, proposals, *m.svm_weight, *m.svm_bias,
-                                                   *m.bbox_weight, img.width, img.height, o, st);
-  t.svm += st.svm, t.regression += st.regression, t.nms += st.nms;
-  return out;
+  std::vector<Detection> dets = cli::detect_regions(f, proposals, *m.svm_weight, *m.svm_bias,
+                                                    *m.bbox_weight, img.width, img.height, o, st);
+  const size_t S = m.config.scales.size();
+  std::vector<double> extra = rt.conv_scale;
+  extra.resize(S, 0.0);
+  extra.insert(extra.end(), rt.windows_scale.begin(), rt.windows_scale.end());
+  extra.resize(2 * S, 0.0);
+  return {std::move(dets), {rt.conv, rt.spp, rt.fc, st.svm, st.regression, st.nms}, extra};
+}
+
+// SPP-net's detector as the shared eval and predict run it
+// (lessons/common/region_detector_commands.h): the model file at `path`, options o.
+cli::RegionDetector open_detector(const std::string& path, const DetectOptions& o) {
+  cli::RegionDetector d;
+  std::shared_ptr<SppNet> m = load_model(path, &d.classes);
+  d.detect = [m, o](const Image& img, const std::vector<Box>& p) { return detect(*m, img, p, o); };
+  return d;
 }
 
 // ---- training -----------------------------------------------------------------------
@@ -564,124 +552,46 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
   return 0;
 }
 
-// ---- eval -------------------------------------------------------------------------
-int cmd_eval(const cli::CommonArgs& a, const ProposalOptions& po, const DetectOptions& o,
-             int64_t limit) {
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
-  LoadedModel m = load_model(model_path);
-  DetectionDataset test = load_detection_dataset(cli::scenes_split_dir(a, "test"), limit);
-  return cli::report_region_eval(
-      test, po, a.json, o.regress, [&](const DetectionItem& item, const std::vector<Box>& props) {
-        StageTimes t;
-        std::vector<Detection> dets = detect(*m.model, item.image, props, o, t);
-        return cli::ImageResult{std::move(dets), t.without_proposals(), 0.0};
-      });
-}
-
-// ---- predict ------------------------------------------------------------------------
-int cmd_predict(const cli::CommonArgs& a, const ProposalOptions& po, const DetectOptions& o,
-                const std::vector<std::string>& images) {
-  LoadedModel m = load_model(a.model.empty() ? kDefaultModel : a.model);
-  const cli::PredictSettings s{"spp_net", a.out.empty() ? kDefaultOut : a.out, m.classes,
-                               "SVM score", o.threshold, a.json};
-  return cli::predict_with_proposals(images, po, s, [&](const Image& img, const std::vector<Box>& props) {
-    StageTimes t;
-    std::vector<Detection> dets = detect(*m.model, img, props, o, t);
-    return cli::ImageResult{std::move(dets), t.without_proposals(), 0.0};
-  });
-}
-
-// ---- bench: where SPP-net's time goes -------------------------------------------------
-int cmd_bench(const cli::CommonArgs& a, ProposalOptions po, const DetectOptions& o,
-              int64_t limit, const std::vector<std::string>& paths) {
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+// ---- bench: where SPP-net's time goes, with the conv time of each scale ----------------
+int cmd_bench(const cli::CommonArgs& a, const ProposalOptions& po, const DetectOptions& o,
+              const cli::RegionDetectorCommands& c) {
   std::unique_ptr<SppNet> model;
-  if (fs::exists(model_path) || !a.model.empty()) {
-    model = std::move(load_model(model_path).model);
-  } else {  // timing does not depend on the weights
+  if (const std::string path = cli::bench_model_file(a, kDefaultModel); !path.empty()) {
+    model = load_model(path);
+  } else {
     Rng rng(a.seed);
     SppNetConfig cfg;
     cfg.scales = TrainOptions{}.scales;
     model = std::make_unique<SppNet>(cfg, rng);
-    if (!a.quiet) fmt::print(stderr, "(no {}: timing a randomly initialised model)\n", model_path);
   }
-  std::vector<std::pair<std::string, Image>> images;
-  for (const auto& p : paths) images.emplace_back(p, load_image(p, 3));
-  if (images.empty()) {
-    const std::string dir = cli::scenes_split_dir(a, "test");
-    DetectionDataset ds = load_detection_dataset(dir, limit > 0 ? limit : 5);
-    for (const auto& item : ds.items)
-      images.emplace_back(fmt::format("{} #{}", dir, item.image_id), item.image);
-  }
-  if (images.empty()) throw FileError(cli::scenes_split_dir(a, "test"), "no images to time");
-  po.cache_dir.clear();  // the proposals' own cost is part of the measurement
-  {
-    StageTimes w;
-    detect(*model, images[0].second, proposals_of(images[0].second, po), o, w);
-  }
-  StageTimes sum;
-  json rows = json::array();
-  int64_t nprops = 0;
-  for (const auto& [name, img] : images) {
-    StageTimes t;
-    auto t0 = Clock::now();
-    const std::vector<Box> props = proposals_of(img, po);
-    t.proposals = seconds_since(t0);
-    const auto dets = detect(*model, img, props, o, t);
-    nprops += static_cast<int64_t>(props.size());
-    for (auto [s, v] : {std::pair{&sum.proposals, t.proposals}, {&sum.conv, t.conv},
-                        {&sum.spp, t.spp}, {&sum.fc, t.fc}, {&sum.svm, t.svm},
-                        {&sum.regression, t.regression}, {&sum.nms, t.nms}})
-      *s += v;
-    add_to(sum.conv_scale, t.conv_scale);
-    add_to(sum.windows_scale, t.windows_scale);
-    rows.push_back({{"image", name}, {"proposals", props.size()}, {"detections", dets.size()},
-                    {"proposals_seconds", t.proposals}, {"conv_seconds", t.conv},
-                    {"spp_seconds", t.spp}, {"fc_seconds", t.fc}, {"svm_seconds", t.svm},
-                    {"regression_seconds", t.regression}, {"nms_seconds", t.nms},
-                    {"seconds_without_proposals", t.without_proposals()},
-                    {"seconds", t.without_proposals() + t.proposals}});
-  }
-  const double n = static_cast<double>(images.size());
+  const cli::StageBench b = cli::run_region_bench(
+      a, po, c, kStages,
+      [&](const Image& img, const std::vector<Box>& p) { return detect(*model, img, p, o); });
+  const double n = static_cast<double>(b.images);
   const std::vector<float>& scales = model->config.scales;
-  json per_scale = json::array();
+  json per_scale = json::array();  // detect()'s extra: conv seconds, then windows, per scale
   for (size_t i = 0; i < scales.size(); ++i)
     per_scale.push_back({{"scale", scales[i]},
-                         {"conv", i < sum.conv_scale.size() ? sum.conv_scale[i] / n : 0.0},
-                         {"windows", i < sum.windows_scale.size() ? sum.windows_scale[i] / n : 0.0}});
-  json mean = {{"proposals", sum.proposals / n}, {"conv", sum.conv / n},
-               {"spp", sum.spp / n},             {"fc", sum.fc / n},
-               {"svm", sum.svm / n},             {"regression", sum.regression / n},
-               {"nms", sum.nms / n},             {"without_proposals", sum.without_proposals() / n},
-               {"total", (sum.without_proposals() + sum.proposals) / n}};
+                         {"conv", b.extra[i] / n},
+                         {"windows", b.extra[scales.size() + i] / n}});
   if (a.json) {
-    fmt::print("{}\n", json({{"images", rows},
-                             {"proposals_per_image", nprops / n},
-                             {"preset", po.preset},
-                             {"scales", scales},
-                             {"target_size", model->config.target_size},
-                             {"per_scale", per_scale},
-                             {"seconds_per_image", mean}})
-                           .dump());
+    json j = cli::stage_bench_json(b);
+    j["scales"] = scales;
+    j["target_size"] = model->config.target_size;
+    j["per_scale"] = per_scale;
+    fmt::print("{}\n", j.dump());
     return 0;
   }
-  fmt::print("{:<12} {:>10} {:>7}\n", "stage", "s/image", "share");
-  const double total = (sum.without_proposals() + sum.proposals) / n;
-  for (const char* k : {"proposals", "conv", "spp", "fc", "svm", "regression", "nms"}) {
-    const std::string label =
-        std::string(k) == "conv" ? fmt::format("conv x{}", scales.size()) : std::string(k);
-    fmt::print("{:<12} {:>10.4f} {:>6.1f}%\n", label, mean[k].get<double>(),
-               100 * mean[k].get<double>() / total);
-    if (std::string(k) == "conv" && scales.size() > 1)
+  std::vector<std::string> labels;
+  for (const std::string& s : b.stages)
+    labels.push_back(s == "conv" ? fmt::format("conv x{}", scales.size()) : s);
+  cli::print_stage_table(b, labels, [&](const std::string& stage, double total) {
+    if (stage == "conv" && scales.size() > 1)
       for (const auto& r : per_scale)
         fmt::print("  @{:<9.3g} {:>10.4f} {:>6.1f}%   ({:.0f} windows/image)\n",
                    r["scale"].get<float>(), r["conv"].get<double>(),
                    100 * r["conv"].get<double>() / total, r["windows"].get<double>());
-  }
-  fmt::print("{:<12} {:>10.4f}\n{:<12} {:>10.4f}   ({} images, {:.0f} proposals/image, preset "
-             "{})\n",
-             "w/o props", mean["without_proposals"].get<double>(), "total", total,
-             images.size(), nprops / n, po.preset);
+  });
   return 0;
 }
 
@@ -748,11 +658,14 @@ int main(int argc, char** argv) {
     topt.scales.erase(std::unique(topt.scales.begin(), topt.scales.end()), topt.scales.end());
   }
   const DetectOptions dopt = detect.options();
+  const std::string model_path = args.model.empty() ? kDefaultModel : args.model;
   return cli::run_guarded([&] {
     cli::apply_threads(args.threads);
     if (*train) return cmd_train(args, topt, po);
-    if (*detect.eval) return cmd_eval(args, po, dopt, detect.limit);
-    if (*detect.predict) return cmd_predict(args, po, dopt, detect.images);
-    return cmd_bench(args, po, dopt, detect.limit, detect.images);
+    if (*detect.eval)
+      return cli::run_region_eval(args, po, detect, open_detector(model_path, dopt));
+    if (*detect.predict)
+      return cli::run_region_predict(args, po, detect, "spp_net", open_detector(model_path, dopt));
+    return cmd_bench(args, po, dopt, detect);
   });
 }

@@ -47,6 +47,18 @@ std::unique_ptr<Model> load_weights(const std::string& path, const Config& cfg) 
   return model;
 }
 
+// A detector's model file, checked in this order: its config (read_model_config_as),
+// its "classes" list (cfg.classes() names, background excluded; copied to `classes`
+// when given) and its weights (load_weights).
+template <class Model, class Config>
+std::unique_ptr<Model> load_detector(const std::string& path, const std::string& program,
+                                     std::vector<std::string>* classes = nullptr) {
+  const auto cfg = read_model_config_as<Config>(path, program);
+  std::vector<std::string> names = read_model_names(path, "classes", cfg.classes());
+  if (classes) *classes = std::move(names);
+  return load_weights<Model>(path, cfg);
+}
+
 // Times fn (after one warm-up call) for at least min_seconds and 3 calls; returns
 // calls per second multiplied by `items` (images/s when fn processes a batch).
 double items_per_second(const std::function<void()>& fn, int items, double min_seconds = 1.0);

@@ -3,11 +3,11 @@
 #include <fmt/core.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
 #include "detection/nms.h"
 #include "tensor/ops.h"
+#include "util/timing.h"
 
 namespace dl::cli {
 
@@ -33,12 +33,6 @@ Labelled label_windows(const DetectionDataset& ds, const std::vector<std::vector
 
 
 using json = nlohmann::json;
-namespace {
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-}  // namespace
 
 float norm20_scale(const std::vector<Tensor>& feats, int D) {
   double norm_sum = 0;

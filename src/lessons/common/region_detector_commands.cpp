@@ -1,5 +1,9 @@
 #include "lessons/common/region_detector_commands.h"
 
+#include "lessons/common/detection_eval.h"
+#include "lessons/common/predict_with_proposals.h"
+#include "util/files.h"
+
 namespace dl::cli {
 
 RegionDetectOptions RegionDetectorCommands::options() const {
@@ -32,6 +36,44 @@ void add_region_detector_commands(CLI::App& app, CommonArgs& args, ProposalOptio
   c.bench->add_option("--limit", c.limit, "test scenes to time when no IMAGE is given (default 5)")
       ->check(CLI::Range(int64_t(1), int64_t(100000)));
   c.bench->add_option("images", c.images, "PNG/JPEG/BMP files (default: test scenes)");
+}
+
+namespace {
+
+// A StageRun as eval and predict report it: the detections and their seconds.
+ImageResult image_result(StageRun r) {
+  double seconds = 0;
+  for (double s : r.seconds) seconds += s;
+  return {std::move(r.detections), seconds, 0.0};
+}
+
+}  // namespace
+
+int run_region_eval(const CommonArgs& a, const ProposalOptions& po,
+                    const RegionDetectorCommands& c, const RegionDetector& d) {
+  DetectionDataset test = load_detection_dataset(scenes_split_dir(a, "test"), c.limit);
+  return report_region_eval(test, po, a.json, c.options().regress,
+                            [&](const DetectionItem& item, const std::vector<Box>& props) {
+                              return image_result(d.detect(item.image, props));
+                            });
+}
+
+int run_region_predict(const CommonArgs& a, const ProposalOptions& po,
+                       const RegionDetectorCommands& c, const std::string& program,
+                       const RegionDetector& d) {
+  const PredictSettings s{program, a.out.empty() ? "data/predictions" : a.out, d.classes,
+                          "SVM score", c.options().threshold, a.json};
+  return predict_with_proposals(c.images, po, s,
+                                [&](const Image& img, const std::vector<Box>& props) {
+                                  return image_result(d.detect(img, props));
+                                });
+}
+
+StageBench run_region_bench(const CommonArgs& a, const ProposalOptions& po,
+                            const RegionDetectorCommands& c,
+                            const std::vector<std::string>& stages, const StageDetect& detect) {
+  const std::vector<BenchImage> images = bench_images(a, c.images, c.limit, 5);
+  return time_stages(images, po, stages, detect);
 }
 
 }  // namespace dl::cli

@@ -1,6 +1,6 @@
 // The eval / predict / bench subcommands of the programs that score regions with
-// R-CNN's SVMs (rcnn, spp_net): the same flags and the same score threshold rule, so
-// they are declared once here.
+// R-CNN's SVMs (rcnn, spp_net): the same flags, the same score threshold rule and the
+// same steps around the program's detector, so they are written once here.
 #pragma once
 #include <CLI/CLI.hpp>
 
@@ -12,6 +12,7 @@
 #include "lessons/common/cli.h"
 #include "lessons/common/proposal_options.h"
 #include "lessons/common/region_classifier.h"
+#include "lessons/common/stage_bench.h"
 
 namespace dl::cli {
 
@@ -33,5 +34,26 @@ struct RegionDetectorCommands {
 // flags are bound to `c`, `args` and `po`: they must outlive parsing.
 void add_region_detector_commands(CLI::App& app, CommonArgs& args, ProposalOptions& po,
                                   RegionDetectorCommands& c);
+
+// The program's detector as eval and predict run it: its model file's class names and
+// detect() on that model with the commands' options.
+struct RegionDetector {
+  std::vector<std::string> classes;  // background excluded
+  StageDetect detect;
+};
+
+// `eval` on the test scenes (--limit): report_region_eval's table or JSON.
+int run_region_eval(const CommonArgs& a, const ProposalOptions& po,
+                    const RegionDetectorCommands& c, const RegionDetector& d);
+// `predict` on IMAGE...: drawn and listed as OUT/STEM.PROGRAM.png / .json (OUT: --out,
+// default data/predictions).
+int run_region_predict(const CommonArgs& a, const ProposalOptions& po,
+                       const RegionDetectorCommands& c, const std::string& program,
+                       const RegionDetector& d);
+// `bench` on IMAGE... or the first --limit test scenes (default 5), each of `stages`
+// timed; the program prints the result (stage_bench_json or print_stage_table).
+StageBench run_region_bench(const CommonArgs& a, const ProposalOptions& po,
+                            const RegionDetectorCommands& c,
+                            const std::vector<std::string>& stages, const StageDetect& detect);
 
 }  // namespace dl::cli

@@ -1,0 +1,113 @@
+#include "lessons/common/stage_bench.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "data/detection_dataset.h"
+#include "util/files.h"
+#include "util/timing.h"
+
+namespace dl::cli {
+
+std::string bench_model_file(const CommonArgs& a, const std::string& default_path) {
+  const std::string path = a.model.empty() ? default_path : a.model;
+  if (!a.model.empty() || std::filesystem::exists(path)) return path;
+  if (!a.quiet) fmt::print(stderr, "(no {}: timing a randomly initialised model)\n", path);
+  return "";
+}
+
+std::vector<BenchImage> bench_images(const CommonArgs& a, const std::vector<std::string>& paths,
+                                     int64_t limit, int64_t default_limit) {
+  std::vector<BenchImage> images;
+  for (const auto& p : paths) images.push_back({p, load_image(p, 3)});
+  if (images.empty()) {
+    const std::string dir = scenes_split_dir(a, "test");
+    DetectionDataset ds = load_detection_dataset(dir, limit > 0 ? limit : default_limit);
+    for (auto& item : ds.items)
+      images.push_back({fmt::format("{} #{}", dir, item.image_id), std::move(item.image)});
+    if (images.empty()) throw FileError(dir, "no images to time");
+  }
+  return images;
+}
+
+namespace {
+
+// The seconds of the stages after the proposals (stage 0).
+double without_proposals(const std::vector<double>& seconds) {
+  double s = 0;
+  for (size_t i = 1; i < seconds.size(); ++i) s += seconds[i];
+  return s;
+}
+
+// Seconds per image: each stage's mean, and the totals without and with the proposals.
+nlohmann::json mean_seconds(const StageBench& b) {
+  const double n = static_cast<double>(b.images);
+  nlohmann::json mean = nlohmann::json::object();
+  for (size_t i = 0; i < b.stages.size(); ++i) mean[b.stages[i]] = b.seconds[i] / n;
+  mean["without_proposals"] = without_proposals(b.seconds) / n;
+  mean["total"] = (without_proposals(b.seconds) + b.seconds[0]) / n;
+  return mean;
+}
+
+}  // namespace
+
+StageBench time_stages(const std::vector<BenchImage>& images, ProposalOptions po,
+                       const std::vector<std::string>& stages, const StageDetect& detect) {
+  StageBench b;
+  b.stages = {"proposals"};
+  b.stages.insert(b.stages.end(), stages.begin(), stages.end());
+  b.seconds.assign(b.stages.size(), 0.0);
+  b.preset = po.preset;
+  po.cache_dir.clear();  // the proposals' own cost is part of the measurement
+  if (!images.empty()) detect(images[0].image, proposals_of(images[0].image, po));  // warm-up
+  for (const auto& [name, img] : images) {
+    const auto t0 = Clock::now();
+    const std::vector<Box> props = proposals_of(img, po);
+    std::vector<double> t = {seconds_since(t0)};
+    const StageRun r = detect(img, props);
+    t.insert(t.end(), r.seconds.begin(), r.seconds.end());
+    t.resize(b.stages.size(), 0.0);  // a stage the detector did not report took no time
+    b.proposals += static_cast<int64_t>(props.size());
+    for (size_t i = 0; i < t.size(); ++i) b.seconds[i] += t[i];
+    b.extra.resize(std::max(b.extra.size(), r.extra.size()), 0.0);
+    for (size_t i = 0; i < r.extra.size(); ++i) b.extra[i] += r.extra[i];
+    nlohmann::json row = {{"image", name},
+                          {"proposals", props.size()},
+                          {"detections", r.detections.size()}};
+    for (size_t i = 0; i < t.size(); ++i) row[b.stages[i] + "_seconds"] = t[i];
+    row["seconds_without_proposals"] = without_proposals(t);
+    row["seconds"] = without_proposals(t) + t[0];
+    b.rows.push_back(row);
+  }
+  b.images = static_cast<int64_t>(images.size());
+  return b;
+}
+
+nlohmann::json stage_bench_json(const StageBench& b) {
+  return {{"images", b.rows},
+          {"proposals_per_image", b.proposals / static_cast<double>(b.images)},
+          {"preset", b.preset},
+          {"seconds_per_image", mean_seconds(b)}};
+}
+
+void print_stage_table(const StageBench& b, const std::vector<std::string>& labels,
+                       const std::function<void(const std::string&, double)>& after_row) {
+  const double n = static_cast<double>(b.images);
+  const nlohmann::json mean = mean_seconds(b);
+  const double total = mean["total"].get<double>();
+  fmt::print("{:<12} {:>10} {:>7}\n", "stage", "s/image", "share");
+  for (size_t i = 0; i < b.stages.size(); ++i) {
+    const double s = mean[b.stages[i]].get<double>();
+    fmt::print("{:<12} {:>10.4f} {:>6.1f}%\n", i < labels.size() ? labels[i] : b.stages[i], s,
+               100 * s / total);
+    if (after_row) after_row(b.stages[i], total);
+  }
+  fmt::print("{:<12} {:>10.4f}\n{:<12} {:>10.4f}   ({} images, {:.0f} proposals/image, preset "
+             "{})\n",
+             "w/o props", mean["without_proposals"].get<double>(), "total", total, b.images,
+             b.proposals / n, b.preset);
+}
+
+}  // namespace dl::cli

@@ -1,0 +1,75 @@
+// `bench` of the detectors that time one image stage by stage (rcnn, spp_net,
+// fast_rcnn): which model and which images it times, and, for the region detectors, the
+// measurement itself -- each image's proposals computed afresh, then the program's own
+// stages -- listed per image and as means, in a table or as JSON.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "detection/boxes.h"
+#include "image/image.h"
+#include "lessons/common/cli.h"
+#include "lessons/common/detection_eval.h"
+#include "lessons/common/proposal_options.h"
+
+namespace dl::cli {
+
+// The model file bench times: --model when given (a missing one is then the usual
+// error), otherwise `default_path` when it exists. "" when neither: the program then
+// times a randomly initialised model -- timing does not depend on the weights -- and
+// this says so on stderr, unless --quiet.
+std::string bench_model_file(const CommonArgs& a, const std::string& default_path);
+
+struct BenchImage {
+  std::string name;  // its path, or "DIR #ID" for a test scene
+  Image image;
+};
+
+// IMAGE... when given, otherwise the first `limit` test scenes (`default_limit` when
+// limit is 0); throws FileError naming the test split when it has no images.
+std::vector<BenchImage> bench_images(const CommonArgs& a, const std::vector<std::string>& paths,
+                                     int64_t limit, int64_t default_limit);
+
+// One image through a detector, timed stage by stage.
+struct StageRun {
+  std::vector<Detection> detections;
+  std::vector<double> seconds;  // of each stage after the proposals, in the order named
+  // Any other per-image numbers the program reports as means, summed over the images
+  // like the stages (spp_net: conv seconds and windows pooled at each scale).
+  std::vector<double> extra;
+};
+
+// detect(image, proposals): the program's detector with its model and options.
+using StageDetect = std::function<StageRun(const Image&, const std::vector<Box>&)>;
+
+// All of bench's numbers, summed over the images.
+struct StageBench {
+  std::vector<std::string> stages;  // "proposals", then the program's
+  std::vector<double> seconds;      // per stage
+  std::vector<double> extra;        // StageRun::extra
+  nlohmann::json rows = nlohmann::json::array();  // one per image
+  int64_t images = 0, proposals = 0;
+  std::string preset;  // of the proposals
+};
+
+// Runs detect on every image, after one warm-up run on the first (first-touch
+// allocations). The proposals bypass the cache: their own cost is part of the
+// measurement. `stages` name StageRun::seconds.
+StageBench time_stages(const std::vector<BenchImage>& images, ProposalOptions po,
+                       const std::vector<std::string>& stages, const StageDetect& detect);
+
+// {"images": the rows, "proposals_per_image", "preset", "seconds_per_image": the mean of
+// each stage, "without_proposals" and "total"}; a program adds its own keys.
+nlohmann::json stage_bench_json(const StageBench& b);
+
+// A row per stage -- seconds per image and share of the total -- then the totals with
+// and without proposals. `labels`, when given, replace the stage names in the first
+// column; after_row(stage, total seconds per image), when given, may print rows of its
+// own under each stage's.
+void print_stage_table(const StageBench& b, const std::vector<std::string>& labels = {},
+                       const std::function<void(const std::string&, double)>& after_row = {});
+
+}  // namespace dl::cli
