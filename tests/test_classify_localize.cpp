@@ -121,10 +121,15 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
 
   // An "image" that is not one.
   write_file_atomic(dir + "/notes.png", std::string("this is text, not a PNG"));
-  Run t = cl("train --scratch --quiet --epochs 1 --limit 32 --data " + data + " --model " + dir +
-                 "/m.safetensors",
+  // (a narrower backbone than lesson 00's, which --scratch allows and the config records)
+  Run t = cl("train --scratch --quiet --epochs 1 --limit 32 --backbone-channels 8,12 --data " +
+                 data + " --model " + dir + "/m.safetensors",
              dir);
   BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
+  const auto cfg = nn::LocalizerConfig::from_json(
+      nn::read_checkpoint_metadata(dir + "/m.safetensors").at("config"));
+  BOOST_TEST(cfg.c1 == 8);
+  BOOST_TEST(cfg.c2 == 12);
   Run i = cl("predict --model " + dir + "/m.safetensors " + dir + "/notes.png", dir);
   BOOST_TEST(i.status == 1);
   BOOST_TEST(i.err.find("notes.png") != std::string::npos, i.err);
@@ -135,6 +140,16 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
   BOOST_TEST(d.status == 1);
   BOOST_TEST(d.err.find("nowhere") != std::string::npos, d.err);
   BOOST_TEST(cl("train --lambda minus", dir).status == 2);
+  BOOST_TEST(cl("train --backbone-channels 8", dir).status == 2);
+
+  // Backbone widths that do not fit the pretrained classify model: exit 1, naming it.
+  Run w = cl("train --quiet --epochs 1 --limit 32 --backbone-channels 8,12 --pretrained " + dir +
+                 "/classify.safetensors --data " + data + " --model " + dir + "/w.safetensors",
+             dir);
+  BOOST_TEST(w.status == 1);
+  BOOST_TEST(w.err.find("classify.safetensors") != std::string::npos, w.err);
+  BOOST_TEST(detlab_test::count_lines(w.err) == 1);
+  BOOST_TEST(!fs::exists(dir + "/w.safetensors"));
   BOOST_TEST(cl("predict", dir).status == 2);
   fs::remove_all(dir);
 }

@@ -54,6 +54,8 @@ struct TrainOptions {
   int64_t limit = 0;
   std::string optim = "adamw";
   int neck_channels = 64;
+  // Lesson 00's backbone widths; others need --scratch (the pretrained weights do not fit).
+  std::vector<int> backbone_channels = {16, 32};
   int input_size = 32;
   std::string cls_input = "fc";
   // No dropout by default: fresh scenes every step leave nothing to memorise (0.2
@@ -271,6 +273,8 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   Rng rng(a.seed);
   nn::LocalizerConfig cfg;
   cfg.num_classes = static_cast<int>(train.class_names.size());
+  cfg.c1 = t.backbone_channels[0];
+  cfg.c2 = t.backbone_channels[1];
   cfg.c3 = cfg.c4 = t.neck_channels;
   cfg.input_size = t.input_size;
   cfg.cls_input = t.cls_input;
@@ -493,6 +497,11 @@ int main(int argc, char** argv) {
                     "class head reads the fc features (fc) or the spatially averaged map (avg)")
       ->check(CLI::IsMember({"fc", "avg"}));
   train->add_option("--neck-channels", topt.neck_channels, "channels of the two neck convs")
+      ->check(CLI::Range(1, 1024));
+  train->add_option("--backbone-channels", topt.backbone_channels,
+                    "channels of the two backbone convs, C1,C2 (lesson 00's: 16,32)")
+      ->expected(2)
+      ->delimiter(',')
       ->check(CLI::Range(1, 1024));
   train->add_option("--input-size", topt.input_size, "network input side (multiple of 16)")
       ->check(CLI::Range(16, 512));
