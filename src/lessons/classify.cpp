@@ -4,6 +4,7 @@
 //   bin/classify eval                 accuracy, per-class accuracy, confusion matrix
 //   bin/classify predict IMAGE...     top-3 classes, annotated PNG
 //   bin/classify bench                images/s for inference and training
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 

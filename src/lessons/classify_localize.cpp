@@ -8,6 +8,7 @@
 // Data: training scenes generated on the fly (data/online_scenes.h; or the fixed
 // `bin/datagen scenes --single` files with --train-scenes files), tested on the fixed
 // test directory (see lessons/01).
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 

@@ -11,6 +11,7 @@
 //   bin/compare --methods rcnn,spp_net,fast_rcnn [--data DIR] [--limit N] [--threads T]
 //               [--proposal-cache DIR]
 //   bin/compare --bench --methods rcnn,spp_net,fast_rcnn [--limit N]   test time only
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 

@@ -14,6 +14,7 @@
 // Data: `bin/datagen figures` train and test directories (see lessons/02).
 // Model file: every stage in one checkpoint (parameters "stage1.*", "stage2.*", ...);
 // its "config" metadata lists the stages (arch "deeppose" of "pose_regressor"s).
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 

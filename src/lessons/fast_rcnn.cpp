@@ -8,6 +8,7 @@
 //   bin/fast_rcnn predict IMAGE...   detections drawn (PNG) and listed (JSON)
 //   bin/fast_rcnn bench [--svd K]    seconds per image: proposals / conv / RoI pool / FC / NMS
 // Proposals: Selective Search "fast" (lesson 03), cached on disk (data/cache/proposals).
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 

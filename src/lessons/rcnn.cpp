@@ -19,6 +19,7 @@
 //   bin/rcnn predict IMAGE...   PNG with boxes + JSON
 //   bin/rcnn bench [IMAGE...]   seconds per image: proposals / warping / CNN / SVM /
 //                               regression / NMS
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 

@@ -28,6 +28,7 @@
 //   bin/spp_net predict IMAGE...  PNG with boxes + JSON
 //   bin/spp_net bench [IMAGE...]  seconds per image: proposals / conv / SPP / fc / SVM /
 //                                 regression / NMS
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>

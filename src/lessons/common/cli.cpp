@@ -1,5 +1,6 @@
 #include "lessons/common/cli.h"
 
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <omp.h>
 

@@ -3,11 +3,16 @@
 //   exit 0 ok, 1 runtime error ("error: <file>: <problem>" on one stderr line),
 //   2 usage error (CLI11 prints what was wrong).
 #pragma once
-#include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <string>
+
+// Only the CLI11 type names: the header itself costs ~8 s of compile time per file at
+// -O3, so only the files that build a command line (the programs' main files and the
+// .cpp files that add flags) include <CLI/CLI.hpp>.
+namespace CLI {
+class App;
+}
 
 namespace dl::cli {
 

@@ -1,5 +1,7 @@
 #include "lessons/common/proposal_options.h"
 
+#include <CLI/CLI.hpp>
+
 #include "proposals/proposal_cache.h"
 
 namespace dl::cli {

@@ -1,7 +1,6 @@
 // Region proposals as the R-CNN family's programs take them: Selective Search boxes
 // from the on-disk cache (src/proposals/proposal_cache.h), the same flags everywhere.
 #pragma once
-#include <CLI/CLI.hpp>
 
 #include <string>
 #include <vector>
@@ -9,6 +8,10 @@
 #include "data/detection_dataset.h"
 #include "detection/boxes.h"
 #include "image/image.h"
+
+namespace CLI {
+class App;  // see lessons/common/cli.h: only the files that add flags include CLI11
+}
 
 namespace dl::cli {
 

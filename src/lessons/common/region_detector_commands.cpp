@@ -1,5 +1,7 @@
 #include "lessons/common/region_detector_commands.h"
 
+#include <CLI/CLI.hpp>
+
 #include "lessons/common/detection_eval.h"
 #include "lessons/common/predict_with_proposals.h"
 #include "util/files.h"

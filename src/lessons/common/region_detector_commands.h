@@ -2,7 +2,6 @@
 // R-CNN's SVMs (rcnn, spp_net): the same flags, the same score threshold rule and the
 // same steps around the program's detector, so they are written once here.
 #pragma once
-#include <CLI/CLI.hpp>
 
 #include <cmath>
 #include <cstdint>
