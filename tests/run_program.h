@@ -33,6 +33,14 @@ inline Run run_program(const std::string& program, const std::string& args,
   return r;
 }
 
+// bin/NAME, called like a function: `const Program rcnn{"rcnn"}; rcnn("eval ...", dir)`.
+struct Program {
+  std::string name;
+  Run operator()(const std::string& args, const std::string& dir) const {
+    return run_program(name, args, dir);
+  }
+};
+
 inline std::string temp_dir(const std::string& tag) {
   std::filesystem::path p = std::filesystem::temp_directory_path() /
                             ("detlab_test_" + tag + "_" + std::to_string(::getpid()));

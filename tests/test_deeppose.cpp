@@ -17,7 +17,7 @@
 #include "nn/localizer.h"
 #include "nn/pose_regressor.h"
 #include "nn/small_cnn.h"
-#include "run_program.h"
+#include "program_checks.h"
 #include "util/files.h"
 
 namespace fs = std::filesystem;
@@ -27,9 +27,7 @@ using namespace dl;
 
 namespace {
 
-Run dp(const std::string& args, const std::string& dir) {
-  return detlab_test::run_program("deeppose", args, dir);
-}
+const detlab_test::Program dp{"deeppose"};
 
 // A tiny figures train/test pair (64 x 64 images), made once per test process.
 const std::string& tiny_data() {
@@ -410,10 +408,9 @@ BOOST_AUTO_TEST_CASE(training_is_identical_for_any_thread_count) {
 BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
   const std::string data = tiny_data();
   const std::string dir = detlab_test::temp_dir("deeppose_bad");
-  Run m = dp("eval --data " + data + " --model " + dir + "/missing.safetensors", dir);
-  BOOST_TEST(m.status == 1);
-  BOOST_TEST(m.err.find("missing.safetensors") != std::string::npos, m.err);
-  BOOST_TEST(detlab_test::count_lines(m.err) == 1);
+  detlab_test::check_exit_1_naming(
+      dp("eval --data " + data + " --model " + dir + "/missing.safetensors", dir),
+      "missing.safetensors");
 
   // Models of other programs: classify and classify_localize checkpoints.
   Rng rng(1);
@@ -422,13 +419,9 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
                       {{"config", nn::SmallCnnConfig{}.to_json()}});
   nn::Localizer loc(nn::LocalizerConfig{}, rng);
   nn::save_checkpoint(dir + "/loc.safetensors", loc, {{"config", nn::LocalizerConfig{}.to_json()}});
-  for (const char* f : {"classify.safetensors", "loc.safetensors"}) {
-    Run o = dp("eval --data " + data + " --model " + dir + "/" + f, dir);
-    BOOST_TEST(o.status == 1);
-    BOOST_TEST(o.err.find("not a deeppose model") != std::string::npos, o.err);
-    BOOST_TEST(o.err.find(f) != std::string::npos, o.err);
-    BOOST_TEST(detlab_test::count_lines(o.err) == 1);
-  }
+  for (const char* f : {"classify.safetensors", "loc.safetensors"})
+    detlab_test::check_exit_1_naming(dp("eval --data " + data + " --model " + dir + "/" + f, dir),
+                                     f, "not a deeppose model");
 
   // An "image" that is not one.
   Run t = dp("train --quiet --epochs 1 --stages 1 --input 32 --limit 16 --data " + data +
@@ -436,34 +429,25 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
              dir);
   BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
   write_file_atomic(dir + "/notes.png", std::string("this is text, not a PNG"));
-  Run i = dp("predict --model " + dir + "/m.safetensors " + dir + "/notes.png", dir);
-  BOOST_TEST(i.status == 1);
-  BOOST_TEST(i.err.find("notes.png") != std::string::npos, i.err);
-  BOOST_TEST(detlab_test::count_lines(i.err) == 1);
+  detlab_test::check_exit_1_naming(
+      dp("predict --model " + dir + "/m.safetensors " + dir + "/notes.png", dir), "notes.png");
   // Drawing a stage the model does not have.
-  Run st = dp("predict --stage 2 --out " + dir + " --model " + dir + "/m.safetensors " +
-                  DETLAB_SOURCE_DIR + "/data/samples/skimage/chelsea.png",
-              dir);
-  BOOST_TEST(st.status == 1);
-  BOOST_TEST(st.err.find("m.safetensors") != std::string::npos, st.err);
-  BOOST_TEST(st.err.find("1 stage") != std::string::npos, st.err);
+  detlab_test::check_exit_1_naming(dp("predict --stage 2 --out " + dir + " --model " + dir +
+                                          "/m.safetensors " + DETLAB_SOURCE_DIR +
+                                          "/data/samples/skimage/chelsea.png",
+                                      dir),
+                                   "m.safetensors", "1 stage");
 
   // A missing dataset says how to make it; bad flags are usage errors (exit 2).
-  Run d = dp("train --quiet --data " + dir + "/nowhere --model " + dir + "/x.safetensors", dir);
-  BOOST_TEST(d.status == 1);
-  BOOST_TEST(d.err.find("nowhere") != std::string::npos, d.err);
-  BOOST_TEST(d.err.find("datagen figures") != std::string::npos, d.err);
-  BOOST_TEST(dp("train --stages 0", dir).status == 2);
-  BOOST_TEST(dp("train --sigma wide", dir).status == 2);
-  BOOST_TEST(dp("train --input 36", dir).status == 2);
-  BOOST_TEST(dp("train --cascade-input 36", dir).status == 2);
-  BOOST_TEST(dp("train --cascade-channels 8 16 8 --cascade-input 36", dir).status == 2);
-  BOOST_TEST(dp("train --cascade-hidden 0", dir).status == 2);
-  BOOST_TEST(dp("train --cascade-channels", dir).status == 2);
-  BOOST_TEST(dp("train --neighbours 0.7", dir).status == 2);
-  BOOST_TEST(dp("train --neighbours -0.1", dir).status == 2);
-  BOOST_TEST(dp("predict", dir).status == 2);
-  BOOST_TEST(dp("fly", dir).status == 2);
+  detlab_test::check_exit_1_naming(
+      dp("train --quiet --data " + dir + "/nowhere --model " + dir + "/x.safetensors", dir),
+      "nowhere", "datagen figures");
+  detlab_test::check_usage_errors(
+      dp, dir,
+      {"train --stages 0", "train --sigma wide", "train --input 36", "train --cascade-input 36",
+       "train --cascade-channels 8 16 8 --cascade-input 36", "train --cascade-hidden 0",
+       "train --cascade-channels", "train --neighbours 0.7", "train --neighbours -0.1", "predict",
+       "fly"});
   fs::remove_all(dir);
 }
 

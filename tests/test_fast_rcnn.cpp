@@ -9,14 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include "detection/box_coder.h"
-#include "image/image.h"
 #include "nn/checkpoint.h"
 #include "nn/fast_rcnn.h"
-#include "nn/small_cnn.h"
 #include "nn/truncated_svd.h"
-#include "run_program.h"
+#include "program_checks.h"
 #include "tensor/ops.h"
-#include "util/files.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -25,16 +22,9 @@ using namespace dl;
 
 namespace {
 
-Run frcnn(const std::string& args, const std::string& dir) {
-  return detlab_test::run_program("fast_rcnn", args, dir);
-}
+const detlab_test::Program frcnn{"fast_rcnn"};
 
-const std::string& tiny_data() {
-  static std::string dir;
-  if (!dir.empty()) return dir;
-  dir = detlab_test::make_tiny_scenes("fast_rcnn_data", 20, 6);
-  return dir;
-}
+const std::string& tiny_data() { return detlab_test::tiny_scenes_once("fast_rcnn_data", 20, 6); }
 
 Tensor random_matrix(int64_t u, int64_t v, uint64_t seed) {
   Rng rng(seed);
@@ -206,116 +196,63 @@ BOOST_AUTO_TEST_CASE(tiny_training_then_eval_predict_bench) {
   const std::string data = tiny_data();
   const std::string dir = detlab_test::temp_dir("fast_rcnn_train");
   const std::string model = dir + "/m.safetensors", cache = dir + "/cache";
-  Run t = frcnn("train --scratch --quiet --json --epochs 4 --threads 1 --lr 0.002 --val-images 6 --data " +
-                    data + " --model " + model + " --cache-dir " + cache,
-                dir);
-  BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
-  json tj = json::parse(t.out);
+  const json tj = detlab_test::train_on_1_and_2_threads(
+      frcnn,
+      "train --scratch --quiet --epochs 4 --lr 0.002 --val-images 6 --data " + data +
+          " --cache-dir " + cache,
+      dir);
   BOOST_TEST(tj["final_loss"].get<double>() < 0.8 * tj["first_loss"].get<double>(),
              "loss " << tj["first_loss"] << " -> " << tj["final_loss"]);
-  BOOST_TEST(fs::exists(dir + "/m.csv"));
-  BOOST_TEST(json::parse(dl::read_file_text(dir + "/m.train.json"))["train_seconds"].get<double>() > 0);
   BOOST_TEST(!fs::is_empty(cache));  // proposals were cached
-  // Same seed and data on two threads: the same model file, byte for byte.
-  Run t2 = frcnn("train --scratch --quiet --epochs 4 --threads 2 --lr 0.002 --val-images 6 --data " + data +
-                     " --model " + dir + "/m2.safetensors --cache-dir " + cache,
-                 dir);
-  BOOST_REQUIRE_MESSAGE(t2.status == 0, t2.err);
-  BOOST_TEST((dl::read_file_bytes(model) == dl::read_file_bytes(dir + "/m2.safetensors")));
   auto meta = nn::read_checkpoint_metadata(model);
   BOOST_TEST(nn::FastRcnnConfig::from_json(meta.at("config")).num_classes == 11);
 
-  Run e = frcnn("eval --json --threads 1 --svd 8 --data " + data + " --model " + model +
-                    " --cache-dir " + cache,
-                dir);
-  BOOST_REQUIRE_MESSAGE(e.status == 0, e.err);
-  json ej = json::parse(e.out);
+  json ej = detlab_test::json_output(frcnn("eval --json --threads 1 --svd 8 --data " + data +
+                                               " --model " + model + " --cache-dir " + cache,
+                                           dir));
   BOOST_TEST(ej["images"].get<int>() == 6);
-  for (const json* j : {&ej, &ej["svd"]}) {
-    const double map = (*j)["voc_map50"].get<double>(), ap = (*j)["coco_ap"].get<double>();
-    BOOST_TEST((map >= 0 && map <= 1));
-    BOOST_TEST((ap >= 0 && ap <= 1));
-  }
+  detlab_test::check_ap_in_range(ej);
+  detlab_test::check_ap_in_range(ej["svd"]);
   BOOST_TEST(ej["svd"]["fc7_rank"].get<int>() == 2);
 
-  const std::string img = data + "/test/images/000001.png";
-  Run p = frcnn("predict --json --threads 1 --threshold 0 --model " + model + " --cache-dir " + cache +
-                    " --out " + dir + "/pred " + img,
-                dir);
-  BOOST_REQUIRE_MESSAGE(p.status == 0, p.err);
-  json pj = json::parse(p.out);
-  BOOST_TEST(pj[0]["detections"].size() >= 1u);
-  BOOST_TEST(pj[0]["detections"].size() <= 100u);
-  const Image annotated = load_image(pj[0]["annotated"].get<std::string>());
-  BOOST_TEST(annotated.width == 6 * 64);
+  detlab_test::predict_tiny_scene(
+      frcnn, data, "--threshold 0 --model " + model + " --cache-dir " + cache, dir);
   BOOST_TEST(fs::exists(dir + "/pred/000001.fast_rcnn.json"));
 
-  Run b = frcnn("bench --json --threads 1 --limit 2 --svd 16 --data " + data + " --model " + model,
-                dir);
-  BOOST_REQUIRE_MESSAGE(b.status == 0, b.err);
-  json bj = json::parse(b.out);
+  const json bj = detlab_test::bench_tiny_scenes(
+      frcnn, data, "--svd 16 --model " + model,
+      {"proposals", "conv", "roi_pool", "fc", "nms", "without_proposals"}, dir);
   BOOST_TEST(bj["images"].get<int>() == 2);
-  for (const char* k : {"proposals", "conv", "roi_pool", "fc", "nms", "without_proposals"})
-    BOOST_TEST(bj["seconds_per_image"][k].get<double>() >= 0.0, k);
   BOOST_TEST(bj["svd"]["fc"].get<double>() > 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
   const std::string data = tiny_data();
   const std::string dir = detlab_test::temp_dir("fast_rcnn_bad");
-  Run m = frcnn("eval --data " + data + " --model " + dir + "/missing.safetensors", dir);
-  BOOST_TEST(m.status == 1);
-  BOOST_TEST(m.err.find("missing.safetensors") != std::string::npos, m.err);
-  BOOST_TEST(detlab_test::count_lines(m.err) == 1);
+  detlab_test::check_region_detector_bad_inputs(frcnn, data, dir, "not a fast_rcnn model");
 
   Rng rng(1);
-  nn::SmallCnn cnn(nn::SmallCnnConfig{}, rng);
-  nn::save_checkpoint(dir + "/classify.safetensors", cnn,
-                      {{"config", nn::SmallCnnConfig{}.to_json()}, {"classes", "[]"}});
-  Run o = frcnn("predict --model " + dir + "/classify.safetensors " + data +
-                    "/test/images/000001.png",
-                dir);
-  BOOST_TEST(o.status == 1);
-  BOOST_TEST(o.err.find("classify.safetensors") != std::string::npos, o.err);
-  BOOST_TEST(o.err.find("not a fast_rcnn model") != std::string::npos, o.err);
-  BOOST_TEST(detlab_test::count_lines(o.err) == 1);
-
   nn::FastRcnnConfig cfg;
   nn::FastRcnn net(cfg, rng);
   std::vector<std::string> names(10, "x");
   nn::save_checkpoint(dir + "/f.safetensors", net,
                       {{"config", cfg.to_json()}, {"classes", json(names).dump()}});
-  write_file_atomic(dir + "/broken.png", std::string("not a png at all"));
-  Run i = frcnn("predict --cache-dir '' --model " + dir + "/f.safetensors " + dir + "/broken.png", dir);
-  BOOST_TEST(i.status == 1);
-  BOOST_TEST(i.err.find("broken.png") != std::string::npos, i.err);
-  BOOST_TEST(detlab_test::count_lines(i.err) == 1);
+  detlab_test::check_broken_image(frcnn, "predict --cache-dir '' --model " + dir + "/f.safetensors",
+                                  dir);
   // A class list that does not match the network's outputs.
   nn::save_checkpoint(dir + "/short.safetensors", net,
                       {{"config", cfg.to_json()}, {"classes", json(std::vector<std::string>(5, "x")).dump()}});
-  Run c = frcnn("predict --cache-dir '' --model " + dir + "/short.safetensors " + dir + "/broken.png", dir);
-  BOOST_TEST(c.status == 1);
-  BOOST_TEST(c.err.find("short.safetensors") != std::string::npos, c.err);
-  BOOST_TEST(c.err.find("'classes' list has 5 names") != std::string::npos, c.err);
-  BOOST_TEST(detlab_test::count_lines(c.err) == 1);
+  detlab_test::check_exit_1_naming(
+      frcnn("predict --cache-dir '' --model " + dir + "/short.safetensors " + dir + "/broken.png",
+            dir),
+      "short.safetensors", "'classes' list has 5 names");
   // bench on a test split without images: nothing to time is an error, not a NaN table.
-  fs::create_directories(dir + "/empty/test/images");
-  write_file_atomic(dir + "/empty/test/annotations.json",
-                    json({{"images", json::array()},
-                          {"annotations", json::array()},
-                          {"categories", json::parse(read_file_text(data + "/test/annotations.json"))
-                                             ["categories"]}})
-                        .dump());
-  Run e = frcnn("bench --quiet --data " + dir + "/empty --model " + dir + "/f.safetensors", dir);
-  BOOST_TEST(e.status == 1);
-  BOOST_TEST(e.err.find("no images to time") != std::string::npos, e.err);
-  BOOST_TEST(detlab_test::count_lines(e.err) == 1);
+  const std::string empty = detlab_test::make_empty_test_split(dir, data);
+  detlab_test::check_exit_1_naming(
+      frcnn("bench --quiet --data " + empty + " --model " + dir + "/f.safetensors", dir),
+      empty + "/test", "no images to time");
 
-  Run d = frcnn("train --scratch --data " + dir + "/no_scenes --model " + dir + "/x.safetensors", dir);
-  BOOST_TEST(d.status == 1);
-  BOOST_TEST(d.err.find("no_scenes") != std::string::npos, d.err);
-  BOOST_TEST(frcnn("eval --svd -3", dir).status == 2);
-  BOOST_TEST(frcnn("train --proposals slow", dir).status == 2);
+  detlab_test::check_usage_errors(frcnn, dir, {"eval --svd -3", "train --proposals slow"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -9,13 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "detection/bbox_regression.h"
-#include "image/image.h"
 #include "nn/checkpoint.h"
 #include "nn/linear_svm.h"
-#include "nn/small_cnn.h"
-#include "run_program.h"
+#include "program_checks.h"
 #include "tensor/rng.h"
-#include "util/files.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -24,17 +21,9 @@ using namespace dl;
 
 namespace {
 
-Run rcnn(const std::string& args, const std::string& dir) {
-  return detlab_test::run_program("rcnn", args, dir);
-}
+const detlab_test::Program rcnn{"rcnn"};
 
-// A tiny scenes train/test pair, made once per test process.
-const std::string& tiny_data() {
-  static std::string dir;
-  if (!dir.empty()) return dir;
-  dir = detlab_test::make_tiny_scenes("rcnn_data", 20, 6);
-  return dir;
-}
+const std::string& tiny_data() { return detlab_test::tiny_scenes_once("rcnn_data", 20, 6); }
 
 double objective(const std::vector<float>& x, int64_t dim, const std::vector<float>& y,
                  const LinearSvm& s, const SvmSolverOptions& o) {
@@ -296,58 +285,32 @@ BOOST_AUTO_TEST_CASE(tiny_train_eval_predict_bench) {
   const std::string data = tiny_data();
   const std::string dir = detlab_test::temp_dir("rcnn_run");
   const std::string model = dir + "/m.safetensors", cache = dir + "/cache";
-  Run t = rcnn("train --scratch --quiet --json --epochs 2 --steps-per-epoch 8 --batch 32 "
-               "--threads 1 --data " + data + " --model " + model + " --cache-dir " + cache,
-               dir);
-  BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
-  const json tj = json::parse(t.out);
+  const json tj = detlab_test::train_on_1_and_2_threads(
+      rcnn,
+      "train --scratch --quiet --epochs 2 --steps-per-epoch 8 --batch 32 --data " + data +
+          " --cache-dir " + cache,
+      dir);
   BOOST_TEST(tj["proposals_per_image"].get<double>() > 5);
   BOOST_TEST(tj["seconds"]["finetune"].get<double>() > 0);
-  BOOST_TEST(fs::exists(dir + "/m.csv"));
-  BOOST_TEST(json::parse(read_file_text(dir + "/m.train.json"))["train_seconds"].get<double>() > 0);
   BOOST_TEST(!fs::is_empty(cache));  // proposals were cached
-  // Same seed and data, two threads instead of one: the same model file, byte for byte
-  // (wall times are kept out of it, in m.train.json).
-  Run t2 = rcnn("train --scratch --quiet --epochs 2 --steps-per-epoch 8 --batch 32 --threads 2 "
-                "--data " + data + " --model " + dir + "/m2.safetensors --cache-dir " + cache,
-                dir);
-  BOOST_REQUIRE_MESSAGE(t2.status == 0, t2.err);
-  BOOST_TEST((read_file_bytes(model) == read_file_bytes(dir + "/m2.safetensors")));
   const auto meta = nn::read_checkpoint_metadata(model);
   BOOST_TEST(json::parse(meta.at("config"))["arch"].get<std::string>() == "rcnn");
   BOOST_TEST(json::parse(meta.at("classes")).size() == 10u);
 
-  Run e = rcnn("eval --json --threads 1 --data " + data + " --model " + model + " --cache-dir " +
-                   cache,
-               dir);
-  BOOST_REQUIRE_MESSAGE(e.status == 0, e.err);
-  const json ej = json::parse(e.out);
+  const json ej = detlab_test::json_output(rcnn(
+      "eval --json --threads 1 --data " + data + " --model " + model + " --cache-dir " + cache,
+      dir));
   BOOST_TEST(ej["images"].get<int>() == 6);
-  const double map = ej["voc_map50"].get<double>(), ap = ej["coco_ap"].get<double>();
-  BOOST_TEST((map >= 0 && map <= 1), "mAP " << map);
-  BOOST_TEST((ap >= 0 && ap <= 1), "AP " << ap);
+  detlab_test::check_ap_in_range(ej);
   BOOST_TEST(ej["per_class"].size() == 10u);
 
-  const std::string img = data + "/test/images/000001.png";
-  Run p = rcnn("predict --json --threads 1 --threshold -100 --model " + model + " --out " + dir +
-                   "/pred --cache-dir " + cache + " " + img,
-               dir);
-  BOOST_REQUIRE_MESSAGE(p.status == 0, p.err);
-  const json pj = json::parse(p.out);
-  BOOST_TEST(pj[0]["detections"].size() >= 1u);  // every class fires at threshold -100
-  BOOST_TEST(pj[0]["detections"].size() <= 100u);
-  const Image annotated = load_image(pj[0]["annotated"].get<std::string>());
-  BOOST_TEST(annotated.width == 6 * 64);  // small images are drawn enlarged
-  for (const auto& d : pj[0]["detections"]) {
-    const auto b = d["box_xyxy"];
-    BOOST_TEST((b[0].get<float>() >= 0 && b[2].get<float>() <= 64 && b[0] < b[2]));
-  }
+  // Every class fires at threshold -100.
+  detlab_test::predict_tiny_scene(
+      rcnn, data, "--threshold -100 --model " + model + " --cache-dir " + cache, dir);
 
-  Run b = rcnn("bench --json --threads 1 --limit 2 --data " + data + " --model " + model, dir);
-  BOOST_REQUIRE_MESSAGE(b.status == 0, b.err);
-  const json bj = json::parse(b.out)["seconds_per_image"];
-  for (const char* k : {"proposals", "warping", "cnn", "svm", "regression", "nms"})
-    BOOST_TEST(bj[k].get<double>() >= 0, k);
+  const json bj = detlab_test::bench_tiny_scenes(
+      rcnn, data, "--model " + model, {"proposals", "warping", "cnn", "svm", "regression", "nms"},
+      dir)["seconds_per_image"];
   BOOST_TEST(bj["cnn"].get<double>() > 0);
   BOOST_TEST(bj["proposals"].get<double>() > 0);
   BOOST_TEST(bj["without_proposals"].get<double>() ==
@@ -360,49 +323,18 @@ BOOST_AUTO_TEST_CASE(tiny_train_eval_predict_bench) {
 BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
   const std::string data = tiny_data();
   const std::string dir = detlab_test::temp_dir("rcnn_bad");
-  const std::string img = data + "/test/images/000001.png";
-  Run m = rcnn("eval --data " + data + " --model " + dir + "/missing.safetensors", dir);
-  BOOST_TEST(m.status == 1);
-  BOOST_TEST(m.err.find("missing.safetensors") != std::string::npos, m.err);
-  BOOST_TEST(detlab_test::count_lines(m.err) == 1);
-
-  // A model of another program: a classify checkpoint.
-  Rng rng(1);
-  nn::SmallCnn cnn(nn::SmallCnnConfig{}, rng);
-  nn::save_checkpoint(dir + "/classify.safetensors", cnn,
-                      {{"config", nn::SmallCnnConfig{}.to_json()}, {"classes", "[]"}});
-  Run o = rcnn("predict --model " + dir + "/classify.safetensors " + img, dir);
-  BOOST_TEST(o.status == 1);
-  BOOST_TEST(o.err.find("classify.safetensors") != std::string::npos, o.err);
-  BOOST_TEST(o.err.find("not an rcnn model") != std::string::npos, o.err);
-  BOOST_TEST(detlab_test::count_lines(o.err) == 1);
+  detlab_test::check_region_detector_bad_inputs(rcnn, data, dir, "not an rcnn model");
 
   // A corrupt image, with a valid model (a random one: bench without a model file
   // would time one, so train a minimal model instead via the program).
-  const std::string model = dir + "/r.safetensors";
-  Run t = rcnn("train --scratch --quiet --epochs 1 --steps-per-epoch 1 --batch 8 --threads 1 "
-               "--limit 3 --svm-rounds 0 --cache-dir '' --data " + data + " --model " + model,
-               dir);
-  BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
-  write_file_atomic(dir + "/broken.png", std::string("not a png at all"));
-  Run i = rcnn("predict --cache-dir '' --model " + model + " " + dir + "/broken.png", dir);
-  BOOST_TEST(i.status == 1);
-  BOOST_TEST(i.err.find("broken.png") != std::string::npos, i.err);
-  BOOST_TEST(detlab_test::count_lines(i.err) == 1);
-  Run bi = rcnn("bench --cache-dir '' --model " + model + " " + dir + "/absent.png", dir);
-  BOOST_TEST(bi.status == 1);
-  BOOST_TEST(bi.err.find("absent.png") != std::string::npos, bi.err);
+  const std::string model = detlab_test::train_minimal_svm_detector(rcnn, data, dir);
+  detlab_test::check_broken_image(rcnn, "predict --cache-dir '' --model " + model, dir);
+  detlab_test::check_exit_1_naming(
+      rcnn("bench --cache-dir '' --model " + model + " " + dir + "/absent.png", dir), "absent.png");
 
-  // Missing training data names the directory; usage errors exit 2.
-  Run d = rcnn("train --scratch --data " + dir + "/no_scenes --model " + dir + "/x.safetensors",
-               dir);
-  BOOST_TEST(d.status == 1);
-  BOOST_TEST(d.err.find("no_scenes") != std::string::npos, d.err);
-  BOOST_TEST(detlab_test::count_lines(d.err) == 1);
-  BOOST_TEST(rcnn("train --input-size 20", dir).status == 2);
-  BOOST_TEST(rcnn("train --context 11", dir).status == 2);
-  BOOST_TEST(rcnn("eval --preset best", dir).status == 2);
-  BOOST_TEST(rcnn("predict", dir).status == 2);
+  // Usage errors exit 2.
+  detlab_test::check_usage_errors(
+      rcnn, dir, {"train --input-size 20", "train --context 11", "eval --preset best", "predict"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -16,7 +16,7 @@
 #include "proposals/color_spaces.h"
 #include "proposals/graph_segmentation.h"
 #include "proposals/selective_search.h"
-#include "run_program.h"
+#include "program_checks.h"
 #include "tensor/rng.h"
 #include "util/files.h"
 
@@ -66,9 +66,7 @@ Region region(int size, int x1, int y1, int x2, int y2, std::vector<float> colou
   return r;
 }
 
-Run ss(const std::string& args, const std::string& dir) {
-  return detlab_test::run_program("selective_search", args, dir);
-}
+const detlab_test::Program ss{"selective_search"};
 
 }  // namespace
 
@@ -533,28 +531,20 @@ BOOST_AUTO_TEST_CASE(predict_output_is_the_same_for_1_and_2_threads) {
 
 BOOST_AUTO_TEST_CASE(bad_inputs) {
   const std::string dir = detlab_test::temp_dir("selective_search_bad");
-  Run missing = ss("predict " + dir + "/nope.png", dir);
-  BOOST_TEST(missing.status == 1);
-  BOOST_TEST(missing.err.find(dir + "/nope.png") != std::string::npos);
-  BOOST_TEST(detlab_test::count_lines(missing.err) == 1);
+  detlab_test::check_exit_1_naming(ss("predict " + dir + "/nope.png", dir), dir + "/nope.png");
   write_file_atomic(dir + "/corrupt.png", std::string("\x89PNG\r\n\x1a\nthis is not a png"));
-  Run corrupt = ss("predict --out " + dir + " " + dir + "/corrupt.png", dir);
-  BOOST_TEST(corrupt.status == 1);
-  BOOST_TEST(corrupt.err.find("corrupt.png") != std::string::npos);
-  Run nodata = ss("eval --data " + dir + "/no_scenes", dir);
-  BOOST_TEST(nodata.status == 1);
-  BOOST_TEST(nodata.err.find("bin/datagen scenes") != std::string::npos);
-  BOOST_TEST(ss("predict --preset best x.png", dir).status == 2);
-  BOOST_TEST(ss("predict --top -3 x.png", dir).status == 2);
-  BOOST_TEST(ss("predict", dir).status == 2);
-  BOOST_TEST(ss("predict --ks 0 x.png", dir).status == 2);
-  BOOST_TEST(ss("predict --color-spaces XYZ x.png", dir).status == 2);
-  BOOST_TEST(ss("predict --strategies C+Q x.png", dir).status == 2);
-  BOOST_TEST(ss("eval --show -1", dir).status == 2);
-  Run grey_dir = ss("eval --data " + std::string(DETLAB_SOURCE_DIR) + "/data/samples/skimage", dir);
-  BOOST_TEST(grey_dir.status == 1);
-  BOOST_TEST(grey_dir.err.find("annotations.json") != std::string::npos);
-  BOOST_TEST(ss("frobnicate", dir).status == 2);
+  detlab_test::check_exit_1_naming(ss("predict --out " + dir + " " + dir + "/corrupt.png", dir),
+                                   "corrupt.png");
+  detlab_test::check_exit_1_naming(ss("eval --data " + dir + "/no_scenes", dir), "no_scenes",
+                                   "bin/datagen scenes");
+  detlab_test::check_exit_1_naming(
+      ss("eval --data " + std::string(DETLAB_SOURCE_DIR) + "/data/samples/skimage", dir),
+      "annotations.json");
+  detlab_test::check_usage_errors(
+      ss, dir,
+      {"predict --preset best x.png", "predict --top -3 x.png", "predict", "predict --ks 0 x.png",
+       "predict --color-spaces XYZ x.png", "predict --strategies C+Q x.png", "eval --show -1",
+       "frobnicate"});
   fs::remove_all(dir);
 }
 

@@ -13,10 +13,8 @@
 #include "image/image.h"
 #include "nn/checkpoint.h"
 #include "nn/crop_classifier.h"
-#include "nn/small_cnn.h"
-#include "run_program.h"
+#include "program_checks.h"
 #include "tensor/ops.h"
-#include "util/files.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -25,9 +23,7 @@ using namespace dl;
 
 namespace {
 
-Run sw(const std::string& args, const std::string& dir) {
-  return detlab_test::run_program("sliding_window", args, dir);
-}
+const detlab_test::Program sw{"sliding_window"};
 
 // A random RGB image: every window looks different, so a scan reading the wrong
 // position of the score map cannot agree with the crops by accident.
@@ -57,12 +53,8 @@ std::unique_ptr<nn::CropClassifier> lively_model(uint64_t seed) {
   return m;
 }
 
-// A tiny scenes train/test pair, made once per test process.
 const std::string& tiny_data() {
-  static std::string dir;
-  if (!dir.empty()) return dir;
-  dir = detlab_test::make_tiny_scenes("sliding_window_data", 64, 8);
-  return dir;
+  return detlab_test::tiny_scenes_once("sliding_window_data", 64, 8);
 }
 
 }  // namespace
@@ -183,16 +175,15 @@ BOOST_AUTO_TEST_CASE(bench_scores_the_same_windows_in_both_modes) {
              dir);
   // (--model-free is not a flag: usage error)
   BOOST_TEST(b.status == 2);
-  b = sw("bench --json --quiet --threads 1 --scales 22,33 --aspects 1,2 --model " + dir +
-             "/none.safetensors " + dir + "/r.png",
-         dir);
-  BOOST_TEST(b.status == 1);
-  BOOST_TEST(b.err.find("none.safetensors") != std::string::npos, b.err);
-  b = sw("bench --json --quiet --threads 1 --scales 22,33 --aspects 1,2 --data " + dir +
-             "/nothing " + dir + "/r.png",
-         dir);
-  BOOST_REQUIRE_MESSAGE(b.status == 0, b.err);
-  json j = json::parse(b.out);
+  detlab_test::check_exit_1_naming(sw("bench --json --quiet --threads 1 --scales 22,33 "
+                                      "--aspects 1,2 --model " + dir + "/none.safetensors " +
+                                          dir + "/r.png",
+                                      dir),
+                                   "none.safetensors");
+  json j = detlab_test::json_output(sw("bench --json --quiet --threads 1 --scales 22,33 "
+                                       "--aspects 1,2 --data " + dir + "/nothing " + dir +
+                                           "/r.png",
+                                       dir));
   SlidingWindowConfig c;
   c.scales = {22, 33};
   c.aspects = {1, 2};
@@ -219,28 +210,18 @@ BOOST_AUTO_TEST_CASE(tiny_training_lowers_the_loss_then_eval_and_predict) {
   auto meta = nn::read_checkpoint_metadata(model);
   BOOST_TEST(nn::CropClassifierConfig::from_json(meta.at("config")).num_classes == 11);
 
-  Run e = sw("eval --json --threads 1 --scales 20,40 --data " + data + " --model " + model, dir);
-  BOOST_REQUIRE_MESSAGE(e.status == 0, e.err);
-  json ej = json::parse(e.out);
+  json ej = detlab_test::json_output(
+      sw("eval --json --threads 1 --scales 20,40 --data " + data + " --model " + model, dir));
   BOOST_TEST(ej["images"].get<int>() == 8);
-  const double map = ej["voc_map50"].get<double>(), ap = ej["coco_ap"].get<double>();
-  BOOST_TEST((map >= 0 && map <= 1));
-  BOOST_TEST((ap >= 0 && ap <= 1));
+  detlab_test::check_ap_in_range(ej);
   SlidingWindowConfig c;
   c.scales = {20, 40};
   BOOST_TEST(ej["windows_per_image"].get<double>() == double(count_windows(make_pyramid(64, 64, c))));
 
-  const std::string img = data + "/test/images/000001.png";
-  Run p = sw("predict --json --threads 1 --heatmap --threshold 0 --scales 20,40 --model " + model + " --out " +
-                 dir + "/pred " + img,
-             dir);
-  BOOST_REQUIRE_MESSAGE(p.status == 0, p.err);
-  json pj = json::parse(p.out);
-  BOOST_TEST(pj[0]["detections"].size() >= 1u);  // threshold 0: something survives NMS
-  BOOST_TEST(pj[0]["detections"].size() <= 100u);
-  const Image annotated = load_image(pj[0]["annotated"].get<std::string>());
-  BOOST_TEST(annotated.width == 6 * 64);  // small images are drawn enlarged
-  const Image heat = load_image(pj[0]["heatmap"].get<std::string>());
+  // Threshold 0: something survives NMS.
+  const json pj = detlab_test::predict_tiny_scene(
+      sw, data, "--heatmap --threshold 0 --scales 20,40 --model " + model, dir);
+  const Image heat = load_image(pj["heatmap"].get<std::string>());
   BOOST_TEST(heat.width == 5 * 64);   // one tile per class, 5 a row
   BOOST_TEST(heat.height == 2 * 64);
 }
@@ -248,45 +229,27 @@ BOOST_AUTO_TEST_CASE(tiny_training_lowers_the_loss_then_eval_and_predict) {
 BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
   const std::string data = tiny_data();
   const std::string dir = detlab_test::temp_dir("sliding_window_bad");
-  Run m = sw("eval --data " + data + " --model " + dir + "/missing.safetensors", dir);
-  BOOST_TEST(m.status == 1);
-  BOOST_TEST(m.err.find("missing.safetensors") != std::string::npos, m.err);
-  BOOST_TEST(detlab_test::count_lines(m.err) == 1);
-
-  // A model of another program: a classify checkpoint.
-  Rng rng(1);
-  nn::SmallCnn cnn(nn::SmallCnnConfig{}, rng);
-  nn::save_checkpoint(dir + "/classify.safetensors", cnn,
-                      {{"config", nn::SmallCnnConfig{}.to_json()}, {"classes", "[]"}});
-  Run o = sw("predict --model " + dir + "/classify.safetensors " + data +
-                 "/test/images/000001.png",
-             dir);
-  BOOST_TEST(o.status == 1);
-  BOOST_TEST(o.err.find("classify.safetensors") != std::string::npos, o.err);
-  BOOST_TEST(o.err.find("not a sliding_window model") != std::string::npos, o.err);
+  detlab_test::check_region_detector_bad_inputs(sw, data, dir, "not a sliding_window model");
 
   // A bad image: needs a valid model first.
+  Rng rng(1);
   nn::CropClassifier net(nn::CropClassifierConfig{}, rng);
   std::vector<std::string> names(10, "x");
   nn::save_checkpoint(dir + "/sw.safetensors", net,
                       {{"config", nn::CropClassifierConfig{}.to_json()},
                        {"classes", json(names).dump()}});
-  write_file_atomic(dir + "/broken.png", std::string("not a png at all"));
-  Run i = sw("predict --model " + dir + "/sw.safetensors " + dir + "/broken.png", dir);
-  BOOST_TEST(i.status == 1);
-  BOOST_TEST(i.err.find("broken.png") != std::string::npos, i.err);
-  BOOST_TEST(detlab_test::count_lines(i.err) == 1);
-  Run im = sw("predict --model " + dir + "/sw.safetensors " + dir + "/absent.png", dir);
-  BOOST_TEST(im.status == 1);
-  BOOST_TEST(im.err.find("absent.png") != std::string::npos, im.err);
+  detlab_test::check_broken_image(sw, "predict --model " + dir + "/sw.safetensors", dir);
+  detlab_test::check_exit_1_naming(
+      sw("predict --model " + dir + "/sw.safetensors " + dir + "/absent.png", dir), "absent.png");
+  // bench on a test split without images: nothing to time is an error.
+  const std::string empty = detlab_test::make_empty_test_split(dir, data);
+  detlab_test::check_exit_1_naming(
+      sw("bench --quiet --data " + empty + " --model " + dir + "/sw.safetensors", dir),
+      empty + "/test", "no images to time");
 
-  // Missing training data names the directory; usage errors exit 2.
-  Run d = sw("train --scratch --data " + dir + "/no_scenes --model " + dir + "/x.safetensors", dir);
-  BOOST_TEST(d.status == 1);
-  BOOST_TEST(d.err.find("no_scenes") != std::string::npos, d.err);
-  BOOST_TEST(sw("eval --stride 6 --model " + dir + "/sw.safetensors", dir).status == 2);
-  BOOST_TEST(sw("train --input-size 20", dir).status == 2);
-  BOOST_TEST(sw("predict --mode fast x.png", dir).status == 2);
+  detlab_test::check_usage_errors(sw, dir,
+                                  {"eval --stride 6 --model " + dir + "/sw.safetensors",
+                                   "train --input-size 20", "predict --mode fast x.png"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,36 +6,23 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "detection/scale_choice.h"
-#include "image/image.h"
 #include "lessons/common/region_classifier.h"
 #include "nn/checkpoint.h"
 #include "nn/safetensors.h"
-#include "nn/small_cnn.h"
-#include "run_program.h"
-#include "tensor/rng.h"
-#include "util/files.h"
+#include "program_checks.h"
 
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 using detlab_test::Run;
 using namespace dl;
 
 namespace {
 
-Run spp(const std::string& args, const std::string& dir) {
-  return detlab_test::run_program("spp_net", args, dir);
-}
+const detlab_test::Program spp{"spp_net"};
 
-const std::string& tiny_data() {
-  static std::string dir;
-  if (!dir.empty()) return dir;
-  dir = detlab_test::make_tiny_scenes("spp_net_data", 20, 6);
-  return dir;
-}
+const std::string& tiny_data() { return detlab_test::tiny_scenes_once("spp_net_data", 20, 6); }
 
 }  // namespace
 
@@ -133,11 +120,11 @@ BOOST_AUTO_TEST_CASE(tiny_train_eval_predict_bench) {
   const std::string data = tiny_data();
   const std::string dir = detlab_test::temp_dir("spp_net_run");
   const std::string model = dir + "/m.safetensors", cache = dir + "/cache";
-  const std::string common = "train --scratch --quiet --epochs 3 --steps-per-epoch 15 --batch 32 "
-                             "--data " + data + " --cache-dir " + cache;
-  Run t = spp(common + " --json --threads 1 --model " + model, dir);
-  BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
-  const json tj = json::parse(t.out);
+  const json tj = detlab_test::train_on_1_and_2_threads(
+      spp,
+      "train --scratch --quiet --epochs 3 --steps-per-epoch 15 --batch 32 --data " + data +
+          " --cache-dir " + cache,
+      dir);
   BOOST_TEST(tj["proposals_per_image"].get<double>() > 5);
   BOOST_TEST(tj["seconds"]["finetune"].get<double>() > 0);
   const double l0 = tj["first_epoch_loss"].get<double>(), l1 = tj["last_epoch_loss"].get<double>();
@@ -145,47 +132,26 @@ BOOST_AUTO_TEST_CASE(tiny_train_eval_predict_bench) {
   BOOST_TEST(l1 < l0, "loss " << l0 << " -> " << l1);
   const double acc = tj["test_window_accuracy"].get<double>();
   BOOST_TEST((acc >= 0 && acc <= 1));
-  BOOST_TEST(fs::exists(dir + "/m.csv"));
-  BOOST_TEST(json::parse(read_file_text(dir + "/m.train.json"))["train_seconds"].get<double>() > 0);
-  Run t2 = spp(common + " --threads 2 --model " + dir + "/m2.safetensors", dir);
-  BOOST_REQUIRE_MESSAGE(t2.status == 0, t2.err);
-  BOOST_TEST((read_file_bytes(model) == read_file_bytes(dir + "/m2.safetensors")));
   const auto meta = nn::read_checkpoint_metadata(model);
   const json cfg = json::parse(meta.at("config"));
   BOOST_TEST(cfg["arch"].get<std::string>() == "spp_net");
   BOOST_TEST(cfg["feature_scale"].get<double>() > 0);
   BOOST_TEST(json::parse(meta.at("classes")).size() == 10u);
 
-  Run e = spp("eval --json --threads 1 --data " + data + " --model " + model + " --cache-dir " +
-                  cache,
-              dir);
-  BOOST_REQUIRE_MESSAGE(e.status == 0, e.err);
-  const json ej = json::parse(e.out);
+  const json ej = detlab_test::json_output(spp(
+      "eval --json --threads 1 --data " + data + " --model " + model + " --cache-dir " + cache,
+      dir));
   BOOST_TEST(ej["images"].get<int>() == 6);
-  const double map = ej["voc_map50"].get<double>(), ap = ej["coco_ap"].get<double>();
-  BOOST_TEST((map >= 0 && map <= 1), "mAP " << map);
-  BOOST_TEST((ap >= 0 && ap <= 1), "AP " << ap);
+  detlab_test::check_ap_in_range(ej);
   BOOST_TEST(ej["seconds_per_image"].get<double>() > 0);
   BOOST_TEST(ej["proposal_seconds_per_image"].get<double>() >= 0);
 
-  const std::string img = data + "/test/images/000001.png";
-  Run p = spp("predict --json --threads 1 --threshold -100 --model " + model + " --out " + dir +
-                  "/pred --cache-dir " + cache + " " + img,
-              dir);
-  BOOST_REQUIRE_MESSAGE(p.status == 0, p.err);
-  const json pj = json::parse(p.out);
-  BOOST_TEST(pj[0]["detections"].size() >= 1u);
-  BOOST_TEST(pj[0]["detections"].size() <= 100u);
-  for (const auto& d : pj[0]["detections"]) {
-    const auto bx = d["box_xyxy"];
-    BOOST_TEST((bx[0].get<float>() >= 0 && bx[2].get<float>() <= 64 && bx[0] < bx[2]));
-  }
+  detlab_test::predict_tiny_scene(
+      spp, data, "--threshold -100 --model " + model + " --cache-dir " + cache, dir);
 
-  Run b = spp("bench --json --threads 1 --limit 2 --data " + data + " --model " + model, dir);
-  BOOST_REQUIRE_MESSAGE(b.status == 0, b.err);
-  const json bj = json::parse(b.out)["seconds_per_image"];
-  for (const char* k : {"proposals", "conv", "spp", "fc", "svm", "regression", "nms"})
-    BOOST_TEST(bj[k].get<double>() >= 0, k);
+  const json bj = detlab_test::bench_tiny_scenes(
+      spp, data, "--model " + model, {"proposals", "conv", "spp", "fc", "svm", "regression", "nms"},
+      dir)["seconds_per_image"];
   BOOST_TEST(bj["conv"].get<double>() > 0);
 }
 
@@ -200,21 +166,18 @@ BOOST_AUTO_TEST_CASE(two_scales_and_old_single_scale_models) {
                              "--steps-per-epoch 10 --batch 32 --data " + data +
                              " --cache-dir " + cache;
   const std::string m2 = dir + "/two.safetensors";
-  Run t = spp(common + " --scales 1,0.5 --model " + m2, dir);
-  BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
-  const json tj = json::parse(t.out);
+  const json tj = detlab_test::json_output(spp(common + " --scales 1,0.5 --model " + m2, dir));
   BOOST_REQUIRE(tj["proposal_windows_per_scale"].size() == 2u);
   const json cfg = json::parse(nn::read_checkpoint_metadata(m2).at("config"));
   BOOST_TEST((cfg["scales"] == json({0.5, 1.0})));  // sorted
   BOOST_TEST(cfg["target_size"].get<double>() == 28.0);
-  Run e = spp("eval --json --threads 1 --data " + data + " --model " + m2 + " --cache-dir " +
-                  cache, dir);
-  BOOST_REQUIRE_MESSAGE(e.status == 0, e.err);
-  const double map2 = json::parse(e.out)["voc_map50"].get<double>();
+  const double map2 = detlab_test::json_output(spp("eval --json --threads 1 --data " + data +
+                                                       " --model " + m2 + " --cache-dir " + cache,
+                                                   dir))["voc_map50"]
+                          .get<double>();
   BOOST_TEST((map2 >= 0 && map2 <= 1));
-  Run b = spp("bench --json --threads 1 --limit 2 --data " + data + " --model " + m2, dir);
-  BOOST_REQUIRE_MESSAGE(b.status == 0, b.err);
-  const json bj = json::parse(b.out);
+  const json bj = detlab_test::json_output(
+      spp("bench --json --threads 1 --limit 2 --data " + data + " --model " + m2, dir));
   BOOST_REQUIRE(bj["per_scale"].size() == 2u);
   double windows = 0;
   for (const auto& r : bj["per_scale"]) {
@@ -241,10 +204,10 @@ BOOST_AUTO_TEST_CASE(two_scales_and_old_single_scale_models) {
   save_safetensors(old, st.tensors, st.metadata);
   std::string outs[2];
   for (int i = 0; i < 2; ++i) {
-    Run r = spp("eval --json --threads 1 --data " + data + " --model " + (i ? old : m1) +
-                    " --cache-dir " + cache, dir);
-    BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
-    json j = json::parse(r.out);
+    const json j = detlab_test::json_output(spp("eval --json --threads 1 --data " + data +
+                                                    " --model " + (i ? old : m1) +
+                                                    " --cache-dir " + cache,
+                                                dir));
     outs[i] = j["per_class"].dump() + j["coco_stats"].dump();
   }
   BOOST_TEST(outs[0] == outs[1]);
@@ -253,53 +216,24 @@ BOOST_AUTO_TEST_CASE(two_scales_and_old_single_scale_models) {
 BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
   const std::string data = tiny_data();
   const std::string dir = detlab_test::temp_dir("spp_net_bad");
-  const std::string img = data + "/test/images/000001.png";
-  Run m = spp("eval --data " + data + " --model " + dir + "/missing.safetensors", dir);
-  BOOST_TEST(m.status == 1);
-  BOOST_TEST(m.err.find("missing.safetensors") != std::string::npos, m.err);
-  BOOST_TEST(detlab_test::count_lines(m.err) == 1);
+  detlab_test::check_region_detector_bad_inputs(spp, data, dir, "not an spp_net model");
 
-  Rng rng(1);
-  nn::SmallCnn cnn(nn::SmallCnnConfig{}, rng);
-  nn::save_checkpoint(dir + "/classify.safetensors", cnn,
-                      {{"config", nn::SmallCnnConfig{}.to_json()}, {"classes", "[]"}});
-  Run o = spp("predict --model " + dir + "/classify.safetensors " + img, dir);
-  BOOST_TEST(o.status == 1);
-  BOOST_TEST(o.err.find("classify.safetensors") != std::string::npos, o.err);
-  BOOST_TEST(o.err.find("not an spp_net model") != std::string::npos, o.err);
-  BOOST_TEST(detlab_test::count_lines(o.err) == 1);
+  const std::string model = detlab_test::train_minimal_svm_detector(spp, data, dir);
+  detlab_test::check_broken_image(spp, "predict --cache-dir '' --model " + model, dir);
 
-  const std::string model = dir + "/r.safetensors";
-  Run t = spp("train --scratch --quiet --epochs 1 --steps-per-epoch 1 --batch 8 --threads 1 "
-              "--limit 3 --svm-rounds 0 --cache-dir '' --data " + data + " --model " + model,
-              dir);
-  BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
-  write_file_atomic(dir + "/broken.png", std::string("not a png at all"));
-  Run i = spp("predict --cache-dir '' --model " + model + " " + dir + "/broken.png", dir);
-  BOOST_TEST(i.status == 1);
-  BOOST_TEST(i.err.find("broken.png") != std::string::npos, i.err);
-  BOOST_TEST(detlab_test::count_lines(i.err) == 1);
-
-  Run d = spp("train --scratch --data " + dir + "/no_scenes --model " + dir + "/x.safetensors",
-              dir);
-  BOOST_TEST(d.status == 1);
-  BOOST_TEST(d.err.find("no_scenes") != std::string::npos, d.err);
-  BOOST_TEST(detlab_test::count_lines(d.err) == 1);
   // A missing --pretrained file names it too.
-  Run pr = spp("train --quiet --limit 2 --cache-dir '' --data " + data + " --pretrained " + dir +
-                   "/nope.safetensors --model " + dir + "/y.safetensors",
-               dir);
-  BOOST_TEST(pr.status == 1);
-  BOOST_TEST(pr.err.find("nope.safetensors") != std::string::npos, pr.err);
-  BOOST_TEST(spp("train --levels 0", dir).status == 2);
+  detlab_test::check_exit_1_naming(spp("train --quiet --limit 2 --cache-dir '' --data " + data +
+                                           " --pretrained " + dir + "/nope.safetensors --model " +
+                                           dir + "/y.safetensors",
+                                       dir),
+                                   "nope.safetensors");
   for (const char* bad : {"0", "-1", "0.5,0", "1,-0.5", "100", "nan"}) {
     Run s = spp(std::string("train --scales ") + bad, dir);
     BOOST_TEST(s.status == 2, bad);
     BOOST_TEST(s.err.find("--scales") != std::string::npos, s.err);
     BOOST_TEST(detlab_test::count_lines(s.err) == 1, s.err);
   }
-  BOOST_TEST(spp("eval --preset best", dir).status == 2);
-  BOOST_TEST(spp("predict", dir).status == 2);
+  detlab_test::check_usage_errors(spp, dir, {"train --levels 0", "eval --preset best", "predict"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

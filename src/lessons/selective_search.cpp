@@ -8,10 +8,10 @@
 //   bin/selective_search bench    seconds, boxes and recall@0.5 per image per preset
 // Presets (§5.2): --preset single | fast | quality; --color-spaces, --ks, --strategies
 // and --sigma override a preset's diversification (§3.4).
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -25,6 +25,7 @@
 #include "proposals/selective_search.h"
 #include "tensor/rng.h"
 #include "util/files.h"
+#include "util/timing.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -50,10 +51,6 @@ struct Options {
   int64_t limit = 0;
   int show = 0;
 };
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 SelectiveSearchOptions search_options(const Options& o, uint64_t seed) {
   SelectiveSearchOptions so = selective_search_preset(o.preset);
@@ -121,7 +118,7 @@ int cmd_predict(const cli::CommonArgs& a, const Options& o, const std::vector<st
   json all = json::array();
   for (const auto& path : images) {
     const Image img = load_image(path, 3);
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = Clock::now();
     const SelectiveSearchResult res = selective_search(img, so);
     const double secs = seconds_since(t0);
     fs::create_directories(out_dir);
@@ -183,7 +180,7 @@ int cmd_predict(const cli::CommonArgs& a, const Options& o, const std::vector<st
 std::vector<ProposalImage> propose_dataset(const DetectionDataset& ds, const SelectiveSearchOptions& so,
                                            double& seconds) {
   std::vector<ProposalImage> out;
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
   for (const DetectionItem& item : ds.items) {
     ProposalImage pi;
     pi.proposals = boxes_of(selective_search(item.image, so));
@@ -402,7 +399,7 @@ int cmd_bench(const cli::CommonArgs& a, const Options& o) {
       double best = 1e30;
       std::vector<Box> boxes;
       for (int rep = 0; rep < (preset == "quality" ? 1 : 3); ++rep) {
-        const auto t0 = std::chrono::steady_clock::now();
+        const auto t0 = Clock::now();
         boxes = boxes_of(selective_search(im.image, so));
         best = std::min(best, seconds_since(t0));
       }

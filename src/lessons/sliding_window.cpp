@@ -11,10 +11,10 @@
 //   bin/sliding_window predict IMAGE... [--heatmap]   detections (+ per-class score maps)
 //   bin/sliding_window bench [IMAGE...]   windows/image, seconds/image for both modes
 // Data: `bin/datagen scenes` train and test directories (see lessons/03).
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 
-#include <chrono>
 #include <ctime>
 #include <cmath>
 #include <filesystem>
@@ -35,6 +35,7 @@
 #include "lessons/common/detection_eval.h"
 #include "lessons/common/draw_detections.h"
 #include "lessons/common/model_file.h"
+#include "lessons/common/stage_bench.h"
 #include "lessons/common/train_loop.h"
 #include "nn/checkpoint.h"
 #include "nn/crop_classifier.h"
@@ -42,6 +43,7 @@
 #include "nn/lr_schedule.h"
 #include "nn/optimizer.h"
 #include "util/files.h"
+#include "util/timing.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -52,10 +54,6 @@ namespace {
 const char* kDefaultModel = "data/models/sliding_window.safetensors";
 const char* kDefaultPretrained = "data/models/classify.safetensors";
 const char* kDefaultOut = "data/predictions";
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // ---- flags shared by the subcommands that scan windows ----------------------------
 struct ScanOptions {
@@ -361,7 +359,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ScanOptions& so) {
     log.metrics["test_object_acc"] = last.objects;
     log.metrics["test_background_acc"] = last.background;
   };
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
   auto logs = cli::train_loop({a.epochs, steps, a.quiet}, step, epoch_end,
                               [&](int e) { return sched.at(static_cast<int>(e * steps)); });
   const double seconds = seconds_since(t0);
@@ -413,7 +411,7 @@ struct ImageDetections {
 ImageDetections detect(nn::CropClassifier& net, const Image& img, const ScanOptions& so,
                        float threshold) {
   ImageDetections out;
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
   out.levels = make_pyramid(img.width, img.height, window_config(so, net.config.input_size));
   out.scores = nn::score_windows(net, img, out.levels, scan_mode(so.mode), so.crop_batch);
   const std::vector<Box> windows = all_window_boxes(out.levels);
@@ -543,36 +541,27 @@ int cmd_predict(const cli::CommonArgs& a, const ScanOptions& so,
 
 // ---- bench: the cost of both scans on the same windows ----------------------------------
 int cmd_bench(const cli::CommonArgs& a, ScanOptions so, const std::vector<std::string>& paths) {
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   std::unique_ptr<nn::CropClassifier> net;
-  if (fs::exists(model_path) || !a.model.empty()) {
-    net = std::move(load_model(model_path).net);
+  if (const std::string path = cli::bench_model_file(a, kDefaultModel); !path.empty()) {
+    net = std::move(load_model(path).net);
   } else {  // timing does not depend on the weights
     Rng rng(a.seed);
     nn::CropClassifierConfig cfg;
     cfg.hidden = TrainOptions().hidden;
     cfg.c3 = TrainOptions().c3;
     net = std::make_unique<nn::CropClassifier>(cfg, rng);
-    if (!a.quiet) fmt::print(stderr, "(no {}: timing a randomly initialised model)\n", model_path);
   }
-  std::vector<std::pair<std::string, Image>> images;
-  for (const auto& p : paths) images.emplace_back(p, load_image(p, 3));
-  if (images.empty()) {
-    const std::string dir = cli::scenes_split_dir(a, "test");
-    DetectionDataset ds = load_detection_dataset(dir, so.limit > 0 ? so.limit : 2);
-    for (size_t i = 0; i < ds.items.size(); ++i)
-      images.emplace_back(fmt::format("{} #{}", dir, ds.items[i].image_id), ds.items[i].image);
-  }
+  const std::vector<cli::BenchImage> images = cli::bench_images(a, paths, so.limit, 2);
   if (!a.quiet && !a.json)
     fmt::print("{:<36} {:>8} {:>10} {:>8} {:>8} {:>8} {:>8} {:>9}\n", "image", "windows",
                "conv cells", "crops s", "conv s", "speed-up", "(CPU)", "max |dp|");
   json rows = json::array();
   const SlidingWindowConfig wc = window_config(so, net->config.input_size);
   try {  // warm-up: first-touch allocations
-    auto lv = make_pyramid(images[0].second.width, images[0].second.height, wc);
-    nn::score_windows(*net, images[0].second, lv, nn::ScanMode::Conv);
+    auto lv = make_pyramid(images[0].image.width, images[0].image.height, wc);
+    nn::score_windows(*net, images[0].image, lv, nn::ScanMode::Conv);
   } catch (const std::invalid_argument& e) {
-    throw FileError(images[0].first, e.what());
+    throw FileError(images[0].name, e.what());
   }
   double sum_crops = 0, sum_conv = 0, sum_cpu_crops = 0, sum_cpu_conv = 0;
   for (const auto& [name, img] : images) {
@@ -583,11 +572,11 @@ int cmd_bench(const cli::CommonArgs& a, ScanOptions so, const std::vector<std::s
       throw FileError(name, e.what());
     }
     // Wall time, and CPU time of all threads (steadier on a machine shared with others).
-    auto t0 = std::chrono::steady_clock::now();
+    auto t0 = Clock::now();
     std::clock_t c0 = std::clock();
     nn::WindowScores crops = nn::score_windows(*net, img, levels, nn::ScanMode::Crops, so.crop_batch);
     const double t_crops = seconds_since(t0), cpu_crops = double(std::clock() - c0) / CLOCKS_PER_SEC;
-    t0 = std::chrono::steady_clock::now();
+    t0 = Clock::now();
     c0 = std::clock();
     nn::WindowScores conv = nn::score_windows(*net, img, levels, nn::ScanMode::Conv);
     const double t_conv = seconds_since(t0), cpu_conv = double(std::clock() - c0) / CLOCKS_PER_SEC;

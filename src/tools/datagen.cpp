@@ -8,11 +8,11 @@
 //                                        boxes, labels, masks and skeletons drawn over
 //                                        the images, to check a data set by eye
 // The same seed gives the same bytes for any --threads.
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -26,6 +26,7 @@
 #include "image/image.h"
 #include "lessons/common/cli.h"
 #include "util/files.h"
+#include "util/timing.h"
 
 using namespace dl;
 namespace fs = std::filesystem;
@@ -33,10 +34,6 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string image_name(int64_t id) { return fmt::format("{:06d}.png", id); }
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // Runs body(i) for i in [0, n) on all threads. Exceptions cannot leave an OpenMP
 // region, so each is caught and the one with the lowest index rethrown afterwards
@@ -64,13 +61,13 @@ struct GenArgs {
 };
 
 int cmd_scenes(const SceneOptions& o, const GenArgs& g) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
   const SceneSources src = load_scene_sources(o.split, g.data, g.textures);
   const fs::path out(g.out);
   fs::create_directories(out / "images");
   fs::create_directories(out / "masks");
   std::vector<std::vector<CocoAnnotation>> anns(static_cast<size_t>(o.count));
-  const auto t1 = std::chrono::steady_clock::now();
+  const auto t1 = Clock::now();
   parallel_items(o.count, [&](int64_t i) {
     const Scene s = generate_scene(o, src, i);
     save_image((out / "images" / image_name(i + 1)).string(), s.image);
@@ -98,12 +95,12 @@ int cmd_scenes(const SceneOptions& o, const GenArgs& g) {
 }
 
 int cmd_figures(const FigureOptions& o, const GenArgs& g) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
   const std::vector<Image> textures = load_textures(g.textures);
   const fs::path out(g.out);
   fs::create_directories(out / "images");
   std::vector<CocoAnnotation> anns(static_cast<size_t>(o.count));
-  const auto t1 = std::chrono::steady_clock::now();
+  const auto t1 = Clock::now();
   parallel_items(o.count, [&](int64_t i) {
     const Figure f = generate_figure(o, textures, i);
     save_image((out / "images" / image_name(i + 1)).string(), f.image);

@@ -13,6 +13,7 @@
 
 #include "tensor/gemm.h"
 #include "tensor/rng.h"
+#include "util/timing.h"
 
 #ifdef DETLAB_HAVE_CBLAS
 #include <cblas.h>
@@ -29,10 +30,9 @@ double best_seconds(const std::function<void()>& f, int reps) {
   f();
   double best = 1e30;
   for (int r = 0; r < reps; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = dl::Clock::now();
     f();
-    const auto t1 = std::chrono::steady_clock::now();
-    best = std::min(best, std::chrono::duration<double>(t1 - t0).count());
+    best = std::min(best, dl::seconds_since(t0));
   }
   return best;
 }

@@ -9,7 +9,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -20,16 +19,14 @@
 #include "autograd/ops.h"
 #include "autograd/variable.h"
 #include "tensor/rng.h"
+#include "util/timing.h"
 
 using namespace dl;
 using namespace dl::ag;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
+double ms_since(Clock::time_point t0) { return 1e3 * seconds_since(t0); }
 
 // Uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's default range for conv/linear.
 Var make_param(const Shape& shape, int64_t fan_in, Rng& rng) {
