@@ -4,7 +4,6 @@
 //   bin/classify eval                 accuracy, per-class accuracy, confusion matrix
 //   bin/classify predict IMAGE...     top-3 classes, annotated PNG
 //   bin/classify bench                images/s for inference and training
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 
@@ -336,42 +335,42 @@ int cmd_bench(const cli::CommonArgs& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"classify: a small CNN classifier on Fashion-MNIST (lesson 00)"};
-  app.require_subcommand(1, 1);
+  cli::CommandLine app{"classify: a small CNN classifier on Fashion-MNIST (lesson 00)"};
+  app.require_one_subcommand();
   cli::CommonArgs args;
   TrainOptions topt;
   std::vector<std::string> images;
 
-  auto* train = app.add_subcommand("train", "train the CNN and save it with its logs");
+  cli::Command train = app.subcommand("train", "train the CNN and save it with its logs");
   cli::add_common_flags(train, args);
-  train->add_flag("--quick", topt.quick, "small fast config: 20k images, 1 epoch");
-  train->add_option("--optim", topt.optim, "sgd (Nesterov momentum) or adamw")
-      ->check(CLI::IsMember({"sgd", "adamw"}));
-  train->add_option("--limit", topt.limit, "train on this many images only")
-      ->check(CLI::Range(int64_t(1), int64_t(60000)));
-  train->add_flag("--augment", topt.augment, "random crop (pad 2) and horizontal flip");
-  auto* eval = app.add_subcommand("eval", "accuracy, per-class accuracy, confusion matrix");
+  train.flag("--quick", topt.quick, "small fast config: 20k images, 1 epoch");
+  train.option("--optim", topt.optim, "sgd (Nesterov momentum) or adamw")
+      .one_of({"sgd", "adamw"});
+  train.option("--limit", topt.limit, "train on this many images only")
+      .range(int64_t(1), int64_t(60000));
+  train.flag("--augment", topt.augment, "random crop (pad 2) and horizontal flip");
+  cli::Command eval = app.subcommand("eval", "accuracy, per-class accuracy, confusion matrix");
   cli::add_common_flags(eval, args);
-  auto* predict = app.add_subcommand("predict", "top-3 classes of images, annotated PNGs");
+  cli::Command predict = app.subcommand("predict", "top-3 classes of images, annotated PNGs");
   cli::add_common_flags(predict, args);
   int from_test = 0;
-  predict->add_option("images", images, "PNG/JPEG/BMP/PGM files");
-  predict->add_option("--test", from_test, "also predict the first N test-split images")
-      ->check(CLI::Range(0, 10000));
-  auto* bench = app.add_subcommand("bench", "images/s at batch 1 and 64");
+  predict.option("images", images, "PNG/JPEG/BMP/PGM files");
+  predict.option("--test", from_test, "also predict the first N test-split images")
+      .range(0, 10000);
+  cli::Command bench = app.subcommand("bench", "images/s at batch 1 and 64");
   cli::add_common_flags(bench, args);
 
   const int rc = cli::parse(app, argc, argv);
   if (rc >= 0) return rc;
-  if (*predict && images.empty() && from_test == 0) {
+  if (predict && images.empty() && from_test == 0) {
     fmt::print(stderr, "classify predict: give image files or --test N (see --help)\n");
     return 2;
   }
   return cli::run_guarded([&] {
     cli::apply_threads(args.threads);
-    if (*train) return cmd_train(args, topt);
-    if (*eval) return cmd_eval(args);
-    if (*predict) return cmd_predict(args, images, from_test);
+    if (train) return cmd_train(args, topt);
+    if (eval) return cmd_eval(args);
+    if (predict) return cmd_predict(args, images, from_test);
     return cmd_bench(args);
   });
 }

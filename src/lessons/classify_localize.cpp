@@ -8,7 +8,6 @@
 // Data: training scenes generated on the fly (data/online_scenes.h; or the fixed
 // `bin/datagen scenes --single` files with --train-scenes files), tested on the fixed
 // test directory (see lessons/01).
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 
@@ -480,56 +479,56 @@ int cmd_bench(const cli::CommonArgs& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"classify_localize: class scores + box regression, one object per image (lesson 01)"};
-  app.require_subcommand(1, 1);
+  cli::CommandLine app{"classify_localize: class scores + box regression, one object per image (lesson 01)"};
+  app.require_one_subcommand();
   cli::CommonArgs args;
   TrainOptions topt;
   std::vector<std::string> images;
 
-  auto* train = app.add_subcommand("train", "train with CE + lambda * L2 and save the model");
+  cli::Command train = app.subcommand("train", "train with CE + lambda * L2 and save the model");
   cli::add_common_flags(train, args);
-  train->add_option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
-  train->add_flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");
-  train->add_option("--lambda", topt.lambda, "weight of the box (L2) loss")
-      ->check(CLI::Range(0.0f, 1e6f));
-  train->add_option("--optim", topt.optim, "sgd (Nesterov momentum) or adamw")
-      ->check(CLI::IsMember({"sgd", "adamw"}));
-  train->add_option("--cls-input", topt.cls_input,
-                    "class head reads the fc features (fc) or the spatially averaged map (avg)")
-      ->check(CLI::IsMember({"fc", "avg"}));
-  train->add_option("--neck-channels", topt.neck_channels, "channels of the two neck convs")
-      ->check(CLI::Range(1, 1024));
-  train->add_option("--backbone-channels", topt.backbone_channels,
-                    "channels of the two backbone convs, C1,C2 (lesson 00's: 16,32)")
-      ->expected(2)
-      ->delimiter(',')
-      ->check(CLI::Range(1, 1024));
-  train->add_option("--input-size", topt.input_size, "network input side (multiple of 16)")
-      ->check(CLI::Range(16, 512));
-  train->add_option("--dropout", topt.dropout, "dropout before the heads")
-      ->check(CLI::Range(0.0f, 0.95f));
-  train->add_option("--train-scenes", topt.train_scenes,
-                    "online (fresh generated scenes every step) or files (DATA/train)")
-      ->check(CLI::IsMember({"online", "files"}));
-  train->add_flag("--freeze-backbone", topt.freeze_backbone, "train only the new layers");
-  train->add_option("--limit", topt.limit,
-                    "scenes per epoch (online; default 12000) or the first N files (files)")
-      ->check(CLI::Range(int64_t(1), int64_t(10000000)));
-  auto* eval = app.add_subcommand("eval", "accuracy, mean IoU and localization accuracy");
+  train.option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
+  train.flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");
+  train.option("--lambda", topt.lambda, "weight of the box (L2) loss")
+      .range(0.0f, 1e6f);
+  train.option("--optim", topt.optim, "sgd (Nesterov momentum) or adamw")
+      .one_of({"sgd", "adamw"});
+  train.option("--cls-input", topt.cls_input,
+               "class head reads the fc features (fc) or the spatially averaged map (avg)")
+      .one_of({"fc", "avg"});
+  train.option("--neck-channels", topt.neck_channels, "channels of the two neck convs")
+      .range(1, 1024);
+  train.option("--backbone-channels", topt.backbone_channels,
+               "channels of the two backbone convs, C1,C2 (lesson 00's: 16,32)")
+      .expected(2)
+      .delimiter(',')
+      .range(1, 1024);
+  train.option("--input-size", topt.input_size, "network input side (multiple of 16)")
+      .range(16, 512);
+  train.option("--dropout", topt.dropout, "dropout before the heads")
+      .range(0.0f, 0.95f);
+  train.option("--train-scenes", topt.train_scenes,
+               "online (fresh generated scenes every step) or files (DATA/train)")
+      .one_of({"online", "files"});
+  train.flag("--freeze-backbone", topt.freeze_backbone, "train only the new layers");
+  train.option("--limit", topt.limit,
+               "scenes per epoch (online; default 12000) or the first N files (files)")
+      .range(int64_t(1), int64_t(10000000));
+  cli::Command eval = app.subcommand("eval", "accuracy, mean IoU and localization accuracy");
   cli::add_common_flags(eval, args);
-  auto* predict = app.add_subcommand("predict", "draw the predicted box and class on images");
+  cli::Command predict = app.subcommand("predict", "draw the predicted box and class on images");
   cli::add_common_flags(predict, args);
-  predict->add_option("images", images, "PNG/JPEG/BMP files")->required();
-  auto* bench = app.add_subcommand("bench", "images/s at batch 1 and 32");
+  predict.option("images", images, "PNG/JPEG/BMP files").required();
+  cli::Command bench = app.subcommand("bench", "images/s at batch 1 and 32");
   cli::add_common_flags(bench, args);
 
   const int rc = cli::parse(app, argc, argv);
   if (rc >= 0) return rc;
   return cli::run_guarded([&] {
     cli::apply_threads(args.threads);
-    if (*train) return cmd_train(args, topt);
-    if (*eval) return cmd_eval(args);
-    if (*predict) return cmd_predict(args, images);
+    if (train) return cmd_train(args, topt);
+    if (eval) return cmd_eval(args);
+    if (predict) return cmd_predict(args, images);
     return cmd_bench(args);
   });
 }

@@ -11,7 +11,6 @@
 //   bin/compare --methods rcnn,spp_net,fast_rcnn [--data DIR] [--limit N] [--threads T]
 //               [--proposal-cache DIR]
 //   bin/compare --bench --methods rcnn,spp_net,fast_rcnn [--limit N]   test time only
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 
@@ -272,25 +271,25 @@ int run(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"compare: train/test time and accuracy of detectors, side by side (lesson 04)"};
+  cli::CommandLine app{"compare: train/test time and accuracy of detectors, side by side (lesson 04)"};
   Options o;
-  app.add_option("--methods", o.methods, "detlab programs, comma-separated; the first is the reference")
-      ->delimiter(',')
-      ->required();
-  app.add_option("--data", o.data, "dataset directory passed to each eval (default: theirs)");
-  app.add_option("--models", o.models, "directory of the NAME.safetensors models");
-  app.add_option("--out", o.out, "directory for compare.json and the SVG charts");
-  app.add_option("--limit", o.limit, "evaluate on the first N test images")
-      ->check(CLI::Range(1, 1000000));
-  app.add_option("--threads", o.threads, "OpenMP threads for each eval")->check(CLI::Range(0, 1024));
-  app.add_option("--time-limit", o.time_limit, "seconds allowed per eval")
-      ->check(CLI::PositiveNumber);
-  app.add_flag("--json", o.json, "print the table as JSON on stdout");
-  app.add_flag("--bench", o.bench,
-               "test time only, from each program's `bench` (no accuracy; models optional)");
-  app.add_option("--proposal-cache", o.proposal_cache,
-                 "read proposals from this disk cache (faster; 'with proposals' then omits "
-                 "computing them; default: computed in each eval)");
+  app.option("--methods", o.methods, "detlab programs, comma-separated; the first is the reference")
+      .delimiter(',')
+      .required();
+  app.option("--data", o.data, "dataset directory passed to each eval (default: theirs)");
+  app.option("--models", o.models, "directory of the NAME.safetensors models");
+  app.option("--out", o.out, "directory for compare.json and the SVG charts");
+  app.option("--limit", o.limit, "evaluate on the first N test images")
+      .range(1, 1000000);
+  app.option("--threads", o.threads, "OpenMP threads for each eval").range(0, 1024);
+  app.option("--time-limit", o.time_limit, "seconds allowed per eval")
+      .positive();
+  app.flag("--json", o.json, "print the table as JSON on stdout");
+  app.flag("--bench", o.bench,
+           "test time only, from each program's `bench` (no accuracy; models optional)");
+  app.option("--proposal-cache", o.proposal_cache,
+             "read proposals from this disk cache (faster; 'with proposals' then omits "
+             "computing them; default: computed in each eval)");
   if (int rc = cli::parse(app, argc, argv); rc >= 0) return rc;
   return cli::run_guarded([&] { return o.bench ? run_bench(o) : run(o); });
 }

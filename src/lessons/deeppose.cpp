@@ -14,7 +14,6 @@
 // Data: `bin/datagen figures` train and test directories (see lessons/02).
 // Model file: every stage in one checkpoint (parameters "stage1.*", "stage2.*", ...);
 // its "config" metadata lists the stages (arch "deeppose" of "pose_regressor"s).
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 
@@ -746,84 +745,84 @@ int cmd_bench(const cli::CommonArgs& a, const TrainOptions& t) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"deeppose: 14 joints as regression, refined by a cascade (lesson 02)"};
-  app.require_subcommand(1, 1);
+  cli::CommandLine app{"deeppose: 14 joints as regression, refined by a cascade (lesson 02)"};
+  app.require_one_subcommand();
   cli::CommonArgs args;
   TrainOptions topt;
   bool names = false;
   std::vector<std::string> images;
 
-  auto* train = app.add_subcommand("train", "train stage 1, then each cascade stage, and save");
+  cli::Command train = app.subcommand("train", "train stage 1, then each cascade stage, and save");
   cli::add_common_flags(train, args);
-  train->add_option("--stages", topt.stages, "number of stages (1 = no cascade)")
-      ->check(CLI::Range(1, 6));
-  train->add_option("--sigma", topt.sigma, "cascade window side / predicted torso diameter")
-      ->check(CLI::Range(0.1f, 10.0f));
-  train->add_option("--input", topt.input, "stage 1 input size in pixels (multiple of 16)")
-      ->check(CLI::Range(16, 512));
-  train->add_option("--channels", topt.channels, "stage 1 conv blocks' channels (each halves the size)")
-      ->expected(1, 8)->check(CLI::Range(1, 1024));
-  train->add_option("--hidden", topt.hidden, "stage 1 hidden fully connected units")
-      ->check(CLI::Range(1, 65536));
-  train->add_option("--dropout", topt.dropout, "stage 1 dropout before the last layer")
-      ->check(CLI::Range(0.0f, 0.9f));
-  train->add_option("--cascade-epochs", topt.cascade_epochs, "epochs of each stage >= 2")
-      ->check(CLI::Range(0, 1000));
-  train->add_option("--cascade-input", topt.cascade_input,
-                    "window size in pixels of each stage >= 2 (multiple of 8)")
-      ->check(CLI::Range(8, 256));
-  train->add_option("--cascade-channels", topt.cascade_channels,
-                    "conv blocks' channels of each stage >= 2 (each halves the window)")
-      ->expected(1, 8)->check(CLI::Range(1, 1024));
-  train->add_option("--cascade-hidden", topt.cascade_hidden,
-                    "hidden fully connected units of each stage >= 2")
-      ->check(CLI::Range(1, 65536));
-  train->add_option("--cascade-lr", topt.cascade_lr, "Adam learning rate of each stage >= 2")
-      ->check(CLI::Range(1e-7f, 1.0f));
-  train->add_option("--crops-per-image", topt.crops_per_image,
-                    "joint windows per training image and epoch (stages >= 2)")
-      ->check(CLI::Range(1, kFigureJoints));
-  train->add_option("--neighbours", topt.neighbours,
-                    "stages >= 2: a window also trains on the other joints within this many "
-                    "window sides of its centre (0: its own joint only, as the paper)")
-      ->check(CLI::Range(0.0f, 0.5f));
-  train->add_flag("--facing-camera", topt.facing_camera,
-                  "relabel the training figures as if all faced the camera (default: their own "
-                  "left/right)");
+  train.option("--stages", topt.stages, "number of stages (1 = no cascade)")
+      .range(1, 6);
+  train.option("--sigma", topt.sigma, "cascade window side / predicted torso diameter")
+      .range(0.1f, 10.0f);
+  train.option("--input", topt.input, "stage 1 input size in pixels (multiple of 16)")
+      .range(16, 512);
+  train.option("--channels", topt.channels, "stage 1 conv blocks' channels (each halves the size)")
+      .expected(1, 8).range(1, 1024);
+  train.option("--hidden", topt.hidden, "stage 1 hidden fully connected units")
+      .range(1, 65536);
+  train.option("--dropout", topt.dropout, "stage 1 dropout before the last layer")
+      .range(0.0f, 0.9f);
+  train.option("--cascade-epochs", topt.cascade_epochs, "epochs of each stage >= 2")
+      .range(0, 1000);
+  train.option("--cascade-input", topt.cascade_input,
+               "window size in pixels of each stage >= 2 (multiple of 8)")
+      .range(8, 256);
+  train.option("--cascade-channels", topt.cascade_channels,
+               "conv blocks' channels of each stage >= 2 (each halves the window)")
+      .expected(1, 8).range(1, 1024);
+  train.option("--cascade-hidden", topt.cascade_hidden,
+               "hidden fully connected units of each stage >= 2")
+      .range(1, 65536);
+  train.option("--cascade-lr", topt.cascade_lr, "Adam learning rate of each stage >= 2")
+      .range(1e-7f, 1.0f);
+  train.option("--crops-per-image", topt.crops_per_image,
+               "joint windows per training image and epoch (stages >= 2)")
+      .range(1, kFigureJoints);
+  train.option("--neighbours", topt.neighbours,
+               "stages >= 2: a window also trains on the other joints within this many "
+               "window sides of its centre (0: its own joint only, as the paper)")
+      .range(0.0f, 0.5f);
+  train.flag("--facing-camera", topt.facing_camera,
+             "relabel the training figures as if all faced the camera (default: their own "
+             "left/right)");
   bool no_flip = false;
-  train->add_flag("--no-flip", no_flip, "stage 1 without mirrored training images");
-  train->add_option("--from", topt.from, "keep this deeppose model's stages before the last of --stages");
-  train->add_option("--limit", topt.limit, "train on this many images only")
-      ->check(CLI::Range(int64_t(1), int64_t(10000000)));
-  auto* eval = app.add_subcommand("eval", "PCK, PDJ, PCP and pixel error per stage");
+  train.flag("--no-flip", no_flip, "stage 1 without mirrored training images");
+  train.option("--from", topt.from, "keep this deeppose model's stages before the last of --stages");
+  train.option("--limit", topt.limit, "train on this many images only")
+      .range(int64_t(1), int64_t(10000000));
+  cli::Command eval = app.subcommand("eval", "PCK, PDJ, PCP and pixel error per stage");
   cli::add_common_flags(eval, args);
-  auto* predict = app.add_subcommand("predict", "draw the predicted skeleton on images");
+  cli::Command predict = app.subcommand("predict", "draw the predicted skeleton on images");
   cli::add_common_flags(predict, args);
-  predict->add_option("images", images, "PNG/JPEG/BMP files")->required();
-  predict->add_flag("--names", names, "write the joint names next to the joints");
+  predict.option("images", images, "PNG/JPEG/BMP files").required();
+  predict.flag("--names", names, "write the joint names next to the joints");
   int draw_stage = 0;
-  predict->add_option("--stage", draw_stage, "draw this stage's pose (default: the last)")
-      ->check(CLI::Range(1, 16));
-  auto* bench = app.add_subcommand("bench", "images/s of each stage");
+  predict.option("--stage", draw_stage, "draw this stage's pose (default: the last)")
+      .range(1, 16);
+  cli::Command bench = app.subcommand("bench", "images/s of each stage");
   cli::add_common_flags(bench, args);
-  bench->add_option("--stages", topt.stages, "number of stages")->check(CLI::Range(1, 6));
+  bench.option("--stages", topt.stages, "number of stages").range(1, 6);
 
   const int rc = cli::parse(app, argc, argv);
   if (rc >= 0) return rc;
   topt.flip = !no_flip;
-  if (*train && topt.input % (1 << topt.channels.size()) != 0) {
+  if (train && topt.input % (1 << topt.channels.size()) != 0) {
     fmt::print(stderr, "error: --input must be a multiple of 2^(number of --channels)\n");
     return 2;
   }
-  if (*train && topt.cascade_input % (1 << topt.cascade_channels.size()) != 0) {
+  if (train && topt.cascade_input % (1 << topt.cascade_channels.size()) != 0) {
     fmt::print(stderr, "error: --cascade-input must be a multiple of 2^(number of --cascade-channels)\n");
     return 2;
   }
   return cli::run_guarded([&] {
     cli::apply_threads(args.threads);
-    if (*train) return cmd_train(args, topt);
-    if (*eval) return cmd_eval(args);
-    if (*predict) return cmd_predict(args, images, names, draw_stage);
+    if (train) return cmd_train(args, topt);
+    if (eval) return cmd_eval(args);
+    if (predict) return cmd_predict(args, images, names, draw_stage);
     return cmd_bench(args, topt);
   });
 }

@@ -8,7 +8,6 @@
 //   bin/fast_rcnn predict IMAGE...   detections drawn (PNG) and listed (JSON)
 //   bin/fast_rcnn bench [--svd K]    seconds per image: proposals / conv / RoI pool / FC / NMS
 // Proposals: Selective Search "fast" (lesson 03), cached on disk (data/cache/proposals).
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 
@@ -543,8 +542,8 @@ int cmd_bench(const cli::CommonArgs& a, ProposalOptions po, const SvdOptions& sv
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"fast_rcnn: shared conv features, RoI pooling, multitask loss (lesson 04)"};
-  app.require_subcommand(1, 1);
+  cli::CommandLine app{"fast_rcnn: shared conv features, RoI pooling, multitask loss (lesson 04)"};
+  app.require_one_subcommand();
   cli::CommonArgs args;
   TrainOptions topt;
   ProposalOptions po;
@@ -554,72 +553,72 @@ int main(int argc, char** argv) {
   bool cached = false;
   std::vector<std::string> images;
 
-  auto add_svd = [&](CLI::App* sub) {
-    sub->add_option("--svd", svd.fc6, "truncated SVD of fc6 with this rank (§3.1; 0 = off)")
-        ->check(CLI::Range(0, 65536));
-    sub->add_option("--svd-fc7", svd.fc7, "rank for fc7 (default: --svd / 4)")
-        ->check(CLI::Range(1, 65536));
+  auto add_svd = [&](cli::Command& sub) {
+    sub.option("--svd", svd.fc6, "truncated SVD of fc6 with this rank (§3.1; 0 = off)")
+        .range(0, 65536);
+    sub.option("--svd-fc7", svd.fc7, "rank for fc7 (default: --svd / 4)")
+        .range(1, 65536);
   };
-  auto add_detect = [&](CLI::App* sub, const char* what) {
-    sub->add_option("--threshold", dopt.threshold, what)->check(CLI::Range(0.0f, 1.0f));
-    sub->add_option("--nms", dopt.nms, "per-class NMS IoU")->check(CLI::Range(0.0, 1.0));
+  auto add_detect = [&](cli::Command& sub, const char* what) {
+    sub.option("--threshold", dopt.threshold, what).range(0.0f, 1.0f);
+    sub.option("--nms", dopt.nms, "per-class NMS IoU").range(0.0, 1.0);
   };
 
-  auto* train = app.add_subcommand("train", "train end to end on the train scenes");
+  cli::Command train = app.subcommand("train", "train end to end on the train scenes");
   cli::add_common_flags(train, args);
   cli::add_proposal_flags(train, po);
-  train->add_option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
-  train->add_flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");
-  train->add_option("--limit", topt.limit, "use this many train scenes only")
-      ->check(CLI::Range(int64_t(1), int64_t(10000000)));
-  train->add_option("--val-images", topt.val_images, "test scenes for the per-epoch mAP")
-      ->check(CLI::Range(1, 100000));
-  train->add_option("--rois", topt.rois_per_batch, "RoIs per mini-batch R (--batch is N images)")
-      ->check(CLI::Range(1, 100000));
-  train->add_option("--fg-fraction", topt.fg_fraction, "foreground share of the RoIs")
-      ->check(CLI::Range(0.0f, 1.0f));
-  train->add_option("--bg-lo", topt.bg_lo, "lowest IoU of a background RoI")
-      ->check(CLI::Range(0.0f, 0.5f));
-  train->add_option("--lambda", topt.lambda, "weight of the box loss")->check(CLI::Range(0.0f, 1e6f));
-  train->add_flag("!--no-flip", topt.flip, "no horizontal flipping");
-  train->add_option("--pool", topt.model.pool, "RoI pooling grid side")->check(CLI::Range(1, 32));
-  train->add_option("--hidden", topt.model.hidden, "fc6 / fc7 width")->check(CLI::Range(1, 16384));
-  train->add_option("--neck-channels", topt.model.c3, "channels of the neck conv")
-      ->check(CLI::Range(1, 1024));
-  train->add_option("--dropout", topt.model.dropout, "dropout after fc6 and fc7")
-      ->check(CLI::Range(0.0f, 0.95f));
+  train.option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
+  train.flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");
+  train.option("--limit", topt.limit, "use this many train scenes only")
+      .range(int64_t(1), int64_t(10000000));
+  train.option("--val-images", topt.val_images, "test scenes for the per-epoch mAP")
+      .range(1, 100000);
+  train.option("--rois", topt.rois_per_batch, "RoIs per mini-batch R (--batch is N images)")
+      .range(1, 100000);
+  train.option("--fg-fraction", topt.fg_fraction, "foreground share of the RoIs")
+      .range(0.0f, 1.0f);
+  train.option("--bg-lo", topt.bg_lo, "lowest IoU of a background RoI")
+      .range(0.0f, 0.5f);
+  train.option("--lambda", topt.lambda, "weight of the box loss").range(0.0f, 1e6f);
+  train.flag("!--no-flip", topt.flip, "no horizontal flipping");
+  train.option("--pool", topt.model.pool, "RoI pooling grid side").range(1, 32);
+  train.option("--hidden", topt.model.hidden, "fc6 / fc7 width").range(1, 16384);
+  train.option("--neck-channels", topt.model.c3, "channels of the neck conv")
+      .range(1, 1024);
+  train.option("--dropout", topt.model.dropout, "dropout after fc6 and fc7")
+      .range(0.0f, 0.95f);
 
-  auto* eval = app.add_subcommand("eval", "VOC AP@0.5 and COCO AP on the test scenes");
+  cli::Command eval = app.subcommand("eval", "VOC AP@0.5 and COCO AP on the test scenes");
   cli::add_common_flags(eval, args);
   cli::add_proposal_flags(eval, po);
   add_detect(eval, "lowest class score kept (default 0.05)");
   add_svd(eval);
-  eval->add_option("--limit", limit, "evaluate this many scenes only")
-      ->check(CLI::Range(int64_t(1), int64_t(10000000)));
+  eval.option("--limit", limit, "evaluate this many scenes only")
+      .range(int64_t(1), int64_t(10000000));
 
-  auto* predict = app.add_subcommand("predict", "draw detections on images (PNG + JSON)");
+  cli::Command predict = app.subcommand("predict", "draw detections on images (PNG + JSON)");
   cli::add_common_flags(predict, args);
   cli::add_proposal_flags(predict, po);
   add_detect(predict, "lowest class score drawn (default 0.5)");
   add_svd(predict);
-  predict->add_option("images", images, "PNG/JPEG/BMP files")->required();
+  predict.option("images", images, "PNG/JPEG/BMP files").required();
 
-  auto* bench = app.add_subcommand("bench", "seconds per image by stage");
+  cli::Command bench = app.subcommand("bench", "seconds per image by stage");
   cli::add_common_flags(bench, args);
   cli::add_proposal_flags(bench, po);
   add_svd(bench);
-  bench->add_option("--limit", limit, "test scenes to time when no IMAGE is given (default 10)")
-      ->check(CLI::Range(int64_t(1), int64_t(100000)));
-  bench->add_flag("--cached", cached, "read proposals from the cache instead of timing them");
-  bench->add_option("images", images, "PNG/JPEG/BMP files (default: test scenes)");
+  bench.option("--limit", limit, "test scenes to time when no IMAGE is given (default 10)")
+      .range(int64_t(1), int64_t(100000));
+  bench.flag("--cached", cached, "read proposals from the cache instead of timing them");
+  bench.option("images", images, "PNG/JPEG/BMP files (default: test scenes)");
 
   const int rc = cli::parse(app, argc, argv);
   if (rc >= 0) return rc;
   return cli::run_guarded([&] {
     cli::apply_threads(args.threads);
-    if (*train) return cmd_train(args, topt, po);
-    if (*eval) return cmd_eval(args, po, dopt, svd, limit);
-    if (*predict) return cmd_predict(args, po, dopt, svd, images);
+    if (train) return cmd_train(args, topt, po);
+    if (eval) return cmd_eval(args, po, dopt, svd, limit);
+    if (predict) return cmd_predict(args, po, dopt, svd, images);
     return cmd_bench(args, po, svd, images, limit, cached);
   });
 }

@@ -19,7 +19,6 @@
 //   bin/rcnn predict IMAGE...   PNG with boxes + JSON
 //   bin/rcnn bench [IMAGE...]   seconds per image: proposals / warping / CNN / SVM /
 //                               regression / NMS
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 
@@ -452,50 +451,50 @@ int cmd_bench(const cli::CommonArgs& a, const ProposalOptions& po, const DetectO
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"rcnn: R-CNN -- proposals, warped CNN features, SVMs, box regression (lesson 04)"};
-  app.require_subcommand(1, 1);
+  cli::CommandLine app{"rcnn: R-CNN -- proposals, warped CNN features, SVMs, box regression (lesson 04)"};
+  app.require_one_subcommand();
   cli::CommonArgs args;
   TrainOptions topt;
   ProposalOptions po;
   po.min_side = 2;  // a crop is warped from at least 2 x 2 pixels
   cli::RegionDetectorCommands detect;
 
-  auto* train = app.add_subcommand("train", "fine-tune the CNN, train the SVMs and box regressors");
+  cli::Command train = app.subcommand("train", "fine-tune the CNN, train the SVMs and box regressors");
   cli::add_common_flags(train, args);
   cli::add_proposal_flags(train, po);
-  train->add_option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
-  train->add_flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");
-  train->add_option("--hidden", topt.hidden, "feature dimension (the 'fc' layer's channels)")
-      ->check(CLI::Range(1, 4096));
-  train->add_option("--neck-channels", topt.c3, "channels of the neck conv")
-      ->check(CLI::Range(1, 1024));
-  train->add_option("--input-size", topt.input_size, "warped crop side S (4k + 14: 18, 22, 26, ...)")
-      ->check(CLI::Range(18, 254));
-  train->add_option("--context", topt.context, "context pixels around the box in the crop (R-CNN: 16 of 227)")
-      ->check(CLI::Range(0, 100));
-  train->add_option("--steps-per-epoch", topt.steps_per_epoch, "fine-tuning batches per epoch")
-      ->check(CLI::Range(1, 1000000));
-  train->add_option("--fg-fraction", topt.fg_fraction, "foreground share of a batch (R-CNN 0.25)")
-      ->check(CLI::Range(0.01f, 1.0f));
-  train->add_option("--svm-c", topt.svm_c, "SVM C (R-CNN 0.001 with features of mean norm 20)")
-      ->check(CLI::PositiveNumber);
-  train->add_option("--svm-rounds", topt.svm_rounds, "hard-negative mining rounds after the first")
-      ->check(CLI::Range(0, 100));
-  train->add_option("--ridge-lambda", topt.ridge_lambda, "box regression lambda (default 1000 * 9216 / hidden)")
-      ->check(CLI::NonNegativeNumber);
-  train->add_option("--limit", topt.limit, "use this many train (and test) scenes only")
-      ->check(CLI::Range(int64_t(1), int64_t(10000000)));
+  train.option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
+  train.flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");
+  train.option("--hidden", topt.hidden, "feature dimension (the 'fc' layer's channels)")
+      .range(1, 4096);
+  train.option("--neck-channels", topt.c3, "channels of the neck conv")
+      .range(1, 1024);
+  train.option("--input-size", topt.input_size, "warped crop side S (4k + 14: 18, 22, 26, ...)")
+      .range(18, 254);
+  train.option("--context", topt.context, "context pixels around the box in the crop (R-CNN: 16 of 227)")
+      .range(0, 100);
+  train.option("--steps-per-epoch", topt.steps_per_epoch, "fine-tuning batches per epoch")
+      .range(1, 1000000);
+  train.option("--fg-fraction", topt.fg_fraction, "foreground share of a batch (R-CNN 0.25)")
+      .range(0.01f, 1.0f);
+  train.option("--svm-c", topt.svm_c, "SVM C (R-CNN 0.001 with features of mean norm 20)")
+      .positive();
+  train.option("--svm-rounds", topt.svm_rounds, "hard-negative mining rounds after the first")
+      .range(0, 100);
+  train.option("--ridge-lambda", topt.ridge_lambda, "box regression lambda (default 1000 * 9216 / hidden)")
+      .non_negative();
+  train.option("--limit", topt.limit, "use this many train (and test) scenes only")
+      .range(int64_t(1), int64_t(10000000));
 
   cli::add_region_detector_commands(app, args, po, detect);
 
   const int rc = cli::parse(app, argc, argv);
   if (rc >= 0) return rc;
-  if (*train && (topt.input_size - 14) % 4 != 0) {
+  if (train && (topt.input_size - 14) % 4 != 0) {
     fmt::print(stderr, "error: --input-size {}: must be 4k + 14 (18, 22, 26, 30, ...)\n",
                topt.input_size);
     return 2;
   }
-  if (*train && topt.context * 2 >= topt.input_size) {
+  if (train && topt.context * 2 >= topt.input_size) {
     fmt::print(stderr, "error: --context {}: leaves no room for the box in a {}-pixel crop\n",
                topt.context, topt.input_size);
     return 2;
@@ -504,10 +503,10 @@ int main(int argc, char** argv) {
   const std::string model_path = args.model.empty() ? kDefaultModel : args.model;
   return cli::run_guarded([&] {
     cli::apply_threads(args.threads);
-    if (*train) return cmd_train(args, topt, po);
-    if (*detect.eval)
+    if (train) return cmd_train(args, topt, po);
+    if (detect.eval)
       return cli::run_region_eval(args, po, detect, open_detector(model_path, dopt));
-    if (*detect.predict)
+    if (detect.predict)
       return cli::run_region_predict(args, po, detect, "rcnn", open_detector(model_path, dopt));
     return cmd_bench(args, po, dopt, detect);
   });

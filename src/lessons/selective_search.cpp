@@ -8,7 +8,6 @@
 //   bin/selective_search bench    seconds, boxes and recall@0.5 per image per preset
 // Presets (§5.2): --preset single | fast | quality; --color-spaces, --ks, --strategies
 // and --sigma override a preset's diversification (§3.4).
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 
@@ -426,83 +425,81 @@ int cmd_bench(const cli::CommonArgs& a, const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"selective_search: region proposals by hierarchical grouping (lesson 03)"};
-  app.require_subcommand(1, 1);
+  cli::CommandLine app{"selective_search: region proposals by hierarchical grouping (lesson 03)"};
+  app.require_one_subcommand();
   cli::CommonArgs args;
   Options opt;
   std::vector<std::string> images;
-  auto add_preset = [&](CLI::App* sub, bool allow_all) {
+  auto add_preset = [&](cli::Command& sub, bool allow_all) {
     std::vector<std::string> names = {"single", "fast", "quality"};
     if (allow_all) names.push_back("all");
-    sub->add_option("--preset", opt.preset, "Uijlings et al. §5.2 configuration (default fast)")
-        ->check(CLI::IsMember(names));
+    sub.option("--preset", opt.preset, "Uijlings et al. §5.2 configuration (default fast)")
+        .one_of(names);
   };
   // Diversification overrides (predict, eval); checked when parsed, so a typo is a usage error.
-  auto add_overrides = [&](CLI::App* sub) {
-    // Validators call the library's parsers, so a colour space or strategy added there
+  auto add_overrides = [&](cli::Command& sub) {
+    // The checks call the library's parsers, so a colour space or strategy added there
     // is accepted here without touching this file.
-    auto valid = [](auto parse, const char* what) {
-      return CLI::Validator(
-          [parse](std::string& s) {
-            try {
-              parse(s);
-              return std::string();
-            } catch (const std::exception& e) {
-              return std::string(e.what());
-            }
-          },
-          what);
+    auto valid = [](auto parse) {
+      return [parse](const std::string& s) {
+        try {
+          parse(s);
+          return std::string();
+        } catch (const std::exception& e) {
+          return std::string(e.what());
+        }
+      };
     };
-    sub->add_option("--color-spaces", opt.color_spaces, "override: e.g. HSV,Lab (RGB I Lab rgI HSV H)")
-        ->delimiter(',')
-        ->check(valid([](const std::string& s) { parse_color_space(s); }, "COLOURSPACE"));
-    sub->add_option("--ks", opt.ks, "override: graph-segmentation k values, e.g. 50,100")
-        ->delimiter(',')
-        ->check(CLI::Range(1.0f, 100000.0f));
-    sub->add_option("--strategies", opt.strategies, "override: e.g. C+T+S+F,T+S+F (letters C T S F)")
-        ->delimiter(',')
-        ->check(valid([](const std::string& s) { parse_strategy(s); }, "STRATEGY"));
-    sub->add_option("--sigma", opt.sigma, "override: Gaussian smoothing before segmentation")
-        ->check(CLI::Range(0.0f, 10.0f));
-    sub->add_option("--min-size", opt.min_size, "override: smallest segment in pixels (default: k)")
-        ->check(CLI::Range(0, 1000000));
-    sub->add_option("--zoom", opt.zoom, "enlarge the pictures (nearest neighbour; eval: images under 256 px only)")
-        ->check(CLI::Range(1, 8));
-    sub->add_option("--top", opt.top, "boxes drawn (predict) / searched for the best box (eval --show)")
-        ->check(CLI::Range(1, 1000000));
+    sub.option("--color-spaces", opt.color_spaces, "override: e.g. HSV,Lab (RGB I Lab rgI HSV H)")
+        .delimiter(',')
+        .check(valid([](const std::string& s) { parse_color_space(s); }), "COLOURSPACE");
+    sub.option("--ks", opt.ks, "override: graph-segmentation k values, e.g. 50,100")
+        .delimiter(',')
+        .range(1.0f, 100000.0f);
+    sub.option("--strategies", opt.strategies, "override: e.g. C+T+S+F,T+S+F (letters C T S F)")
+        .delimiter(',')
+        .check(valid([](const std::string& s) { parse_strategy(s); }), "STRATEGY");
+    sub.option("--sigma", opt.sigma, "override: Gaussian smoothing before segmentation")
+        .range(0.0f, 10.0f);
+    sub.option("--min-size", opt.min_size, "override: smallest segment in pixels (default: k)")
+        .range(0, 1000000);
+    sub.option("--zoom", opt.zoom, "enlarge the pictures (nearest neighbour; eval: images under 256 px only)")
+        .range(1, 8);
+    sub.option("--top", opt.top, "boxes drawn (predict) / searched for the best box (eval --show)")
+        .range(1, 1000000);
   };
-  auto* predict = app.add_subcommand("predict", "ranked proposals of images: JSON + PNG");
+  cli::Command predict = app.subcommand("predict", "ranked proposals of images: JSON + PNG");
   cli::add_common_flags(predict, args);
   add_preset(predict, false);
   add_overrides(predict);
-  predict->add_flag("--show-segments", opt.show_segments,
-                    "also write each (colour space, k) graph segmentation as a PNG");
-  predict->add_option("images", images, "PNG/JPEG/BMP files")->required();
-  auto* eval = app.add_subcommand("eval", "recall vs number of proposals and MABO");
+  predict.flag("--show-segments", opt.show_segments,
+               "also write each (colour space, k) graph segmentation as a PNG");
+  predict.option("images", images, "PNG/JPEG/BMP files").required();
+  cli::Command eval = app.subcommand("eval", "recall vs number of proposals and MABO");
   cli::add_common_flags(eval, args);
   add_preset(eval, false);
   add_overrides(eval);
-  eval->add_option("--limit", opt.limit, "evaluate this many scenes only")
-      ->check(CLI::Range(int64_t(1), int64_t(10000000)));
-  eval->add_option("--show", opt.show,
-                   "draw ground truth and each object's best proposal for the first N images of each set")
-      ->check(CLI::Range(0, 1000));
-  auto* bench = app.add_subcommand("bench", "seconds, boxes and recall@0.5 per image for each preset");
+  eval.option("--limit", opt.limit, "evaluate this many scenes only")
+      .range(int64_t(1), int64_t(10000000));
+  eval.option("--show", opt.show,
+              "draw ground truth and each object's best proposal for the first N images of each set")
+      .range(0, 1000);
+  cli::Command bench = app.subcommand("bench", "seconds, boxes and recall@0.5 per image for each preset");
   cli::add_common_flags(bench, args);
   add_preset(bench, true);
-  bench->add_option("--limit", opt.limit, "scenes to time (default 4)")
-      ->check(CLI::Range(int64_t(1), int64_t(10000)));
+  bench.option("--limit", opt.limit, "scenes to time (default 4)")
+      .range(int64_t(1), int64_t(10000));
 
   const int rc = cli::parse(app, argc, argv);
   if (rc >= 0) return rc;
   return cli::run_guarded([&] {
     cli::apply_threads(args.threads);
-    if (*predict) return cmd_predict(args, opt, images);
-    if (*eval) {
-      if (opt.show > 0 && eval->get_option("--top")->count() == 0) opt.top = 1000;
+    if (predict) return cmd_predict(args, opt, images);
+    if (eval) {
+      if (opt.show > 0 && eval.count("--top") == 0) opt.top = 1000;
       return cmd_eval(args, opt);
     }
-    if (bench->get_option("--preset")->count() == 0) opt.preset = "all";
+    if (bench.count("--preset") == 0) opt.preset = "all";
     return cmd_bench(args, opt);
   });
 }

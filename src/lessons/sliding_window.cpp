@@ -11,7 +11,6 @@
 //   bin/sliding_window predict IMAGE... [--heatmap]   detections (+ per-class score maps)
 //   bin/sliding_window bench [IMAGE...]   windows/image, seconds/image for both modes
 // Data: `bin/datagen scenes` train and test directories (see lessons/03).
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 
@@ -69,24 +68,24 @@ struct ScanOptions {
   int64_t limit = 0;
 };
 
-void add_scan_flags(CLI::App* sub, ScanOptions& o, bool with_mode) {
-  sub->add_option("--scales", o.scales, "window sides in image pixels (area^0.5)")
-      ->delimiter(',')
-      ->allow_extra_args(false)
-      ->check(CLI::Range(4.0f, 4096.0f));
-  sub->add_option("--aspects", o.aspects, "window aspect ratios h/w")
-      ->delimiter(',')
-      ->allow_extra_args(false)
-      ->check(CLI::Range(0.05f, 20.0f));
-  sub->add_option("--stride", o.stride, "window step in pyramid-level pixels (multiple of 4 for --mode conv)")
-      ->check(CLI::Range(1, 1024));
+void add_scan_flags(cli::Command& sub, ScanOptions& o, bool with_mode) {
+  sub.option("--scales", o.scales, "window sides in image pixels (area^0.5)")
+      .delimiter(',')
+      .no_extra_args()
+      .range(4.0f, 4096.0f);
+  sub.option("--aspects", o.aspects, "window aspect ratios h/w")
+      .delimiter(',')
+      .no_extra_args()
+      .range(0.05f, 20.0f);
+  sub.option("--stride", o.stride, "window step in pyramid-level pixels (multiple of 4 for --mode conv)")
+      .range(1, 1024);
   if (with_mode)
-    sub->add_option("--mode", o.mode, "crops: one network pass per crop; conv: one per level")
-        ->check(CLI::IsMember({"crops", "conv"}));
-  sub->add_option("--nms", o.nms, "IoU above which a lower-scoring box of the same class is dropped")
-      ->check(CLI::Range(0.0, 1.0));
-  sub->add_option("--crop-batch", o.crop_batch, "crops per network call in --mode crops")
-      ->check(CLI::Range(1, 4096));
+    sub.option("--mode", o.mode, "crops: one network pass per crop; conv: one per level")
+        .one_of({"crops", "conv"});
+  sub.option("--nms", o.nms, "IoU above which a lower-scoring box of the same class is dropped")
+      .range(0.0, 1.0);
+  sub.option("--crop-batch", o.crop_batch, "crops per network call in --mode crops")
+      .range(1, 4096);
 }
 
 SlidingWindowConfig window_config(const ScanOptions& o, int crop_size) {
@@ -625,75 +624,75 @@ int cmd_bench(const cli::CommonArgs& a, ScanOptions so, const std::vector<std::s
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"sliding_window: a crop classifier scanned over an image pyramid (lesson 03)"};
-  app.require_subcommand(1, 1);
+  cli::CommandLine app{"sliding_window: a crop classifier scanned over an image pyramid (lesson 03)"};
+  app.require_one_subcommand();
   cli::CommonArgs args;
   TrainOptions topt;
   ScanOptions so;
   std::vector<std::string> images;
 
-  auto* train = app.add_subcommand("train", "train the crop classifier (background + classes)");
+  cli::Command train = app.subcommand("train", "train the crop classifier (background + classes)");
   cli::add_common_flags(train, args);
-  train->add_option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
-  train->add_flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");
-  train->add_flag("--freeze-backbone", topt.freeze_backbone, "train only the new layers");
-  train->add_option("--hidden", topt.hidden, "channels of the 4x4 'fully connected' conv")
-      ->check(CLI::Range(1, 4096));
-  train->add_option("--neck-channels", topt.c3, "channels of the neck conv")
-      ->check(CLI::Range(1, 1024));
-  train->add_option("--input-size", topt.input_size, "crop side S (4k + 14: 18, 22, 26, 30, ...)")
-      ->check(CLI::Range(18, 254));
-  train->add_option("--limit", topt.limit, "use this many train (and test) scenes only")
-      ->check(CLI::Range(int64_t(1), int64_t(10000000)));
-  train->add_option("--scales", so.scales, "window sides the negatives are drawn between")
-      ->delimiter(',')
-      ->allow_extra_args(false)
-      ->check(CLI::Range(4.0f, 4096.0f));
-  train->add_option("--aspects", so.aspects, "window aspect ratios h/w")
-      ->delimiter(',')
-      ->allow_extra_args(false)
-      ->check(CLI::Range(0.05f, 20.0f));
+  train.option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
+  train.flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");
+  train.flag("--freeze-backbone", topt.freeze_backbone, "train only the new layers");
+  train.option("--hidden", topt.hidden, "channels of the 4x4 'fully connected' conv")
+      .range(1, 4096);
+  train.option("--neck-channels", topt.c3, "channels of the neck conv")
+      .range(1, 1024);
+  train.option("--input-size", topt.input_size, "crop side S (4k + 14: 18, 22, 26, 30, ...)")
+      .range(18, 254);
+  train.option("--limit", topt.limit, "use this many train (and test) scenes only")
+      .range(int64_t(1), int64_t(10000000));
+  train.option("--scales", so.scales, "window sides the negatives are drawn between")
+      .delimiter(',')
+      .no_extra_args()
+      .range(4.0f, 4096.0f);
+  train.option("--aspects", so.aspects, "window aspect ratios h/w")
+      .delimiter(',')
+      .no_extra_args()
+      .range(0.05f, 20.0f);
 
-  auto* eval = app.add_subcommand("eval", "VOC AP@0.5 and COCO AP on the test scenes");
+  cli::Command eval = app.subcommand("eval", "VOC AP@0.5 and COCO AP on the test scenes");
   cli::add_common_flags(eval, args);
   add_scan_flags(eval, so, true);
-  eval->add_option("--threshold", so.threshold, "lowest class score kept (default 0.05)")
-      ->check(CLI::Range(0.0f, 1.0f));
-  eval->add_option("--limit", so.limit, "evaluate this many scenes only")
-      ->check(CLI::Range(int64_t(1), int64_t(10000000)));
+  eval.option("--threshold", so.threshold, "lowest class score kept (default 0.05)")
+      .range(0.0f, 1.0f);
+  eval.option("--limit", so.limit, "evaluate this many scenes only")
+      .range(int64_t(1), int64_t(10000000));
 
-  auto* predict = app.add_subcommand("predict", "draw detections (and score maps) on images");
+  cli::Command predict = app.subcommand("predict", "draw detections (and score maps) on images");
   cli::add_common_flags(predict, args);
   add_scan_flags(predict, so, true);
-  predict->add_option("--threshold", so.threshold, "lowest class score drawn (default 0.5)")
-      ->check(CLI::Range(0.0f, 1.0f));
-  predict->add_flag("--heatmap", so.heatmap, "also write the per-class score maps");
-  predict->add_option("images", images, "PNG/JPEG/BMP files")->required();
+  predict.option("--threshold", so.threshold, "lowest class score drawn (default 0.5)")
+      .range(0.0f, 1.0f);
+  predict.flag("--heatmap", so.heatmap, "also write the per-class score maps");
+  predict.option("images", images, "PNG/JPEG/BMP files").required();
 
-  auto* bench = app.add_subcommand("bench", "windows and seconds per image, crops vs conv");
+  cli::Command bench = app.subcommand("bench", "windows and seconds per image, crops vs conv");
   cli::add_common_flags(bench, args);
   add_scan_flags(bench, so, false);
-  bench->add_option("--limit", so.limit, "test scenes to time when no IMAGE is given (default 2)")
-      ->check(CLI::Range(int64_t(1), int64_t(100000)));
-  bench->add_option("images", images, "PNG/JPEG/BMP files (default: test scenes)");
+  bench.option("--limit", so.limit, "test scenes to time when no IMAGE is given (default 2)")
+      .range(int64_t(1), int64_t(100000));
+  bench.option("images", images, "PNG/JPEG/BMP files (default: test scenes)");
 
   const int rc = cli::parse(app, argc, argv);
   if (rc >= 0) return rc;
-  if ((*eval || *predict || *bench) && (*bench || so.mode == "conv") && so.stride % 4 != 0) {
+  if ((eval || predict || bench) && (bench || so.mode == "conv") && so.stride % 4 != 0) {
     fmt::print(stderr, "error: --stride {}: the fully convolutional scan needs a multiple of 4\n",
                so.stride);
     return 2;
   }
-  if (*train && (topt.input_size - 14) % 4 != 0) {
+  if (train && (topt.input_size - 14) % 4 != 0) {
     fmt::print(stderr, "error: --input-size {}: must be 4k + 14 (18, 22, 26, 30, ...)\n",
                topt.input_size);
     return 2;
   }
   return cli::run_guarded([&] {
     cli::apply_threads(args.threads);
-    if (*train) return cmd_train(args, topt, so);
-    if (*eval) return cmd_eval(args, so);
-    if (*predict) return cmd_predict(args, so, images);
+    if (train) return cmd_train(args, topt, so);
+    if (eval) return cmd_eval(args, so);
+    if (predict) return cmd_predict(args, so, images);
     return cmd_bench(args, so, images);
   });
 }

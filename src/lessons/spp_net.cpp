@@ -28,7 +28,6 @@
 //   bin/spp_net predict IMAGE...  PNG with boxes + JSON
 //   bin/spp_net bench [IMAGE...]  seconds per image: proposals / conv / SPP / fc / SVM /
 //                                 regression / NMS
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -599,53 +598,53 @@ int cmd_bench(const cli::CommonArgs& a, const ProposalOptions& po, const DetectO
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"spp_net: SPP-net -- conv once per image, spatial pyramid pooling per window, "
-               "fc fine-tuning, SVMs, box regression (lesson 04)"};
-  app.require_subcommand(1, 1);
+  cli::CommandLine app{"spp_net: SPP-net -- conv once per image, spatial pyramid pooling per window, "
+                       "fc fine-tuning, SVMs, box regression (lesson 04)"};
+  app.require_one_subcommand();
   cli::CommonArgs args;
   TrainOptions topt;
   ProposalOptions po;
   cli::RegionDetectorCommands detect;
 
-  auto* train = app.add_subcommand("train", "fine-tune the fc layers, train SVMs and box regressors");
+  cli::Command train = app.subcommand("train", "fine-tune the fc layers, train SVMs and box regressors");
   cli::add_common_flags(train, args);
   cli::add_proposal_flags(train, po);
-  train->add_option("--pretrained", topt.pretrained, "classify model whose backbone to use");
-  train->add_flag("--scratch", topt.scratch, "random (frozen) convs instead of --pretrained");
-  train->add_option("--hidden", topt.hidden, "fc6 / fc7 width (the SVMs' feature dimension)")
-      ->check(CLI::Range(1, 4096));
-  train->add_option("--levels", topt.levels, "pyramid levels n (n x n bins each), e.g. 4 2 1")
-      ->check(CLI::Range(1, 64));
-  train->add_option("--scales", topt.scales,
-                    "image scale factors, each window pooled at the one whose scaled area is "
-                    "closest to --target-size^2 (default 1, one scale; SPP-net §4.2's five: "
-                    "0.7,0.84,1,1.26,1.74)")
-      ->delimiter(',');
-  train->add_option("--target-size", topt.target_size,
-                    "side of the pretraining input windows are scaled towards (28)")
-      ->check(CLI::Range(1.0f, 4096.0f));
-  train->add_option("--steps-per-epoch", topt.steps_per_epoch, "fine-tuning batches per epoch")
-      ->check(CLI::Range(1, 1000000));
-  train->add_option("--fg-fraction", topt.fg_fraction, "foreground share of a batch (0.25)")
-      ->check(CLI::Range(0.01f, 1.0f));
-  train->add_option("--svm-c", topt.svm_c, "SVM C (R-CNN 0.001 with features of mean norm 20)")
-      ->check(CLI::PositiveNumber);
-  train->add_option("--svm-rounds", topt.svm_rounds, "hard-negative mining rounds after the first")
-      ->check(CLI::Range(0, 100));
-  train->add_option("--ridge-lambda", topt.ridge_lambda, "box regression lambda (default 1000 * 9216 / hidden)")
-      ->check(CLI::NonNegativeNumber);
-  train->add_option("--limit", topt.limit, "use this many train (and test) scenes only")
-      ->check(CLI::Range(int64_t(1), int64_t(10000000)));
+  train.option("--pretrained", topt.pretrained, "classify model whose backbone to use");
+  train.flag("--scratch", topt.scratch, "random (frozen) convs instead of --pretrained");
+  train.option("--hidden", topt.hidden, "fc6 / fc7 width (the SVMs' feature dimension)")
+      .range(1, 4096);
+  train.option("--levels", topt.levels, "pyramid levels n (n x n bins each), e.g. 4 2 1")
+      .range(1, 64);
+  train.option("--scales", topt.scales,
+               "image scale factors, each window pooled at the one whose scaled area is "
+               "closest to --target-size^2 (default 1, one scale; SPP-net §4.2's five: "
+               "0.7,0.84,1,1.26,1.74)")
+      .delimiter(',');
+  train.option("--target-size", topt.target_size,
+               "side of the pretraining input windows are scaled towards (28)")
+      .range(1.0f, 4096.0f);
+  train.option("--steps-per-epoch", topt.steps_per_epoch, "fine-tuning batches per epoch")
+      .range(1, 1000000);
+  train.option("--fg-fraction", topt.fg_fraction, "foreground share of a batch (0.25)")
+      .range(0.01f, 1.0f);
+  train.option("--svm-c", topt.svm_c, "SVM C (R-CNN 0.001 with features of mean norm 20)")
+      .positive();
+  train.option("--svm-rounds", topt.svm_rounds, "hard-negative mining rounds after the first")
+      .range(0, 100);
+  train.option("--ridge-lambda", topt.ridge_lambda, "box regression lambda (default 1000 * 9216 / hidden)")
+      .non_negative();
+  train.option("--limit", topt.limit, "use this many train (and test) scenes only")
+      .range(int64_t(1), int64_t(10000000));
 
   cli::add_region_detector_commands(app, args, po, detect);
 
   const int rc = cli::parse(app, argc, argv);
   if (rc >= 0) return rc;
-  if (*train && topt.levels.empty()) {
+  if (train && topt.levels.empty()) {
     fmt::print(stderr, "error: --levels: give at least one level\n");
     return 2;
   }
-  if (*train) {  // §4.2 scales: positive, at most kMaxScale; kept sorted and distinct
+  if (train) {  // §4.2 scales: positive, at most kMaxScale; kept sorted and distinct
     if (topt.scales.empty() || topt.scales.size() > 16) {
       fmt::print(stderr, "error: --scales: give 1 to 16 scale factors\n");
       return 2;
@@ -662,10 +661,10 @@ int main(int argc, char** argv) {
   const std::string model_path = args.model.empty() ? kDefaultModel : args.model;
   return cli::run_guarded([&] {
     cli::apply_threads(args.threads);
-    if (*train) return cmd_train(args, topt, po);
-    if (*detect.eval)
+    if (train) return cmd_train(args, topt, po);
+    if (detect.eval)
       return cli::run_region_eval(args, po, detect, open_detector(model_path, dopt));
-    if (*detect.predict)
+    if (detect.predict)
       return cli::run_region_predict(args, po, detect, "spp_net", open_detector(model_path, dopt));
     return cmd_bench(args, po, dopt, detect);
   });

@@ -8,7 +8,6 @@
 //                                        boxes, labels, masks and skeletons drawn over
 //                                        the images, to check a data set by eye
 // The same seed gives the same bytes for any --threads.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <omp.h>
 
@@ -272,67 +271,67 @@ int usage_error(const std::string& what) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"datagen: deterministic detection scenes and pose figures (COCO JSON)"};
-  app.require_subcommand(1, 1);
+  cli::CommandLine app{"datagen: deterministic detection scenes and pose figures (COCO JSON)"};
+  app.require_one_subcommand();
   GenArgs gen;
   SceneOptions so;
   FigureOptions fo;
   ShowArgs show;
   int size = 128;
 
-  auto add_gen_flags = [&](CLI::App* sub, int64_t& count, uint64_t& seed) {
-    sub->add_option("--out", gen.out, "output directory")->required();
-    sub->add_option("--count", count, "number of images")->check(CLI::Range(int64_t(0), int64_t(10000000)));
-    sub->add_option("--size", size, "image width and height in pixels")->check(CLI::Range(16, 4096));
-    sub->add_option("--seed", seed, "random seed");
-    sub->add_option("--threads", gen.threads, "OpenMP threads (0 = default)")->check(CLI::Range(0, 1024));
-    sub->add_option("--textures", gen.textures, "directory with brick.png, grass.png, gravel.png");
-    sub->add_flag("--quiet", gen.quiet, "no summary line");
+  auto add_gen_flags = [&](cli::Command& sub, int64_t& count, uint64_t& seed) {
+    sub.option("--out", gen.out, "output directory").required();
+    sub.option("--count", count, "number of images").range(int64_t(0), int64_t(10000000));
+    sub.option("--size", size, "image width and height in pixels").range(16, 4096);
+    sub.option("--seed", seed, "random seed");
+    sub.option("--threads", gen.threads, "OpenMP threads (0 = default)").range(0, 1024);
+    sub.option("--textures", gen.textures, "directory with brick.png, grass.png, gravel.png");
+    sub.flag("--quiet", gen.quiet, "no summary line");
   };
-  auto* scenes = app.add_subcommand("scenes", "Fashion-MNIST detection scenes with boxes and masks");
+  cli::Command scenes = app.subcommand("scenes", "Fashion-MNIST detection scenes with boxes and masks");
   add_gen_flags(scenes, so.count, so.seed);
-  scenes->add_option("--min-objects", so.min_objects, "fewest objects per scene")->check(CLI::Range(1, 64));
-  scenes->add_option("--max-objects", so.max_objects, "most objects per scene")->check(CLI::Range(1, 64));
-  scenes->add_option("--min-scale", so.min_scale, "smallest pasted item side (pixels)")->check(CLI::Range(4.0f, 4096.0f));
-  scenes->add_option("--max-scale", so.max_scale, "largest pasted item side (pixels)")->check(CLI::Range(4.0f, 4096.0f));
-  scenes->add_option("--max-overlap", so.max_overlap, "largest IoU between two objects' boxes")->check(CLI::Range(0.0f, 1.0f));
-  scenes->add_flag("--single", so.single, "exactly one object per scene");
-  scenes->add_option("--split", so.split, "Fashion-MNIST split the items come from")->check(CLI::IsMember({"train", "test"}));
-  scenes->add_option("--data", gen.data, "Fashion-MNIST directory");
+  scenes.option("--min-objects", so.min_objects, "fewest objects per scene").range(1, 64);
+  scenes.option("--max-objects", so.max_objects, "most objects per scene").range(1, 64);
+  scenes.option("--min-scale", so.min_scale, "smallest pasted item side (pixels)").range(4.0f, 4096.0f);
+  scenes.option("--max-scale", so.max_scale, "largest pasted item side (pixels)").range(4.0f, 4096.0f);
+  scenes.option("--max-overlap", so.max_overlap, "largest IoU between two objects' boxes").range(0.0f, 1.0f);
+  scenes.flag("--single", so.single, "exactly one object per scene");
+  scenes.option("--split", so.split, "Fashion-MNIST split the items come from").one_of({"train", "test"});
+  scenes.option("--data", gen.data, "Fashion-MNIST directory");
 
-  auto* figures = app.add_subcommand("figures", "14-joint pose figures with COCO keypoints");
+  cli::Command figures = app.subcommand("figures", "14-joint pose figures with COCO keypoints");
   add_gen_flags(figures, fo.count, fo.seed);
-  figures->add_option("--min-height", fo.min_height, "smallest figure height / image height")->check(CLI::Range(0.06f, 2.0f));
-  figures->add_option("--max-height", fo.max_height, "largest figure height / image height")->check(CLI::Range(0.06f, 2.0f));
-  figures->add_option("--occlusion", fo.occlusion_prob, "chance of blobs hiding joints")->check(CLI::Range(0.0f, 1.0f));
-  figures->add_option("--outside", fo.outside_prob, "chance of a figure partly out of view")->check(CLI::Range(0.0f, 1.0f));
+  figures.option("--min-height", fo.min_height, "smallest figure height / image height").range(0.06f, 2.0f);
+  figures.option("--max-height", fo.max_height, "largest figure height / image height").range(0.06f, 2.0f);
+  figures.option("--occlusion", fo.occlusion_prob, "chance of blobs hiding joints").range(0.0f, 1.0f);
+  figures.option("--outside", fo.outside_prob, "chance of a figure partly out of view").range(0.0f, 1.0f);
 
-  auto* sh = app.add_subcommand("show", "draw a COCO file's annotations over its images");
-  sh->add_option("file", show.file, "COCO annotations JSON")->required();
-  sh->add_option("--images", show.images, "directory holding the images")->required();
-  sh->add_option("--out", show.out, "output directory")->required();
-  sh->add_option("--limit", show.limit, "draw at most this many images")->check(CLI::Range(0, 1000000));
-  sh->add_option("--scale", show.scale, "enlarge images this many times")->check(CLI::Range(1, 8));
-  sh->add_option("--montage", show.montage, "also write all drawn images in one grid PNG");
-  sh->add_option("--threads", gen.threads, "OpenMP threads (0 = default)")->check(CLI::Range(0, 1024));
+  cli::Command sh = app.subcommand("show", "draw a COCO file's annotations over its images");
+  sh.option("file", show.file, "COCO annotations JSON").required();
+  sh.option("--images", show.images, "directory holding the images").required();
+  sh.option("--out", show.out, "output directory").required();
+  sh.option("--limit", show.limit, "draw at most this many images").range(0, 1000000);
+  sh.option("--scale", show.scale, "enlarge images this many times").range(1, 8);
+  sh.option("--montage", show.montage, "also write all drawn images in one grid PNG");
+  sh.option("--threads", gen.threads, "OpenMP threads (0 = default)").range(0, 1024);
 
   const int rc = cli::parse(app, argc, argv);
   if (rc >= 0) return rc;
   so.width = so.height = fo.width = fo.height = size;
   // The default item sizes (16..64 at 128 pixels) follow the image size when not given.
-  if (scenes->count("--max-scale") == 0) so.max_scale = std::min(so.max_scale, size / 2.0f);
-  if (scenes->count("--min-scale") == 0) so.min_scale = std::min(so.min_scale, so.max_scale);
+  if (scenes.count("--max-scale") == 0) so.max_scale = std::min(so.max_scale, size / 2.0f);
+  if (scenes.count("--min-scale") == 0) so.min_scale = std::min(so.min_scale, so.max_scale);
   try {
-    if (*scenes) validate(so);
-    if (*figures) validate(fo);
+    if (scenes) validate(so);
+    if (figures) validate(fo);
   } catch (const std::invalid_argument& e) {
     return usage_error(e.what());
   }
   return cli::run_guarded([&] {
     cli::apply_threads(gen.threads);
     gen.textures = find_texture_dir(gen.textures);
-    if (*scenes) return cmd_scenes(so, gen);
-    if (*figures) return cmd_figures(fo, gen);
+    if (scenes) return cmd_scenes(so, gen);
+    if (figures) return cmd_figures(fo, gen);
     return cmd_show(show);
   });
 }

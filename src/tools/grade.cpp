@@ -13,7 +13,6 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
-#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <map>
 
@@ -45,27 +44,27 @@ int list(const GradeOptions& o, const std::vector<std::string>& lessons) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"grade: check the library against the lessons' golden cases"};
+  cli::CommandLine app{"grade: check the library against the lessons' golden cases"};
   GradeOptions o;
   std::vector<std::string> lessons;
   std::string exercise, json_file, run_case_file, result_file;
   bool regenerate = false, do_list = false, quiet = false;
-  app.add_option("lessons", lessons, "lessons to grade (folders of data/golden; default: all)");
-  app.add_option("--exercise", exercise, "grade only the cases of this exercise");
-  app.add_option("--json", json_file, "also write the report as JSON to this file");
-  app.add_option("--golden", o.golden_root, "folder of the lessons' golden cases")
-      ->capture_default_str();
-  app.add_option("--bin-dir", o.bin_dir, "where the lesson programs are (default: next to grade)");
-  app.add_option("--time-scale", o.time_scale, "multiply every time limit (slow machines)")
-      ->check(CLI::PositiveNumber);
-  app.add_flag("--unit-only", o.unit_only, "skip the end-to-end (training) cases");
-  app.add_flag("--regenerate", regenerate,
-               "rewrite the expected outputs from this build and print what changed");
-  app.add_flag("--list", do_list, "list the exercises and their cases");
-  app.add_flag("--quiet", quiet, "no progress lines on stderr");
+  app.option("lessons", lessons, "lessons to grade (folders of data/golden; default: all)");
+  app.option("--exercise", exercise, "grade only the cases of this exercise");
+  app.option("--json", json_file, "also write the report as JSON to this file");
+  app.option("--golden", o.golden_root, "folder of the lessons' golden cases")
+      .show_default();
+  app.option("--bin-dir", o.bin_dir, "where the lesson programs are (default: next to grade)");
+  app.option("--time-scale", o.time_scale, "multiply every time limit (slow machines)")
+      .positive();
+  app.flag("--unit-only", o.unit_only, "skip the end-to-end (training) cases");
+  app.flag("--regenerate", regenerate,
+           "rewrite the expected outputs from this build and print what changed");
+  app.flag("--list", do_list, "list the exercises and their cases");
+  app.flag("--quiet", quiet, "no progress lines on stderr");
   // The child side of the sandbox: not for people.
-  app.add_option("--run-case", run_case_file)->group("");
-  app.add_option("--result", result_file)->group("");
+  app.option("--run-case", run_case_file, "the golden case file to run here").hidden();
+  app.option("--result", result_file, "where the case writes its result").hidden();
 
   const int rc = cli::parse(app, argc, argv);
   if (rc >= 0) return rc;

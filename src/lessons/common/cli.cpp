@@ -9,21 +9,120 @@
 
 namespace dl::cli {
 
-void add_common_flags(CLI::App* sub, CommonArgs& a) {
-  sub->add_option("--data", a.data, "dataset directory");
-  sub->add_option("--model", a.model, "model file (safetensors)");
-  sub->add_option("--out", a.out, "output directory");
-  sub->add_option("--epochs", a.epochs, "training epochs")->check(CLI::Range(1, 100000));
-  sub->add_option("--batch", a.batch, "batch size")->check(CLI::Range(1, 1 << 20));
-  sub->add_option("--lr", a.lr, "learning rate")->check(CLI::PositiveNumber);
-  sub->add_option("--seed", a.seed, "random seed");
-  sub->add_option("--threads", a.threads, "OpenMP threads (0 = default)")
-      ->check(CLI::Range(0, 1024));
-  sub->add_flag("--json", a.json, "print JSON on stdout");
-  sub->add_flag("--quiet", a.quiet, "no progress output");
+// Every check goes through here; CLI11 runs them in the order they were added.
+Option& Option::add_check(const CLI::Validator& v) {
+  opt_->check(v);
+  return *this;
 }
 
-int parse(CLI::App& app, int argc, char** argv) {
+Option& Option::range(int lo, int hi) { return add_check(CLI::Range(lo, hi)); }
+Option& Option::range(int64_t lo, int64_t hi) { return add_check(CLI::Range(lo, hi)); }
+Option& Option::range(float lo, float hi) { return add_check(CLI::Range(lo, hi)); }
+Option& Option::range(double lo, double hi) { return add_check(CLI::Range(lo, hi)); }
+Option& Option::one_of(const std::vector<std::string>& names) {
+  return add_check(CLI::IsMember(names));
+}
+Option& Option::positive() { return add_check(CLI::PositiveNumber); }
+Option& Option::non_negative() { return add_check(CLI::NonNegativeNumber); }
+Option& Option::check(const std::function<std::string(const std::string&)>& check,
+                      const std::string& what) {
+  return add_check(CLI::Validator([check](std::string& s) { return check(s); }, what));
+}
+Option& Option::required() {
+  opt_->required();
+  return *this;
+}
+Option& Option::expected(int n) {
+  opt_->expected(n);
+  return *this;
+}
+Option& Option::expected(int min_n, int max_n) {
+  opt_->expected(min_n, max_n);
+  return *this;
+}
+Option& Option::delimiter(char c) {
+  opt_->delimiter(c);
+  return *this;
+}
+Option& Option::no_extra_args() {
+  opt_->allow_extra_args(false);
+  return *this;
+}
+Option& Option::show_default() {
+  opt_->capture_default_str();
+  return *this;
+}
+Option& Option::hidden() {
+  opt_->group("");  // CLI11 lists no option of the empty group
+  return *this;
+}
+
+Command Command::subcommand(const std::string& name, const std::string& help) {
+  return Command(app_->add_subcommand(name, help));
+}
+
+Option Command::option(const std::string& name, std::string& value, const std::string& help) {
+  return Option(app_->add_option(name, value, help));
+}
+Option Command::option(const std::string& name, int& value, const std::string& help) {
+  return Option(app_->add_option(name, value, help));
+}
+Option Command::option(const std::string& name, int64_t& value, const std::string& help) {
+  return Option(app_->add_option(name, value, help));
+}
+Option Command::option(const std::string& name, uint64_t& value, const std::string& help) {
+  return Option(app_->add_option(name, value, help));
+}
+Option Command::option(const std::string& name, float& value, const std::string& help) {
+  return Option(app_->add_option(name, value, help));
+}
+Option Command::option(const std::string& name, double& value, const std::string& help) {
+  return Option(app_->add_option(name, value, help));
+}
+Option Command::option(const std::string& name, std::vector<std::string>& value,
+                       const std::string& help) {
+  return Option(app_->add_option(name, value, help));
+}
+Option Command::option(const std::string& name, std::vector<int>& value, const std::string& help) {
+  return Option(app_->add_option(name, value, help));
+}
+Option Command::option(const std::string& name, std::vector<float>& value,
+                       const std::string& help) {
+  return Option(app_->add_option(name, value, help));
+}
+
+void Command::flag(const std::string& name, bool& value, const std::string& help) {
+  app_->add_flag(name, value, help);
+}
+
+size_t Command::count(const std::string& name) const { return app_->count(name); }
+
+Command::operator bool() const { return app_ != nullptr && app_->parsed(); }
+
+CommandLine::CommandLine(const std::string& description)
+    : owned_(std::make_unique<CLI::App>(description)) {
+  app_ = owned_.get();
+}
+
+CommandLine::~CommandLine() = default;
+
+void CommandLine::require_one_subcommand() { app_->require_subcommand(1, 1); }
+
+void add_common_flags(Command& sub, CommonArgs& a) {
+  sub.option("--data", a.data, "dataset directory");
+  sub.option("--model", a.model, "model file (safetensors)");
+  sub.option("--out", a.out, "output directory");
+  sub.option("--epochs", a.epochs, "training epochs").range(1, 100000);
+  sub.option("--batch", a.batch, "batch size").range(1, 1 << 20);
+  sub.option("--lr", a.lr, "learning rate").positive();
+  sub.option("--seed", a.seed, "random seed");
+  sub.option("--threads", a.threads, "OpenMP threads (0 = default)").range(0, 1024);
+  sub.flag("--json", a.json, "print JSON on stdout");
+  sub.flag("--quiet", a.quiet, "no progress output");
+}
+
+int parse(CommandLine& cmd, int argc, char** argv) {
+  CLI::App& app = *cmd.owned_;
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

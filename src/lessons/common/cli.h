@@ -2,19 +2,109 @@
 // bench, the same common flags on each, and one error convention:
 //   exit 0 ok, 1 runtime error ("error: <file>: <problem>" on one stderr line),
 //   2 usage error (CLI11 prints what was wrong).
+//
+// A thin facade over CLI11: merely including <CLI/CLI.hpp> costs ~8 s of compile time
+// per file at -O3 (~13 s for a program with a few options), so only cli.cpp includes
+// it. The programs declare their flags through Command and Option below, one line per
+// flag, e.g.
+//   train.option("--lambda", topt.lambda, "weight of the box (L2) loss").range(0.0f, 1e6f);
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
-// Only the CLI11 type names: the header itself costs ~8 s of compile time per file at
-// -O3, so only the files that build a command line (the programs' main files and the
-// .cpp files that add flags) include <CLI/CLI.hpp>.
 namespace CLI {
 class App;
-}
+class Option;
+class Validator;
+}  // namespace CLI
 
 namespace dl::cli {
+
+// One option or positional argument, as just declared: its checks are added by
+// chaining, e.g. .range(1, 1024).required().
+class Option {
+ public:
+  explicit Option(CLI::Option* opt) : opt_(opt) {}
+
+  // Accepted values lo..hi. The overloads keep the literal's type on purpose: an int
+  // range rejects "2.5", a float range accepts it, as CLI::Range<T> does.
+  Option& range(int lo, int hi);
+  Option& range(int64_t lo, int64_t hi);
+  Option& range(float lo, float hi);
+  Option& range(double lo, double hi);
+  Option& one_of(const std::vector<std::string>& names);
+  Option& positive();       // > 0
+  Option& non_negative();   // >= 0
+  // A check the library does itself: `check` returns "" when the value is fine, else
+  // the problem; `what` names the value in --help (e.g. "STRATEGY").
+  Option& check(const std::function<std::string(const std::string&)>& check,
+                const std::string& what);
+  Option& required();
+  Option& expected(int n);                // exactly n values
+  Option& expected(int min_n, int max_n); // between min_n and max_n values
+  Option& delimiter(char c);              // "--scales 16,24" as two values
+  // Takes the values of its own argument only: with delimiter(','), words after it
+  // are positional arguments, not more values.
+  Option& no_extra_args();
+  Option& show_default();                 // --help prints the default value
+  Option& hidden();                       // not listed by --help (internal flags)
+
+ private:
+  Option& add_check(const CLI::Validator& v);
+  CLI::Option* opt_;
+};
+
+// One command or subcommand. A handle: copies refer to the same command; the
+// CommandLine that made it owns it.
+class Command {
+ public:
+  Command() = default;  // no command (never given)
+
+  Command subcommand(const std::string& name, const std::string& help);
+
+  // One overload per value type the programs read; a vector takes several values.
+  Option option(const std::string& name, std::string& value, const std::string& help);
+  Option option(const std::string& name, int& value, const std::string& help);
+  Option option(const std::string& name, int64_t& value, const std::string& help);
+  Option option(const std::string& name, uint64_t& value, const std::string& help);
+  Option option(const std::string& name, float& value, const std::string& help);
+  Option option(const std::string& name, double& value, const std::string& help);
+  Option option(const std::string& name, std::vector<std::string>& value, const std::string& help);
+  Option option(const std::string& name, std::vector<int>& value, const std::string& help);
+  Option option(const std::string& name, std::vector<float>& value, const std::string& help);
+
+  // A switch: true when given. "!--no-flip" sets value to false when given.
+  void flag(const std::string& name, bool& value, const std::string& help);
+
+  // How often the option `name` was given (0: its default stands).
+  size_t count(const std::string& name) const;
+
+  // Was this subcommand given on the command line.
+  explicit operator bool() const;
+
+ protected:
+  explicit Command(CLI::App* app) : app_(app) {}
+  CLI::App* app_ = nullptr;
+};
+
+// The program's whole command line: the top-level command, owning every subcommand.
+class CommandLine : public Command {
+ public:
+  explicit CommandLine(const std::string& description);
+  ~CommandLine();
+  CommandLine(const CommandLine&) = delete;
+  CommandLine& operator=(const CommandLine&) = delete;
+
+  void require_one_subcommand();  // exactly one of train / eval / ... must be given
+
+ private:
+  friend int parse(CommandLine& app, int argc, char** argv);
+  std::unique_ptr<CLI::App> owned_;
+};
 
 struct CommonArgs {
   std::string data;        // dataset directory
@@ -30,10 +120,10 @@ struct CommonArgs {
 };
 
 // Adds --data --model --out --epochs --batch --lr --seed --threads --json --quiet.
-void add_common_flags(CLI::App* sub, CommonArgs& a);
+void add_common_flags(Command& sub, CommonArgs& a);
 
 // Parses argv; returns -1 to continue, or the exit status (0 for --help, 2 for a usage error).
-int parse(CLI::App& app, int argc, char** argv);
+int parse(CommandLine& app, int argc, char** argv);
 
 // Runs body, turning exceptions into "error: <what>" and exit status 1.
 int run_guarded(const std::function<int()>& body);

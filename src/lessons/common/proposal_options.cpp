@@ -1,17 +1,15 @@
 #include "lessons/common/proposal_options.h"
 
-#include <CLI/CLI.hpp>
-
 #include "proposals/proposal_cache.h"
 
 namespace dl::cli {
 
-void add_proposal_flags(CLI::App* sub, ProposalOptions& o) {
-  sub->add_option("--proposals", o.preset, "Selective Search preset (default fast)")
-      ->check(CLI::IsMember({"single", "fast", "quality"}));
-  sub->add_option("--max-proposals", o.max_proposals, "best-ranked proposals used per image")
-      ->check(CLI::Range(1, 2000));
-  sub->add_option("--cache-dir", o.cache_dir, "proposal cache directory ('' disables it)");
+void add_proposal_flags(Command& sub, ProposalOptions& o) {
+  sub.option("--proposals", o.preset, "Selective Search preset (default fast)")
+      .one_of({"single", "fast", "quality"});
+  sub.option("--max-proposals", o.max_proposals, "best-ranked proposals used per image")
+      .range(1, 2000);
+  sub.option("--cache-dir", o.cache_dir, "proposal cache directory ('' disables it)");
 }
 
 std::vector<Box> proposals_of(const Image& img, const ProposalOptions& o, bool use_cache) {

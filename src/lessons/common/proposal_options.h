@@ -8,10 +8,7 @@
 #include "data/detection_dataset.h"
 #include "detection/boxes.h"
 #include "image/image.h"
-
-namespace CLI {
-class App;  // see lessons/common/cli.h: only the files that add flags include CLI11
-}
+#include "lessons/common/cli.h"
 
 namespace dl::cli {
 
@@ -23,7 +20,7 @@ struct ProposalOptions {
 };
 
 // --proposals PRESET, --max-proposals N, --cache-dir DIR.
-void add_proposal_flags(CLI::App* sub, ProposalOptions& o);
+void add_proposal_flags(Command& sub, ProposalOptions& o);
 
 // One image's best-ranked proposals. The cache is always asked for the 2000 best (one
 // cache key shared by every program) and cut to max_proposals here: the boxes are

@@ -1,7 +1,5 @@
 #include "lessons/common/region_detector_commands.h"
 
-#include <CLI/CLI.hpp>
-
 #include "lessons/common/detection_eval.h"
 #include "lessons/common/predict_with_proposals.h"
 #include "util/files.h"
@@ -11,33 +9,33 @@ namespace dl::cli {
 RegionDetectOptions RegionDetectorCommands::options() const {
   RegionDetectOptions o;
   // Drawing keeps the detections the SVMs call positive; AP needs the low-ranked ones too.
-  o.threshold = !std::isnan(threshold) ? threshold : (predict && *predict) ? 0.0f : -3.0f;
+  o.threshold = !std::isnan(threshold) ? threshold : predict ? 0.0f : -3.0f;
   o.nms = nms;
   o.regress = !no_regression;
   return o;
 }
 
-void add_region_detector_commands(CLI::App& app, CommonArgs& args, ProposalOptions& po,
+void add_region_detector_commands(Command& app, CommonArgs& args, ProposalOptions& po,
                                   RegionDetectorCommands& c) {
-  auto add_detect_flags = [&](CLI::App* sub, const char* thr_help) {
+  auto add_detect_flags = [&](Command& sub, const char* thr_help) {
     add_common_flags(sub, args);
     add_proposal_flags(sub, po);
-    sub->add_option("--threshold", c.threshold, thr_help);
-    sub->add_option("--nms", c.nms, "per-class NMS IoU (R-CNN 0.3)")->check(CLI::Range(0.0, 1.0));
-    sub->add_flag("--no-regression", c.no_regression, "score the proposals as they are");
+    sub.option("--threshold", c.threshold, thr_help);
+    sub.option("--nms", c.nms, "per-class NMS IoU (R-CNN 0.3)").range(0.0, 1.0);
+    sub.flag("--no-regression", c.no_regression, "score the proposals as they are");
   };
-  c.eval = app.add_subcommand("eval", "VOC AP@0.5 and COCO AP on the test scenes");
+  c.eval = app.subcommand("eval", "VOC AP@0.5 and COCO AP on the test scenes");
   add_detect_flags(c.eval, "lowest SVM score kept (default -3)");
-  c.eval->add_option("--limit", c.limit, "evaluate this many scenes only")
-      ->check(CLI::Range(int64_t(1), int64_t(10000000)));
-  c.predict = app.add_subcommand("predict", "draw detections on images");
+  c.eval.option("--limit", c.limit, "evaluate this many scenes only")
+      .range(int64_t(1), int64_t(10000000));
+  c.predict = app.subcommand("predict", "draw detections on images");
   add_detect_flags(c.predict, "lowest SVM score drawn (default 0)");
-  c.predict->add_option("images", c.images, "PNG/JPEG/BMP files")->required();
-  c.bench = app.add_subcommand("bench", "seconds per image by stage");
+  c.predict.option("images", c.images, "PNG/JPEG/BMP files").required();
+  c.bench = app.subcommand("bench", "seconds per image by stage");
   add_detect_flags(c.bench, "lowest SVM score kept (default -3)");
-  c.bench->add_option("--limit", c.limit, "test scenes to time when no IMAGE is given (default 5)")
-      ->check(CLI::Range(int64_t(1), int64_t(100000)));
-  c.bench->add_option("images", c.images, "PNG/JPEG/BMP files (default: test scenes)");
+  c.bench.option("--limit", c.limit, "test scenes to time when no IMAGE is given (default 5)")
+      .range(int64_t(1), int64_t(100000));
+  c.bench.option("images", c.images, "PNG/JPEG/BMP files (default: test scenes)");
 }
 
 namespace {

@@ -16,9 +16,9 @@
 namespace dl::cli {
 
 struct RegionDetectorCommands {
-  CLI::App* eval = nullptr;
-  CLI::App* predict = nullptr;
-  CLI::App* bench = nullptr;
+  Command eval;
+  Command predict;
+  Command bench;
   std::vector<std::string> images;  // predict / bench IMAGE...
   int64_t limit = 0;                // eval / bench --limit
   float threshold = NAN;            // --threshold; unset: 0 to draw, -3 to evaluate
@@ -31,7 +31,7 @@ struct RegionDetectorCommands {
 
 // Adds the three subcommands to `app`, each with the common and proposal flags. The
 // flags are bound to `c`, `args` and `po`: they must outlive parsing.
-void add_region_detector_commands(CLI::App& app, CommonArgs& args, ProposalOptions& po,
+void add_region_detector_commands(Command& app, CommonArgs& args, ProposalOptions& po,
                                   RegionDetectorCommands& c);
 
 // The program's detector as eval and predict run it: its model file's class names and
