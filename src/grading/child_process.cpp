@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "util/timing.h"
+
 namespace dl::grading {
 
 namespace {
@@ -33,7 +35,7 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::string& s
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
 
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
   if (pid == 0) {
@@ -49,7 +51,7 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::string& s
   ChildResult r;
   int status = 0;
   auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return seconds_since(t0);
   };
   // Poll: a short sleep that grows to 20 ms keeps quick cases quick without spinning.
   int nap_us = 200;

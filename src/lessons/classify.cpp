@@ -7,7 +7,6 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
-#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -26,6 +25,7 @@
 #include "nn/optimizer.h"
 #include "nn/small_cnn.h"
 #include "util/files.h"
+#include "util/timing.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -159,11 +159,10 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
     log.metrics["test_acc"] = last.accuracy();
     log.metrics["test_loss"] = last.loss;
   };
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
   auto logs = cli::train_loop(lc, step, epoch_end,
                               [&](int e) { return sched.at(static_cast<int>(e * steps)); });
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds = seconds_since(t0);
 
   // 5. save model + logs
   json args = {{"epochs", a.epochs}, {"batch", a.batch},   {"lr", a.lr},

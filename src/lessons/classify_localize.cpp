@@ -11,7 +11,6 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
-#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -32,6 +31,7 @@
 #include "nn/lr_schedule.h"
 #include "nn/optimizer.h"
 #include "util/files.h"
+#include "util/timing.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -339,11 +339,10 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
     log.metrics["test_mean_iou"] = last.mean_iou();
     log.metrics["test_loc_acc"] = last.loc_accuracy();
   };
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
   auto logs = cli::train_loop({a.epochs, steps, a.quiet}, step, epoch_end,
                               [&](int e) { return sched.at(static_cast<int>(e * steps)); });
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds = seconds_since(t0);
 
   // 5. save model + logs
   json args = {{"epochs", a.epochs}, {"batch", a.batch},   {"lr", a.lr},

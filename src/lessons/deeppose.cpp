@@ -17,7 +17,6 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -39,6 +38,7 @@
 #include "nn/pose_regressor.h"
 #include "tensor/ops.h"
 #include "util/files.h"
+#include "util/timing.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -429,7 +429,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   std::vector<Pose> prev_train;  // stage s-1's poses on the training set
   const std::string stem =
       (fs::path(model_path).parent_path() / fs::path(model_path).stem()).string();
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
 
   for (int s = 1; s <= t.stages; ++s) {
     nn::PoseRegressor& net = *model.stages[s - 1];
@@ -495,11 +495,11 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
       log.metrics["test_error_back_px"] = last.error_back.mean;
     };
     if (!a.quiet) fmt::print(stderr, "stage {}: {} samples/epoch, {} epochs\n", s, per_epoch, epochs);
-    const auto ts = std::chrono::steady_clock::now();
+    const auto ts = Clock::now();
     auto logs = cli::train_loop({epochs, steps, a.quiet}, step, epoch_end,
                                 [&](int e) { return sched.at(static_cast<int>(e * steps)); });
     stage_seconds.push_back(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count());
+        seconds_since(ts));
     if (epochs == 0) last = score(test, run_cascade(model, images_test, s).back());
     final_scores.push_back(last);
     if (!logs.empty())
@@ -507,8 +507,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
                                fmt::format("deeppose stage {}", s));
     if (s < t.stages) prev_train = run_cascade(model, images_train, s).back();
   }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds = seconds_since(t0);
 
   json args = {{"epochs", a.epochs},       {"cascade_epochs", cascade_epochs},
                {"batch", a.batch},         {"lr", a.lr},

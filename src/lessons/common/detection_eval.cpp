@@ -3,10 +3,10 @@
 #include <fmt/core.h>
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 
 #include "util/files.h"
+#include "util/timing.h"
 
 namespace dl::cli {
 
@@ -53,11 +53,10 @@ DetectionEval evaluate_detector(const DetectionDataset& test,
 ProposalEval evaluate_with_proposals(
     const DetectionDataset& test, const ProposalOptions& po,
     const std::function<ImageResult(const DetectionItem&, const std::vector<Box>&)>& detect) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
   const std::vector<std::vector<Box>> props = dataset_proposals(test, po);
   const double n = static_cast<double>(std::max<size_t>(1, test.items.size()));
-  const double each =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / n;
+  const double each = seconds_since(t0) / n;
   ProposalEval r;
   size_t i = 0;
   int64_t count = 0;

@@ -1,11 +1,11 @@
 #include "lessons/common/model_file.h"
 
-#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "nn/checkpoint.h"
 #include "util/files.h"
+#include "util/timing.h"
 
 namespace dl::cli {
 
@@ -37,11 +37,11 @@ double items_per_second(const std::function<void()>& fn, int items, double min_s
   fn();  // warm-up: first-touch allocations and caches
   int calls = 0;
   double elapsed = 0;
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
   while (elapsed < min_seconds || calls < 3) {
     fn();
     ++calls;
-    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    elapsed = seconds_since(t0);
   }
   return calls * items / elapsed;
 }

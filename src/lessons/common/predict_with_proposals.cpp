@@ -2,12 +2,12 @@
 
 #include <fmt/core.h>
 
-#include <chrono>
 #include <filesystem>
 
 #include "image/image.h"
 #include "lessons/common/draw_detections.h"
 #include "util/files.h"
+#include "util/timing.h"
 
 namespace dl::cli {
 
@@ -18,10 +18,9 @@ int predict_with_proposals(
   nlohmann::json all = nlohmann::json::array();
   for (const std::string& path : images) {
     const Image img = load_image(path, 3);
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = Clock::now();
     const std::vector<Box> props = proposals_of(img, po);
-    const double proposal_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double proposal_seconds = seconds_since(t0);
     const ImageResult r = detect(img, props);
     fs::create_directories(s.out_dir);
     const std::string stem = (fs::path(s.out_dir) / fs::path(path).stem()).string();

@@ -2,13 +2,13 @@
 
 #include <fmt/core.h>
 
-#include <chrono>
 #include <cmath>
 #include <stdexcept>
 
 #include "lessons/common/plot_svg.h"
 #include "lessons/common/progress.h"
 #include "util/files.h"
+#include "util/timing.h"
 
 namespace dl::cli {
 
@@ -20,7 +20,7 @@ std::vector<EpochLog> train_loop(const TrainLoopConfig& cfg,
   Progress bar(cfg.epochs, cfg.steps_per_epoch, cfg.quiet);
   int64_t global = 0, images = 0;
   for (int e = 0; e < cfg.epochs; ++e) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = Clock::now();
     EpochLog log;
     log.epoch = e + 1;
     log.lr = lr_of ? lr_of(e) : 0.0;
@@ -40,7 +40,7 @@ std::vector<EpochLog> train_loop(const TrainLoopConfig& cfg,
       else correct += r.correct;
       bar.update(e, s, loss_sum / (s + 1), images);
     }
-    log.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    log.seconds = seconds_since(t0);
     log.train_loss = loss_sum / std::max<int64_t>(1, cfg.steps_per_epoch);
     log.train_acc = have_acc && seen > 0 ? static_cast<double>(correct) / seen : -1.0;
     if (epoch_end) epoch_end(log);
