@@ -211,16 +211,10 @@ cli::RegionDetector open_detector(const std::string& path, const DetectOptions& 
 }
 
 // ---- training -----------------------------------------------------------------------
-struct TrainOptions {
+struct TrainOptions : cli::RegionTrainOptions {
   std::string pretrained = kDefaultPretrained;
   bool scratch = false;
-  int64_t limit = 0;
   int hidden = 128, c3 = 32, input_size = 22, context = 2;
-  int steps_per_epoch = 500;
-  float fg_fraction = 0.25f;  // R-CNN: 32 of 128 windows per batch are positive
-  double svm_c = 1e-3;
-  int svm_rounds = 4;
-  double ridge_lambda = -1;   // -1: 1000 * 9216 / feature_dim (see train)
 };
 
 using cli::Labelled;
@@ -472,18 +466,7 @@ int main(int argc, char** argv) {
       .range(18, 254);
   train.option("--context", topt.context, "context pixels around the box in the crop (R-CNN: 16 of 227)")
       .range(0, 100);
-  train.option("--steps-per-epoch", topt.steps_per_epoch, "fine-tuning batches per epoch")
-      .range(1, 1000000);
-  train.option("--fg-fraction", topt.fg_fraction, "foreground share of a batch (R-CNN 0.25)")
-      .range(0.01f, 1.0f);
-  train.option("--svm-c", topt.svm_c, "SVM C (R-CNN 0.001 with features of mean norm 20)")
-      .positive();
-  train.option("--svm-rounds", topt.svm_rounds, "hard-negative mining rounds after the first")
-      .range(0, 100);
-  train.option("--ridge-lambda", topt.ridge_lambda, "box regression lambda (default 1000 * 9216 / hidden)")
-      .non_negative();
-  train.option("--limit", topt.limit, "use this many train (and test) scenes only")
-      .range(int64_t(1), int64_t(10000000));
+  cli::add_region_train_flags(train, topt);
 
   cli::add_region_detector_commands(app, args, po, detect);
 

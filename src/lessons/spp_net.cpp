@@ -319,10 +319,9 @@ cli::RegionDetector open_detector(const std::string& path, const DetectOptions& 
 }
 
 // ---- training -----------------------------------------------------------------------
-struct TrainOptions {
+struct TrainOptions : cli::RegionTrainOptions {
   std::string pretrained = kDefaultPretrained;
   bool scratch = false;
-  int64_t limit = 0;
   int hidden = 256;  // 128: ~5 points mAP less (frozen convs leave the fc layers all the work)
   std::vector<int> levels = {6, 3, 2, 1};
   // One scale by default: the convs run once per image (§4.1), the lecture's SPP-net.
@@ -333,11 +332,6 @@ struct TrainOptions {
   // test time (conv on 6.8x the pixels) — slower than our R-CNN, whose crops are tiny.
   std::vector<float> scales = {1.0f};
   float target_size = 28;  // lesson 00's 28 x 28 input: the paper's 224 x 224
-  int steps_per_epoch = 500;
-  float fg_fraction = 0.25f;  // §4.1 (as R-CNN): 25% positive windows per batch
-  double svm_c = 1e-3;
-  int svm_rounds = 4;
-  double ridge_lambda = -1;   // -1: 1000 * 9216 / hidden (as rcnn)
 };
 
 using cli::Labelled;
@@ -623,18 +617,7 @@ int main(int argc, char** argv) {
   train.option("--target-size", topt.target_size,
                "side of the pretraining input windows are scaled towards (28)")
       .range(1.0f, 4096.0f);
-  train.option("--steps-per-epoch", topt.steps_per_epoch, "fine-tuning batches per epoch")
-      .range(1, 1000000);
-  train.option("--fg-fraction", topt.fg_fraction, "foreground share of a batch (0.25)")
-      .range(0.01f, 1.0f);
-  train.option("--svm-c", topt.svm_c, "SVM C (R-CNN 0.001 with features of mean norm 20)")
-      .positive();
-  train.option("--svm-rounds", topt.svm_rounds, "hard-negative mining rounds after the first")
-      .range(0, 100);
-  train.option("--ridge-lambda", topt.ridge_lambda, "box regression lambda (default 1000 * 9216 / hidden)")
-      .non_negative();
-  train.option("--limit", topt.limit, "use this many train (and test) scenes only")
-      .range(int64_t(1), int64_t(10000000));
+  cli::add_region_train_flags(train, topt);
 
   cli::add_region_detector_commands(app, args, po, detect);
 
