@@ -68,8 +68,9 @@ struct ScanOptions {
   int64_t limit = 0;
 };
 
-void add_scan_flags(cli::Command& sub, ScanOptions& o, bool with_mode) {
-  sub.option("--scales", o.scales, "window sides in image pixels (area^0.5)")
+// --scales and --aspects: the windows' shapes (train draws its negatives from them too).
+void add_window_shape_flags(cli::Command& sub, ScanOptions& o, const std::string& scales_help) {
+  sub.option("--scales", o.scales, scales_help)
       .delimiter(',')
       .no_extra_args()
       .range(4.0f, 4096.0f);
@@ -77,6 +78,10 @@ void add_scan_flags(cli::Command& sub, ScanOptions& o, bool with_mode) {
       .delimiter(',')
       .no_extra_args()
       .range(0.05f, 20.0f);
+}
+
+void add_scan_flags(cli::Command& sub, ScanOptions& o, bool with_mode) {
+  add_window_shape_flags(sub, o, "window sides in image pixels (area^0.5)");
   sub.option("--stride", o.stride, "window step in pyramid-level pixels (multiple of 4 for --mode conv)")
       .range(1, 1024);
   if (with_mode)
@@ -644,14 +649,7 @@ int main(int argc, char** argv) {
       .range(18, 254);
   train.option("--limit", topt.limit, "use this many train (and test) scenes only")
       .range(int64_t(1), int64_t(10000000));
-  train.option("--scales", so.scales, "window sides the negatives are drawn between")
-      .delimiter(',')
-      .no_extra_args()
-      .range(4.0f, 4096.0f);
-  train.option("--aspects", so.aspects, "window aspect ratios h/w")
-      .delimiter(',')
-      .no_extra_args()
-      .range(0.05f, 20.0f);
+  add_window_shape_flags(train, so, "window sides the negatives are drawn between");
 
   cli::Command eval = app.subcommand("eval", "VOC AP@0.5 and COCO AP on the test scenes");
   cli::add_common_flags(eval, args);
