@@ -35,23 +35,28 @@ int64_t shape_numel(const Shape& s) {
   return n;
 }
 
+void shape_error(const char* op, const std::string& what) {
+  throw ShapeError(std::string(op) + ": " + what);
+}
+
 void check_shape(bool cond, const char* op, const std::string& what) {
-  if (!cond) throw ShapeError(std::string(op) + ": " + what);
+  if (!cond) shape_error(op, what);
 }
 
 int normalize_axis(int axis, int ndim, const char* op) {
   int a = axis < 0 ? axis + ndim : axis;
-  check_shape(a >= 0 && a < ndim, op,
-              "axis " + std::to_string(axis) + " out of range for a " + std::to_string(ndim) +
-                  "-d tensor");
+  if (a < 0 || a >= ndim)
+    shape_error(op, "axis " + std::to_string(axis) + " out of range for a " +
+                        std::to_string(ndim) + "-d tensor");
   return a;
 }
 
 static void validate_shape(const Shape& shape) {
-  check_shape(shape.size() <= static_cast<size_t>(kMaxDims), "Tensor",
-              "at most " + std::to_string(kMaxDims) + " dims, got " + dl::shape_str(shape));
+  if (shape.size() > static_cast<size_t>(kMaxDims))
+    shape_error("Tensor", "at most " + std::to_string(kMaxDims) + " dims, got " +
+                              dl::shape_str(shape));
   for (int64_t d : shape)
-    check_shape(d >= 0, "Tensor", "negative dimension in shape " + dl::shape_str(shape));
+    if (d < 0) shape_error("Tensor", "negative dimension in shape " + dl::shape_str(shape));
 }
 
 Tensor::Tensor(const Shape& shape) : Tensor(shape, 0.0f) {}
@@ -65,8 +70,9 @@ Tensor::Tensor(const Shape& shape, float value) : shape_(shape) {
 Tensor::Tensor(const Shape& shape, std::vector<float> values) : shape_(shape) {
   validate_shape(shape);
   numel_ = shape_numel(shape);
-  check_shape(static_cast<int64_t>(values.size()) == numel_, "Tensor",
-              std::to_string(values.size()) + " values for shape " + dl::shape_str(shape));
+  if (static_cast<int64_t>(values.size()) != numel_)
+    shape_error("Tensor", std::to_string(values.size()) + " values for shape " +
+                              dl::shape_str(shape));
   storage_ = std::make_shared<std::vector<float>>(std::move(values));
 }
 
@@ -75,14 +81,14 @@ int64_t Tensor::size(int axis) const {
 }
 
 static int64_t flat_index(const Shape& shape, std::initializer_list<int64_t> idx) {
-  check_shape(idx.size() == shape.size(), "at",
-              std::to_string(idx.size()) + " indices for shape " + dl::shape_str(shape));
+  if (idx.size() != shape.size())
+    shape_error("at", std::to_string(idx.size()) + " indices for shape " + dl::shape_str(shape));
   int64_t flat = 0;
   size_t k = 0;
   for (int64_t i : idx) {
-    check_shape(i >= 0 && i < shape[k], "at",
-                "index " + std::to_string(i) + " out of range for axis " + std::to_string(k) +
-                    " of shape " + dl::shape_str(shape));
+    if (i < 0 || i >= shape[k])
+      shape_error("at", "index " + std::to_string(i) + " out of range for axis " +
+                            std::to_string(k) + " of shape " + dl::shape_str(shape));
     flat = flat * shape[k] + i;
     ++k;
   }
@@ -95,7 +101,7 @@ float Tensor::at(std::initializer_list<int64_t> idx) const {
 }
 
 float Tensor::item() const {
-  check_shape(numel_ == 1, "item", "needs a 1-element tensor, got " + dl::shape_str(shape_));
+  if (numel_ != 1) shape_error("item", "needs a 1-element tensor, got " + dl::shape_str(shape_));
   return data()[0];
 }
 
@@ -105,21 +111,22 @@ Tensor Tensor::reshape(const Shape& shape) const {
   int64_t known = 1;
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == -1) {
-      check_shape(infer < 0, "reshape", "more than one -1 in " + dl::shape_str(shape));
+      if (infer >= 0) shape_error("reshape", "more than one -1 in " + dl::shape_str(shape));
       infer = static_cast<int>(i);
     } else {
-      check_shape(s[i] >= 0, "reshape", "negative dimension in " + dl::shape_str(shape));
+      if (s[i] < 0) shape_error("reshape", "negative dimension in " + dl::shape_str(shape));
       known *= s[i];
     }
   }
   if (infer >= 0) {
-    check_shape(known > 0 && numel_ % known == 0, "reshape",
-                "cannot infer -1 reshaping " + shape_str() + " to " + dl::shape_str(shape));
+    if (known <= 0 || numel_ % known != 0)
+      shape_error("reshape", "cannot infer -1 reshaping " + shape_str() + " to " +
+                                 dl::shape_str(shape));
     s[infer] = numel_ / known;
   }
-  check_shape(shape_numel(s) == numel_, "reshape",
-              "cannot reshape " + shape_str() + " (" + std::to_string(numel_) + " elements) to " +
-                  dl::shape_str(shape));
+  if (shape_numel(s) != numel_)
+    shape_error("reshape", "cannot reshape " + shape_str() + " (" + std::to_string(numel_) +
+                               " elements) to " + dl::shape_str(shape));
   validate_shape(s);
   Tensor t = *this;
   t.shape_ = s;
@@ -128,9 +135,9 @@ Tensor Tensor::reshape(const Shape& shape) const {
 
 Tensor Tensor::narrow0(int64_t start, int64_t end) const {
   check_shape(dim() >= 1, "narrow0", "needs at least 1 dim");
-  check_shape(0 <= start && start <= end && end <= shape_[0], "narrow0",
-              "rows [" + std::to_string(start) + ", " + std::to_string(end) + ") out of range for " +
-                  shape_str());
+  if (start < 0 || start > end || end > shape_[0])
+    shape_error("narrow0", "rows [" + std::to_string(start) + ", " + std::to_string(end) +
+                               ") out of range for " + shape_str());
   Tensor t = *this;
   int64_t row = shape_[0] ? numel_ / shape_[0] : 0;
   t.offset_ = offset_ + start * row;

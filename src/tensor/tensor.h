@@ -21,8 +21,11 @@ struct ShapeError : std::invalid_argument {
 
 std::string shape_str(const Shape& s);       // "[2, 3, 4]"
 int64_t shape_numel(const Shape& s);
-// Throws ShapeError("op: ...") unless cond holds; the message is built lazily.
+// Throws ShapeError("op: ...") unless cond holds. The message is built by the caller
+// before the call, even when cond holds: on hot paths (every tensor made, every at())
+// write `if (!cond) shape_error(op, ...)`, which builds it only on failure.
 void check_shape(bool cond, const char* op, const std::string& what);
+[[noreturn]] void shape_error(const char* op, const std::string& what);
 // Normalises a possibly negative axis into [0, ndim); throws when out of range.
 int normalize_axis(int axis, int ndim, const char* op);
 
