@@ -279,7 +279,7 @@ std::vector<std::string> export_test_images(const cli::CommonArgs& a, int n,
 
 int cmd_predict(const cli::CommonArgs& a, std::vector<std::string> images, int from_test) {
   auto model = load_model(a.model.empty() ? kDefaultModel : a.model);
-  const std::string out_dir = a.out.empty() ? "data/predictions" : a.out;
+  const std::string out_dir = cli::predictions_dir(a);
   const auto& names = fashion_mnist_classes();
   for (const auto& p : export_test_images(a, from_test, out_dir)) images.push_back(p);
   json all = json::array();

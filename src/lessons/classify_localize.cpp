@@ -419,7 +419,7 @@ int cmd_predict(const cli::CommonArgs& a, const std::vector<std::string>& images
   auto model = load_model(model_path);
   const std::vector<std::string> names =
       cli::read_model_names(model_path, "classes", model->config.num_classes);
-  const std::string out_dir = a.out.empty() ? "data/predictions" : a.out;
+  const std::string out_dir = cli::predictions_dir(a);
   const int S = model->config.input_size;
   json all = json::array();
   NoGradGuard no_grad;

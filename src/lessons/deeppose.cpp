@@ -671,7 +671,7 @@ int cmd_predict(const cli::CommonArgs& a, const std::vector<std::string>& images
                                             stages));
   const int drawn = draw_stage > 0 ? draw_stage : stages;
   const auto names = model_joint_names(model_path, K);
-  const std::string out_dir = a.out.empty() ? "data/predictions" : a.out;
+  const std::string out_dir = cli::predictions_dir(a);
   json all = json::array();
   for (const auto& path : images) {
     const Image img = load_image(path, 3);

@@ -52,7 +52,6 @@ namespace {
 const char* kProgram = "fast_rcnn";
 const char* kDefaultModel = "data/models/fast_rcnn.safetensors";
 const char* kDefaultPretrained = "data/models/classify.safetensors";
-const char* kDefaultOut = "data/predictions";
 
 // ---- proposals: lessons/common/proposal_options.h -----------------------------------
 using cli::ProposalOptions;
@@ -447,7 +446,7 @@ int cmd_predict(const cli::CommonArgs& a, const ProposalOptions& po, DetectOptio
   LoadedModel m = load_model(a.model.empty() ? kDefaultModel : a.model);
   if (svd.fc6 > 0) m.net->compress_fc(svd.fc6, svd.fc7_rank());
   if (d.threshold < 0) d.threshold = 0.5f;
-  const cli::PredictSettings s{"fast_rcnn", a.out.empty() ? kDefaultOut : a.out, m.classes,
+  const cli::PredictSettings s{"fast_rcnn", cli::predictions_dir(a), m.classes,
                                "class score", d.threshold, a.json};
   return cli::predict_with_proposals(images, po, s, [&](const Image& img, const std::vector<Box>& props) {
     StageTimes st;

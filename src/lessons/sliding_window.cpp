@@ -52,7 +52,6 @@ namespace {
 
 const char* kDefaultModel = "data/models/sliding_window.safetensors";
 const char* kDefaultPretrained = "data/models/classify.safetensors";
-const char* kDefaultOut = "data/predictions";
 
 // ---- flags shared by the subcommands that scan windows ----------------------------
 struct ScanOptions {
@@ -508,7 +507,7 @@ int cmd_predict(const cli::CommonArgs& a, const ScanOptions& so,
                 const std::vector<std::string>& images) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   LoadedModel m = load_model(model_path);
-  const std::string out_dir = a.out.empty() ? kDefaultOut : a.out;
+  const std::string out_dir = cli::predictions_dir(a);
   const float threshold = so.threshold < 0 ? 0.5f : so.threshold;
   json all = json::array();
   for (const auto& path : images) {

@@ -108,6 +108,10 @@ CommandLine::~CommandLine() = default;
 
 void CommandLine::require_one_subcommand() { app_->require_subcommand(1, 1); }
 
+std::string predictions_dir(const CommonArgs& a) {
+  return a.out.empty() ? "data/predictions" : a.out;
+}
+
 void add_common_flags(Command& sub, CommonArgs& a) {
   sub.option("--data", a.data, "dataset directory");
   sub.option("--model", a.model, "model file (safetensors)");

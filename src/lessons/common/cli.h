@@ -119,6 +119,9 @@ struct CommonArgs {
   bool quiet = false;      // no progress bar or log lines
 };
 
+// Where predict writes its annotated images and JSON: --out, else data/predictions.
+std::string predictions_dir(const CommonArgs& a);
+
 // Adds --data --model --out --epochs --batch --lr --seed --threads --json --quiet.
 void add_common_flags(Command& sub, CommonArgs& a);
 

@@ -76,7 +76,7 @@ int run_region_eval(const CommonArgs& a, const ProposalOptions& po,
 int run_region_predict(const CommonArgs& a, const ProposalOptions& po,
                        const RegionDetectorCommands& c, const std::string& program,
                        const RegionDetector& d) {
-  const PredictSettings s{program, a.out.empty() ? "data/predictions" : a.out, d.classes,
+  const PredictSettings s{program, predictions_dir(a), d.classes,
                           "SVM score", c.options().threshold, a.json};
   return predict_with_proposals(c.images, po, s,
                                 [&](const Image& img, const std::vector<Box>& props) {
