@@ -53,10 +53,7 @@ const char* kProgram = "fast_rcnn";
 const char* kDefaultModel = "data/models/fast_rcnn.safetensors";
 const char* kDefaultPretrained = "data/models/classify.safetensors";
 
-// ---- proposals: lessons/common/proposal_options.h -----------------------------------
-using cli::ProposalOptions;
-using cli::dataset_proposals;
-using cli::proposals_of;
+
 
 // ---- the model file -----------------------------------------------------------------------
 struct LoadedModel {
@@ -73,7 +70,6 @@ LoadedModel load_model(const std::string& path) {
 }
 
 // ---- detection: one image -------------------------------------------------------------------
-using cli::Detection;
 
 struct StageTimes {
   double conv = 0, roi_pool = 0, fc = 0, nms = 0;
@@ -150,7 +146,7 @@ std::vector<Detection> detect(nn::FastRcnn& net, const Image& img, const std::ve
 // The shared evaluation (lessons/common/detection_eval.h) plus where Fast R-CNN's time
 // goes. Proposals are computed beforehand (cached); their time is shared out evenly.
 struct EvalResult {
-  cli::DetectionEval e;
+  DetectionEval e;
   StageTimes times;  // summed over the images
   int64_t proposals = 0;
 };
@@ -158,12 +154,12 @@ struct EvalResult {
 EvalResult evaluate(nn::FastRcnn& net, const DetectionDataset& ds, const ProposalOptions& po,
                     const DetectOptions& d) {
   EvalResult r;
-  const cli::ProposalEval pe = cli::evaluate_with_proposals(
+  const ProposalEval pe = evaluate_with_proposals(
       ds, po, [&](const DetectionItem& item, const std::vector<Box>& props) {
         const double before = r.times.total();
         std::vector<Detection> dets =
             detect(net, item.image, props, d.threshold, d.nms, d.max_detections, &r.times);
-        return cli::ImageResult{dets, r.times.total() - before, 0.0};
+        return ImageResult{dets, r.times.total() - before, 0.0};
       });
   r.e = pe.eval;
   r.proposals = static_cast<int64_t>(std::lround(pe.proposals_per_image * std::max<size_t>(1, ds.items.size())));
@@ -389,7 +385,7 @@ struct SvdOptions {
 
 json eval_json(const EvalResult& r, const DetectionDataset& ds) {
   const double n = std::max<size_t>(1, ds.items.size());
-  json j = cli::detection_eval_json(r.e, ds.class_names);
+  json j = detection_eval_json(r.e, ds.class_names);
   j["proposals_per_image"] = r.proposals / n;
   j["seconds_per_image_without_proposals"] = r.times.total() / n;
   j["fc_seconds_per_image"] = r.times.fc / n;
@@ -451,7 +447,7 @@ int cmd_predict(const cli::CommonArgs& a, const ProposalOptions& po, DetectOptio
   return cli::predict_with_proposals(images, po, s, [&](const Image& img, const std::vector<Box>& props) {
     StageTimes st;
     std::vector<Detection> dets = detect(*m.net, img, props, d.threshold, d.nms, d.max_detections, &st);
-    return cli::ImageResult{std::move(dets), st.total(), 0.0};
+    return ImageResult{std::move(dets), st.total(), 0.0};
   });
 }
 

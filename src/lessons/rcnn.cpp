@@ -64,8 +64,6 @@ const char* kDefaultModel = "data/models/rcnn.safetensors";
 const char* kDefaultPretrained = "data/models/classify.safetensors";
 
 // ---- proposals: lessons/common/proposal_options.h -----------------------------------
-using cli::ProposalOptions;
-using cli::dataset_proposals;
 
 // ---- the model: fine-tuned CNN + SVMs + box regressors in one checkpoint -------------
 struct RcnnConfig {
@@ -184,7 +182,6 @@ Tensor region_features(RcnnModel& m, const Image& img, const std::vector<Box>& b
 
 // ---- detection: lessons/common/region_classifier.h ----------------------------------
 // A detection's score is the SVM's margin w.x + b (> 0: on the class's side).
-using cli::Detection;
 using DetectOptions = cli::RegionDetectOptions;
 
 // The stages after the proposals, as bench times them.

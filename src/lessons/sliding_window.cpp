@@ -402,7 +402,6 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ScanOptions& so) {
 }
 
 // ---- detection: scores -> thresholded, per-class NMS'd boxes --------------------------
-using cli::Detection;
 
 struct ImageDetections {
   std::vector<Detection> dets;
@@ -444,22 +443,22 @@ int cmd_eval(const cli::CommonArgs& a, ScanOptions so) {
   DetectionDataset test = load_detection_dataset(cli::scenes_split_dir(a, "test"), so.limit);
   const float threshold = so.threshold < 0 ? 0.05f : so.threshold;
   int64_t windows = 0, positions = 0;
-  const cli::DetectionEval e = cli::evaluate_detector(test, [&](const DetectionItem& item) {
+  const DetectionEval e = evaluate_detector(test, [&](const DetectionItem& item) {
     ImageDetections d = detect(*m.net, item.image, so, threshold);
     windows += d.scores.windows;
     positions += d.scores.positions;
-    return cli::ImageResult{d.dets, d.seconds, 0.0};
+    return ImageResult{d.dets, d.seconds, 0.0};
   });
   const double n = std::max<size_t>(1, test.items.size());
   if (a.json) {
-    json j = cli::detection_eval_json(e, test.class_names);
+    json j = detection_eval_json(e, test.class_names);
     j["mode"] = so.mode;
     j["windows_per_image"] = windows / n;
     j["positions_per_image"] = positions / n;
     fmt::print("{}\n", j.dump());
     return 0;
   }
-  cli::print_detection_eval(e, test.class_names);
+  print_detection_eval(e, test.class_names);
   fmt::print("{} images, --mode {}: {:.0f} windows/image, {:.0f} network positions/image, "
              "{:.3f} s/image\n",
              test.items.size(), so.mode, windows / n, positions / n, e.seconds / n);

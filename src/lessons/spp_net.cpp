@@ -73,8 +73,6 @@ const char* kDefaultPretrained = "data/models/classify.safetensors";
 constexpr float kStride = 4;  // input pixels per conv-map cell (two 2x2 poolings)
 constexpr float kMaxScale = 8;  // largest image scale factor accepted
 
-using cli::ProposalOptions;
-using cli::dataset_proposals;
 
 // ---- the model: frozen convs + SPP + fc6/fc7/softmax + SVMs + regressors -------------
 struct SppNetConfig {
@@ -285,7 +283,6 @@ std::unique_ptr<SppNet> load_model(const std::string& path,
 }
 
 // ---- detection ----------------------------------------------------------------------
-using cli::Detection;
 using DetectOptions = cli::RegionDetectOptions;
 
 // The stages after the proposals, as bench times them.

@@ -1,7 +1,5 @@
 #include "lessons/common/proposal_options.h"
 
-#include "proposals/proposal_cache.h"
-
 namespace dl::cli {
 
 void add_proposal_flags(Command& sub, ProposalOptions& o) {
@@ -10,28 +8,6 @@ void add_proposal_flags(Command& sub, ProposalOptions& o) {
   sub.option("--max-proposals", o.max_proposals, "best-ranked proposals used per image")
       .range(1, 2000);
   sub.option("--cache-dir", o.cache_dir, "proposal cache directory ('' disables it)");
-}
-
-std::vector<Box> proposals_of(const Image& img, const ProposalOptions& o, bool use_cache) {
-  ProposalSettings s;
-  s.preset = o.preset;
-  s.max_proposals = 2000;
-  std::vector<Box> out;
-  for (const Box& b : cached_proposals(img, s, use_cache ? o.cache_dir : std::string())) {
-    if (static_cast<int>(out.size()) >= o.max_proposals) break;
-    if (b.width() >= o.min_side && b.height() >= o.min_side) out.push_back(b);
-  }
-  return out;
-}
-
-std::vector<std::vector<Box>> dataset_proposals(const DetectionDataset& ds, const ProposalOptions& o) {
-  std::vector<std::vector<Box>> out(ds.items.size());
-  if (out.empty()) return out;
-  out[0] = proposals_of(ds.items[0].image, o);
-#pragma omp parallel for schedule(dynamic, 4)
-  for (int64_t i = 1; i < static_cast<int64_t>(out.size()); ++i)
-    out[i] = proposals_of(ds.items[i].image, o);
-  return out;
 }
 
 }  // namespace dl::cli
