@@ -8,7 +8,7 @@
 
 #include "image/image.h"
 #include "nn/checkpoint.h"
-#include "nn/small_cnn.h"
+#include "models/small_cnn.h"
 #include "tensor/rng.h"
 #include "util/files.h"
 
@@ -44,9 +44,9 @@ void check_usage_errors(const Program& p, const std::string& dir,
 
 void save_classify_checkpoint(const std::string& path) {
   dl::Rng rng(1);
-  dl::nn::SmallCnn cnn(dl::nn::SmallCnnConfig{}, rng);
+  dl::models::SmallCnn cnn(dl::models::SmallCnnConfig{}, rng);
   dl::nn::save_checkpoint(path, cnn,
-                          {{"config", dl::nn::SmallCnnConfig{}.to_json()}, {"classes", "[]"}});
+                          {{"config", dl::models::SmallCnnConfig{}.to_json()}, {"classes", "[]"}});
 }
 
 void check_region_detector_bad_inputs(const Program& p, const std::string& data,

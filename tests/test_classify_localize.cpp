@@ -13,8 +13,8 @@
 #include "data/detection_dataset.h"
 #include "data/online_scenes.h"
 #include "nn/checkpoint.h"
-#include "nn/localizer.h"
-#include "nn/small_cnn.h"
+#include "models/localizer.h"
+#include "models/small_cnn.h"
 #include "run_program.h"
 #include "util/files.h"
 
@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(training_lowers_the_loss_and_outputs_are_well_formed) {
 
   // The configuration is in the checkpoint; eval reports fractions in [0, 1].
   auto meta = nn::read_checkpoint_metadata(model);
-  BOOST_TEST(nn::LocalizerConfig::from_json(meta.at("config")).num_classes == 10);
+  BOOST_TEST(models::LocalizerConfig::from_json(meta.at("config")).num_classes == 10);
   Run e = cl("eval --json --data " + data + " --model " + model, dir);
   BOOST_REQUIRE_MESSAGE(e.status == 0, e.err);
   json ej = json::parse(e.out);
@@ -112,9 +112,9 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
 
   // A model of another program: a classify checkpoint.
   Rng rng(1);
-  nn::SmallCnn other(nn::SmallCnnConfig{}, rng);
+  models::SmallCnn other(models::SmallCnnConfig{}, rng);
   nn::save_checkpoint(dir + "/classify.safetensors", other,
-                      {{"config", nn::SmallCnnConfig{}.to_json()}});
+                      {{"config", models::SmallCnnConfig{}.to_json()}});
   Run o = cl("eval --data " + data + " --model " + dir + "/classify.safetensors", dir);
   BOOST_TEST(o.status == 1);
   BOOST_TEST(o.err.find("not a classify_localize model") != std::string::npos, o.err);
@@ -126,7 +126,7 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
                  data + " --model " + dir + "/m.safetensors",
              dir);
   BOOST_REQUIRE_MESSAGE(t.status == 0, t.err);
-  const auto cfg = nn::LocalizerConfig::from_json(
+  const auto cfg = models::LocalizerConfig::from_json(
       nn::read_checkpoint_metadata(dir + "/m.safetensors").at("config"));
   BOOST_TEST(cfg.c1 == 8);
   BOOST_TEST(cfg.c2 == 12);
@@ -214,18 +214,18 @@ BOOST_AUTO_TEST_CASE(bench_reports_inference_and_training_throughput) {
 BOOST_AUTO_TEST_CASE(grey_backbone_spread_over_rgb_keeps_its_response) {
   const std::string dir = detlab_test::temp_dir("classify_localize_transfer");
   Rng rng(7);
-  nn::SmallCnnConfig gcfg;
-  nn::SmallCnn grey(gcfg, rng);
+  models::SmallCnnConfig gcfg;
+  models::SmallCnn grey(gcfg, rng);
   // Non-trivial BN statistics, so the buffers' transfer is checked too.
   for (auto& [name, buf] : grey.named_buffers())
     for (int64_t i = 0; i < buf->numel(); ++i)
       (*buf)[i] = name.find("var") != std::string::npos ? 0.5f + 0.1f * i : 0.01f * i;
   nn::save_checkpoint(dir + "/grey.safetensors", grey, {{"config", gcfg.to_json()}});
 
-  nn::LocalizerConfig lcfg;
+  models::LocalizerConfig lcfg;
   lcfg.input_size = 32;
-  nn::Localizer rgb(lcfg, rng);
-  BOOST_TEST(nn::load_grey_backbone(dir + "/grey.safetensors", rgb) == 10);
+  models::Localizer rgb(lcfg, rng);
+  BOOST_TEST(models::load_grey_backbone(dir + "/grey.safetensors", rgb) == 10);
   grey.eval();
   rgb.eval();
   Tensor g = uniform({2, 1, 32, 32}, -1.0f, 1.0f, rng);
@@ -241,7 +241,7 @@ BOOST_AUTO_TEST_CASE(grey_backbone_spread_over_rgb_keeps_its_response) {
   BOOST_TEST(worst < 1e-5);
 
   // A file that is not a classify model is refused with its name.
-  BOOST_CHECK_EXCEPTION(nn::load_grey_backbone(dir + "/nothing.safetensors", rgb), FileError,
+  BOOST_CHECK_EXCEPTION(models::load_grey_backbone(dir + "/nothing.safetensors", rgb), FileError,
                         [](const FileError& e) {
                           return std::string(e.what()).find("nothing.safetensors") !=
                                  std::string::npos;

@@ -14,9 +14,9 @@
 #include "data/figures.h"
 #include "data/keypoint_dataset.h"
 #include "nn/checkpoint.h"
-#include "nn/localizer.h"
-#include "nn/pose_regressor.h"
-#include "nn/small_cnn.h"
+#include "models/localizer.h"
+#include "models/pose_regressor.h"
+#include "models/small_cnn.h"
 #include "program_checks.h"
 #include "util/files.h"
 
@@ -52,16 +52,16 @@ BOOST_AUTO_TEST_SUITE(deeppose_geometry)
 
 BOOST_AUTO_TEST_CASE(normalisation_to_a_box_and_back) {
   // N(y; b) = (y - b_c) / b_wh with b_c = (50, 40), b_wh = (20, 10).
-  const nn::PoseBox b{50, 40, 20, 10};
-  auto [u, v] = nn::normalize_point(55, 35, b);
+  const models::PoseBox b{50, 40, 20, 10};
+  auto [u, v] = models::normalize_point(55, 35, b);
   BOOST_TEST(u == 0.25f);
   BOOST_TEST(v == -0.5f);
-  auto [x, y] = nn::denormalize_point(u, v, b);
+  auto [x, y] = models::denormalize_point(u, v, b);
   BOOST_TEST(x == 55.0f);
   BOOST_TEST(y == 35.0f);
   // The box corners map to -0.5 and 0.5.
-  BOOST_TEST(nn::normalize_point(40, 45, b).first == -0.5f);
-  BOOST_TEST(nn::normalize_point(40, 45, b).second == 0.5f);
+  BOOST_TEST(models::normalize_point(40, 45, b).first == -0.5f);
+  BOOST_TEST(models::normalize_point(40, 45, b).second == 0.5f);
 }
 
 BOOST_AUTO_TEST_CASE(cascade_window_and_displacement) {
@@ -75,28 +75,28 @@ BOOST_AUTO_TEST_CASE(cascade_window_and_displacement) {
   set(8, 10, 0);   // right shoulder
   set(3, 10, 8);   // left hip: diagonal 8
   set(6, 30, 20);  // right hand
-  BOOST_TEST(nn::pose_diameter(pose) == 6.5f);
+  BOOST_TEST(models::pose_diameter(pose) == 6.5f);
   // A degenerate pose still gets a usable window.
-  BOOST_TEST(nn::pose_diameter(std::vector<float>(28, 1.0f)) == 4.0f);
+  BOOST_TEST(models::pose_diameter(std::vector<float>(28, 1.0f)) == 4.0f);
 
-  const nn::PoseBox w = nn::joint_window(pose, 6, 2.0f);
+  const models::PoseBox w = models::joint_window(pose, 6, 2.0f);
   BOOST_TEST(w.cx == 30.0f);
   BOOST_TEST(w.cy == 20.0f);
   BOOST_TEST(w.w == 13.0f);
   BOOST_TEST(w.h == 13.0f);
   // The true hand at (33.25, 16.75): displacement (3.25, -3.25) = (0.25, -0.25) windows.
-  auto [u, v] = nn::normalize_point(33.25f, 16.75f, w);
+  auto [u, v] = models::normalize_point(33.25f, 16.75f, w);
   BOOST_TEST(u == 0.25f);
   BOOST_TEST(v == -0.25f);
   // Stage s's joint from the regressed displacement recovers the truth.
-  auto [x, y] = nn::denormalize_point(u, v, w);
+  auto [x, y] = models::denormalize_point(u, v, w);
   BOOST_TEST(x == 33.25f);
   BOOST_TEST(y == 16.75f);
-  BOOST_CHECK_THROW(nn::joint_window(pose, 14, 1.0f), ShapeError);
+  BOOST_CHECK_THROW(models::joint_window(pose, 14, 1.0f), ShapeError);
 }
 
 BOOST_AUTO_TEST_CASE(window_targets_label_the_neighbours_near_the_centre) {
-  const nn::PoseBox w{32, 32, 16, 16};
+  const models::PoseBox w{32, 32, 16, 16};
   std::vector<float> kp(3 * 14, 0.0f);  // x, y, v per joint; v = 0: not labelled
   auto set = [&](int j, float x, float y, float v) {
     kp[3 * j] = x;
@@ -109,7 +109,7 @@ BOOST_AUTO_TEST_CASE(window_targets_label_the_neighbours_near_the_centre) {
   set(9, 30, 30, 1);   // (-0.125, -0.125): hidden but labelled, inside
   set(10, 32, 32, 0);  // the centre, but not labelled
   std::vector<float> target(28, -9.0f), mask(28, -9.0f);
-  nn::window_targets(kp, 6, w, 0.25f, target.data(), mask.data());
+  models::window_targets(kp, 6, w, 0.25f, target.data(), mask.data());
   const std::vector<float> want_t = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.75f, -0.25f,
                                      -0.25f, 0.125f, 0, 0, -0.125f, -0.125f, 0, 0, 0, 0, 0, 0,
                                      0, 0};
@@ -118,10 +118,10 @@ BOOST_AUTO_TEST_CASE(window_targets_label_the_neighbours_near_the_centre) {
   BOOST_TEST(target == want_t, boost::test_tools::per_element());
   BOOST_TEST(mask == want_m, boost::test_tools::per_element());
   // Radius 0: the paper's one joint per window.
-  nn::window_targets(kp, 6, w, 0.0f, target.data(), mask.data());
+  models::window_targets(kp, 6, w, 0.0f, target.data(), mask.data());
   BOOST_TEST(std::accumulate(mask.begin(), mask.end(), 0.0f) == 2.0f);
   BOOST_TEST(mask[12] == 1.0f);
-  BOOST_CHECK_THROW(nn::window_targets(kp, 14, w, 0.3f, target.data(), mask.data()), ShapeError);
+  BOOST_CHECK_THROW(models::window_targets(kp, 14, w, 0.3f, target.data(), mask.data()), ShapeError);
 }
 
 BOOST_AUTO_TEST_CASE(facing_the_camera_decides_which_side_is_right) {
@@ -283,32 +283,32 @@ BOOST_AUTO_TEST_CASE(figures_left_limbs_can_be_darker) {
 }
 
 BOOST_AUTO_TEST_CASE(config_round_trip_and_refusals) {
-  nn::DeepPoseConfig c;
+  models::DeepPoseConfig c;
   c.sigma = 1.5f;
-  c.stages.push_back(nn::PoseRegressorConfig{});
-  c.stages.push_back(nn::refinement_config(2));
-  const nn::DeepPoseConfig d = nn::DeepPoseConfig::from_json(c.to_json());
+  c.stages.push_back(models::PoseRegressorConfig{});
+  c.stages.push_back(models::refinement_config(2));
+  const models::DeepPoseConfig d = models::DeepPoseConfig::from_json(c.to_json());
   BOOST_REQUIRE_EQUAL(d.stages.size(), 2u);
   BOOST_TEST(d.sigma == 1.5f);
   BOOST_TEST(d.stages[1].stage == 2);
   BOOST_TEST(d.stages[1].input_size == 32);
   BOOST_TEST(d.stages[0].channels == c.stages[0].channels);
   // A stage's config read as another stage, or another program's config, is refused.
-  BOOST_CHECK_THROW(nn::PoseRegressorConfig::from_json(c.stages[1].to_json(), 1),
+  BOOST_CHECK_THROW(models::PoseRegressorConfig::from_json(c.stages[1].to_json(), 1),
                     std::invalid_argument);
-  BOOST_CHECK_THROW(nn::DeepPoseConfig::from_json(nn::LocalizerConfig{}.to_json()),
+  BOOST_CHECK_THROW(models::DeepPoseConfig::from_json(models::LocalizerConfig{}.to_json()),
                     std::invalid_argument);
-  nn::DeepPoseConfig swapped = c;
+  models::DeepPoseConfig swapped = c;
   std::swap(swapped.stages[0], swapped.stages[1]);
-  BOOST_CHECK_THROW(nn::DeepPoseConfig::from_json(swapped.to_json()), std::invalid_argument);
+  BOOST_CHECK_THROW(models::DeepPoseConfig::from_json(swapped.to_json()), std::invalid_argument);
 
   // The network's output: 2K numbers per image, starting near the box centre.
   Rng rng(3);
-  nn::PoseRegressorConfig small;
+  models::PoseRegressorConfig small;
   small.input_size = 32;
   small.channels = {4, 8};
   small.hidden = 16;
-  nn::PoseRegressor net(small, rng);
+  models::PoseRegressor net(small, rng);
   net.eval();
   NoGradGuard no_grad;
   Tensor out = net(Var(uniform({2, 3, 32, 32}, -1.0f, 1.0f, rng))).value();
@@ -335,7 +335,7 @@ BOOST_AUTO_TEST_CASE(training_lowers_the_loss_and_outputs_are_well_formed) {
   BOOST_TEST(loss.back() < 0.7 * loss.front(), "loss " << loss.front() << " -> " << loss.back());
   BOOST_TEST(detlab_test::csv_column(dir + "/m.stage2.csv", 2).size() == 1u);
 
-  auto cfg = nn::DeepPoseConfig::from_json(nn::read_checkpoint_metadata(model).at("config"));
+  auto cfg = models::DeepPoseConfig::from_json(nn::read_checkpoint_metadata(model).at("config"));
   BOOST_REQUIRE(cfg.stages.size() == 2u);
   BOOST_TEST((cfg.stages[1].channels == std::vector<int>{8, 16}));  // --cascade-channels
   BOOST_TEST(cfg.stages[1].hidden == 32);
@@ -414,11 +414,11 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
 
   // Models of other programs: classify and classify_localize checkpoints.
   Rng rng(1);
-  nn::SmallCnn cls(nn::SmallCnnConfig{}, rng);
+  models::SmallCnn cls(models::SmallCnnConfig{}, rng);
   nn::save_checkpoint(dir + "/classify.safetensors", cls,
-                      {{"config", nn::SmallCnnConfig{}.to_json()}});
-  nn::Localizer loc(nn::LocalizerConfig{}, rng);
-  nn::save_checkpoint(dir + "/loc.safetensors", loc, {{"config", nn::LocalizerConfig{}.to_json()}});
+                      {{"config", models::SmallCnnConfig{}.to_json()}});
+  models::Localizer loc(models::LocalizerConfig{}, rng);
+  nn::save_checkpoint(dir + "/loc.safetensors", loc, {{"config", models::LocalizerConfig{}.to_json()}});
   for (const char* f : {"classify.safetensors", "loc.safetensors"})
     detlab_test::check_exit_1_naming(dp("eval --data " + data + " --model " + dir + "/" + f, dir),
                                      f, "not a deeppose model");

@@ -10,7 +10,7 @@
 
 #include "detection/box_coder.h"
 #include "nn/checkpoint.h"
-#include "nn/fast_rcnn.h"
+#include "models/fast_rcnn.h"
 #include "nn/truncated_svd.h"
 #include "program_checks.h"
 #include "tensor/ops.h"
@@ -50,7 +50,7 @@ BOOST_AUTO_TEST_CASE(multitask_loss_by_hand) {
   Var deltas(d, true);
   const std::vector<int> labels = {2, 0};
   const std::vector<BoxDelta> targets = {{0, 0.5f, 0, 0}, {7, 7, 7, 7}};
-  nn::FastRcnnLoss L = nn::fast_rcnn_loss(scores, deltas, labels, targets, 2.0f);
+  models::FastRcnnLoss L = models::fast_rcnn_loss(scores, deltas, labels, targets, 2.0f);
   BOOST_TEST(L.classification.item() == std::log(3.0), boost::test_tools::tolerance(1e-5));
   BOOST_TEST(L.localization.item() == 1.065, boost::test_tools::tolerance(1e-5));
   BOOST_TEST(L.total.item() == std::log(3.0) + 2 * 1.065, boost::test_tools::tolerance(1e-5));
@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(multitask_loss_by_hand) {
   BOOST_TEST(scores.grad()[2] == (1.0f / 3 - 1) / 2, boost::test_tools::tolerance(1e-5f));
   BOOST_TEST(scores.grad()[3] == (1.0f / 3 - 1) / 2, boost::test_tools::tolerance(1e-5f));
   // A label outside [0, K] is a shape error, not a silent wrong loss.
-  BOOST_CHECK_THROW(nn::fast_rcnn_loss(scores, deltas, {3, 0}, targets), std::exception);
+  BOOST_CHECK_THROW(models::fast_rcnn_loss(scores, deltas, {3, 0}, targets), std::exception);
 }
 
 // One object; plenty of foreground and background candidates: a 32-RoI sample has 8
@@ -80,11 +80,11 @@ BOOST_AUTO_TEST_CASE(roi_sampler_fractions) {
   for (int i = 0; i < 100; ++i) props.push_back({40.0f + i % 10, 40.0f + i / 10, 80.0f + i % 10, 80.0f});
   for (int i = 0; i < 50; ++i) props.push_back({90.0f, 90.0f + i % 5, 120.0f, 125.0f});
   Rng rng(3);
-  nn::RoiSamplingConfig cfg;
+  models::RoiSamplingConfig cfg;
   cfg.rois_per_image = 32;
   int fg_total = 0;
   for (int trial = 0; trial < 10; ++trial) {
-    nn::RoiSample s = nn::sample_rois(props, {gt}, {3}, cfg, rcnn_box_coder(), rng);
+    models::RoiSample s = models::sample_rois(props, {gt}, {3}, cfg, rcnn_box_coder(), rng);
     BOOST_REQUIRE_EQUAL(s.rois.size(), 32u);
     int fg = 0;
     for (size_t i = 0; i < s.rois.size(); ++i) {
@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_CASE(roi_sampler_fractions) {
   BOOST_TEST(fg_total == 80);
   // Only two proposals overlap: those two plus the ground truth are the foreground.
   std::vector<Box> few(props.begin() + 38, props.end());
-  nn::RoiSample s = nn::sample_rois(few, {gt}, {3}, cfg, rcnn_box_coder(), rng);
+  models::RoiSample s = models::sample_rois(few, {gt}, {3}, cfg, rcnn_box_coder(), rng);
   int fg = 0;
   bool has_gt = false;
   for (size_t i = 0; i < s.rois.size(); ++i) {
@@ -175,18 +175,18 @@ BOOST_AUTO_TEST_CASE(truncated_svd_linear_layer) {
   BOOST_CHECK_THROW(nn::truncated_svd_linear(layer, 7), std::invalid_argument);
   BOOST_CHECK_THROW(nn::truncated_svd_linear(layer, 0), std::invalid_argument);
   // The model's compress_fc at full rank leaves the outputs unchanged.
-  nn::FastRcnnConfig cfg;
+  models::FastRcnnConfig cfg;
   cfg.pool = 2;
   cfg.hidden = 16;
-  nn::FastRcnn net(cfg, rng);
+  models::FastRcnn net(cfg, rng);
   net.eval();
   Tensor img = random_matrix(3 * 32, 32, 9).reshape({1, 3, 32, 32});
   Tensor rois({2, 5});
   const float r[10] = {0, 2, 2, 20, 20, 0, 8, 4, 30, 31};
   std::copy(r, r + 10, rois.begin());
-  const nn::FastRcnnOutput a = net.predict(Var(img), rois);
+  const models::FastRcnnOutput a = net.predict(Var(img), rois);
   net.compress_fc(16, 16);
-  const nn::FastRcnnOutput b = net.predict(Var(img), rois);
+  const models::FastRcnnOutput b = net.predict(Var(img), rois);
   BOOST_TEST(max_abs_diff(a.scores.value(), b.scores.value()) < 1e-4f);
   BOOST_TEST(max_abs_diff(a.deltas.value(), b.deltas.value()) < 1e-4f);
   BOOST_TEST(a.deltas.size(1) == 4 * (cfg.num_classes - 1));
@@ -205,7 +205,7 @@ BOOST_AUTO_TEST_CASE(tiny_training_then_eval_predict_bench) {
              "loss " << tj["first_loss"] << " -> " << tj["final_loss"]);
   BOOST_TEST(!fs::is_empty(cache));  // proposals were cached
   auto meta = nn::read_checkpoint_metadata(model);
-  BOOST_TEST(nn::FastRcnnConfig::from_json(meta.at("config")).num_classes == 11);
+  BOOST_TEST(models::FastRcnnConfig::from_json(meta.at("config")).num_classes == 11);
 
   json ej = detlab_test::json_output(frcnn("eval --json --threads 1 --svd 8 --data " + data +
                                                " --model " + model + " --cache-dir " + cache,
@@ -232,8 +232,8 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
   detlab_test::check_region_detector_bad_inputs(frcnn, data, dir, "not a fast_rcnn model");
 
   Rng rng(1);
-  nn::FastRcnnConfig cfg;
-  nn::FastRcnn net(cfg, rng);
+  models::FastRcnnConfig cfg;
+  models::FastRcnn net(cfg, rng);
   std::vector<std::string> names(10, "x");
   nn::save_checkpoint(dir + "/f.safetensors", net,
                       {{"config", cfg.to_json()}, {"classes", json(names).dump()}});

@@ -17,7 +17,7 @@
 #include "nn/init.h"
 #include "nn/lr_schedule.h"
 #include "nn/optimizer.h"
-#include "nn/small_cnn.h"
+#include "models/small_cnn.h"
 #include "util/files.h"
 
 using namespace dl;
@@ -161,8 +161,8 @@ BOOST_AUTO_TEST_SUITE(modules)
 
 BOOST_AUTO_TEST_CASE(small_cnn_names_and_shapes) {
   Rng rng(3);
-  nn::SmallCnnConfig cfg;
-  nn::SmallCnn m(cfg, rng);
+  models::SmallCnnConfig cfg;
+  models::SmallCnn m(cfg, rng);
   std::vector<std::string> names;
   for (auto& p : m.named_parameters()) names.push_back(p.first);
   std::vector<std::string> want = {"backbone.0.weight", "backbone.1.weight", "backbone.1.bias",
@@ -223,7 +223,7 @@ BOOST_AUTO_TEST_CASE(batchnorm_train_vs_eval) {
 
 BOOST_AUTO_TEST_CASE(train_eval_propagates_to_children) {
   Rng rng(1);
-  nn::SmallCnn m(nn::SmallCnnConfig{}, rng);
+  models::SmallCnn m(models::SmallCnnConfig{}, rng);
   m.eval();
   BOOST_TEST(!m.backbone->is_training());
   BOOST_TEST(!(*m.head)[1]->is_training());
@@ -261,7 +261,7 @@ BOOST_AUTO_TEST_CASE(round_trip_gives_identical_outputs) {
   const std::string dir = temp_dir("ckpt");
   const std::string path = dir + "/m.safetensors";
   Rng r1(1), r2(2), rx(3);
-  nn::SmallCnn a(nn::SmallCnnConfig{}, r1), b(nn::SmallCnnConfig{}, r2);
+  models::SmallCnn a(models::SmallCnnConfig{}, r1), b(models::SmallCnnConfig{}, r2);
   // Make the running stats non-trivial.
   a(Var(normal({8, 1, 28, 28}, 0.3f, 1.0f, rx)));
   a.eval();
@@ -279,7 +279,7 @@ BOOST_AUTO_TEST_CASE(corrupt_and_mismatched_files_throw_file_error) {
   const std::string dir = temp_dir("bad");
   const std::string path = dir + "/m.safetensors";
   Rng rng(1);
-  nn::SmallCnn a(nn::SmallCnnConfig{}, rng);
+  models::SmallCnn a(models::SmallCnnConfig{}, rng);
   nn::save_checkpoint(path, a);
   auto bytes = read_file_bytes(path);
   const std::string trunc = dir + "/trunc.safetensors";
@@ -290,9 +290,9 @@ BOOST_AUTO_TEST_CASE(corrupt_and_mismatched_files_throw_file_error) {
   } catch (const FileError& e) {
     BOOST_TEST(std::string(e.what()).find(trunc) != std::string::npos, e.what());
   }
-  nn::SmallCnnConfig wider;
+  models::SmallCnnConfig wider;
   wider.c2 = 48;
-  nn::SmallCnn w(wider, rng);
+  models::SmallCnn w(wider, rng);
   try {
     nn::load_checkpoint(path, w);
     BOOST_FAIL("shape mismatch loaded");
@@ -319,11 +319,11 @@ BOOST_AUTO_TEST_CASE(prefix_loading_reports_what_it_did) {
   const std::string dir = temp_dir("prefix");
   const std::string path = dir + "/m.safetensors";
   Rng rng(5);
-  nn::SmallCnn src(nn::SmallCnnConfig{}, rng);
+  models::SmallCnn src(models::SmallCnnConfig{}, rng);
   nn::save_checkpoint(path, src);
-  nn::SmallCnnConfig five;
+  models::SmallCnnConfig five;
   five.num_classes = 5;
-  nn::SmallCnn dst(five, rng);
+  models::SmallCnn dst(five, rng);
   auto rep = nn::load_checkpoint_prefix(path, dst, "backbone.", "backbone.");
   BOOST_TEST(rep.loaded.size() == 10u);  // 2 convs + 2 x (weight, bias, mean, var)
   BOOST_TEST(rep.skipped.size() == 2u);  // head.2.weight/bias of the 10-class head

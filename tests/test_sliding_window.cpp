@@ -12,7 +12,7 @@
 #include "image/draw.h"
 #include "image/image.h"
 #include "nn/checkpoint.h"
-#include "nn/crop_classifier.h"
+#include "models/crop_classifier.h"
 #include "program_checks.h"
 #include "tensor/ops.h"
 
@@ -41,9 +41,9 @@ Image random_image(int w, int h, uint64_t seed) {
 
 // A random crop classifier whose scores vary a lot between windows (the initial
 // head is almost silent: its softmax would be ~1/11 everywhere).
-std::unique_ptr<nn::CropClassifier> lively_model(uint64_t seed) {
+std::unique_ptr<models::CropClassifier> lively_model(uint64_t seed) {
   Rng rng(seed);
-  auto m = std::make_unique<nn::CropClassifier>(nn::CropClassifierConfig{}, rng);
+  auto m = std::make_unique<models::CropClassifier>(models::CropClassifierConfig{}, rng);
   for (auto& [name, p] : m->named_parameters())
     if (name.rfind("head.3.", 0) == 0)
       for (float& w : p.value()) w *= 100.0f;
@@ -122,8 +122,8 @@ BOOST_AUTO_TEST_CASE(conv_scan_scores_equal_crop_scores) {
     c.scales = {22, 30};
     c.aspects = {1, 0.5f};
     const auto levels = make_pyramid(img.width, img.height, c);
-    const auto crops = nn::score_windows(*model, img, levels, nn::ScanMode::Crops, 16);
-    const auto conv = nn::score_windows(*model, img, levels, nn::ScanMode::Conv);
+    const auto crops = models::score_windows(*model, img, levels, models::ScanMode::Crops, 16);
+    const auto conv = models::score_windows(*model, img, levels, models::ScanMode::Conv);
     BOOST_REQUIRE_EQUAL(crops.windows, count_windows(levels));
     BOOST_REQUIRE(crops.probs.shape() == conv.probs.shape());
     BOOST_TEST(crops.positions == crops.windows);  // one network pass per crop
@@ -145,9 +145,9 @@ BOOST_AUTO_TEST_CASE(conv_scan_scores_equal_crop_scores) {
   c.scales = {22};
   c.aspects = {1};
   const auto levels = make_pyramid(img.width, img.height, c);
-  BOOST_CHECK_THROW(nn::score_windows(*model, img, levels, nn::ScanMode::Conv),
+  BOOST_CHECK_THROW(models::score_windows(*model, img, levels, models::ScanMode::Conv),
                     std::invalid_argument);
-  BOOST_CHECK_NO_THROW(nn::score_windows(*model, img, levels, nn::ScanMode::Crops));
+  BOOST_CHECK_NO_THROW(models::score_windows(*model, img, levels, models::ScanMode::Crops));
 }
 
 BOOST_AUTO_TEST_CASE(padding_would_break_the_equivalence) {
@@ -208,7 +208,7 @@ BOOST_AUTO_TEST_CASE(tiny_training_lowers_the_loss_then_eval_and_predict) {
   BOOST_TEST(losses.back() < 0.85 * losses.front(),
              "loss " << losses.front() << " -> " << losses.back());
   auto meta = nn::read_checkpoint_metadata(model);
-  BOOST_TEST(nn::CropClassifierConfig::from_json(meta.at("config")).num_classes == 11);
+  BOOST_TEST(models::CropClassifierConfig::from_json(meta.at("config")).num_classes == 11);
 
   json ej = detlab_test::json_output(
       sw("eval --json --threads 1 --scales 20,40 --data " + data + " --model " + model, dir));
@@ -233,10 +233,10 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
 
   // A bad image: needs a valid model first.
   Rng rng(1);
-  nn::CropClassifier net(nn::CropClassifierConfig{}, rng);
+  models::CropClassifier net(models::CropClassifierConfig{}, rng);
   std::vector<std::string> names(10, "x");
   nn::save_checkpoint(dir + "/sw.safetensors", net,
-                      {{"config", nn::CropClassifierConfig{}.to_json()},
+                      {{"config", models::CropClassifierConfig{}.to_json()},
                        {"classes", json(names).dump()}});
   detlab_test::check_broken_image(sw, "predict --model " + dir + "/sw.safetensors", dir);
   detlab_test::check_exit_1_naming(

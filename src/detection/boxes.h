@@ -27,6 +27,8 @@ std::array<float, 4> box_to(const Box& box, BoxFormat format);
 
 float box_area(const Box& box);                                // 0 when degenerate
 Box clip_box(const Box& box, float image_width, float image_height);
+// The box in the left-right mirror of an image of width W (image/transforms.h hflip).
+inline Box hflip_box(const Box& b, float W) { return {W - b.x2, b.y1, W - b.x1, b.y2}; }
 Box intersect_boxes(const Box& a, const Box& b);               // may be degenerate
 float box_iou(const Box& a, const Box& b);                     // 0 when the union is 0
 // GIoU (Rezatofighi et al. 2019, eq. 1): IoU - |C \ (A u B)| / |C|, C the smallest

@@ -2,7 +2,7 @@
 // gradients with respect to the class scores and the predicted box.
 #include "autograd/variable.h"
 #include "grading/exercises.h"
-#include "nn/multitask_loss.h"
+#include "models/multitask_loss.h"
 
 namespace dl::grading {
 using json = nlohmann::json;

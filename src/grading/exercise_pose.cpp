@@ -1,7 +1,7 @@
 // Exercise on the DeepPose cascade (lesson 02): the targets of one refinement window,
 // its own joint and the labelled joints near its centre.
 #include "grading/exercises.h"
-#include "nn/pose_regressor.h"
+#include "models/pose_regressor.h"
 
 namespace dl::grading {
 using json = nlohmann::json;
@@ -18,7 +18,7 @@ void add_pose_exercises(std::vector<Exercise>& out) {
                    if (w.size() != 4) throw std::invalid_argument("input window: [cx, cy, w, h]");
                    const size_t K = kp.size() / 3;
                    std::vector<float> target(2 * K), mask(2 * K);
-                   nn::window_targets(kp, input(in, "joint").get<int>(), {w[0], w[1], w[2], w[3]},
+                   models::window_targets(kp, input(in, "joint").get<int>(), {w[0], w[1], w[2], w[3]},
                                       input(in, "radius").get<float>(), target.data(), mask.data());
                    return json{{"target", matrix_to_json(target, K, 2)},
                                {"mask", matrix_to_json(mask, K, 2)}};

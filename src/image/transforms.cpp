@@ -177,4 +177,13 @@ void normalize_channels_(Tensor& t, const std::vector<float>& mean,
     }
 }
 
+Tensor hflip(const Tensor& t) {
+  check_shape(t.dim() >= 2, "hflip", "needs [..., H, W]");
+  const int64_t W = t.size(-1), rows = t.numel() / std::max<int64_t>(1, W);
+  Tensor f(t.shape());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t x = 0; x < W; ++x) f[r * W + x] = t[r * W + (W - 1 - x)];
+  return f;
+}
+
 }  // namespace dl

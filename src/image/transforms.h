@@ -52,6 +52,10 @@ Tensor image_to_tensor(const Image& img, float scale = 1.0f / 255.0f);
 Image tensor_to_image(const Tensor& chw, float scale = 255.0f);
 // Same-sized images -> [N, C, H, W]; throws ShapeError if sizes differ.
 Tensor images_to_batch(const std::vector<Image>& images, float scale = 1.0f / 255.0f);
+// Left-right mirror of a [C, H, W] (or [N, C, H, W]) tensor: column x becomes W - 1 - x.
+Tensor hflip(const Tensor& t);
+// (Its boxes mirror with hflip_box, detection/boxes.h.)
+
 // (x - mean[c]) / std[c] in place, for [C, H, W] or [N, C, H, W].
 void normalize_channels_(Tensor& t, const std::vector<float>& mean, const std::vector<float>& std);
 

@@ -23,7 +23,7 @@
 #include "nn/checkpoint.h"
 #include "nn/lr_schedule.h"
 #include "nn/optimizer.h"
-#include "nn/small_cnn.h"
+#include "models/small_cnn.h"
 #include "util/files.h"
 #include "util/timing.h"
 
@@ -83,9 +83,9 @@ Evaluation evaluate(nn::Module& model, const FashionMnist& data, int batch) {
 }
 
 // Loads a model written by `classify train`; the architecture comes from the metadata.
-std::unique_ptr<nn::SmallCnn> load_model(const std::string& path) {
-  return cli::load_weights<nn::SmallCnn>(
-      path, cli::read_model_config_as<nn::SmallCnnConfig>(path, "classify"));
+std::unique_ptr<models::SmallCnn> load_model(const std::string& path) {
+  return cli::load_weights<models::SmallCnn>(
+      path, cli::read_model_config_as<models::SmallCnnConfig>(path, "classify"));
 }
 
 int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
@@ -112,8 +112,8 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
 
   // 2. model
   Rng rng(a.seed);
-  nn::SmallCnnConfig cfg;
-  nn::SmallCnn model(cfg, rng);
+  models::SmallCnnConfig cfg;
+  models::SmallCnn model(cfg, rng);
   if (!a.quiet) fmt::print(stderr, "model:\n{}", nn::summary(model));
 
   // 3. loss + optimizer + schedule
@@ -320,8 +320,8 @@ int cmd_predict(const cli::CommonArgs& a, std::vector<std::string> images, int f
 
 int cmd_bench(const cli::CommonArgs& a) {
   Rng rng(a.seed);
-  nn::SmallCnnConfig cfg;
-  nn::SmallCnn model(cfg, rng);
+  models::SmallCnnConfig cfg;
+  models::SmallCnn model(cfg, rng);
   auto opt = nn::Sgd(model.parameters(), 0.01f, nn::SgdOptions{0.9f, 0.0f, 0.0f, false});
   return cli::bench_network(model, opt, {1, 64}, [&](int batch) -> cli::BenchForward {
     Tensor x = normal({batch, 1, 28, 28}, 0.0f, 1.0f, rng);

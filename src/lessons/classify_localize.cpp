@@ -26,8 +26,8 @@
 #include "lessons/common/model_file.h"
 #include "lessons/common/train_loop.h"
 #include "nn/checkpoint.h"
-#include "nn/localizer.h"
-#include "nn/multitask_loss.h"
+#include "models/localizer.h"
+#include "models/multitask_loss.h"
 #include "nn/lr_schedule.h"
 #include "nn/optimizer.h"
 #include "util/files.h"
@@ -185,7 +185,7 @@ struct Evaluation {
   }
 };
 
-Evaluation evaluate(nn::Localizer& model, const DetectionDataset& ds, int batch) {
+Evaluation evaluate(models::Localizer& model, const DetectionDataset& ds, int batch) {
   NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
@@ -197,7 +197,7 @@ Evaluation evaluate(nn::Localizer& model, const DetectionDataset& ds, int batch)
   for (size_t s = 0; s < order.size(); s += batch) {
     Batch b = make_batch([&ds](int64_t k) -> const DetectionItem& { return ds.items[k]; }, order,
                          static_cast<int64_t>(s), batch, S, nullptr);
-    nn::LocalizerOutput out = model.predict(Var(b.images));
+    models::LocalizerOutput out = model.predict(Var(b.images));
     ev.loss_cls +=
         ag::cross_entropy(out.scores, b.labels, Tensor(), -100, ag::Reduction::Sum).item();
     ev.loss_box += ag::mse(out.box, b.boxes, ag::Reduction::Sum).item();
@@ -223,9 +223,9 @@ Evaluation evaluate(nn::Localizer& model, const DetectionDataset& ds, int batch)
   return ev;
 }
 
-std::unique_ptr<nn::Localizer> load_model(const std::string& path) {
-  return cli::load_weights<nn::Localizer>(
-      path, cli::read_model_config_as<nn::LocalizerConfig>(path, "classify_localize"));
+std::unique_ptr<models::Localizer> load_model(const std::string& path) {
+  return cli::load_weights<models::Localizer>(
+      path, cli::read_model_config_as<models::LocalizerConfig>(path, "classify_localize"));
 }
 
 // The generated single-object set lives in DATA/train and DATA/test.
@@ -271,7 +271,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
 
   // 2. model: lesson 00's backbone (transfer learning) or random weights
   Rng rng(a.seed);
-  nn::LocalizerConfig cfg;
+  models::LocalizerConfig cfg;
   cfg.num_classes = static_cast<int>(train.class_names.size());
   cfg.c1 = t.backbone_channels[0];
   cfg.c2 = t.backbone_channels[1];
@@ -279,10 +279,10 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   cfg.input_size = t.input_size;
   cfg.cls_input = t.cls_input;
   cfg.dropout = t.dropout;
-  nn::Localizer model(cfg, rng);
+  models::Localizer model(cfg, rng);
   std::string init = "scratch";
   if (!t.scratch) {
-    const int loaded = nn::load_grey_backbone(t.pretrained, model);
+    const int loaded = models::load_grey_backbone(t.pretrained, model);
     init = t.pretrained;
     if (!a.quiet) fmt::print(stderr, "backbone: {} tensors from {}\n", loaded, t.pretrained);
   }
@@ -322,7 +322,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
                      : make_batch([&train](int64_t k) -> const DetectionItem& {
                          return train.items[k];
                        }, order, s * a.batch, a.batch, cfg.input_size, &flip_rng);
-    nn::LocalizerOutput out = model.predict(Var(b.images));
+    models::LocalizerOutput out = model.predict(Var(b.images));
     Var loss = classify_localize_loss(out.scores, b.labels, out.box, b.boxes, t.lambda).total;
     opt->zero_grad();
     loss.backward();
@@ -426,7 +426,7 @@ int cmd_predict(const cli::CommonArgs& a, const std::vector<std::string>& images
   for (const auto& path : images) {
     Image img = load_image(path, 3);
     Tensor x = image_input(img, S).reshape({1, 3, S, S});
-    nn::LocalizerOutput out = model->predict(Var(x));
+    models::LocalizerOutput out = model->predict(Var(x));
     Tensor probs = ag::softmax(out.scores, 1).value();
     std::vector<int> idx(probs.numel());
     for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int>(i);
@@ -460,8 +460,8 @@ int cmd_predict(const cli::CommonArgs& a, const std::vector<std::string>& images
 
 int cmd_bench(const cli::CommonArgs& a) {
   Rng rng(a.seed);
-  nn::LocalizerConfig cfg;
-  nn::Localizer model(cfg, rng);
+  models::LocalizerConfig cfg;
+  models::Localizer model(cfg, rng);
   nn::Sgd opt(model.parameters(), 0.01f, nn::SgdOptions{0.9f, 0.0f, 0.0f, false});
   return cli::bench_network(model, opt, {1, 32}, [&](int batch) -> cli::BenchForward {
     const int S = cfg.input_size;
@@ -469,7 +469,7 @@ int cmd_bench(const cli::CommonArgs& a) {
     Tensor y({batch}), box({batch, 4}, 0.5f);
     for (int i = 0; i < batch; ++i) y[i] = static_cast<float>(i % cfg.num_classes);
     return [&model, x, y, box] {
-      nn::LocalizerOutput out = model.predict(Var(x));
+      models::LocalizerOutput out = model.predict(Var(x));
       return ag::add(ag::cross_entropy(out.scores, y), ag::mse(out.box, box));
     };
   }, a.json);

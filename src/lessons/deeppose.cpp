@@ -35,7 +35,7 @@
 #include "nn/checkpoint.h"
 #include "nn/lr_schedule.h"
 #include "nn/optimizer.h"
-#include "nn/pose_regressor.h"
+#include "models/pose_regressor.h"
 #include "tensor/ops.h"
 #include "util/files.h"
 #include "util/timing.h"
@@ -67,11 +67,11 @@ struct TrainOptions {
   int cascade_epochs = -1;
   float cascade_lr = 1e-3f;
   int cascade_input = 32;
-  std::vector<int> cascade_channels = nn::refinement_config(2).channels;
-  int cascade_hidden = nn::refinement_config(2).hidden;
+  std::vector<int> cascade_channels = models::refinement_config(2).channels;
+  int cascade_hidden = models::refinement_config(2).hidden;
   int crops_per_image = 4;
   // Each training window also labels the other joints in its central +-0.3 windows
-  // (nn::window_targets): 7.33 -> 6.86 px; radius 0.2 / 0.4 / 0.5 gave 7.15 / 7.01 /
+  // (models::window_targets): 7.33 -> 6.86 px; radius 0.2 / 0.4 / 0.5 gave 7.15 / 7.01 /
   // 7.34 px, 0 (the paper's one joint per window) 7.33 px (lesson 02).
   float neighbours = 0.3f;
   bool flip = true;  // stage 1: mirror half of the images (left and right joints exchanged)
@@ -96,12 +96,12 @@ void to_input(const Image& in, float* dst, bool flip) {
 }
 
 // Stage 1's box b0: the whole image.
-nn::PoseBox image_box(const Image& img) {
+models::PoseBox image_box(const Image& img) {
   return {img.width / 2.0f, img.height / 2.0f, float(img.width), float(img.height)};
 }
 
 // Joint i's window resampled to S x S (outside the image: black).
-Image window_input(const Image& img, const nn::PoseBox& b, int S) {
+Image window_input(const Image& img, const models::PoseBox& b, int S) {
   return warp_region(img, b.cx - b.w / 2, b.cy - b.h / 2, b.cx + b.w / 2, b.cy + b.h / 2, S, S);
 }
 
@@ -123,13 +123,13 @@ Batch stage1_batch(const KeypointDataset& ds, const std::vector<int64_t>& order,
     if (flip_rng && K == kFigureJoints)
       flip = flip_rng->fork(static_cast<uint64_t>(order[start + i])).bernoulli(0.5f);
     to_input(resize_bilinear(item.image, S, S), b.x.data() + i * 3 * S * S, flip);
-    const nn::PoseBox box = image_box(item.image);
+    const models::PoseBox box = image_box(item.image);
     for (int j = 0; j < K; ++j) {
       const int src = flip ? figure_mirror()[j] : j;
       float x = item.keypoints[3 * src], y = item.keypoints[3 * src + 1];
       const bool labelled = item.keypoints[3 * src + 2] > 0;
       if (flip) x = item.image.width - x;
-      auto [u, v] = nn::normalize_point(x, y, box);
+      auto [u, v] = models::normalize_point(x, y, box);
       b.target[i * 2 * K + 2 * j] = labelled ? u : 0.0f;
       b.target[i * 2 * K + 2 * j + 1] = labelled ? v : 0.0f;
       b.mask[i * 2 * K + 2 * j] = b.mask[i * 2 * K + 2 * j + 1] = labelled ? 1.0f : 0.0f;
@@ -146,7 +146,7 @@ Var masked_l2(const Var& pred, const Batch& b) {
 }
 
 // ---- inference: stage 1, then each refinement stage -----------------------------------
-std::vector<Pose> run_stage1(nn::PoseRegressor& net, const std::vector<const Image*>& images,
+std::vector<Pose> run_stage1(models::PoseRegressor& net, const std::vector<const Image*>& images,
                              int batch) {
   NoGradGuard no_grad;
   const int S = net.config.input_size, K = net.config.num_joints;
@@ -160,9 +160,9 @@ std::vector<Pose> run_stage1(nn::PoseRegressor& net, const std::vector<const Ima
       to_input(resize_bilinear(*images[s + i], S, S), x.data() + i * 3 * S * S, false);
     Tensor out = net(Var(x)).value();
     for (int64_t i = 0; i < m; ++i) {
-      const nn::PoseBox box = image_box(*images[s + i]);
+      const models::PoseBox box = image_box(*images[s + i]);
       for (int j = 0; j < K; ++j) {
-        auto [px, py] = nn::denormalize_point(out[i * 2 * K + 2 * j], out[i * 2 * K + 2 * j + 1], box);
+        auto [px, py] = models::denormalize_point(out[i * 2 * K + 2 * j], out[i * 2 * K + 2 * j + 1], box);
         poses[s + i][2 * j] = px;
         poses[s + i][2 * j + 1] = py;
       }
@@ -173,7 +173,7 @@ std::vector<Pose> run_stage1(nn::PoseRegressor& net, const std::vector<const Ima
 
 // Stage s >= 2 (§3.2 eq. 5): y_i^s = y_i^{s-1} + N^-1(psi_i(N(x; b)); b) with
 // b = (y_i^{s-1}, sigma diam(y^{s-1})): every joint's window in one batch.
-std::vector<Pose> refine(nn::PoseRegressor& net, const std::vector<const Image*>& images,
+std::vector<Pose> refine(models::PoseRegressor& net, const std::vector<const Image*>& images,
                          const std::vector<Pose>& prev, float sigma, int batch_images) {
   NoGradGuard no_grad;
   const int S = net.config.input_size, K = net.config.num_joints;
@@ -185,15 +185,15 @@ std::vector<Pose> refine(nn::PoseRegressor& net, const std::vector<const Image*>
 #pragma omp parallel for schedule(static)
     for (int64_t t = 0; t < m * K; ++t) {
       const int64_t i = s + t / K;
-      const nn::PoseBox b = nn::joint_window(prev[i], static_cast<int>(t % K), sigma);
+      const models::PoseBox b = models::joint_window(prev[i], static_cast<int>(t % K), sigma);
       to_input(window_input(*images[i], b, S), x.data() + t * 3 * S * S, false);
     }
     Tensor out = net(Var(x)).value();
     for (int64_t t = 0; t < m * K; ++t) {
       const int64_t i = s + t / K;
       const int j = static_cast<int>(t % K);
-      const nn::PoseBox b = nn::joint_window(prev[i], j, sigma);
-      auto [px, py] = nn::denormalize_point(out[t * 2 * K + 2 * j], out[t * 2 * K + 2 * j + 1], b);
+      const models::PoseBox b = models::joint_window(prev[i], j, sigma);
+      auto [px, py] = models::denormalize_point(out[t * 2 * K + 2 * j], out[t * 2 * K + 2 * j + 1], b);
       poses[i][2 * j] = px;
       poses[i][2 * j + 1] = py;
     }
@@ -202,7 +202,7 @@ std::vector<Pose> refine(nn::PoseRegressor& net, const std::vector<const Image*>
 }
 
 // The poses after each of the first `upto` stages.
-std::vector<std::vector<Pose>> run_cascade(nn::DeepPoseCascade& model,
+std::vector<std::vector<Pose>> run_cascade(models::DeepPoseCascade& model,
                                            const std::vector<const Image*>& images, int upto) {
   model.eval();
   std::vector<std::vector<Pose>> per_stage;
@@ -229,7 +229,7 @@ DisplacementStats displacement_stats(const KeypointDataset& ds, const std::vecto
   const int K = ds.num_joints();
   std::vector<double> s1(2 * K, 0.0), s2(2 * K, 0.0), cnt(2 * K, 0.0);
   for (size_t i = 0; i < ds.items.size(); ++i) {
-    const float diam = nn::pose_diameter(prev[i]);
+    const float diam = models::pose_diameter(prev[i]);
     for (int j = 0; j < K; ++j) {
       if (ds.items[i].keypoints[3 * j + 2] <= 0) continue;
       for (int a = 0; a < 2; ++a) {
@@ -277,7 +277,7 @@ std::vector<CropSample> epoch_samples(const KeypointDataset& ds, int per_image, 
 // simulated one: the true joint plus a displacement drawn from N(mean_i, sd_i) — the
 // paper's augmentation, since predictions on the training set are better than on
 // unseen images. The targets: the window's own joint plus the labelled joints within
-// `neighbours` of its centre (nn::window_targets).
+// `neighbours` of its centre (models::window_targets).
 Batch refine_batch(const KeypointDataset& ds, const std::vector<Pose>& prev,
                    const DisplacementStats& st, const std::vector<CropSample>& samples,
                    const std::vector<int64_t>& order, int64_t start, int64_t size, int S,
@@ -291,15 +291,15 @@ Batch refine_batch(const KeypointDataset& ds, const std::vector<Pose>& prev,
     const KeypointItem& item = ds.items[cs.item];
     const int j = cs.joint;
     Rng r = rng.fork(static_cast<uint64_t>(order[start + t]));
-    nn::PoseBox box = nn::joint_window(prev[cs.item], j, sigma);
+    models::PoseBox box = models::joint_window(prev[cs.item], j, sigma);
     const float tx = item.keypoints[3 * j], ty = item.keypoints[3 * j + 1];
     if (r.bernoulli(0.5f)) {
-      const float diam = nn::pose_diameter(prev[cs.item]);
+      const float diam = models::pose_diameter(prev[cs.item]);
       box.cx = tx + diam * r.normal(st.mean[2 * j], st.sd[2 * j]);
       box.cy = ty + diam * r.normal(st.mean[2 * j + 1], st.sd[2 * j + 1]);
     }
     to_input(window_input(item.image, box, S), b.x.data() + t * 3 * S * S, false);
-    nn::window_targets(item.keypoints, j, box, neighbours, b.target.data() + t * 2 * K,
+    models::window_targets(item.keypoints, j, box, neighbours, b.target.data() + t * 2 * K,
                        b.mask.data() + t * 2 * K);
   }
   return b;
@@ -342,9 +342,9 @@ StageScores score(const KeypointDataset& ds, const std::vector<Pose>& poses) {
 }
 
 // ---- model files -----------------------------------------------------------------------
-std::unique_ptr<nn::DeepPoseCascade> load_model(const std::string& path) {
-  return cli::load_weights<nn::DeepPoseCascade>(
-      path, cli::read_model_config_as<nn::DeepPoseConfig>(path, "deeppose"));
+std::unique_ptr<models::DeepPoseCascade> load_model(const std::string& path) {
+  return cli::load_weights<models::DeepPoseCascade>(
+      path, cli::read_model_config_as<models::DeepPoseConfig>(path, "deeppose"));
 }
 
 std::vector<std::string> model_joint_names(const std::string& path, int K) {
@@ -363,17 +363,17 @@ std::string split_dir(const cli::CommonArgs& a, const char* split) {
 }
 
 // ---- train -----------------------------------------------------------------------------
-nn::DeepPoseConfig model_config(const TrainOptions& t) {
-  nn::DeepPoseConfig cfg;
+models::DeepPoseConfig model_config(const TrainOptions& t) {
+  models::DeepPoseConfig cfg;
   cfg.sigma = t.sigma;
-  nn::PoseRegressorConfig s1;
+  models::PoseRegressorConfig s1;
   s1.input_size = t.input;
   s1.channels = t.channels;
   s1.hidden = t.hidden;
   s1.dropout = t.dropout;
   cfg.stages.push_back(s1);
   for (int s = 2; s <= t.stages; ++s) {
-    cfg.stages.push_back(nn::refinement_config(s));
+    cfg.stages.push_back(models::refinement_config(s));
     cfg.stages.back().input_size = t.cascade_input;
     cfg.stages.back().channels = t.cascade_channels;
     cfg.stages.back().hidden = t.cascade_hidden;
@@ -400,14 +400,14 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   if (t.facing_camera)
     for (auto& item : train.items) relabel_facing_camera(item.keypoints);
 
-  nn::DeepPoseConfig cfg = model_config(t);
+  models::DeepPoseConfig cfg = model_config(t);
   // --from: keep that model's stages (and its sigma if a kept stage uses it) except the
   // last of --stages, which is always trained: "retrain the last stage" or "add a stage".
   int kept = 0;
   if (!t.from.empty()) {
-    nn::DeepPoseConfig old;
+    models::DeepPoseConfig old;
     try {
-      old = nn::DeepPoseConfig::from_json(cli::read_model_config(t.from, "deeppose"));
+      old = models::DeepPoseConfig::from_json(cli::read_model_config(t.from, "deeppose"));
     } catch (const std::invalid_argument& e) {
       throw FileError(t.from, e.what());
     }
@@ -416,7 +416,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
     if (kept >= 2) cfg.sigma = old.sigma;  // its windows were trained at that size
   }
   Rng rng(a.seed);
-  nn::DeepPoseCascade model(cfg, rng);
+  models::DeepPoseCascade model(cfg, rng);
   for (int s = 1; s <= kept; ++s) {
     const std::string prefix = fmt::format("stage{}.", s);
     nn::load_checkpoint_prefix(t.from, model, prefix, prefix);
@@ -432,7 +432,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   const auto t0 = Clock::now();
 
   for (int s = 1; s <= t.stages; ++s) {
-    nn::PoseRegressor& net = *model.stages[s - 1];
+    models::PoseRegressor& net = *model.stages[s - 1];
     const int epochs = s <= kept ? 0 : s == 1 ? a.epochs : cascade_epochs;
     const int S = net.config.input_size;
     DisplacementStats st;
@@ -443,7 +443,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
         double rms = 0, diam = 0;
         for (size_t k = 0; k < st.mean.size(); ++k)
           rms += st.mean[k] * st.mean[k] + st.sd[k] * st.sd[k];
-        for (const auto& p : prev_train) diam += nn::pose_diameter(p);
+        for (const auto& p : prev_train) diam += models::pose_diameter(p);
         fmt::print(stderr,
                    "stage {}: stage {}'s training-set error is {:.3f} predicted torso diameters "
                    "(rms per axis); mean predicted diameter {:.1f} px, window {:.1f} px\n",
@@ -709,8 +709,8 @@ int cmd_predict(const cli::CommonArgs& a, const std::vector<std::string>& images
 // ---- bench -----------------------------------------------------------------------------
 int cmd_bench(const cli::CommonArgs& a, const TrainOptions& t) {
   Rng rng(a.seed);
-  const nn::DeepPoseConfig cfg = model_config(t);
-  nn::DeepPoseCascade model(cfg, rng);
+  const models::DeepPoseConfig cfg = model_config(t);
+  models::DeepPoseCascade model(cfg, rng);
   model.eval();
   const int batch = a.batch > 0 ? a.batch : 32;
   std::vector<Image> imgs(batch, Image(128, 128, 3));

@@ -34,8 +34,8 @@
 #include "lessons/common/stage_bench.h"
 #include "lessons/common/train_loop.h"
 #include "nn/checkpoint.h"
-#include "nn/fast_rcnn.h"
-#include "nn/localizer.h"
+#include "models/fast_rcnn.h"
+#include "models/localizer.h"
 #include "nn/lr_schedule.h"
 #include "nn/optimizer.h"
 #include "proposals/proposal_cache.h"
@@ -57,15 +57,15 @@ const char* kDefaultPretrained = "data/models/classify.safetensors";
 
 // ---- the model file -----------------------------------------------------------------------
 struct LoadedModel {
-  std::unique_ptr<nn::FastRcnn> net;
+  std::unique_ptr<models::FastRcnn> net;
   std::vector<std::string> classes;
 };
 
 LoadedModel load_model(const std::string& path) {
-  const auto cfg = cli::read_model_config_as<nn::FastRcnnConfig>(path, kProgram);
+  const auto cfg = cli::read_model_config_as<models::FastRcnnConfig>(path, kProgram);
   LoadedModel m;
   m.classes = cli::read_model_names(path, "classes", cfg.num_classes - 1);
-  m.net = cli::load_weights<nn::FastRcnn>(path, cfg);
+  m.net = cli::load_weights<models::FastRcnn>(path, cfg);
   return m;
 }
 
@@ -84,14 +84,14 @@ struct DetectOptions {
 
 // §2.4 / §3: the conv layers once, RoI pooling of every proposal, the FC head; each
 // proposal's class-k box is its class-k deltas applied to it; per-class NMS.
-std::vector<Detection> detect(nn::FastRcnn& net, const Image& img, const std::vector<Box>& props,
+std::vector<Detection> detect(models::FastRcnn& net, const Image& img, const std::vector<Box>& props,
                               float threshold, double nms_iou, int max_det, StageTimes* t) {
   NoGradGuard no_grad;
   std::vector<Detection> out;
   StageTimes local;
   StageTimes& st = t ? *t : local;
   auto t0 = Clock::now();
-  Tensor x = nn::fast_rcnn_input(img);
+  Tensor x = models::backbone_input(img);
   Var feat = net.features(Var(x.reshape({1, 3, img.height, img.width})));
   st.conv += seconds_since(t0);
   if (props.empty()) return out;
@@ -107,7 +107,7 @@ std::vector<Detection> detect(nn::FastRcnn& net, const Image& img, const std::ve
   Var pooled = net.pool_rois(feat, rois);
   st.roi_pool += seconds_since(t0);
   t0 = Clock::now();
-  nn::FastRcnnOutput o = net.head(pooled);
+  models::FastRcnnOutput o = net.head(pooled);
   const int C = net.config.num_classes;
   Tensor probs({P, C});
   const Tensor& s = o.scores.value();
@@ -138,7 +138,7 @@ std::vector<Detection> detect(nn::FastRcnn& net, const Image& img, const std::ve
     }
   const std::vector<int> keep = batched_nms(cb, cs, cc, nms_iou);
   for (size_t i = 0; i < keep.size() && static_cast<int>(i) < max_det; ++i)
-    out.push_back({cb[keep[i]], cc[keep[i]], cs[keep[i]]});
+    out.push_back({cb[keep[i]], cc[keep[i]], cs[keep[i]], {}, {}});
   st.nms += seconds_since(t0);
   return out;
 }
@@ -151,7 +151,7 @@ struct EvalResult {
   int64_t proposals = 0;
 };
 
-EvalResult evaluate(nn::FastRcnn& net, const DetectionDataset& ds, const ProposalOptions& po,
+EvalResult evaluate(models::FastRcnn& net, const DetectionDataset& ds, const ProposalOptions& po,
                     const DetectOptions& d) {
   EvalResult r;
   const ProposalEval pe = evaluate_with_proposals(
@@ -178,7 +178,7 @@ struct TrainOptions {
   float lambda = 1.0f;
   bool flip = true;
   int val_images = 50;
-  nn::FastRcnnConfig model;
+  models::FastRcnnConfig model;
 };
 
 // One training batch: N images (mirrored with probability 1/2), R/N sampled RoIs each.
@@ -198,7 +198,7 @@ TrainBatch make_train_batch(const DetectionDataset& ds, const std::vector<std::v
   for (int64_t i : idx) H = std::max(H, ds.items[i].image.height), W = std::max(W, ds.items[i].image.width);
   TrainBatch b;
   b.images = Tensor({N, 3, H, W});  // zero = the mean colour where images are smaller
-  nn::RoiSamplingConfig sc;
+  models::RoiSamplingConfig sc;
   sc.rois_per_image = t.rois_per_batch / N;
   sc.fg_fraction = t.fg_fraction;
   sc.bg_iou_lo = t.bg_lo;
@@ -207,7 +207,7 @@ TrainBatch make_train_batch(const DetectionDataset& ds, const std::vector<std::v
     const DetectionItem& item = ds.items[idx[n]];
     const bool flip = t.flip && rng.bernoulli(0.5f);
     const int h = item.image.height, w = item.image.width;
-    const Tensor x = nn::fast_rcnn_input(item.image, flip);
+    const Tensor x = models::backbone_input(item.image, flip);
     for (int c = 0; c < 3; ++c)
       for (int y = 0; y < h; ++y)
         std::copy(x.data() + (int64_t(c) * h + y) * w, x.data() + (int64_t(c) * h + y) * w + w,
@@ -217,7 +217,7 @@ TrainBatch make_train_batch(const DetectionDataset& ds, const std::vector<std::v
       for (Box& q : p) q = mirror(q, float(w));
       for (Box& q : g) q = mirror(q, float(w));
     }
-    nn::RoiSample s = nn::sample_rois(p, g, item.labels, sc, rcnn_box_coder(), rng);
+    models::RoiSample s = models::sample_rois(p, g, item.labels, sc, rcnn_box_coder(), rng);
     for (size_t i = 0; i < s.rois.size(); ++i) {
       rois.insert(rois.end(), {float(n), s.rois[i].x1, s.rois[i].y1, s.rois[i].x2, s.rois[i].y2});
       b.labels.push_back(s.labels[i]);
@@ -259,12 +259,12 @@ int cmd_train(cli::CommonArgs a, TrainOptions t, const ProposalOptions& po) {
 
   // 2. model: lesson 00's backbone, a new neck and head
   Rng rng(a.seed);
-  nn::FastRcnnConfig cfg = t.model;
+  models::FastRcnnConfig cfg = t.model;
   cfg.num_classes = static_cast<int>(train.class_names.size()) + 1;
-  nn::FastRcnn model(cfg, rng);
+  models::FastRcnn model(cfg, rng);
   std::string init = "scratch";
   if (!t.scratch) {
-    const int loaded = nn::load_grey_backbone(t.pretrained, model);
+    const int loaded = models::load_grey_backbone(t.pretrained, model);
     init = t.pretrained;
     if (!a.quiet) fmt::print(stderr, "backbone: {} tensors from {}\n", loaded, t.pretrained);
   }
@@ -298,8 +298,8 @@ int cmd_train(cli::CommonArgs a, TrainOptions t, const ProposalOptions& po) {
                                     Rng(a.seed).fork(1000000 + static_cast<uint64_t>(global)));
     if (b.labels.empty()) return cli::StepResult{0.0, t.images_per_batch, -1};
     opt.set_lr(static_cast<float>(sched.at(static_cast<int>(global))));
-    nn::FastRcnnOutput o = model.predict(Var(b.images), b.rois);
-    nn::FastRcnnLoss L = nn::fast_rcnn_loss(o.scores, o.deltas, b.labels, b.targets, t.lambda);
+    models::FastRcnnOutput o = model.predict(Var(b.images), b.rois);
+    models::FastRcnnLoss L = models::fast_rcnn_loss(o.scores, o.deltas, b.labels, b.targets, t.lambda);
     opt.zero_grad();
     L.total.backward();
     opt.step();
@@ -454,14 +454,14 @@ int cmd_predict(const cli::CommonArgs& a, const ProposalOptions& po, DetectOptio
 // ---- bench ---------------------------------------------------------------------------------
 int cmd_bench(const cli::CommonArgs& a, ProposalOptions po, const SvdOptions& svd,
               const std::vector<std::string>& paths, int64_t limit, bool cached) {
-  std::unique_ptr<nn::FastRcnn> net;
+  std::unique_ptr<models::FastRcnn> net;
   if (const std::string path = cli::bench_model_file(a, kDefaultModel); !path.empty()) {
     net = std::move(load_model(path).net);
   } else {
     Rng rng(a.seed);
-    nn::FastRcnnConfig cfg;
+    models::FastRcnnConfig cfg;
     cfg.num_classes = 11;
-    net = std::make_unique<nn::FastRcnn>(cfg, rng);
+    net = std::make_unique<models::FastRcnn>(cfg, rng);
     net->eval();
   }
   const std::vector<cli::BenchImage> images = cli::bench_images(a, paths, limit, 10);

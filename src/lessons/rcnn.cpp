@@ -45,9 +45,9 @@
 #include "lessons/common/stage_bench.h"
 #include "lessons/common/train_loop.h"
 #include "nn/checkpoint.h"
-#include "nn/crop_classifier.h"
+#include "models/crop_classifier.h"
 #include "nn/linear_svm.h"
-#include "nn/localizer.h"
+#include "models/localizer.h"
 #include "nn/lr_schedule.h"
 #include "nn/optimizer.h"
 #include "proposals/proposal_cache.h"
@@ -67,7 +67,7 @@ const char* kDefaultPretrained = "data/models/classify.safetensors";
 
 // ---- the model: fine-tuned CNN + SVMs + box regressors in one checkpoint -------------
 struct RcnnConfig {
-  nn::CropClassifierConfig cnn;
+  models::CropClassifierConfig cnn;
   int context = 2;            // context pixels around the box in the warped crop
   float feature_scale = 1;    // features are multiplied by this (mean L2 norm 20, as R-CNN)
   std::string to_json() const {
@@ -84,7 +84,7 @@ struct RcnnConfig {
       if (j.value("arch", "") != "rcnn")
         throw std::invalid_argument("not an rcnn model (arch '" +
                                     j.value("arch", std::string("?")) + "')");
-      c.cnn = nn::CropClassifierConfig::from_json(j.at("cnn").dump());
+      c.cnn = models::CropClassifierConfig::from_json(j.at("cnn").dump());
       c.context = j.at("context");
       c.feature_scale = j.at("feature_scale");
     } catch (const json::exception& e) {
@@ -101,7 +101,7 @@ struct RcnnConfig {
 class RcnnModel : public nn::Module {
  public:
   RcnnModel(const RcnnConfig& c, Rng& rng) : config(c) {
-    cnn = std::make_shared<nn::CropClassifier>(c.cnn, rng);
+    cnn = std::make_shared<models::CropClassifier>(c.cnn, rng);
     register_module("cnn", cnn);
     const int K = c.classes(), D = c.feature_dim();
     svm_weight = register_buffer("svm_weight", Tensor({K, D}));
@@ -124,7 +124,7 @@ class RcnnModel : public nn::Module {
   }
 
   RcnnConfig config;
-  std::shared_ptr<nn::CropClassifier> cnn;
+  std::shared_ptr<models::CropClassifier> cnn;
   Tensor *svm_weight, *svm_bias, *bbox_weight;
 };
 
@@ -144,7 +144,7 @@ void warp_into(const Image& img, const std::vector<Box>& boxes, int S, int conte
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < static_cast<int64_t>(boxes.size()); ++i) {
     const Box& b = boxes[i];
-    const Tensor x = nn::crop_classifier_input(
+    const Tensor x = models::backbone_input(
         warp_box_with_context(img, b.x1, b.y1, b.x2, b.y2, S, context, fill));
     float* dst = out.data() + (first + i) * plane;
     if (flips && (*flips)[i]) {
@@ -236,7 +236,7 @@ void make_batch(const DetectionDataset& ds, const Labelled& w, int fg, int bg, i
   for (int i = 0; i < n; ++i) {
     const Window& win = *pick[i];
     const Image& img = ds.items[win.item].image;
-    const Tensor x = nn::crop_classifier_input(warp_box_with_context(
+    const Tensor x = models::backbone_input(warp_box_with_context(
         img, win.box.x1, win.box.y1, win.box.x2, win.box.y2, S, context, image_mean(img)));
     float* dst = images.data() + int64_t(i) * 3 * S * S;
     for (int c = 0; c < 3; ++c)
@@ -286,7 +286,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
   RcnnModel model(cfg, rng);
   std::string init = "scratch";
   if (!t.scratch) {
-    nn::load_grey_backbone(t.pretrained, *model.cnn);
+    models::load_grey_backbone(t.pretrained, *model.cnn);
     init = t.pretrained;
   }
   nn::Adam opt = nn::AdamW(model.cnn->parameters(), a.lr, 0.05f);

@@ -37,8 +37,8 @@
 #include "lessons/common/stage_bench.h"
 #include "lessons/common/train_loop.h"
 #include "nn/checkpoint.h"
-#include "nn/crop_classifier.h"
-#include "nn/localizer.h"
+#include "models/crop_classifier.h"
+#include "models/localizer.h"
 #include "nn/lr_schedule.h"
 #include "nn/optimizer.h"
 #include "util/files.h"
@@ -101,21 +101,21 @@ SlidingWindowConfig window_config(const ScanOptions& o, int crop_size) {
   return c;
 }
 
-nn::ScanMode scan_mode(const std::string& m) {
-  return m == "crops" ? nn::ScanMode::Crops : nn::ScanMode::Conv;
+models::ScanMode scan_mode(const std::string& m) {
+  return m == "crops" ? models::ScanMode::Crops : models::ScanMode::Conv;
 }
 
 // ---- the model file -----------------------------------------------------------------
 struct LoadedModel {
-  std::unique_ptr<nn::CropClassifier> net;
+  std::unique_ptr<models::CropClassifier> net;
   std::vector<std::string> classes;  // the object classes; network class k+1 is classes[k]
 };
 
 LoadedModel load_model(const std::string& path) {
-  const auto cfg = cli::read_model_config_as<nn::CropClassifierConfig>(path, "sliding_window");
+  const auto cfg = cli::read_model_config_as<models::CropClassifierConfig>(path, "sliding_window");
   LoadedModel m;
   m.classes = cli::read_model_names(path, "classes", cfg.num_classes - 1);
-  m.net = cli::load_weights<nn::CropClassifier>(path, cfg);
+  m.net = cli::load_weights<models::CropClassifier>(path, cfg);
   return m;
 }
 
@@ -238,7 +238,7 @@ CropBatch make_crop_batch(const DetectionDataset& ds, const std::vector<CropSamp
     const Box& w = s.window;
     const Image crop = warp_region(ds.items[s.item].image, w.x1, w.y1, w.x2, w.y2, S, S, {},
                                    Border::Clamp);
-    const Tensor x = nn::crop_classifier_input(crop);
+    const Tensor x = models::backbone_input(crop);
     float* dst = b.images.data() + i * plane;
     for (int c = 0; c < 3; ++c)
       for (int y = 0; y < S; ++y)
@@ -255,7 +255,7 @@ struct CropAccuracy {
   int64_t n = 0;
 };
 
-CropAccuracy crop_accuracy(nn::CropClassifier& net, const DetectionDataset& ds,
+CropAccuracy crop_accuracy(models::CropClassifier& net, const DetectionDataset& ds,
                            const std::vector<CropSample>& samples) {
   NoGradGuard no_grad;
   const bool was = net.is_training();
@@ -310,15 +310,15 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ScanOptions& so) {
 
   // 2. model: lesson 00's backbone + new neck and convolutional head
   Rng rng(a.seed);
-  nn::CropClassifierConfig cfg;
+  models::CropClassifierConfig cfg;
   cfg.num_classes = static_cast<int>(train.class_names.size()) + 1;
   cfg.hidden = t.hidden;
   cfg.c3 = t.c3;
   cfg.input_size = t.input_size;
-  nn::CropClassifier model(cfg, rng);
+  models::CropClassifier model(cfg, rng);
   std::string init = "scratch";
   if (!t.scratch) {
-    const int loaded = nn::load_grey_backbone(t.pretrained, model);
+    const int loaded = models::load_grey_backbone(t.pretrained, model);
     init = t.pretrained;
     if (!a.quiet) fmt::print(stderr, "backbone: {} tensors from {}\n", loaded, t.pretrained);
   }
@@ -406,16 +406,16 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ScanOptions& so) {
 struct ImageDetections {
   std::vector<Detection> dets;
   std::vector<PyramidLevel> levels;
-  nn::WindowScores scores;
+  models::WindowScores scores;
   double seconds = 0;  // scoring + NMS
 };
 
-ImageDetections detect(nn::CropClassifier& net, const Image& img, const ScanOptions& so,
+ImageDetections detect(models::CropClassifier& net, const Image& img, const ScanOptions& so,
                        float threshold) {
   ImageDetections out;
   const auto t0 = Clock::now();
   out.levels = make_pyramid(img.width, img.height, window_config(so, net.config.input_size));
-  out.scores = nn::score_windows(net, img, out.levels, scan_mode(so.mode), so.crop_batch);
+  out.scores = models::score_windows(net, img, out.levels, scan_mode(so.mode), so.crop_batch);
   const std::vector<Box> windows = all_window_boxes(out.levels);
   const int C = net.config.num_classes;
   std::vector<Box> boxes;
@@ -432,7 +432,7 @@ ImageDetections detect(nn::CropClassifier& net, const Image& img, const ScanOpti
     }
   const std::vector<int> keep = batched_nms(boxes, scores, classes, so.nms);
   for (size_t i = 0; i < keep.size() && static_cast<int>(i) < so.max_detections; ++i)
-    out.dets.push_back({boxes[keep[i]], classes[keep[i]], scores[keep[i]]});
+    out.dets.push_back({boxes[keep[i]], classes[keep[i]], scores[keep[i]], {}, {}});
   out.seconds = seconds_since(t0);
   return out;
 }
@@ -543,15 +543,15 @@ int cmd_predict(const cli::CommonArgs& a, const ScanOptions& so,
 
 // ---- bench: the cost of both scans on the same windows ----------------------------------
 int cmd_bench(const cli::CommonArgs& a, ScanOptions so, const std::vector<std::string>& paths) {
-  std::unique_ptr<nn::CropClassifier> net;
+  std::unique_ptr<models::CropClassifier> net;
   if (const std::string path = cli::bench_model_file(a, kDefaultModel); !path.empty()) {
     net = std::move(load_model(path).net);
   } else {  // timing does not depend on the weights
     Rng rng(a.seed);
-    nn::CropClassifierConfig cfg;
+    models::CropClassifierConfig cfg;
     cfg.hidden = TrainOptions().hidden;
     cfg.c3 = TrainOptions().c3;
-    net = std::make_unique<nn::CropClassifier>(cfg, rng);
+    net = std::make_unique<models::CropClassifier>(cfg, rng);
   }
   const std::vector<cli::BenchImage> images = cli::bench_images(a, paths, so.limit, 2);
   if (!a.quiet && !a.json)
@@ -561,7 +561,7 @@ int cmd_bench(const cli::CommonArgs& a, ScanOptions so, const std::vector<std::s
   const SlidingWindowConfig wc = window_config(so, net->config.input_size);
   try {  // warm-up: first-touch allocations
     auto lv = make_pyramid(images[0].image.width, images[0].image.height, wc);
-    nn::score_windows(*net, images[0].image, lv, nn::ScanMode::Conv);
+    models::score_windows(*net, images[0].image, lv, models::ScanMode::Conv);
   } catch (const std::invalid_argument& e) {
     throw FileError(images[0].name, e.what());
   }
@@ -576,11 +576,11 @@ int cmd_bench(const cli::CommonArgs& a, ScanOptions so, const std::vector<std::s
     // Wall time, and CPU time of all threads (steadier on a machine shared with others).
     auto t0 = Clock::now();
     std::clock_t c0 = std::clock();
-    nn::WindowScores crops = nn::score_windows(*net, img, levels, nn::ScanMode::Crops, so.crop_batch);
+    models::WindowScores crops = models::score_windows(*net, img, levels, models::ScanMode::Crops, so.crop_batch);
     const double t_crops = seconds_since(t0), cpu_crops = double(std::clock() - c0) / CLOCKS_PER_SEC;
     t0 = Clock::now();
     c0 = std::clock();
-    nn::WindowScores conv = nn::score_windows(*net, img, levels, nn::ScanMode::Conv);
+    models::WindowScores conv = models::score_windows(*net, img, levels, models::ScanMode::Conv);
     const double t_conv = seconds_since(t0), cpu_conv = double(std::clock() - c0) / CLOCKS_PER_SEC;
     const float diff = max_abs_diff(crops.probs, conv.probs);
     sum_crops += t_crops;

@@ -53,11 +53,11 @@
 #include "lessons/common/stage_bench.h"
 #include "lessons/common/train_loop.h"
 #include "nn/checkpoint.h"
-#include "nn/fast_rcnn.h"
-#include "nn/localizer.h"
+#include "models/fast_rcnn.h"
+#include "models/localizer.h"
 #include "nn/lr_schedule.h"
 #include "nn/optimizer.h"
-#include "nn/small_cnn.h"
+#include "models/small_cnn.h"
 #include "tensor/ops.h"
 #include "util/files.h"
 #include "util/timing.h"
@@ -135,11 +135,7 @@ struct SppNetConfig {
 class SppNet : public nn::Module {
  public:
   SppNet(const SppNetConfig& c, Rng& rng) : config(c) {
-    nn::SmallCnnConfig b;
-    b.in_channels = 3;
-    b.c1 = c.c1;
-    b.c2 = c.c2;
-    backbone = nn::make_backbone(b, rng);
+    backbone = models::make_backbone(3, c.c1, c.c2, rng);
     fc6 = std::make_shared<nn::Linear>(c.spp_dim(), c.hidden, rng);
     fc7 = std::make_shared<nn::Linear>(c.hidden, c.hidden, rng);
     drop6 = std::make_shared<nn::Dropout>(c.dropout, rng.next_u64());
@@ -160,7 +156,7 @@ class SppNet : public nn::Module {
   Tensor conv_map(const Image& img) {
     NoGradGuard g;
     backbone->eval();
-    const Tensor x = nn::fast_rcnn_input(img);
+    const Tensor x = models::backbone_input(img);
     return (*backbone)(Var(x.reshape({1, 3, img.height, img.width}))).value();
   }
   // Pooled vectors [n, hidden] -> fc7 after its ReLU (dropout active in train mode).
@@ -400,7 +396,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
   SppNet model(cfg, rng);
   std::string init = "scratch";
   if (!t.scratch) {
-    const int loaded = nn::load_grey_backbone(t.pretrained, model);
+    const int loaded = models::load_grey_backbone(t.pretrained, model);
     init = t.pretrained;
     log(fmt::format("backbone: {} tensors from {} (frozen)", loaded, t.pretrained));
   }

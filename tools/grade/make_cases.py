@@ -341,7 +341,7 @@ case(L, "pck_degenerate_box", "pck",
                    "box": [0, 0, 0, 0]}], "alpha": 0.3, "norm": "box"}, None, FLOAT,
      description="zero box: the labelled joints' tight box is used")
 
-# ---- deeppose: the cascade's window targets (nn::window_targets) ---------------------
+# ---- deeppose: the cascade's window targets (models::window_targets) ---------------------
 case(L, "window_targets_own_joint_only", "window_targets",
      {"keypoints": [44, 28, 2, 28, 34, 2, 30, 30, 1], "joint": 0, "window": [32, 32, 16, 16],
       "radius": 0.0},

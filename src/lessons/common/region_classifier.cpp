@@ -176,7 +176,7 @@ std::vector<Detection> detect_regions(const Tensor& f, const std::vector<Box>& p
   const std::vector<int> keep = batched_nms(boxes, sc, cls, o.nms);
   std::vector<Detection> out;
   for (size_t i = 0; i < keep.size() && static_cast<int>(i) < o.max_detections; ++i)
-    out.push_back({boxes[keep[i]], cls[keep[i]], sc[keep[i]]});
+    out.push_back({boxes[keep[i]], cls[keep[i]], sc[keep[i]], {}, {}});
   t.nms += seconds_since(t0);
   return out;
 }

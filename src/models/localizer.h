@@ -14,9 +14,9 @@
 #include <map>
 #include <string>
 
-#include "nn/layers.h"
+#include "models/backbone.h"
 
-namespace dl::nn {
+namespace dl::models {
 
 struct LocalizerConfig {
   int input_size = 32;
@@ -48,12 +48,5 @@ class Localizer : public Module {
   std::shared_ptr<Linear> cls_head, box_head;
 };
 
-// Transfer learning from lesson 00: copies a `classify` checkpoint's backbone
-// (grey, 1 input channel) into `model`'s backbone (RGB). The first convolution's
-// kernel w is spread over the three colour channels as w/3 each, so on a grey image
-// (R = G = B) every filter responds exactly as it did in the classifier. Returns the
-// number of tensors loaded; throws FileError when the file is not a classify model
-// with matching channel counts.
-int load_grey_backbone(const std::string& path, Module& model);
 
-}  // namespace dl::nn
+}  // namespace dl::models

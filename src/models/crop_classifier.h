@@ -25,9 +25,9 @@
 
 #include "detection/sliding_windows.h"
 #include "image/image.h"
-#include "nn/layers.h"
+#include "models/backbone.h"
 
-namespace dl::nn {
+namespace dl::models {
 
 struct CropClassifierConfig {
   int input_size = 22;
@@ -49,14 +49,10 @@ class CropClassifier : public Module {
   // Crops [N, 3, S, S] -> logits [N, classes].
   Var classify(const Var& crops);
   std::string name() const override { return "CropClassifier"; }
-  static constexpr int kStride = 4;
+  static constexpr int kStride = kBackboneStride;
   CropClassifierConfig config;
   std::shared_ptr<Sequential> backbone, neck, head;
 };
-
-// RGB image -> [3, H, W] with lesson 00's pixel normalisation on every channel, so
-// the transferred grey filters see inputs in the range they were trained on.
-Tensor crop_classifier_input(const Image& img);
 
 // How windows are scored.
 //   Crops: cut every window out of its pyramid level and classify it on its own
@@ -77,4 +73,4 @@ WindowScores score_windows(CropClassifier& model, const Image& img,
                            const std::vector<PyramidLevel>& levels, ScanMode mode,
                            int crop_batch = 64);
 
-}  // namespace dl::nn
+}  // namespace dl::models

@@ -1,8 +1,8 @@
-#include "nn/small_cnn.h"
+#include "models/small_cnn.h"
 
 #include <nlohmann/json.hpp>
 
-namespace dl::nn {
+namespace dl::models {
 
 std::string SmallCnnConfig::to_json() const {
   nlohmann::json j = {{"arch", "small_cnn"}, {"in_channels", in_channels}, {"c1", c1},
@@ -31,22 +31,8 @@ SmallCnnConfig SmallCnnConfig::from_json(const std::string& text) {
   return c;
 }
 
-std::shared_ptr<Sequential> make_backbone(const SmallCnnConfig& cfg, Rng& rng) {
-  auto b = std::make_shared<Sequential>();
-  // No conv bias before BN: BN's beta makes it redundant (Ioffe & Szegedy 2015, sec. 3.2).
-  b->add(std::make_shared<Conv2d>(cfg.in_channels, cfg.c1, 3, 1, 1, rng, false));
-  b->add(std::make_shared<BatchNorm2d>(cfg.c1));
-  b->add(std::make_shared<ReLU>());
-  b->add(std::make_shared<MaxPool2d>(2));
-  b->add(std::make_shared<Conv2d>(cfg.c1, cfg.c2, 3, 1, 1, rng, false));
-  b->add(std::make_shared<BatchNorm2d>(cfg.c2));
-  b->add(std::make_shared<ReLU>());
-  b->add(std::make_shared<MaxPool2d>(2));
-  return b;
-}
-
 SmallCnn::SmallCnn(const SmallCnnConfig& cfg, Rng& rng) : config(cfg) {
-  backbone = make_backbone(cfg, rng);
+  backbone = make_backbone(cfg.in_channels, cfg.c1, cfg.c2, rng);
   const int s = cfg.input_size / 4;
   head = std::make_shared<Sequential>();
   head->add(std::make_shared<Flatten>());
@@ -56,4 +42,4 @@ SmallCnn::SmallCnn(const SmallCnnConfig& cfg, Rng& rng) : config(cfg) {
   register_module("head", head);
 }
 
-}  // namespace dl::nn
+}  // namespace dl::models

@@ -6,9 +6,9 @@
 #pragma once
 #include <string>
 
-#include "nn/layers.h"
+#include "models/backbone.h"
 
-namespace dl::nn {
+namespace dl::models {
 
 struct SmallCnnConfig {
   int in_channels = 1;
@@ -20,9 +20,6 @@ struct SmallCnnConfig {
   static SmallCnnConfig from_json(const std::string& json);  // throws std::invalid_argument
 };
 
-// The feature extractor alone; output [N, c2, input/4, input/4].
-std::shared_ptr<Sequential> make_backbone(const SmallCnnConfig& cfg, Rng& rng);
-
 class SmallCnn : public Module {
  public:
   SmallCnn(const SmallCnnConfig& cfg, Rng& rng);
@@ -33,4 +30,4 @@ class SmallCnn : public Module {
   std::shared_ptr<Sequential> backbone, head;
 };
 
-}  // namespace dl::nn
+}  // namespace dl::models

@@ -1,4 +1,4 @@
-#include "nn/pose_regressor.h"
+#include "models/pose_regressor.h"
 
 #include <fmt/core.h>
 
@@ -7,7 +7,7 @@
 
 #include "tensor/tensor.h"
 
-namespace dl::nn {
+namespace dl::models {
 
 using json = nlohmann::json;
 
@@ -188,4 +188,4 @@ void window_targets(const std::vector<float>& keypoints, int joint, const PoseBo
   }
 }
 
-}  // namespace dl::nn
+}  // namespace dl::models

@@ -1,4 +1,4 @@
-#include "nn/crop_classifier.h"
+#include "models/crop_classifier.h"
 
 #include <fmt/core.h>
 
@@ -9,7 +9,7 @@
 #include "data/batching.h"
 #include "image/transforms.h"
 
-namespace dl::nn {
+namespace dl::models {
 
 std::string CropClassifierConfig::to_json() const {
   nlohmann::json j = {{"arch", "crop_classifier"}, {"input_size", input_size}, {"c1", c1},
@@ -95,13 +95,6 @@ Var CropClassifier::classify(const Var& crops) {
   return ag::reshape(forward(crops), {crops.size(0), config.num_classes});
 }
 
-Tensor crop_classifier_input(const Image& img) {
-  Tensor t = image_to_tensor(img);
-  normalize_channels_(t, {kFashionMean, kFashionMean, kFashionMean},
-                      {kFashionStd, kFashionStd, kFashionStd});
-  return t;
-}
-
 namespace {
 
 // Softmax of `classes` logits read with a stride (score maps are [C, h, w]).
@@ -139,7 +132,7 @@ WindowScores score_windows(CropClassifier& model, const Image& img,
   ws.probs = Tensor({ws.windows, C});
   for (const auto& l : levels) {
     if (l.count() == 0) continue;
-    const Tensor x = crop_classifier_input(level_image(img, l));  // [3, h, w]
+    const Tensor x = backbone_input(level_image(img, l));  // [3, h, w]
     const int64_t W = l.width, H = l.height;
     if (mode == ScanMode::Crops) {
       for (int64_t s = 0; s < l.count(); s += crop_batch) {
@@ -176,4 +169,4 @@ WindowScores score_windows(CropClassifier& model, const Image& img,
   return ws;
 }
 
-}  // namespace dl::nn
+}  // namespace dl::models

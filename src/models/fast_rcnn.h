@@ -26,10 +26,10 @@
 #include "detection/box_coder.h"
 #include "detection/boxes.h"
 #include "image/image.h"
-#include "nn/layers.h"
+#include "models/backbone.h"
 #include "tensor/rng.h"
 
-namespace dl::nn {
+namespace dl::models {
 
 struct FastRcnnConfig {
   int c1 = 16, c2 = 32, c3 = 64;  // backbone (lesson 00) and neck channels
@@ -40,8 +40,6 @@ struct FastRcnnConfig {
   std::string to_json() const;
   static FastRcnnConfig from_json(const std::string& json);  // throws std::invalid_argument
 };
-
-constexpr int kFastRcnnStride = 4;  // input pixels per feature-map cell
 
 struct FastRcnnOutput {
   Var scores;  // [R, K + 1] logits
@@ -74,9 +72,6 @@ class FastRcnn : public Module {
   std::shared_ptr<Dropout> drop6, drop7;
 };
 
-// The normalised image the network reads (Fashion-MNIST statistics, as lesson 00's
-// backbone was trained with), [3, H, W]; `flip` mirrors it left-right.
-Tensor fast_rcnn_input(const Image& img, bool flip = false);
 
 // ---- training: RoI labels, hierarchical sampling, the multitask loss (§2.3) ----------
 struct RoiSamplingConfig {
@@ -112,4 +107,4 @@ struct FastRcnnLoss {
 FastRcnnLoss fast_rcnn_loss(const Var& scores, const Var& deltas, const std::vector<int>& labels,
                             const std::vector<BoxDelta>& targets, float lambda = 1.0f);
 
-}  // namespace dl::nn
+}  // namespace dl::models

@@ -1,4 +1,4 @@
-#include "nn/fast_rcnn.h"
+#include "models/fast_rcnn.h"
 
 #include <fmt/core.h>
 
@@ -7,17 +7,17 @@
 #include "detection/roi_pool.h"
 #include "detection/sampler.h"
 #include "image/transforms.h"
-#include "nn/crop_classifier.h"
-#include "nn/small_cnn.h"
+#include "models/crop_classifier.h"
+#include "models/small_cnn.h"
 #include "nn/truncated_svd.h"
 
-namespace dl::nn {
+namespace dl::models {
 
 std::string FastRcnnConfig::to_json() const {
   nlohmann::json j = {{"arch", "fast_rcnn"}, {"c1", c1},         {"c2", c2},
                       {"c3", c3},            {"pool", pool},     {"hidden", hidden},
                       {"num_classes", num_classes}, {"dropout", dropout},
-                      {"stride", kFastRcnnStride}};
+                      {"stride", kBackboneStride}};
   return j.dump();
 }
 
@@ -46,11 +46,7 @@ FastRcnnConfig FastRcnnConfig::from_json(const std::string& text) {
 }
 
 FastRcnn::FastRcnn(const FastRcnnConfig& cfg, Rng& rng) : config(cfg) {
-  SmallCnnConfig b;
-  b.in_channels = 3;
-  b.c1 = cfg.c1;
-  b.c2 = cfg.c2;
-  backbone = make_backbone(b, rng);
+  backbone = make_backbone(3, cfg.c1, cfg.c2, rng);
   neck = std::make_shared<Sequential>();
   neck->add(std::make_shared<Conv2d>(cfg.c2, cfg.c3, 3, 1, 1, rng, false));
   neck->add(std::make_shared<BatchNorm2d>(cfg.c3));
@@ -85,7 +81,7 @@ Var FastRcnn::features(const Var& images) {
 }
 
 Var FastRcnn::pool_rois(const Var& features, const Tensor& rois) {
-  Var p = ag::roi_pool(features, rois, config.pool, config.pool, 1.0f / kFastRcnnStride);
+  Var p = ag::roi_pool(features, rois, config.pool, config.pool, 1.0f / kBackboneStride);
   return ag::flatten(p, 1);
 }
 
@@ -102,17 +98,6 @@ void FastRcnn::compress_fc(int t6, int t7) {
                    : std::static_pointer_cast<Module>(fc7);
   fc6_run->train(is_training());
   fc7_run->train(is_training());
-}
-
-Tensor fast_rcnn_input(const Image& img, bool flip) {
-  Tensor t = crop_classifier_input(img);  // [3, H, W], Fashion-MNIST mean/std
-  if (!flip) return t;
-  const int64_t H = img.height, W = img.width;
-  Tensor f({3, H, W});
-  for (int64_t c = 0; c < 3; ++c)
-    for (int64_t y = 0; y < H; ++y)
-      for (int64_t x = 0; x < W; ++x) f[(c * H + y) * W + x] = t[(c * H + y) * W + (W - 1 - x)];
-  return f;
 }
 
 RoiSample sample_rois(const std::vector<Box>& proposals, const std::vector<Box>& gt_boxes,
@@ -179,4 +164,4 @@ FastRcnnLoss fast_rcnn_loss(const Var& scores, const Var& deltas, const std::vec
   return L;
 }
 
-}  // namespace dl::nn
+}  // namespace dl::models

@@ -1,4 +1,4 @@
-#include "nn/multitask_loss.h"
+#include "models/multitask_loss.h"
 
 #include "autograd/ops.h"
 

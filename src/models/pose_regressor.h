@@ -19,9 +19,9 @@
 #include <utility>
 #include <vector>
 
-#include "nn/layers.h"
+#include "models/backbone.h"
 
-namespace dl::nn {
+namespace dl::models {
 
 struct PoseRegressorConfig {
   int stage = 1;                       // 1: whole image; >= 2: a cascade refinement stage
@@ -101,4 +101,4 @@ PoseBox joint_window(const std::vector<float>& joints, int joint, float sigma);
 void window_targets(const std::vector<float>& keypoints, int joint, const PoseBox& b,
                     float radius, float* target, float* mask);
 
-}  // namespace dl::nn
+}  // namespace dl::models

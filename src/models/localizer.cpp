@@ -1,14 +1,14 @@
-#include "nn/localizer.h"
+#include "models/localizer.h"
 
 #include <fmt/core.h>
 
 #include <nlohmann/json.hpp>
 
 #include "nn/safetensors.h"
-#include "nn/small_cnn.h"
+#include "models/small_cnn.h"
 #include "util/files.h"
 
-namespace dl::nn {
+namespace dl::models {
 
 std::string LocalizerConfig::to_json() const {
   nlohmann::json j = {{"arch", "localizer"}, {"input_size", input_size}, {"c1", c1},
@@ -56,11 +56,7 @@ void add_conv_block(Sequential& s, int in, int out, Rng& rng) {
 }  // namespace
 
 Localizer::Localizer(const LocalizerConfig& cfg, Rng& rng) : config(cfg) {
-  SmallCnnConfig b;
-  b.in_channels = 3;
-  b.c1 = cfg.c1;
-  b.c2 = cfg.c2;
-  backbone = make_backbone(b, rng);
+  backbone = make_backbone(3, cfg.c1, cfg.c2, rng);
   neck = std::make_shared<Sequential>();
   add_conv_block(*neck, cfg.c2, cfg.c3, rng);
   add_conv_block(*neck, cfg.c3, cfg.c4, rng);
@@ -99,35 +95,4 @@ LocalizerOutput Localizer::predict(const Var& x) {
   return {(*cls_head)(cls_in), (*box_head)(h)};
 }
 
-int load_grey_backbone(const std::string& path, Module& model) {
-  SafeTensors file = load_safetensors(path);
-  auto arch = file.metadata.find("config");
-  if (arch == file.metadata.end() || arch->second.find("\"small_cnn\"") == std::string::npos)
-    throw FileError(path, "not a `classify` model (its metadata has no small_cnn config)");
-  int loaded = 0;
-  auto copy_into = [&](const std::string& name, Tensor& dst) {
-    const Tensor* src = file.find(name);
-    if (!src) throw FileError(path, "missing tensor '" + name + "'");
-    if (name == "backbone.0.weight" && src->dim() == 4 && src->size(1) == 1 &&
-        dst.dim() == 4 && dst.size(1) == 3 && src->size(0) == dst.size(0) &&
-        src->size(2) == dst.size(2) && src->size(3) == dst.size(3)) {
-      const int64_t k = src->size(2) * src->size(3);
-      for (int64_t o = 0; o < dst.size(0); ++o)
-        for (int c = 0; c < 3; ++c)
-          for (int64_t i = 0; i < k; ++i) dst[(o * 3 + c) * k + i] = (*src)[o * k + i] / 3.0f;
-    } else if (src->shape() == dst.shape()) {
-      std::copy(src->begin(), src->end(), dst.begin());
-    } else {
-      throw FileError(path, fmt::format("tensor '{}' has shape {}, the model expects {}", name,
-                                        src->shape_str(), dst.shape_str()));
-    }
-    ++loaded;
-  };
-  for (auto& [name, var] : model.named_parameters())
-    if (name.rfind("backbone.", 0) == 0) copy_into(name, var.value());
-  for (auto& [name, buf] : model.named_buffers())
-    if (name.rfind("backbone.", 0) == 0) copy_into(name, *buf);
-  return loaded;
-}
-
-}  // namespace dl::nn
+}  // namespace dl::models

@@ -1,0 +1,64 @@
+#include "models/backbone.h"
+
+#include <fmt/core.h>
+
+#include "data/batching.h"
+#include "image/transforms.h"
+#include "nn/safetensors.h"
+#include "util/files.h"
+
+namespace dl::models {
+
+std::shared_ptr<Sequential> make_backbone(int in_channels, int c1, int c2, Rng& rng) {
+  auto b = std::make_shared<Sequential>();
+  // No conv bias before BN: BN's beta makes it redundant (Ioffe & Szegedy 2015, sec. 3.2).
+  b->add(std::make_shared<Conv2d>(in_channels, c1, 3, 1, 1, rng, false));
+  b->add(std::make_shared<BatchNorm2d>(c1));
+  b->add(std::make_shared<ReLU>());
+  b->add(std::make_shared<MaxPool2d>(2));
+  b->add(std::make_shared<Conv2d>(c1, c2, 3, 1, 1, rng, false));
+  b->add(std::make_shared<BatchNorm2d>(c2));
+  b->add(std::make_shared<ReLU>());
+  b->add(std::make_shared<MaxPool2d>(2));
+  return b;
+}
+
+Tensor backbone_input(const Image& img, bool flip) {
+  Tensor t = image_to_tensor(img);
+  normalize_channels_(t, {kFashionMean, kFashionMean, kFashionMean},
+                      {kFashionStd, kFashionStd, kFashionStd});
+  return flip ? hflip(t) : t;
+}
+
+int load_grey_backbone(const std::string& path, Module& model) {
+  SafeTensors file = load_safetensors(path);
+  auto arch = file.metadata.find("config");
+  if (arch == file.metadata.end() || arch->second.find("\"small_cnn\"") == std::string::npos)
+    throw FileError(path, "not a `classify` model (its metadata has no small_cnn config)");
+  int loaded = 0;
+  auto copy_into = [&](const std::string& name, Tensor& dst) {
+    const Tensor* src = file.find(name);
+    if (!src) throw FileError(path, "missing tensor '" + name + "'");
+    if (name == "backbone.0.weight" && src->dim() == 4 && src->size(1) == 1 &&
+        dst.dim() == 4 && dst.size(1) == 3 && src->size(0) == dst.size(0) &&
+        src->size(2) == dst.size(2) && src->size(3) == dst.size(3)) {
+      const int64_t k = src->size(2) * src->size(3);
+      for (int64_t o = 0; o < dst.size(0); ++o)
+        for (int c = 0; c < 3; ++c)
+          for (int64_t i = 0; i < k; ++i) dst[(o * 3 + c) * k + i] = (*src)[o * k + i] / 3.0f;
+    } else if (src->shape() == dst.shape()) {
+      std::copy(src->begin(), src->end(), dst.begin());
+    } else {
+      throw FileError(path, fmt::format("tensor '{}' has shape {}, the model expects {}", name,
+                                        src->shape_str(), dst.shape_str()));
+    }
+    ++loaded;
+  };
+  for (auto& [name, var] : model.named_parameters())
+    if (name.rfind("backbone.", 0) == 0) copy_into(name, var.value());
+  for (auto& [name, buf] : model.named_buffers())
+    if (name.rfind("backbone.", 0) == 0) copy_into(name, *buf);
+  return loaded;
+}
+
+}  // namespace dl::models

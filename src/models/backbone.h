@@ -1,0 +1,40 @@
+// The shared backbone every lesson after lesson 00 builds on: lesson 00's classifier's
+// features, [conv3x3 - BN - ReLU - maxpool2] x 2, output stride 4, reading images
+// normalised with Fashion-MNIST's statistics (the data it was trained on). Heads plug
+// into its map: the localizer's and DeepPose's fc layers, Fast R-CNN's RoI pooling,
+// SPP-net's pyramid pooling (the sliding-window classifier keeps lesson 00's layers but
+// without padding, so that a crop's output is one cell: crop_classifier.h).
+//
+// Transfer learning (the lecture's "ImageNet pretraining"): load_grey_backbone copies
+// a `classify` model's backbone into any model whose layers are named "backbone.*".
+#pragma once
+#include <memory>
+#include <string>
+
+#include "image/image.h"
+#include "nn/layers.h"
+#include "tensor/rng.h"
+
+namespace dl::models {
+
+// Models are built from nn's layers, called by their plain names here.
+using namespace dl::nn;
+
+constexpr int kBackboneStride = 4;  // input pixels per feature-map cell (two 2x2 poolings)
+
+// [N, in_channels, H, W] -> [N, c2, H/4, W/4]. Parameter names "0.weight", "1.weight",
+// "1.running_mean", "4.weight", ... (what load_grey_backbone looks for under "backbone.").
+std::shared_ptr<Sequential> make_backbone(int in_channels, int c1, int c2, Rng& rng);
+
+// An RGB image as the backbone reads it: [3, H, W], (x / 255 - mean) / std with
+// Fashion-MNIST's mean and std on every channel; `flip` mirrors it left-right.
+Tensor backbone_input(const Image& img, bool flip = false);
+
+// Copies a `classify` checkpoint's backbone (grey, 1 input channel) into `model`'s
+// backbone (RGB). The first convolution's kernel w is spread over the three colour
+// channels as w/3 each, so on a grey image (R = G = B) every filter responds exactly as
+// it did in the classifier. Returns the number of tensors loaded; throws FileError when
+// the file is not a classify model with matching channel counts.
+int load_grey_backbone(const std::string& path, Module& model);
+
+}  // namespace dl::models
