@@ -9,7 +9,7 @@ using json = nlohmann::json;
 
 void add_loss_exercises(std::vector<Exercise>& out) {
   out.push_back({"multitask_loss", "L = CE(scores, class) + lambda * L2(box), value and gradients",
-                 "src/nn/multitask_loss.cpp (classify_localize_loss)",
+                 "src/models/multitask_loss.cpp (classify_localize_loss)",
                  [](const json& in, const ExerciseContext&) {
                    Var scores(tensor_from_json(input(in, "scores"), "scores"), true);
                    Var boxes(tensor_from_json(input(in, "boxes"), "boxes"), true);
