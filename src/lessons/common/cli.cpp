@@ -4,10 +4,46 @@
 #include <fmt/core.h>
 #include <omp.h>
 
+#include <cerrno>
+#include <cfloat>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 namespace dl::cli {
+
+namespace {
+
+// The one rule for number flags, checked before CLI11 converts the text: a float flag
+// must be a finite number that fits its type ("nan", "inf", 1e39 for a float are usage
+// errors -- range checks compare with < and >, which NaN passes), and an unsigned flag
+// must not be negative (CLI11 would wrap "-1" to 2^64 - 1). Text that is no number at
+// all is left to CLI11's own message.
+CLI::Validator finite_number(double largest) {
+  return CLI::Validator(
+      [largest](std::string& s) -> std::string {
+        errno = 0;
+        char* end = nullptr;
+        const double v = std::strtod(s.c_str(), &end);
+        if (end == s.c_str()) return "";
+        if (!std::isfinite(v) || std::fabs(v) > largest || errno == ERANGE)
+          return "must be a finite number (got " + s + ")";
+        return "";
+      },
+      "");
+}
+
+CLI::Validator not_negative_text() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        const size_t i = s.find_first_not_of(" \t");
+        return i != std::string::npos && s[i] == '-' ? "must not be negative (got " + s + ")" : "";
+      },
+      "");
+}
+
+}  // namespace
 
 // Every check goes through here; CLI11 runs them in the order they were added.
 Option& Option::add_check(const CLI::Validator& v) {
@@ -71,13 +107,13 @@ Option Command::option(const std::string& name, int64_t& value, const std::strin
   return Option(app_->add_option(name, value, help));
 }
 Option Command::option(const std::string& name, uint64_t& value, const std::string& help) {
-  return Option(app_->add_option(name, value, help));
+  return Option(app_->add_option(name, value, help)->check(not_negative_text()));
 }
 Option Command::option(const std::string& name, float& value, const std::string& help) {
-  return Option(app_->add_option(name, value, help));
+  return Option(app_->add_option(name, value, help)->check(finite_number(FLT_MAX)));
 }
 Option Command::option(const std::string& name, double& value, const std::string& help) {
-  return Option(app_->add_option(name, value, help));
+  return Option(app_->add_option(name, value, help)->check(finite_number(DBL_MAX)));
 }
 Option Command::option(const std::string& name, std::vector<std::string>& value,
                        const std::string& help) {
@@ -88,7 +124,7 @@ Option Command::option(const std::string& name, std::vector<int>& value, const s
 }
 Option Command::option(const std::string& name, std::vector<float>& value,
                        const std::string& help) {
-  return Option(app_->add_option(name, value, help));
+  return Option(app_->add_option(name, value, help)->check(finite_number(FLT_MAX)));
 }
 
 void Command::flag(const std::string& name, bool& value, const std::string& help) {
