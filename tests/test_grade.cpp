@@ -3,6 +3,10 @@
 // and graders built from deliberately broken copies of library files, which must
 // lose exactly the points of the cases those bugs break while the rest is graded.
 #include <boost/test/unit_test.hpp>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -343,6 +347,74 @@ BOOST_AUTO_TEST_CASE(broken_variants_lose_exactly_their_cases) {
       if (v.name == "pck_throws") BOOST_TEST(r.out.find("exception: pck: not implemented yet") != std::string::npos);
     }
   }
+  fs::remove_all(dir);
+}
+
+// Killing the grader (SIGTERM to it, as a terminal or a batch system does) kills the
+// case it is running -- which sits in its own process group, out of the signal's reach --
+// and removes the case's temporary directory; the grader then ends by that signal.
+BOOST_AUTO_TEST_CASE(killed_grader_leaves_no_process_and_no_files) {
+  const std::string dir = detlab_test::temp_dir("grade_kill");
+  const std::string tmp = dir + "/tmp", golden = dir + "/golden";
+  fs::create_directories(tmp);
+  fs::create_directories(golden + "/long");
+  // A case that trains far longer than the test waits.
+  const json c = {{"exercise", "program_metric"}, {"points", 1}, {"time_limit_s", 600},
+                  {"tolerance", "exact"},
+                  {"inputs", {{"program", "classify"},
+                              {"args", {"train", "--limit", "2000", "--epochs", "500", "--quiet",
+                                        "--model", "{tmp}/m.safetensors"}},
+                              {"metrics", {"test_accuracy"}}}},
+                  {"expected", {{"test_accuracy", {{"at_least", 0.5}}}}}};
+  dl::write_file_atomic(golden + "/long/e2e_long.json", c.dump());
+
+  const std::string grade = std::string(DETLAB_BIN_DIR) + "/grade";
+  const pid_t pid = ::fork();
+  BOOST_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::setenv("TMPDIR", tmp.c_str(), 1);
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::execl(grade.c_str(), grade.c_str(), "--golden", golden.c_str(), "long", (char*)nullptr);
+    ::_exit(127);
+  }
+  // Wait until the case runs: its private directory exists and classify is training.
+  auto slurp = [](const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  auto case_processes = [&] {
+    int n = 0;
+    for (const auto& p : fs::directory_iterator("/proc")) {
+      const std::string name = p.path().filename().string();
+      if (name.find_first_not_of("0123456789") != std::string::npos) continue;  // not a process
+      const std::string cmd = slurp(p.path().string() + "/cmdline");
+      const std::string stat = slurp(p.path().string() + "/stat");
+      const size_t paren = stat.rfind(')');
+      const bool zombie = paren != std::string::npos && stat.size() > paren + 2 && stat[paren + 2] == 'Z';
+      if (!zombie && cmd.find(tmp) != std::string::npos) ++n;
+    }
+    return n;
+  };
+  bool started = false;
+  for (int i = 0; i < 200 && !started; ++i) {
+    ::usleep(50000);
+    started = case_processes() > 0;
+  }
+  BOOST_REQUIRE(started);
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  BOOST_REQUIRE(::waitpid(pid, &status, 0) == pid);
+  BOOST_TEST(WIFSIGNALED(status));
+  if (WIFSIGNALED(status)) BOOST_TEST(WTERMSIG(status) == SIGTERM);
+  int left = 1;
+  for (int i = 0; i < 40 && left > 0; ++i) {  // SIGKILL'd processes take a moment to go
+    left = case_processes();
+    if (left) ::usleep(50000);
+  }
+  BOOST_TEST(left == 0);
+  BOOST_TEST(fs::is_empty(tmp), "the case's temporary directory was left behind");
   fs::remove_all(dir);
 }
 

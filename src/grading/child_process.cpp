@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +20,12 @@ namespace dl::grading {
 
 namespace {
 
+// Written only by the signal handler, read by run_child's polling loop: the one piece of
+// process-wide state here, as a signal handler can reach no other.
+volatile sig_atomic_t stop_signal = 0;
+
+void record_stop(int sig) { stop_signal = sig; }
+
 void redirect(const std::string& file, int fd) {
   if (file.empty()) return;
   const int f = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -29,18 +37,27 @@ void redirect(const std::string& file, int fd) {
 }  // namespace
 
 ChildResult run_child(const std::vector<std::string>& argv, const std::string& stdout_file,
-                      const std::string& stderr_file, double time_limit_s, bool own_group) {
+                      const std::string& stderr_file, double time_limit_s, bool own_group,
+                      long memory_limit_mb) {
   if (argv.empty()) throw std::runtime_error("run_child: no program");
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
 
   const auto t0 = Clock::now();
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
   if (pid == 0) {
     // Only async-signal-safe calls between fork and exec.
     if (own_group) ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(126);  // the parent died before prctl
+    if (memory_limit_mb > 0) {
+      const rlim_t bytes = static_cast<rlim_t>(memory_limit_mb) << 20;
+      const struct rlimit lim = {bytes, bytes};
+      ::setrlimit(RLIMIT_AS, &lim);
+    }
     redirect(stdout_file, 1);
     redirect(stderr_file, 2);
     ::execv(args[0], args.data());
@@ -59,6 +76,14 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::string& s
     const pid_t w = ::waitpid(pid, &status, WNOHANG);
     if (w == pid) break;
     if (w < 0 && errno != EINTR) throw std::runtime_error("waitpid failed");
+    if (stop_signal) {
+      if (own_group) ::kill(-pid, SIGKILL);
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      r.stopped_by = stop_signal;
+      r.seconds = elapsed();
+      return r;
+    }
     if (elapsed() > time_limit_s) {
       if (own_group) ::kill(-pid, SIGKILL);
       ::kill(pid, SIGKILL);
@@ -82,6 +107,21 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::string& s
   return r;
 }
 
+void stop_on_signals() {
+  struct sigaction sa = {};
+  sa.sa_handler = record_stop;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+}
+
+int stop_signal_received() { return stop_signal; }
+
+void end_by_signal(int sig) {
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+  ::_exit(128 + sig);  // if the signal is blocked
+}
+
 std::string signal_name(int sig) {
   switch (sig) {
     case SIGSEGV: return "SIGSEGV (segmentation fault)";
@@ -90,6 +130,9 @@ std::string signal_name(int sig) {
     case SIGBUS: return "SIGBUS (bus error)";
     case SIGILL: return "SIGILL (illegal instruction)";
     case SIGKILL: return "SIGKILL";
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT (Ctrl-C)";
+    case SIGHUP: return "SIGHUP";
     default: return "signal " + std::to_string(sig) + " (" + ::strsignal(sig) + ")";
   }
 }

@@ -108,13 +108,23 @@ CaseOutcome run_case(const GoldenCase& c, const GradeOptions& options) {
     out.message = "unknown exercise \"" + c.exercise + "\" (bin/grade --list shows them)";
     return out;
   }
+  if (const int sig = stop_signal_received()) end_by_signal(sig);
   const std::string tmp = make_temp_dir("grade");
   const std::string result = tmp + "/result.json", log = tmp + "/child.txt";
   try {
     const ChildResult r =
         run_child({default_self(options), "--run-case", c.path, "--result", result, "--bin-dir",
                    default_bin(options)},
-                  log, log, c.time_limit_s * options.time_scale);
+                  log, log, c.time_limit_s * options.time_scale, true, options.memory_limit_mb);
+    if (r.stopped_by) {
+      // Asked to stop (SIGTERM, Ctrl-C): the case's process group is dead; leave nothing
+      // behind and end as the signal would have.
+      std::error_code ec;
+      fs::remove_all(tmp, ec);
+      fmt::print(stderr, "\ngrade: stopped by {}; case {}/{} killed, its files removed\n",
+                 signal_name(r.stopped_by), c.lesson, c.name);
+      end_by_signal(r.stopped_by);
+    }
     out.seconds = r.seconds;
     const std::string result_text = read_or_empty(result);
     if (r.timed_out) {

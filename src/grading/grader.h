@@ -9,6 +9,7 @@
 #pragma once
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct GradeOptions {
   std::string bin_dir;         // for end-to-end cases; default: the grader's own directory
   std::string self;            // the grader executable re-run with --run-case; default /proc/self/exe
   double time_scale = 1;       // multiplies every time limit (slow machines, sanitizers)
+  int64_t memory_limit_mb = 4096;  // address space of each case (0: none; sanitizers need more)
   bool unit_only = false;      // skip end-to-end (program_metric) cases
 };
 

@@ -57,6 +57,10 @@ int main(int argc, char** argv) {
   app.option("--bin-dir", o.bin_dir, "where the lesson programs are (default: next to grade)");
   app.option("--time-scale", o.time_scale, "multiply every time limit (slow machines)")
       .positive();
+  app.option("--memory-limit", o.memory_limit_mb,
+             "address-space limit of each case in MB (0: none)")
+      .range(int64_t{0}, int64_t{1} << 30)
+      .show_default();
   app.flag("--unit-only", o.unit_only, "skip the end-to-end (training) cases");
   app.flag("--regenerate", regenerate,
            "rewrite the expected outputs from this build and print what changed");
@@ -68,6 +72,7 @@ int main(int argc, char** argv) {
 
   const int rc = cli::parse(app, argc, argv);
   if (rc >= 0) return rc;
+  if (run_case_file.empty()) stop_on_signals();
   if (!run_case_file.empty()) {
     if (result_file.empty()) {
       fmt::print(stderr, "grade --run-case needs --result FILE\n");
