@@ -37,6 +37,7 @@ from torchvision.models.detection._utils import BoxCoder, Matcher
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.image_list import ImageList
 from torchvision.ops import batched_nms, box_iou, generalized_box_iou, nms
+from torchvision.ops.boxes import _batched_nms_vanilla
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "golden",
                    "torchvision")
@@ -199,6 +200,47 @@ def matcher_cases():
     return cs
 
 
+def two_decimal_boxes(n, extent):
+    """Corners with two decimals, as COCO files and the scenes' annotations write them:
+    their IoUs land exactly on round thresholds far more often than random floats do."""
+    xy = (torch.rand(n, 2) * extent * 80).round() / 100
+    wh = (torch.rand(n, 2) * extent * 30).round() / 100 + 1
+    return torch.cat([xy, xy + wh], dim=1)
+
+
+def edge_cases():
+    """Cases decided by the last bit of an IoU: a GCC build that fuses a*b + c (FMA)
+    rounds differently from torchvision's, so an IoU equal to the threshold may come out
+    just above it and suppress a box that torchvision keeps. box_iou_exact is compared
+    bit for bit; the thresholds of the NMS cases are IoUs that occur in their own sets.
+    batched_nms is torchvision's per-class definition (_batched_nms_vanilla, what
+    batched_nms runs above 1000 boxes): below that, its coordinate trick shifts each
+    class's boxes by a float offset, which changes the last bit of non-integer IoUs."""
+    exact = []
+    for n, extent in ((30, 20.0), (40, 100.0)):
+        a, b = two_decimal_boxes(n, extent), two_decimal_boxes(n, extent)
+        exact.append({"name": f"two-decimal {n}x{n}, extent {extent}", "a": enc(a), "b": enc(b),
+                      "out": enc(box_iou(a, b))})
+    nms_eq, batched_eq = [], []
+    for n, extent in ((60, 20.0), (120, 40.0)):
+        boxes = two_decimal_boxes(n, extent)
+        scores = torch.rand(n)
+        iou = box_iou(boxes, boxes)
+        iou.fill_diagonal_(0)
+        values = iou[(iou > 0.1) & (iou < 0.9)]
+        picks = values[torch.randperm(values.numel())[:4]]
+        idxs = torch.randint(0, 3, (n,))
+        for thr in picks.tolist():  # a float32 IoU, exactly, as a double
+            nms_eq.append({"name": f"two-decimal {n} boxes, threshold = an IoU of the set ({thr:.9g})",
+                           "boxes": enc(boxes), "scores": enc(scores), "iou_threshold": thr,
+                           "keep": ints(nms(boxes, scores, thr))})
+            batched_eq.append({"name": f"two-decimal {n} boxes, 3 classes, threshold {thr:.9g}",
+                               "boxes": enc(boxes), "scores": enc(scores), "idxs": ints(idxs),
+                               "iou_threshold": thr,
+                               "keep": ints(_batched_nms_vanilla(boxes, scores, idxs, thr))})
+    return exact, nms_eq, batched_eq
+
+
 def main():
     torch.manual_seed(20261125)
     torch.set_num_threads(1)
@@ -210,6 +252,8 @@ def main():
            "batched_nms": batched_cases(), "box_coder_encode": encode,
            "box_coder_decode": decode, "box_coder_clamp": math.log(1000.0 / 16),
            "anchors": anchor_cases(), "matcher": matcher_cases()}
+    # Last, so that the cases above keep their random draws.
+    doc["box_iou_exact"], doc["nms_at_threshold"], doc["batched_nms_at_threshold"] = edge_cases()
     with open(os.path.join(OUT, "boxes.json"), "w") as f:
         json.dump(doc, f, separators=(",", ":"))
     for k, v in doc.items():

@@ -152,11 +152,77 @@ def paste_masks_cases():
     return cs
 
 
+def roi_align_edge_cases():
+    """RoIs whose sample points land within a rounding step of the map's border, where
+    the sample is read (bilinear, clamped) on one side and is 0 on the other. Which side
+    depends on the last bit of y0 + i * bin_h: a build that fuses that multiply-add
+    (FMA) decides differently from torchvision's. The RoIs are picked by redoing the
+    sample arithmetic in float32 both ways (numpy) and keeping those where the two
+    disagree about a sample's validity or its cell; torchvision's output is the answer."""
+    import numpy as np
+    f32 = np.float32
+
+    def sample_cells(start, size, bins, grid, limit):
+        """(valid, cell) of every sample along one axis, unfused and fused."""
+        bin_size = f32(size / f32(bins))
+        out = []
+        for fused in (False, True):
+            cells = []
+            for i in range(bins):
+                if fused:  # fma(i, bin, start): the product exact, one rounding
+                    t = f32(float(start) + float(i) * float(bin_size))
+                else:
+                    t = f32(start + f32(f32(i) * bin_size))
+                for k in range(grid):
+                    v = f32(t + f32(f32(f32(k + 0.5) * bin_size) / f32(grid)))
+                    valid = f32(-1) <= v <= f32(limit)
+                    cells.append((bool(valid), int(max(v, f32(0))) if valid else -1))
+            out.append(cells)
+        return out[0] != out[1]
+
+    gen = torch.Generator().manual_seed(20261202)
+    cs = []
+    for scale in (1.0, 0.5, 0.25, 0.0625):
+        for aligned in (False, True):
+            for (ph, pw) in [(2, 3), (7, 7)]:
+                off = f32(0.5) if aligned else f32(0)
+                picked = []
+                for _ in range(40000):
+                    if len(picked) == 6:
+                        break
+                    r = (torch.rand(4, generator=gen) * 100).round() / 100
+                    x1 = float(r[0]) * W / scale
+                    y1 = float(r[1]) * H / scale
+                    x2 = (W - 2 + 5 * float(r[2])) / scale
+                    y2 = (H - 2 + 5 * float(r[3])) / scale
+                    roi = [f32(round(v, 2)) for v in (x1, y1, x2, y2)]
+                    x0, y0 = f32(roi[0] * f32(scale)) - off, f32(roi[1] * f32(scale)) - off
+                    w, h = f32(f32(roi[2] * f32(scale)) - off) - x0, f32(f32(roi[3] * f32(scale)) - off) - y0
+                    if not aligned:
+                        w, h = max(w, f32(1)), max(h, f32(1))
+                    gx, gy = int(np.ceil(w / f32(pw))), int(np.ceil(h / f32(ph)))
+                    if gx <= 0 or gy <= 0:
+                        continue
+                    if sample_cells(x0, w, pw, gx, W) or sample_cells(y0, h, ph, gy, H):
+                        picked.append([float(len(picked) % N)] + [float(v) for v in roi])
+                if not picked:
+                    continue
+                rois = torch.tensor(picked, dtype=torch.float32)
+                x = rnd(N, C, H, W)
+                cs.append(case(f"roi_align border samples scale{scale} aligned{int(aligned)} out{ph}x{pw}",
+                               "roi_align",
+                               {"spatial_scale": scale, "out_h": ph, "out_w": pw,
+                                "sampling_ratio": 0, "aligned": aligned}, x, rois,
+                               lambda x, r: roi_align(x, r, (ph, pw), scale, 0, aligned)))
+    return cs
+
+
 def main():
     torch.manual_seed(20261125)
     torch.set_num_threads(1)
     os.makedirs(OUT, exist_ok=True)
     cases = roi_pool_cases() + roi_align_cases() + ps_roi_pool_cases() + paste_masks_cases()
+    cases += roi_align_edge_cases()  # last: the cases above keep their random draws
     with open(os.path.join(OUT, "roi_ops.json"), "w") as f:
         json.dump({"torch": torch.__version__, "torchvision": torchvision.__version__,
                    "cases": cases}, f, separators=(",", ":"))
