@@ -328,6 +328,38 @@ BOOST_AUTO_TEST_CASE(malformed_files_name_file_and_field) {
   BOOST_CHECK_THROW(read_coco(tmp.path("missing.json")), FileError);
 }
 
+// What parses as JSON but would give wrong numbers downstream: refused by name.
+BOOST_AUTO_TEST_CASE(semantically_bad_annotations_are_refused) {
+  TempDir tmp;
+  const std::string p = tmp.path("bad.json");
+  const std::string image = R"({"id": 1, "file_name": "a.png", "width": 4, "height": 3})";
+  auto doc = [&](const std::string& images, const std::string& ann) {
+    return R"({"categories": [{"id": 1, "name": "x"}], "images": [)" + images +
+           R"(], "annotations": [)" + ann + "]}";
+  };
+  auto ann = [](const std::string& fields) {
+    return R"({"id": 1, "image_id": 1, "category_id": 1, "area": 1, "iscrowd": 0, )" + fields + "}";
+  };
+  expect_error_mentions(p, doc(image, ann(R"("bbox": [0, 0, -2, 1])")),
+                        {"annotations[0].bbox", "negative width"});
+  expect_error_mentions(p, doc(image, ann(R"("bbox": [0, 0, 1e30, 1])")),
+                        {"annotations[0].bbox[2]", "out of range"});
+  expect_error_mentions(p, doc(image, ann(R"("bbox": [0, 0, 1, 1], "segmentation": [[0, 0, 1e30, 0, 1, 1]])")),
+                        {"annotations[0].segmentation[0][2]", "out of range"});
+  expect_error_mentions(p, doc(image, R"({"id": 1, "image_id": 7, "category_id": 1, "area": 1, "iscrowd": 0, "bbox": [0, 0, 1, 1]})"),
+                        {"annotations[0].image_id", "no image with id 7"});
+  expect_error_mentions(p, doc(image + ", " + image, ""), {"images[1].id", "duplicate image id 1"});
+  expect_error_mentions(p, doc(R"({"id": 1, "file_name": "a.png", "width": 4294967424, "height": 3})", ""),
+                        {"images[0]", "1..1000000"});
+  expect_error_mentions(p, doc(image, ann(R"("bbox": [0, 0, 1, 1], "segmentation": {"size": [2, 2], "counts": [4]})")),
+                        {"annotations[0].segmentation", "not the image's 3x4"});
+  expect_error_mentions(p, doc(image, R"({"id": 1, "image_id": 1, "category_id": 1, "area": -5, "iscrowd": 0, "bbox": [0, 0, 1, 1]})"),
+                        {"annotations[0].area"});
+  // The same document with sane values parses.
+  write_file_atomic(p, doc(image, ann(R"("bbox": [0.5, 0, 2, 1.25])")));
+  BOOST_TEST(read_coco(p).annotations.size() == 1u);
+}
+
 // The labelme example: 3 PASCAL VOC 2011 photos, 12 instances annotated as polygons
 // (COCO annotations.json) and painted into an instance PNG by labelme2voc (PIL's
 // polygon fill, in shape order, so later shapes cover earlier ones).

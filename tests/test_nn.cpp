@@ -315,6 +315,31 @@ BOOST_AUTO_TEST_CASE(corrupt_and_mismatched_files_throw_file_error) {
   fs::remove_all(dir);
 }
 
+BOOST_AUTO_TEST_CASE(non_finite_weights_are_refused_naming_the_tensor) {
+  const std::string dir = temp_dir("nonfinite");
+  Rng rng(4);
+  for (float bad : {std::nanf(""), INFINITY, -INFINITY}) {
+    nn::Sequential good, poisoned;
+    good.add(std::make_shared<nn::Linear>(3, 2, rng));
+    poisoned.add(std::make_shared<nn::Linear>(3, 2, rng));
+    poisoned.named_parameters()[1].second.node()->value[1] = bad;  // "0.bias"
+    const std::string path = dir + "/poisoned.safetensors";
+    nn::save_checkpoint(path, poisoned);
+    const Tensor before = good.named_parameters()[0].second.value();
+    try {
+      nn::load_checkpoint(path, good);
+      BOOST_FAIL("a non-finite weight loaded");
+    } catch (const FileError& e) {
+      BOOST_TEST(message_has(e, path, "'0.bias'"), e.what());
+      BOOST_TEST(std::string(e.what()).find("non-finite") != std::string::npos, e.what());
+    }
+    // Refused before any copy: the model is unchanged.
+    BOOST_TEST(max_abs_diff(good.named_parameters()[0].second.value(), before) == 0.0f);
+    BOOST_CHECK_THROW(nn::load_checkpoint_prefix(path, good, "", ""), FileError);
+  }
+  fs::remove_all(dir);
+}
+
 BOOST_AUTO_TEST_CASE(prefix_loading_reports_what_it_did) {
   const std::string dir = temp_dir("prefix");
   const std::string path = dir + "/m.safetensors";

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "util/files.h"
 
@@ -60,12 +61,24 @@ std::vector<double> get_numbers(const json& j, const Ctx& ctx) {
   return out;
 }
 
+// Pixel coordinates and sizes: finite and within 1e6 of the origin (a million-pixel-wide
+// image is already far past what any program here loads). An Inf box would otherwise be
+// counted as a missed object and silently change AP.
+constexpr double kMaxCoordinate = 1e6;
+std::vector<double> get_coordinates(const json& j, const Ctx& ctx) {
+  std::vector<double> v = get_numbers(j, ctx);
+  for (size_t i = 0; i < v.size(); ++i)
+    if (!(std::fabs(v[i]) <= kMaxCoordinate))
+      ctx.at(i).fail("coordinate out of range (|v| <= 1e6)");
+  return v;
+}
+
 CocoSegmentation parse_segmentation(const json& j, const Ctx& ctx) {
   CocoSegmentation s;
   if (j.is_array()) {  // polygons: a list of flat coordinate lists
     s.kind = CocoSegmentation::Kind::Polygons;
     for (size_t i = 0; i < j.size(); ++i) {
-      s.polygons.push_back(get_numbers(j[i], ctx.at(i)));
+      s.polygons.push_back(get_coordinates(j[i], ctx.at(i)));
       if (s.polygons.back().size() % 2 != 0 || s.polygons.back().size() < 6)
         ctx.at(i).fail("a polygon needs an even number (>= 6) of coordinates");
     }
@@ -112,19 +125,24 @@ CocoAnnotation parse_annotation(const json& j, const Ctx& ctx, bool result) {
   if (j.contains("segmentation"))
     a.segmentation = parse_segmentation(j["segmentation"], ctx.at("segmentation"));
   if (j.contains("bbox") || !result) {
-    const std::vector<double> b = get_numbers(field(j, "bbox", ctx), ctx.at("bbox"));
+    const std::vector<double> b = get_coordinates(field(j, "bbox", ctx), ctx.at("bbox"));
     if (b.size() != 4) ctx.at("bbox").fail("expected [x, y, width, height]");
+    if (b[2] < 0 || b[3] < 0) ctx.at("bbox").fail("negative width or height");
     a.bbox = {b[0], b[1], b[2], b[3]};
   } else if (a.segmentation.kind != CocoSegmentation::Kind::None &&
              a.segmentation.kind != CocoSegmentation::Kind::Polygons) {
     a.bbox = rle_to_bbox(a.segmentation.rle);
   }
-  if (j.contains("area")) a.area = get_number(j["area"], ctx.at("area"));
+  if (j.contains("area")) {
+    a.area = get_number(j["area"], ctx.at("area"));
+    if (!(a.area >= 0 && a.area <= kMaxCoordinate * kMaxCoordinate))
+      ctx.at("area").fail("area must be in 0..1e12");
+  }
   else if (!result) ctx.fail("missing field 'area'");
   if (j.contains("iscrowd")) a.iscrowd = get_int(j["iscrowd"], ctx.at("iscrowd")) != 0;
   else if (!result) ctx.fail("missing field 'iscrowd'");
   if (j.contains("keypoints")) {
-    for (double v : get_numbers(j["keypoints"], ctx.at("keypoints")))
+    for (double v : get_coordinates(j["keypoints"], ctx.at("keypoints")))
       a.keypoints.push_back(static_cast<float>(v));
     if (a.keypoints.size() % 3 != 0) ctx.at("keypoints").fail("expected x, y, v triples");
     if (j.contains("num_keypoints")) {
@@ -197,14 +215,21 @@ CocoDataset parse_coco(const std::string& text, const std::string& name) {
 
   const Ctx ci = top.at("images");
   const json& images = get_array(field(root, "images", top), ci);
+  std::unordered_map<int64_t, size_t> image_index;  // id -> position in d.images
   for (size_t i = 0; i < images.size(); ++i) {
     const Ctx c = ci.at(i);
     CocoImage im;
     im.id = get_int(field(images[i], "id", c), c.at("id"));
     im.file_name = get_string(field(images[i], "file_name", c), c.at("file_name"));
-    im.width = static_cast<int>(get_int(field(images[i], "width", c), c.at("width")));
-    im.height = static_cast<int>(get_int(field(images[i], "height", c), c.at("height")));
-    if (im.width <= 0 || im.height <= 0) c.fail("width and height must be positive");
+    // Checked before narrowing to int: a width of 2^32 + 128 must not become 128.
+    const int64_t w = get_int(field(images[i], "width", c), c.at("width"));
+    const int64_t h = get_int(field(images[i], "height", c), c.at("height"));
+    if (w <= 0 || h <= 0 || w > 1000000 || h > 1000000)
+      c.fail("width and height must be in 1..1000000");
+    im.width = static_cast<int>(w);
+    im.height = static_cast<int>(h);
+    if (!image_index.emplace(im.id, d.images.size()).second)
+      c.at("id").fail("duplicate image id " + std::to_string(im.id));
     d.images.push_back(im);
   }
 
@@ -235,8 +260,24 @@ CocoDataset parse_coco(const std::string& text, const std::string& name) {
 
   const Ctx ca = top.at("annotations");
   const json& anns = get_array(field(root, "annotations", top), ca);
-  for (size_t i = 0; i < anns.size(); ++i)
-    d.annotations.push_back(parse_annotation(anns[i], ca.at(i), false));
+  for (size_t i = 0; i < anns.size(); ++i) {
+    CocoAnnotation a = parse_annotation(anns[i], ca.at(i), false);
+    // An annotation of an image the file does not list would be dropped silently by
+    // every reader that walks the images; one whose RLE is not the image's size would
+    // be pasted out of place.
+    const auto found = image_index.find(a.image_id);
+    if (found == image_index.end())
+      ca.at(i).at("image_id").fail("no image with id " + std::to_string(a.image_id));
+    const CocoImage* im = &d.images[found->second];
+    const Rle& rle = a.segmentation.rle;
+    if ((a.segmentation.kind == CocoSegmentation::Kind::Rle ||
+         a.segmentation.kind == CocoSegmentation::Kind::CompressedRle) &&
+        (rle.height != im->height || rle.width != im->width))
+      ca.at(i).at("segmentation").fail("RLE size " + std::to_string(rle.height) + "x" +
+                                       std::to_string(rle.width) + " is not the image's " +
+                                       std::to_string(im->height) + "x" + std::to_string(im->width));
+    d.annotations.push_back(std::move(a));
+  }
   return d;
 }
 

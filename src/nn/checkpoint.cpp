@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "nn/safetensors.h"
@@ -32,6 +33,15 @@ void check_shape(const std::string& path, const std::string& file_name, const Te
                                     src.shape_str(), model_name, dst.shape_str()));
 }
 
+// A weight that is NaN or infinite (a diverged run, a corrupted file) would turn every
+// output into NaN boxes and metrics without an error; it is refused at the door.
+void check_finite(const std::string& path, const std::string& name, const Tensor& t) {
+  for (int64_t i = 0; i < t.numel(); ++i)
+    if (!std::isfinite(t[i]))
+      throw FileError(path, fmt::format("tensor '{}' holds a non-finite value ({} at index {})",
+                                        name, t[i], i));
+}
+
 }  // namespace
 
 std::map<std::string, std::string> read_checkpoint_metadata(const std::string& path) {
@@ -55,6 +65,7 @@ std::map<std::string, std::string> load_checkpoint(const std::string& path, Modu
     const Tensor* src = file.find(s.first);
     if (!src) throw FileError(path, fmt::format("missing tensor '{}'", s.first));
     check_shape(path, s.first, *src, s.first, *s.second);
+    check_finite(path, s.first, *src);
   }
   for (const auto& t : file.tensors)
     if (!wanted.count(t.first))
@@ -88,6 +99,7 @@ LoadReport load_checkpoint_prefix(const std::string& path, Module& model,
       continue;
     }
     check_shape(path, t.first, t.second, target, *it->second);
+    check_finite(path, t.first, t.second);
     copies.emplace_back(&t.second, it->second);
     r.loaded.push_back(target);
     done.insert(target);

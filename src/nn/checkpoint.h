@@ -16,7 +16,8 @@ void save_checkpoint(const std::string& path, Module& model,
 
 // Strict load: the file must hold exactly the model's tensors with the same shapes.
 // Throws FileError(path, "missing tensor 'x'" / "unexpected tensor 'y'" /
-// "tensor 'z' has shape [..], model expects [..]"). Returns the metadata.
+// "tensor 'z' has shape [..], model expects [..]" / "tensor 'w' holds a non-finite
+// value"). Returns the metadata.
 // All checks run before anything is copied: a refused file leaves the model unchanged.
 std::map<std::string, std::string> load_checkpoint(const std::string& path, Module& model);
 
@@ -37,7 +38,8 @@ struct LoadReport {
 
 // Loads the file's tensors whose names start with `file_prefix`, renamed to
 // `model_prefix` + rest (e.g. "backbone." -> "backbone."; or "" -> "features.").
-// A tensor whose shape differs from the model's throws FileError (model unchanged).
+// A tensor whose shape differs from the model's, or that holds NaN or Inf, throws
+// FileError (model unchanged).
 LoadReport load_checkpoint_prefix(const std::string& path, Module& model,
                                   const std::string& file_prefix,
                                   const std::string& model_prefix);
