@@ -1,4 +1,4 @@
-// Lesson 04's SPP-net: the shared region classifier's detection stage on a hand-made
+// Lesson 04's SPP-net: the shared region SVM head's detection stage on a hand-made
 // case (scores = SVM margins, regression, clipping, per-class NMS), the multi-scale
 // window-to-scale choice (§4.2) on hand-computed areas, then bin/spp_net end to end on
 // a tiny generated split (loss falls, metrics in range, 1-vs-2 thread model files
@@ -26,7 +26,7 @@ const std::string& tiny_data() { return detlab_test::tiny_scenes_once("spp_net_d
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(region_classifier)
+BOOST_AUTO_TEST_SUITE(region_svm_head)
 
 // Two classes, two feature dims: class 0's SVM reads dim 0, class 1's dim 1 (bias -1).
 // Regions: A (features 3, 0), B (2.5, 0) overlapping A, C (0, 0.5) far away.

@@ -55,9 +55,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
   if (a.batch < 0) a.batch = 128;
   if (a.lr < 0) a.lr = 3e-3f;
   const auto t_all = Clock::now();
-  auto log = [&](const std::string& s) {
-    if (!a.quiet) fmt::print(stderr, "{}\n", s);
-  };
+  const cli::Log log = cli::stderr_log(a.quiet);
 
   // 1. data, proposals (cached on disk) and labelled windows
   const cli::RegionTrainingData d = cli::load_region_training_data(a, t, po, log);

@@ -14,8 +14,6 @@
 //      object is that class, otherwise background, 25% foreground batches (§4.1)
 //   5. R-CNN's last stages on the fc7 features: per-class linear SVMs with hard-negative
 //      mining, ridge box regression, per-class NMS (src/models/region_svm_head.h)
-// Because the convs are frozen their maps are computed once per training image and kept,
-// so fine-tuning touches only the pooled vectors.
 //
 // Multi-scale feature extraction (§4.2, src/detection/scale_choice.h): with --scales the
 // image is resized by every factor given and a conv map computed at each; each window
@@ -51,7 +49,6 @@ namespace {
 
 const char* kDefaultModel = "data/models/spp_net.safetensors";
 const char* kDefaultPretrained = "data/models/classify.safetensors";
-constexpr float kMaxScale = models::SppNetConfig::kMaxScale;
 
 // ---- options --------------------------------------------------------------------------
 struct TrainOptions : cli::RegionTrainOptions {
@@ -76,9 +73,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
   if (a.batch < 0) a.batch = 128;
   if (a.lr < 0) a.lr = 1e-3f;
   const auto t_all = Clock::now();
-  auto log = [&](const std::string& s) {
-    if (!a.quiet) fmt::print(stderr, "{}\n", s);
-  };
+  const cli::Log log = cli::stderr_log(a.quiet);
 
   // 1. data, proposals (cached on disk) and labelled windows
   const cli::RegionTrainingData d = cli::load_region_training_data(a, t, po, log);
@@ -190,11 +185,8 @@ cli::StageRun timed_detect(models::SppNet& m, const Image& img, const std::vecto
                            const models::RegionDetectOptions& o) {
   models::SppNetTimes t;
   std::vector<Detection> dets = models::detect(m, img, proposals, o, &t);
-  const size_t S = m.config.scales.size();
-  std::vector<double> extra = t.conv_scale;
-  extra.resize(S, 0.0);
+  std::vector<double> extra = t.conv_scale;  // both have one entry per scale
   extra.insert(extra.end(), t.windows_scale.begin(), t.windows_scale.end());
-  extra.resize(2 * S, 0.0);
   return {std::move(dets), {t.conv, t.spp, t.fc, t.head.svm, t.head.regression, t.head.nms}, extra};
 }
 
@@ -289,16 +281,11 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "error: --levels: give at least one level\n");
     return 2;
   }
-  if (train) {  // §4.2 scales: positive, at most kMaxScale; kept sorted and distinct
-    if (topt.scales.empty() || topt.scales.size() > 16) {
-      fmt::print(stderr, "error: --scales: give 1 to 16 scale factors\n");
+  if (train) {  // §4.2 scales: 1 to 16 factors in (0, kMaxScale]; kept sorted and distinct
+    if (const std::string e = models::SppNetConfig::check_scales(topt.scales); !e.empty()) {
+      fmt::print(stderr, "error: --scales: {}\n", e);
       return 2;
     }
-    for (float s : topt.scales)
-      if (!(s > 0 && s <= kMaxScale)) {
-        fmt::print(stderr, "error: --scales: {} is not a scale factor in (0, {}]\n", s, kMaxScale);
-        return 2;
-      }
     std::sort(topt.scales.begin(), topt.scales.end());
     topt.scales.erase(std::unique(topt.scales.begin(), topt.scales.end()), topt.scales.end());
   }

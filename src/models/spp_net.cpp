@@ -1,5 +1,7 @@
 #include "models/spp_net.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -46,11 +48,17 @@ SppNetConfig SppNetConfig::from_json(const std::string& text) {
             c.hidden >= 1 && c.hidden <= 65536 && c.num_classes >= 2 &&
             c.num_classes <= 10000 && c.dropout >= 0 && c.dropout < 1 && c.feature_scale > 0;
   for (int n : c.levels) ok = ok && n >= 1 && n <= 64;
-  ok = ok && !c.scales.empty() && c.scales.size() <= 16 && c.target_size > 0 &&
-       c.target_size <= 4096;
-  for (float s : c.scales) ok = ok && s > 0 && s <= kMaxScale;
+  ok = ok && check_scales(c.scales).empty() && c.target_size > 0 && c.target_size <= 4096;
   if (!ok) throw std::invalid_argument("bad model config: sizes out of range");
   return c;
+}
+
+std::string SppNetConfig::check_scales(const std::vector<float>& scales) {
+  if (scales.empty() || scales.size() > 16) return "give 1 to 16 scale factors";
+  for (float s : scales)
+    if (!(s > 0 && s <= kMaxScale))
+      return fmt::format("{} is not a scale factor in (0, {}]", s, kMaxScale);
+  return "";
 }
 
 SppNet::SppNet(const SppNetConfig& c, Rng& rng) : config(c) {

@@ -61,6 +61,9 @@ struct SppNetConfig {
   }
   int spp_dim() const { return c2 * bins(); }
   int classes() const { return num_classes - 1; }
+  // "" when `scales` can be a model's (1 to 16 factors in (0, kMaxScale]), otherwise
+  // what is wrong with them.
+  static std::string check_scales(const std::vector<float>& scales);
   std::string to_json() const;
   static SppNetConfig from_json(const std::string& text);  // throws std::invalid_argument
 };

@@ -28,6 +28,12 @@ void add_region_train_flags(Command& train, RegionTrainOptions& o) {
       .range(int64_t(1), int64_t(10000000));
 }
 
+Log stderr_log(bool quiet) {
+  return [quiet](const std::string& s) {
+    if (!quiet) fmt::print(stderr, "{}\n", s);
+  };
+}
+
 RegionTrainingData load_region_training_data(const CommonArgs& a, const RegionTrainOptions& t,
                                              const ProposalOptions& po, const Log& log) {
   RegionTrainingData d;
@@ -115,18 +121,12 @@ void train_svms_and_regressors(const CommonArgs& a, const RegionTrainOptions& t,
 json region_train_args(const CommonArgs& a, const RegionTrainOptions& t, const ProposalOptions& po,
                        const RegionTrainingData& d, const std::string& init,
                        const RegionHeadTraining& h) {
-  return {{"epochs", a.epochs},
-          {"batch", a.batch},
-          {"lr", a.lr},
-          {"seed", a.seed},
-          {"init", init},
-          {"train_images", d.train.items.size()},
-          {"steps_per_epoch", t.steps_per_epoch},
-          {"fg_fraction", t.fg_fraction},
-          {"preset", po.preset},
-          {"max_proposals", po.max_proposals},
-          {"svm_c", t.svm_c},
-          {"svm_rounds", t.svm_rounds},
+  return {{"epochs", a.epochs},          {"batch", a.batch},
+          {"lr", a.lr},                  {"seed", a.seed},
+          {"init", init},                {"train_images", d.train.items.size()},
+          {"steps_per_epoch", t.steps_per_epoch}, {"fg_fraction", t.fg_fraction},
+          {"preset", po.preset},         {"max_proposals", po.max_proposals},
+          {"svm_c", t.svm_c},            {"svm_rounds", t.svm_rounds},
           {"ridge_lambda", h.lambda}};
 }
 

@@ -39,7 +39,9 @@ struct RegionTrainOptions {
 // --steps-per-epoch --fg-fraction --svm-c --svm-rounds --ridge-lambda --limit on `train`.
 void add_region_train_flags(Command& train, RegionTrainOptions& o);
 
+// Where the steps' summaries go: stderr_log(quiet) prints each line on stderr unless quiet.
 using Log = std::function<void(const std::string&)>;
+Log stderr_log(bool quiet);
 
 // ---- 1. data --------------------------------------------------------------------------
 struct RegionTrainingData {
