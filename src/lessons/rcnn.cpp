@@ -74,6 +74,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
     models::load_grey_backbone(t.pretrained, *model.cnn);
     init = t.pretrained;
   }
+  // 3. fine-tuning on warped, randomly mirrored windows: 25% foreground (sec. 2.3)
   const cli::WindowFinetuning ft = cli::finetune_on_windows(
       model.cnn->parameters(), a, t, d,
       [&](bool test, int fg, int bg, Rng r) {
@@ -85,7 +86,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
         return model.cnn->classify(crops);
       });
 
-  // 3. features of every proposal and ground-truth box (the penultimate layer)
+  // 4. features of every proposal and ground-truth box (the penultimate layer)
   cli::RegionHeadTraining h;
   const int D = cfg.feature_dim();
   const models::RegionTrainingFeatures f = cli::training_features(
@@ -96,11 +97,11 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
       h, log);
   model.config.feature_scale = h.feature_scale;
 
-  // 4. one linear SVM per class, then class-specific ridge box regressors
+  // 5. one linear SVM per class, then class-specific ridge box regressors
   cli::train_svms_and_regressors(a, t, d, f, model.head, h, log);
   const double train_seconds = seconds_since(t_all);
 
-  // 5. save: CNN, SVMs and regressors in one file
+  // 6. save: CNN, SVMs and regressors in one file
   const json timing = {{"total", train_seconds},
                        {"proposals", d.proposal_seconds},
                        {"finetune", ft.seconds},
