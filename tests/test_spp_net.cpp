@@ -1,4 +1,4 @@
-// Lesson 04's SPP-net: the shared region classifier's detection stage on a hand-made
+// Lesson 04's SPP-net: the shared region SVM head's detection stage on a hand-made
 // case (scores = SVM margins, regression, clipping, per-class NMS), the multi-scale
 // window-to-scale choice (§4.2) on hand-computed areas, then bin/spp_net end to end on
 // a tiny generated split (loss falls, metrics in range, 1-vs-2 thread model files
@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detection/scale_choice.h"
-#include "lessons/common/region_classifier.h"
+#include "models/region_svm_head.h"
 #include "nn/checkpoint.h"
 #include "nn/safetensors.h"
 #include "program_checks.h"
@@ -26,7 +26,7 @@ const std::string& tiny_data() { return detlab_test::tiny_scenes_once("spp_net_d
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(region_classifier)
+BOOST_AUTO_TEST_SUITE(region_svm_head)
 
 // Two classes, two feature dims: class 0's SVM reads dim 0, class 1's dim 1 (bias -1).
 // Regions: A (features 3, 0), B (2.5, 0) overlapping A, C (0, 0.5) far away.
@@ -39,11 +39,12 @@ BOOST_AUTO_TEST_CASE(detect_regions_hand_case) {
   w[0] = 1, w[3] = 1;  // [[1, 0], [0, 1]]
   b[0] = -1, b[1] = -1;
   Tensor bw({2, 3, 4});  // zero: no box moves
-  cli::RegionDetectOptions o;
+  const models::RegionSvmHead head{&w, &b, &bw};
+  models::RegionDetectOptions o;
   o.threshold = -0.75f;
   o.regress = true;
-  cli::RegionStageTimes t;
-  const auto dets = cli::detect_regions(f, props, w, b, bw, 64, 64, o, t);
+  models::RegionStageTimes t;
+  const auto dets = models::detect_regions(f, props, head, 64, 64, o, &t);
   // Scores: A c0 2, A c1 -1 (dropped), B c0 1.5 (suppressed by A: IoU 0.9), B c1 -1
   // (dropped), C c0 -1 (dropped), C c1 -0.5 (kept, clipped to the 64-pixel image).
   BOOST_REQUIRE(dets.size() == 2u);
@@ -55,7 +56,7 @@ BOOST_AUTO_TEST_CASE(detect_regions_hand_case) {
   BOOST_TEST(dets[1].box.x2 == 64.0f);
   // A class-0 regressor whose bias row shifts boxes right by 0.5 widths (tx = 0.5).
   bw[2 * 4 + 0] = 0.5f;  // row D (bias) of class 0, column tx
-  const auto moved = cli::detect_regions(f, props, w, b, bw, 64, 64, o, t);
+  const auto moved = models::detect_regions(f, props, head, 64, 64, o, &t);
   BOOST_REQUIRE(moved.size() == 2u);
   BOOST_TEST(moved[0].box.x1 == 20.0f, boost::test_tools::tolerance(1e-4f));
   BOOST_TEST(moved[0].box.x2 == 40.0f, boost::test_tools::tolerance(1e-4f));
@@ -65,8 +66,8 @@ BOOST_AUTO_TEST_CASE(norm20_scale_hand_case) {
   Tensor a({2, 2});
   a[0] = 3, a[1] = 4;  // norm 5
   a[2] = 0, a[3] = 0;  // norm 0
-  BOOST_TEST(cli::norm20_scale({a}, 2) == 8.0f);  // mean norm 2.5 -> 20
-  BOOST_TEST(cli::norm20_scale({}, 2) == 1.0f);
+  BOOST_TEST(models::norm20_scale({a}, 2) == 8.0f);  // mean norm 2.5 -> 20
+  BOOST_TEST(models::norm20_scale({}, 2) == 1.0f);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,28 +6,13 @@
 
 namespace dl::cli {
 
-RegionDetectOptions RegionDetectorCommands::options() const {
-  RegionDetectOptions o;
+models::RegionDetectOptions RegionDetectorCommands::options() const {
+  models::RegionDetectOptions o;
   // Drawing keeps the detections the SVMs call positive; AP needs the low-ranked ones too.
   o.threshold = !std::isnan(threshold) ? threshold : predict ? 0.0f : -3.0f;
   o.nms = nms;
   o.regress = !no_regression;
   return o;
-}
-
-void add_region_train_flags(Command& train, RegionTrainOptions& o) {
-  train.option("--steps-per-epoch", o.steps_per_epoch, "fine-tuning batches per epoch")
-      .range(1, 1000000);
-  train.option("--fg-fraction", o.fg_fraction, "foreground share of a batch (R-CNN 0.25)")
-      .range(0.01f, 1.0f);
-  train.option("--svm-c", o.svm_c, "SVM C (R-CNN 0.001 with features of mean norm 20)")
-      .positive();
-  train.option("--svm-rounds", o.svm_rounds, "hard-negative mining rounds after the first")
-      .range(0, 100);
-  train.option("--ridge-lambda", o.ridge_lambda, "box regression lambda (default 1000 * 9216 / hidden)")
-      .non_negative();
-  train.option("--limit", o.limit, "use this many train (and test) scenes only")
-      .range(int64_t(1), int64_t(10000000));
 }
 
 void add_region_detector_commands(Command& app, CommonArgs& args, ProposalOptions& po,

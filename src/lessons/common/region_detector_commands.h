@@ -1,7 +1,7 @@
 // The eval / predict / bench subcommands of the programs that score regions with
 // R-CNN's SVMs (rcnn, spp_net): the same flags, the same score threshold rule and the
-// same steps around the program's detector, so they are written once here -- as are
-// the training flags both programs share (fine-tuning batches, SVMs, box regressors).
+// same steps around the program's detector, so they are written once here (what their
+// `train` shares: region_training.h).
 #pragma once
 
 #include <cmath>
@@ -11,8 +11,8 @@
 
 #include "lessons/common/cli.h"
 #include "lessons/common/proposal_options.h"
-#include "lessons/common/region_classifier.h"
 #include "lessons/common/stage_bench.h"
+#include "models/region_svm_head.h"
 
 namespace dl::cli {
 
@@ -27,23 +27,8 @@ struct RegionDetectorCommands {
   bool no_regression = false;
 
   // The detection options the parsed flags ask for.
-  RegionDetectOptions options() const;
+  models::RegionDetectOptions options() const;
 };
-
-// What R-CNN's training and SPP-net's share: the fine-tuning batches (R-CNN §2.3, SPP-net
-// §4.1: a quarter of each batch positive windows), the SVMs' C and hard-negative mining
-// rounds, the box regressors' ridge lambda. A program's own TrainOptions extend it.
-struct RegionTrainOptions {
-  int64_t limit = 0;          // train (and test) scenes; 0: all
-  int steps_per_epoch = 500;
-  float fg_fraction = 0.25f;  // R-CNN: 32 of 128 windows per batch are positive
-  double svm_c = 1e-3;
-  int svm_rounds = 4;
-  double ridge_lambda = -1;   // -1: 1000 * 9216 / feature dimension (see the programs' train)
-};
-
-// --steps-per-epoch --fg-fraction --svm-c --svm-rounds --ridge-lambda --limit on `train`.
-void add_region_train_flags(Command& train, RegionTrainOptions& o);
 
 // Adds the three subcommands to `app`, each with the common and proposal flags. The
 // flags are bound to `c`, `args` and `po`: they must outlive parsing.

@@ -1,36 +1,17 @@
-#include "lessons/common/region_classifier.h"
+#include "models/region_svm_head.h"
 
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "detection/nms.h"
+#include "detection/bbox_regression.h"
+#include "detection/postprocess.h"
+#include "nn/linear_svm.h"
 #include "tensor/ops.h"
 #include "util/timing.h"
 
-namespace dl::cli {
-
-Labelled label_windows(const DetectionDataset& ds, const std::vector<std::vector<Box>>& props) {
-  Labelled out;
-  for (size_t i = 0; i < ds.items.size(); ++i) {
-    const auto& item = ds.items[i];
-    for (size_t g = 0; g < item.boxes.size(); ++g)
-      out.fg.push_back({int64_t(i), item.boxes[g], item.labels[g] + 1});
-    for (const Box& p : props[i]) {
-      float best = 0;
-      int which = -1;
-      for (size_t g = 0; g < item.boxes.size(); ++g) {
-        const float iou = box_iou(p, item.boxes[g]);
-        if (iou > best) best = iou, which = static_cast<int>(g);
-      }
-      if (best >= 0.5f) out.fg.push_back({int64_t(i), p, item.labels[which] + 1});
-      else out.bg.push_back({int64_t(i), p, 0});
-    }
-  }
-  return out;
-}
-
+namespace dl::models {
 
 using json = nlohmann::json;
 
@@ -46,12 +27,34 @@ float norm20_scale(const std::vector<Tensor>& feats, int D) {
   return norm_sum > 0 ? static_cast<float>(20.0 * norm_n / norm_sum) : 1.0f;
 }
 
+RegionTrainingFeatures region_training_features(const DetectionDataset& train,
+                                                const std::vector<std::vector<Box>>& train_props,
+                                                int D, const RegionFeatureFn& features) {
+  RegionTrainingFeatures out;
+  out.proposals.resize(train.items.size());
+  out.ground_truth.resize(train.items.size());
+  for (size_t i = 0; i < train.items.size(); ++i) {
+    out.proposals[i] = features(i, train_props[i], true);
+    out.ground_truth[i] = features(i, train.items[i].boxes, false);
+  }
+  // R-CNN scales the features to a mean L2 norm of 20 so that the SVM's C and the
+  // ridge lambda do not depend on the network's activation scale.
+  out.scale = norm20_scale(out.proposals, D);
+  for (auto* v : {&out.proposals, &out.ground_truth})
+    for (Tensor& f : *v)
+      for (float& x : f) x *= out.scale;
+  return out;
+}
+
 json train_region_svms(const DetectionDataset& train,
                        const std::vector<std::vector<Box>>& train_props,
-                       const std::vector<Tensor>& prop_feats, const std::vector<Tensor>& gt_feats,
-                       int D, double svm_c, int svm_rounds, uint64_t seed, Tensor& svm_weight,
-                       Tensor& svm_bias, const std::function<void(const std::string&)>& log) {
-  const int K = static_cast<int>(svm_bias.numel());
+                       const RegionTrainingFeatures& feats, double svm_c, int svm_rounds,
+                       uint64_t seed, const RegionSvmHead& head,
+                       const std::function<void(const std::string&)>& log) {
+  const int K = static_cast<int>(head.svm_bias->numel());
+  const int D = static_cast<int>(head.svm_weight->size(1));
+  const std::vector<Tensor>& prop_feats = feats.proposals;
+  const std::vector<Tensor>& gt_feats = feats.ground_truth;
   HardNegativeOptions hn;
   hn.solver.C = svm_c;
   hn.rounds = svm_rounds;
@@ -80,8 +83,8 @@ json train_region_svms(const DetectionDataset& train,
     svm.w.assign(D, 0.0f);
     svm.b = -1;  // a class without examples never fires
     if (P > 0) svm = train_svm_hard_negatives(pos.data(), P, neg.data(), N, D, hn, &rounds);
-    std::copy(svm.w.begin(), svm.w.end(), svm_weight.data() + int64_t(k) * D);
-    svm_bias[k] = svm.b;
+    std::copy(svm.w.begin(), svm.w.end(), head.svm_weight->data() + int64_t(k) * D);
+    (*head.svm_bias)[k] = svm.b;
     json r = json::array();
     for (const auto& e : rounds)
       r.push_back({{"round", e.round}, {"cache", e.cache_size}, {"hard", e.hard_found},
@@ -96,11 +99,16 @@ json train_region_svms(const DetectionDataset& train,
   return svm_log;
 }
 
+double default_ridge_lambda(int D) { return 1000.0 * 9216.0 / D; }
+
 json train_region_regressors(const DetectionDataset& train,
                              const std::vector<std::vector<Box>>& train_props,
-                             const std::vector<Tensor>& prop_feats, int D, double lambda,
-                             Tensor& bbox_weight) {
+                             const RegionTrainingFeatures& feats, double lambda,
+                             const RegionSvmHead& head) {
+  Tensor& bbox_weight = *head.bbox_weight;
   const int K = static_cast<int>(bbox_weight.size(0));
+  const int D = static_cast<int>(bbox_weight.size(1)) - 1;
+  const std::vector<Tensor>& prop_feats = feats.proposals;
   json reg_log = json::object();
   for (int k = 0; k < K; ++k) {
     std::vector<float> x;
@@ -132,53 +140,48 @@ json train_region_regressors(const DetectionDataset& train,
 }
 
 std::vector<Detection> detect_regions(const Tensor& f, const std::vector<Box>& proposals,
-                                      const Tensor& svm_weight, const Tensor& svm_bias,
-                                      const Tensor& bbox_weight, int width, int height,
-                                      const RegionDetectOptions& o, RegionStageTimes& t) {
+                                      const RegionSvmHead& head, int width, int height,
+                                      const RegionDetectOptions& o, RegionStageTimes* t) {
+  const Tensor& svm_weight = *head.svm_weight;
+  const Tensor& svm_bias = *head.svm_bias;
   const int K = static_cast<int>(svm_bias.numel());
   const int D = static_cast<int>(svm_weight.size(1));
   const int64_t n = static_cast<int64_t>(proposals.size());
+  RegionStageTimes unused;
+  RegionStageTimes& times = t ? *t : unused;
   // SVM scores for every (region, class): one [n, D] x [D, K] product.
   auto t0 = Clock::now();
   Tensor scores = n ? matmul(f, svm_weight, false, true) : Tensor({0, K});
   for (int64_t i = 0; i < n; ++i)
     for (int k = 0; k < K; ++k) scores[i * K + k] += svm_bias[k];
-  std::vector<Box> boxes;
-  std::vector<float> sc;
-  std::vector<int> cls;
-  std::vector<int64_t> region;
-  for (int64_t i = 0; i < n; ++i)
-    for (int k = 0; k < K; ++k)
-      if (scores[i * K + k] >= o.threshold) {
-        boxes.push_back(proposals[i]);
-        sc.push_back(scores[i * K + k]);
-        cls.push_back(k);
-        region.push_back(i);
-      }
-  t.svm += seconds_since(t0);
-  // Class-specific box regression of the kept boxes (R-CNN appendix C).
+  times.svm += seconds_since(t0);
+  // Class-specific box regression (R-CNN appendix C) of the (region, class) pairs that
+  // pass the threshold; the others are dropped by postprocess_detections unread.
   t0 = Clock::now();
-  if (o.regress) {
-    std::vector<BoxRegressor> regs;
-    for (int k = 0; k < K; ++k) {
-      BoxRegressor r;
-      r.dim = D;
-      const float* w = bbox_weight.data() + int64_t(k) * (D + 1) * 4;
-      r.weights.assign(w, w + (D + 1) * 4);
-      regs.push_back(std::move(r));
-    }
-    for (size_t j = 0; j < boxes.size(); ++j)
-      boxes[j] = regs[cls[j]].apply(f.data() + region[j] * D, boxes[j]);
+  Tensor boxes({n, 4 * int64_t(K)});
+  std::vector<BoxRegressor> regs(K);
+  for (int k = 0; k < K && o.regress; ++k) {
+    regs[k].dim = D;
+    const float* w = head.bbox_weight->data() + int64_t(k) * (D + 1) * 4;
+    regs[k].weights.assign(w, w + (D + 1) * 4);
   }
-  for (Box& b : boxes) b = clip_box(b, float(width), float(height));
-  t.regression += seconds_since(t0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int k = 0; k < K; ++k) {
+      Box b = proposals[i];
+      if (o.regress && scores[i * K + k] >= o.threshold) b = regs[k].apply(f.data() + i * D, b);
+      float* dst = boxes.data() + (i * K + k) * 4;
+      dst[0] = b.x1, dst[1] = b.y1, dst[2] = b.x2, dst[3] = b.y2;
+    }
+  times.regression += seconds_since(t0);
+  // Clipping, greedy NMS per class (IoU 0.3), the best max_detections.
   t0 = Clock::now();
-  const std::vector<int> keep = batched_nms(boxes, sc, cls, o.nms);
-  std::vector<Detection> out;
-  for (size_t i = 0; i < keep.size() && static_cast<int>(i) < o.max_detections; ++i)
-    out.push_back({boxes[keep[i]], cls[keep[i]], sc[keep[i]], {}, {}});
-  t.nms += seconds_since(t0);
+  PostprocessOptions po;
+  po.score_threshold = o.threshold;
+  po.nms_iou = o.nms;
+  po.max_detections = o.max_detections;
+  std::vector<Detection> out = postprocess_detections(scores, 0, boxes, width, height, po);
+  times.nms += seconds_since(t0);
   return out;
 }
 
-}  // namespace dl::cli
+}  // namespace dl::models

@@ -1,0 +1,121 @@
+#include "models/rcnn.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "image/transforms.h"
+#include "util/timing.h"
+
+namespace dl::models {
+
+using json = nlohmann::json;
+
+std::string RcnnConfig::to_json() const {
+  return json({{"arch", "rcnn"},
+               {"cnn", json::parse(cnn.to_json())},
+               {"context", context},
+               {"feature_scale", feature_scale}})
+      .dump();
+}
+
+RcnnConfig RcnnConfig::from_json(const std::string& text) {
+  RcnnConfig c;
+  try {
+    const json j = json::parse(text);
+    if (j.value("arch", "") != "rcnn")
+      throw std::invalid_argument("not an rcnn model (arch '" +
+                                  j.value("arch", std::string("?")) + "')");
+    c.cnn = CropClassifierConfig::from_json(j.at("cnn").dump());
+    c.context = j.at("context");
+    c.feature_scale = j.at("feature_scale");
+  } catch (const json::exception& e) {
+    throw std::invalid_argument(std::string("bad model config: ") + e.what());
+  }
+  if (c.context < 0 || c.context * 2 >= c.cnn.input_size || !(c.feature_scale > 0))
+    throw std::invalid_argument("bad model config: context or feature_scale out of range");
+  return c;
+}
+
+RcnnModel::RcnnModel(const RcnnConfig& c, Rng& rng) : config(c) {
+  cnn = std::make_shared<CropClassifier>(c.cnn, rng);
+  register_module("cnn", cnn);
+  const int K = c.classes(), D = c.feature_dim();
+  head.svm_weight = register_buffer("svm_weight", Tensor({K, D}));
+  head.svm_bias = register_buffer("svm_bias", Tensor({K}));
+  head.bbox_weight = register_buffer("bbox_weight", Tensor({K, D + 1, 4}));
+}
+
+Tensor RcnnModel::features(const Tensor& crops) {
+  NoGradGuard g;
+  cnn->eval();
+  Var h = (*cnn->neck)((*cnn->backbone)(Var(crops)));
+  h = (*(*cnn->head)[1])((*(*cnn->head)[0])(h));  // conv "fc" + ReLU; dropout is off
+  Tensor f = h.value().reshape({crops.size(0), config.feature_dim()});
+  for (float& v : f) v *= config.feature_scale;
+  return f;
+}
+
+namespace {
+
+// Appendix A's dilate-then-warp of box b, as the network reads it ([3, S, S],
+// optionally mirrored). `fill`: the image's mean colour, zero after R-CNN's mean
+// subtraction.
+Tensor warped_input(const Image& img, const Box& b, int S, int context,
+                    const std::vector<uint8_t>& fill, bool flip = false) {
+  return backbone_input(warp_box_with_context(img, b.x1, b.y1, b.x2, b.y2, S, context, fill),
+                        flip);
+}
+
+}  // namespace
+
+Tensor region_features(RcnnModel& m, const Image& img, const std::vector<Box>& boxes,
+                       RcnnTimes* t, int batch) {
+  const int S = m.config.cnn.input_size, D = m.config.feature_dim();
+  const int64_t n = static_cast<int64_t>(boxes.size()), plane = 3LL * S * S;
+  const std::vector<uint8_t> fill = image_mean(img);
+  Tensor feats({n, D});
+  for (int64_t s = 0; s < n; s += batch) {
+    const int64_t k = std::min<int64_t>(batch, n - s);
+    auto t0 = Clock::now();
+    Tensor crops({k, 3, S, S});
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < k; ++i) {
+      const Tensor x = warped_input(img, boxes[s + i], S, m.config.context, fill);
+      std::copy_n(x.data(), plane, crops.data() + i * plane);
+    }
+    if (t) t->warping += seconds_since(t0);
+    t0 = Clock::now();
+    const Tensor f = m.features(crops);
+    std::copy_n(f.data(), k * D, feats.data() + s * D);
+    if (t) t->cnn += seconds_since(t0);
+  }
+  return feats;
+}
+
+WindowBatch warped_window_batch(const RcnnConfig& cfg, const DetectionDataset& ds,
+                                const Labelled& w, int fg, int bg, Rng rng) {
+  const int n = fg + bg, S = cfg.cnn.input_size;
+  const int64_t plane = 3LL * S * S;
+  WindowBatch b{Tensor({n, 3, S, S}), Tensor({n})};
+  const std::vector<const Window*> pick = draw_windows(w, fg, bg, rng);
+  std::vector<char> flip(n);
+  for (int i = 0; i < n; ++i) flip[i] = rng.bernoulli(0.5f);
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i < n; ++i) {
+    const Window& win = *pick[i];
+    const Image& img = ds.items[win.item].image;
+    const Tensor x = warped_input(img, win.box, S, cfg.context, image_mean(img), flip[i]);
+    std::copy_n(x.data(), plane, b.inputs.data() + i * plane);
+    b.labels[i] = static_cast<float>(win.label);
+  }
+  return b;
+}
+
+std::vector<Detection> detect(RcnnModel& m, const Image& img, const std::vector<Box>& proposals,
+                              const RegionDetectOptions& o, RcnnTimes* t) {
+  const Tensor f = region_features(m, img, proposals, t);
+  return detect_regions(f, proposals, m.head, img.width, img.height, o, t ? &t->head : nullptr);
+}
+
+}  // namespace dl::models
