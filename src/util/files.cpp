@@ -1,9 +1,11 @@
 #include "util/files.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -39,12 +41,39 @@ std::string read_file_text(const std::string& path, uint64_t max_bytes) {
   return std::string(b.begin(), b.end());
 }
 
+namespace {
+
+// A run killed between writing its temporary file and renaming it leaves the file
+// behind; the next write of the same path removes those whose writer is gone.
+void remove_stale_temporaries(const std::filesystem::path& dir, const std::string& prefix) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir.empty() ? "." : dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string pid_text = name.substr(prefix.size());
+    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    const long pid = std::strtol(pid_text.c_str(), nullptr, 10);
+    if (pid > 0 && pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      std::error_code rm;
+      fs::remove(it->path(), rm);
+    }
+  }
+}
+
+}  // namespace
+
 void write_file_atomic(const std::string& path, const void* data, size_t size) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::path parent = fs::path(path).parent_path();
   if (!parent.empty()) fs::create_directories(parent, ec);
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  // Hidden, and not named like the file it becomes: a leftover of a killed run is not
+  // mistaken for a model (`--model dir/*.safetensors` never matches it).
+  const std::string prefix = "." + fs::path(path).filename().string() + ".tmp.";
+  remove_stale_temporaries(parent, prefix);
+  const std::string tmp = (parent / (prefix + std::to_string(::getpid()))).string();
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) throw FileError(path, std::string("cannot write: ") + std::strerror(errno));
   bool ok = size == 0 || std::fwrite(data, 1, size, f) == size;
