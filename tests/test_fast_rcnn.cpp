@@ -1,5 +1,5 @@
 // Lesson 04's Fast R-CNN: the multitask loss on a hand-computed case, the RoI
-// sampler's fractions, the truncated SVD of an FC layer against a reference, and a
+// sampler's fractions, the training batch's mirroring, detect's output contract, the truncated SVD of an FC layer against a reference, and a
 // tiny end-to-end run of bin/fast_rcnn (loss falls, metrics in range, predict draws,
 // bad inputs fail with one line naming the file).
 #include <boost/test/unit_test.hpp>
@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detection/box_coder.h"
+#include "image/transforms.h"
 #include "nn/checkpoint.h"
 #include "models/fast_rcnn.h"
 #include "nn/truncated_svd.h"
@@ -121,6 +122,92 @@ BOOST_AUTO_TEST_CASE(roi_sampler_fractions) {
   BOOST_TEST(fg == 3);
   BOOST_TEST(has_gt);
   BOOST_TEST(s.rois.size() == 3 + std::min<size_t>(29, eligible_bg));
+}
+
+// One image (32 x 24, a horizontal ramp so that mirroring shows), one object. Without
+// flipping the batch holds the image as backbone_input reads it and the object's own box
+// among the RoIs; with flipping each draw is either that or the mirror image with
+// hflip_box'd RoIs -- both occur over a few seeds.
+BOOST_AUTO_TEST_CASE(training_batch_mirrors_image_and_boxes_together) {
+  DetectionDataset ds;
+  DetectionItem item;
+  item.image = Image(32, 24, 3);
+  for (int y = 0; y < 24; ++y)
+    for (int x = 0; x < 32; ++x)
+      for (int c = 0; c < 3; ++c) item.image.at(x, y, c) = static_cast<uint8_t>(8 * x);
+  const Box gt{2, 4, 14, 20};
+  item.boxes = {gt};
+  item.labels = {1};
+  ds.items.push_back(item);
+  const std::vector<std::vector<Box>> props = {{{3, 4, 14, 19}, {16, 2, 30, 22}, {1, 3, 12, 20}}};
+  models::FastRcnnBatchOptions o;
+  o.rois_per_batch = 8;
+  o.fg_fraction = 1.0f;  // every foreground RoI, the object's own box among them
+  o.flip = false;
+  auto has_box = [](const models::FastRcnnBatch& b, const Box& want, int label) {
+    for (int64_t i = 0; i < b.rois.size(0); ++i)
+      if (b.rois[i * 5 + 1] == want.x1 && b.rois[i * 5 + 2] == want.y1 &&
+          b.rois[i * 5 + 3] == want.x2 && b.rois[i * 5 + 4] == want.y2 && b.labels[i] == label)
+        return true;
+    return false;
+  };
+  const Tensor plain = models::backbone_input(item.image);
+  const models::FastRcnnBatch b0 = models::make_fast_rcnn_batch(ds, props, {0}, o, Rng(1));
+  BOOST_TEST(b0.images.shape() == std::vector<int64_t>({1, 3, 24, 32}));
+  BOOST_TEST(max_abs_diff(b0.images.reshape({3, 24, 32}), plain) == 0.0f);
+  BOOST_TEST(has_box(b0, gt, 2));
+  BOOST_TEST(b0.labels.size() == b0.targets.size());
+  BOOST_TEST(b0.rois.size(0) == static_cast<int64_t>(b0.labels.size()));
+  o.flip = true;
+  const Tensor mirrored = hflip(plain);
+  int flipped = 0, kept = 0;
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    const models::FastRcnnBatch b = models::make_fast_rcnn_batch(ds, props, {0}, o, Rng(seed));
+    const Tensor x = b.images.reshape({3, 24, 32});
+    if (max_abs_diff(x, mirrored) == 0.0f) {
+      ++flipped;
+      BOOST_TEST(has_box(b, hflip_box(gt, 32), 2));
+      BOOST_TEST(!has_box(b, gt, 2));
+    } else {
+      ++kept;
+      BOOST_TEST(max_abs_diff(x, plain) == 0.0f);
+      BOOST_TEST(has_box(b, gt, 2));
+    }
+  }
+  BOOST_TEST(flipped > 0);
+  BOOST_TEST(kept > 0);
+}
+
+// detect on an untrained model: no proposals, no detections; otherwise object classes,
+// probabilities, boxes inside the image with an area, at most max_detections, nothing
+// below the threshold, and the stage times filled in.
+BOOST_AUTO_TEST_CASE(detect_keeps_the_postprocessing_contract) {
+  Rng rng(5);
+  models::FastRcnnConfig cfg;
+  cfg.num_classes = 3;
+  models::FastRcnn net(cfg, rng);
+  net.eval();
+  Image img(40, 32, 3);
+  for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = static_cast<uint8_t>(rng.below(256));
+  models::FastRcnnStageTimes t;
+  BOOST_TEST(net.detect(img, {}, {}, &t).empty());
+  std::vector<Box> props;
+  for (int i = 0; i < 30; ++i) props.push_back({float(i % 6), float(i % 5), 20.0f + i % 7, 16.0f + i % 9});
+  models::FastRcnnDetectOptions o;
+  o.threshold = 0.0f;
+  o.nms = 1.0;  // nothing suppressed
+  o.max_detections = 7;
+  const std::vector<Detection> dets = net.detect(img, props, o, &t);
+  BOOST_TEST(dets.size() == 7u);
+  for (const Detection& d : dets) {
+    BOOST_TEST((d.cls >= 0 && d.cls < 2));
+    BOOST_TEST((d.score >= 0.0f && d.score <= 1.0f));
+    BOOST_TEST((d.box.x1 >= 0 && d.box.y1 >= 0 && d.box.x2 <= 40 && d.box.y2 <= 32));
+    BOOST_TEST(d.box.width() > 0);
+  }
+  BOOST_TEST(t.total() > 0);
+  o.threshold = 0.99f;  // an untrained model is never that sure
+  BOOST_TEST(net.detect(img, props, o).empty());
 }
 
 BOOST_AUTO_TEST_CASE(truncated_svd_reconstructs) {

@@ -1,8 +1,8 @@
 // Region proposals: Felzenszwalb-Huttenlocher segmentation on images whose answer can
 // be worked out by hand, the four Selective Search similarities on hand-computed
 // histograms, colour conversions on known values, the heap grouping against the plain
-// reference, determinism over runs and thread counts, recall on generated scenes, and
-// bin/selective_search's handling of bad input.
+// reference, determinism over runs and thread counts, preset overrides, the dense-window
+// baseline, recall on generated scenes, and bin/selective_search's handling of bad input.
 #include <omp.h>
 
 #include <boost/test/unit_test.hpp>
@@ -14,6 +14,7 @@
 
 #include "image/image.h"
 #include "proposals/color_spaces.h"
+#include "proposals/dense_windows.h"
 #include "proposals/graph_segmentation.h"
 #include "proposals/selective_search.h"
 #include "program_checks.h"
@@ -447,6 +448,52 @@ BOOST_AUTO_TEST_CASE(presets_are_deterministic_for_runs_and_threads) {
     differs |= r1.proposals[i].box.x1 != r4.proposals[i].box.x1 ||
                r1.proposals[i].box.y2 != r4.proposals[i].box.y2;
   BOOST_TEST(differs);
+}
+
+// The preset with overrides, and the line that says what ran.
+BOOST_AUTO_TEST_CASE(options_overrides_and_description) {
+  const SelectiveSearchOptions fast = selective_search_options("fast", {}, 3);
+  BOOST_TEST(describe_selective_search(fast) == "HSV,Lab k=50,100 C+T+S+F,T+S+F sigma=0.8");
+  BOOST_TEST(fast.seed == 3u);
+  SelectiveSearchOverrides o;
+  o.color_spaces = {"rgI"};
+  o.strategies = {"F"};
+  o.ks = {30};
+  o.sigma = 0.5f;
+  o.min_size = 12;
+  const SelectiveSearchOptions so = selective_search_options("quality", o, 1);
+  BOOST_TEST(describe_selective_search(so) == "rgI k=30 F sigma=0.5 min_size=12");
+  o.color_spaces = {"XYZ"};
+  BOOST_CHECK_THROW(selective_search_options("fast", o, 1), std::invalid_argument);
+  BOOST_CHECK_THROW(selective_search_options("slow", {}, 1), std::invalid_argument);
+  const SelectiveSearchResult r = selective_search(two_blocks(16, 8), fast);
+  const std::vector<Box> boxes = proposal_boxes(r);
+  BOOST_REQUIRE(boxes.size() == r.proposals.size());
+  for (size_t i = 0; i < boxes.size(); ++i) BOOST_TEST(box_iou(boxes[i], r.proposals[i].box) == 1.0f);
+}
+
+// The baseline's windows: inside the image, from 16 px up, aspects 1/2, 1, 2, a stride of a
+// quarter side; the seed only changes their order.
+BOOST_AUTO_TEST_CASE(dense_windows_cover_the_grid_in_random_order) {
+  Rng r1(1), r2(2);
+  const std::vector<Box> a = dense_windows(64, 48, r1), b = dense_windows(64, 48, r2);
+  BOOST_REQUIRE(!a.empty());
+  BOOST_TEST(a.size() == b.size());
+  auto key = [](const Box& x) { return std::array<float, 4>{x.x1, x.y1, x.x2, x.y2}; };
+  std::vector<std::array<float, 4>> ka, kb;
+  for (const Box& x : a) {
+    BOOST_TEST((x.x1 >= 0 && x.y1 >= 0 && x.x2 <= 64 && x.y2 <= 48));
+    BOOST_TEST(std::min(x.width(), x.height()) >= 11.0f);  // side 16 at aspect 1/2: 23 x 11
+    ka.push_back(key(x));
+  }
+  for (const Box& x : b) kb.push_back(key(x));
+  BOOST_TEST(ka != kb);  // another order
+  std::sort(ka.begin(), ka.end());
+  std::sort(kb.begin(), kb.end());
+  BOOST_TEST(ka == kb);  // the same windows
+  // Side 16, aspect 1: stride 4 -> (64 - 16) / 4 + 1 = 13 by (48 - 16) / 4 + 1 = 9.
+  BOOST_TEST(std::count(ka.begin(), ka.end(), std::array<float, 4>{0, 0, 16, 16}) == 1);
+  BOOST_TEST(std::count(ka.begin(), ka.end(), std::array<float, 4>{48, 32, 64, 48}) == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

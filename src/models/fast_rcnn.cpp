@@ -4,12 +4,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "detection/postprocess.h"
 #include "detection/roi_pool.h"
 #include "detection/sampler.h"
 #include "image/transforms.h"
 #include "models/crop_classifier.h"
 #include "models/small_cnn.h"
 #include "nn/truncated_svd.h"
+#include "util/timing.h"
 
 namespace dl::models {
 
@@ -91,6 +93,48 @@ FastRcnnOutput FastRcnn::head(const Var& pooled) {
   return {(*cls_score)(h), (*bbox_pred)(h)};
 }
 
+std::vector<Detection> FastRcnn::detect(const Image& img, const std::vector<Box>& props,
+                                        const FastRcnnDetectOptions& o, FastRcnnStageTimes* t) {
+  NoGradGuard no_grad;
+  FastRcnnStageTimes local;
+  FastRcnnStageTimes& st = t ? *t : local;
+  auto t0 = Clock::now();
+  Tensor x = backbone_input(img);
+  Var feat = features(Var(x.reshape({1, 3, img.height, img.width})));
+  st.conv += seconds_since(t0);
+  if (props.empty()) return {};
+  const int64_t P = static_cast<int64_t>(props.size());
+  t0 = Clock::now();
+  Tensor rois({P, 5});
+  for (int64_t i = 0; i < P; ++i) {
+    rois[i * 5 + 1] = props[i].x1;
+    rois[i * 5 + 2] = props[i].y1;
+    rois[i * 5 + 3] = props[i].x2;
+    rois[i * 5 + 4] = props[i].y2;
+  }
+  Var pooled = pool_rois(feat, rois);
+  st.roi_pool += seconds_since(t0);
+  t0 = Clock::now();
+  FastRcnnOutput out = head(pooled);
+  const Tensor probs = softmax_rows(out.scores.value());  // [P, K + 1], per RoI
+  st.fc += seconds_since(t0);
+  t0 = Clock::now();
+  const Tensor boxes = decode_deltas(out.deltas.value(), props, rcnn_box_coder());  // [P, 4K]
+  PostprocessOptions po;
+  po.score_threshold = o.threshold;
+  po.nms_iou = o.nms;
+  po.max_detections = o.max_detections;
+  po.drop_empty = true;
+  std::vector<Detection> dets = postprocess_detections(probs, 1, boxes, img.width, img.height, po);
+  st.nms += seconds_since(t0);
+  return dets;
+}
+
+FastRcnnLoss FastRcnn::losses(const FastRcnnBatch& b, float lambda) {
+  FastRcnnOutput o = predict(Var(b.images), b.rois);
+  return fast_rcnn_loss(o.scores, o.deltas, b.labels, b.targets, lambda);
+}
+
 void FastRcnn::compress_fc(int t6, int t7) {
   fc6_run = t6 > 0 ? std::static_pointer_cast<Module>(truncated_svd_linear(*fc6, t6))
                    : std::static_pointer_cast<Module>(fc6);
@@ -130,6 +174,47 @@ RoiSample sample_rois(const std::vector<Box>& proposals, const std::vector<Box>&
     out.targets.push_back({0, 0, 0, 0});
   }
   return out;
+}
+
+FastRcnnBatch make_fast_rcnn_batch(const DetectionDataset& ds,
+                                   const std::vector<std::vector<Box>>& props,
+                                   const std::vector<int64_t>& idx, const FastRcnnBatchOptions& o,
+                                   Rng rng) {
+  const int N = static_cast<int>(idx.size());
+  int H = 0, W = 0;
+  for (int64_t i : idx) H = std::max(H, ds.items[i].image.height), W = std::max(W, ds.items[i].image.width);
+  FastRcnnBatch b;
+  b.images = Tensor({N, 3, H, W});  // zero = the mean colour where images are smaller
+  RoiSamplingConfig sc;
+  sc.rois_per_image = o.rois_per_batch / N;
+  sc.fg_fraction = o.fg_fraction;
+  sc.bg_iou_lo = o.bg_iou_lo;
+  std::vector<float> rois;
+  for (int n = 0; n < N; ++n) {
+    const DetectionItem& item = ds.items[idx[n]];
+    const bool flip = o.flip && rng.bernoulli(0.5f);
+    const int h = item.image.height, w = item.image.width;
+    const Tensor x = backbone_input(item.image, flip);
+    for (int c = 0; c < 3; ++c)
+      for (int y = 0; y < h; ++y)
+        std::copy(x.data() + (int64_t(c) * h + y) * w, x.data() + (int64_t(c) * h + y) * w + w,
+                  b.images.data() + ((int64_t(n) * 3 + c) * H + y) * W);
+    std::vector<Box> p = props[idx[n]], g = item.boxes;
+    if (flip) {
+      for (Box& q : p) q = hflip_box(q, float(w));
+      for (Box& q : g) q = hflip_box(q, float(w));
+    }
+    RoiSample s = sample_rois(p, g, item.labels, sc, rcnn_box_coder(), rng);
+    for (size_t i = 0; i < s.rois.size(); ++i) {
+      rois.insert(rois.end(), {float(n), s.rois[i].x1, s.rois[i].y1, s.rois[i].x2, s.rois[i].y2});
+      b.labels.push_back(s.labels[i]);
+      b.targets.push_back(s.targets[i]);
+    }
+  }
+  const int64_t R = static_cast<int64_t>(b.labels.size());
+  b.rois = Tensor({R, 5});
+  std::copy(rois.begin(), rois.end(), b.rois.begin());
+  return b;
 }
 
 FastRcnnLoss fast_rcnn_loss(const Var& scores, const Var& deltas, const std::vector<int>& labels,

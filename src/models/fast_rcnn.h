@@ -19,12 +19,15 @@
 // torchvision's box-head weights (10, 10, 5, 5); this is the released Fast R-CNN's
 // normalisation by target std (0.1, 0.1, 0.2, 0.2) with mean 0, written as a coder.
 #pragma once
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "data/detection_dataset.h"
 #include "detection/box_coder.h"
 #include "detection/boxes.h"
+#include "detection/detection.h"
 #include "image/image.h"
 #include "models/backbone.h"
 #include "tensor/rng.h"
@@ -37,6 +40,7 @@ struct FastRcnnConfig {
   int hidden = 256;               // fc6 / fc7 width
   int num_classes = 11;           // K + 1, background is class 0
   float dropout = 0.25f;
+  int classes() const { return num_classes - 1; }  // object classes
   std::string to_json() const;
   static FastRcnnConfig from_json(const std::string& json);  // throws std::invalid_argument
 };
@@ -44,6 +48,37 @@ struct FastRcnnConfig {
 struct FastRcnnOutput {
   Var scores;  // [R, K + 1] logits
   Var deltas;  // [R, 4 K]: columns 4k..4k+3 are object class k's (tx, ty, tw, th)
+};
+
+struct FastRcnnDetectOptions {
+  float threshold = 0.05f;  // lowest class score kept (eval's; predict draws from 0.5)
+  double nms = 0.3;         // per-class NMS IoU
+  int max_detections = 100;
+};
+
+// Where detect's time goes, added up over the calls that share it.
+struct FastRcnnStageTimes {
+  double conv = 0, roi_pool = 0, fc = 0, nms = 0;
+  double total() const { return conv + roi_pool + fc + nms; }
+};
+
+// §3.1's truncated SVD at test time: the ranks kept of fc6 and fc7 (0: fc6 left alone).
+struct FastRcnnSvd {
+  int fc6 = 0, fc7 = -1;  // ranks; fc7 -1: fc6 / 4 (the paper kept 1024 of fc6, 256 of fc7)
+  int fc7_rank() const { return fc7 >= 0 ? fc7 : std::max(1, fc6 / 4); }
+};
+
+// One training batch (§2.3): N images (mirrored with probability 1/2), R/N sampled RoIs
+// each, with their labels and box targets.
+struct FastRcnnBatch {
+  Tensor images;       // [N, 3, H, W]
+  Tensor rois;         // [R', 5]
+  std::vector<int> labels;
+  std::vector<BoxDelta> targets;
+};
+
+struct FastRcnnLoss {
+  Var total, classification, localization;
 };
 
 class FastRcnn : public Module {
@@ -61,9 +96,21 @@ class FastRcnn : public Module {
   Var forward(const Var& x) override { return features(x); }
   std::string name() const override { return "FastRcnn"; }
 
+  // §2.4 / §3: the conv layers once, RoI pooling of every proposal, the FC head; each
+  // proposal's class-k box is its class-k deltas applied to it; then threshold, clip and
+  // per-class NMS (detection/postprocess.h). `times`, when given, gets each stage's
+  // seconds added.
+  std::vector<Detection> detect(const Image& img, const std::vector<Box>& proposals,
+                                const FastRcnnDetectOptions& o,
+                                FastRcnnStageTimes* times = nullptr);
+
+  // The multitask loss of a batch (§2.3): classification and box regression, named.
+  FastRcnnLoss losses(const FastRcnnBatch& batch, float lambda);
+
   // §3.1: replaces fc6 by its rank-t6 and fc7 by its rank-t7 truncated SVD (0 leaves
   // a layer alone). For test time only: the factored layers are not saved.
   void compress_fc(int t6, int t7);
+  void compress_fc(const FastRcnnSvd& svd) { compress_fc(svd.fc6, svd.fc7_rank()); }
 
   FastRcnnConfig config;
   std::shared_ptr<Sequential> backbone, neck;
@@ -95,9 +142,21 @@ RoiSample sample_rois(const std::vector<Box>& proposals, const std::vector<Box>&
                       const std::vector<int>& gt_labels, const RoiSamplingConfig& cfg,
                       const BoxCoder& coder, Rng& rng);
 
-struct FastRcnnLoss {
-  Var total, classification, localization;
+// What a training batch is made of (§2.3's hierarchical sampling).
+struct FastRcnnBatchOptions {
+  int rois_per_batch = 128;   // R (§2.3: 64 per image); R = 64 gave 66.8 % mAP, 128 68.9 %
+  float fg_fraction = 0.25f;  // foreground share of the RoIs
+  float bg_iou_lo = 0.1f;     // lowest IoU of a background RoI
+  bool flip = true;           // mirror each image with probability 1/2
 };
+
+// The batch of images `idx` of `ds` (their proposals in `proposals`): each image
+// mirrored with probability 1/2 (image hflip and hflip_box), padded to the largest
+// (zero = the mean colour), its RoIs sampled by sample_rois (R / N per image).
+FastRcnnBatch make_fast_rcnn_batch(const DetectionDataset& ds,
+                                   const std::vector<std::vector<Box>>& proposals,
+                                   const std::vector<int64_t>& idx, const FastRcnnBatchOptions& o,
+                                   Rng rng);
 
 // L = mean_i CE(p_i, u_i) + lambda * (1/R) sum_{i: u_i >= 1} smoothL1(t^{u_i}_i - v_i)
 // (§2.3, eq. 1 and 3, beta = 1): the box term only for foreground RoIs and only on

@@ -1,5 +1,7 @@
 #include "proposals/selective_search.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cmath>
 #include <queue>
@@ -354,6 +356,33 @@ SelectiveSearchOptions selective_search_preset(const std::string& name) {
   return o;
 }
 
+SelectiveSearchOptions selective_search_options(const std::string& preset,
+                                                const SelectiveSearchOverrides& o, uint64_t seed) {
+  SelectiveSearchOptions so = selective_search_preset(preset);
+  if (!o.color_spaces.empty()) {
+    so.color_spaces.clear();
+    for (const auto& name : o.color_spaces) so.color_spaces.push_back(parse_color_space(name));
+  }
+  if (!o.strategies.empty()) {
+    so.strategies.clear();
+    for (const auto& name : o.strategies) so.strategies.push_back(parse_strategy(name));
+  }
+  if (!o.ks.empty()) so.ks = o.ks;
+  if (o.sigma >= 0) so.sigma = o.sigma;
+  if (o.min_size >= 0) so.min_size = o.min_size;
+  so.seed = seed;
+  return so;
+}
+
+std::string describe_selective_search(const SelectiveSearchOptions& so) {
+  std::string cs, ks, st;
+  for (ColorSpace c : so.color_spaces) cs += (cs.empty() ? "" : ",") + std::string(color_space_name(c));
+  for (float k : so.ks) ks += (ks.empty() ? "" : ",") + fmt::format("{:g}", k);
+  for (const Strategy& s : so.strategies) st += (st.empty() ? "" : ",") + s.name();
+  return fmt::format("{} k={} {} sigma={:g}{}", cs, ks, st, so.sigma,
+                     so.min_size >= 0 ? fmt::format(" min_size={}", so.min_size) : std::string());
+}
+
 SelectiveSearchResult selective_search(const Image& rgb, const SelectiveSearchOptions& opt) {
   if (rgb.channels != 3 || rgb.empty())
     throw ShapeError("selective_search: expected a non-empty RGB image");
@@ -433,6 +462,13 @@ SelectiveSearchResult selective_search(const Image& rgb, const SelectiveSearchOp
     if (seen.insert(key).second) result.proposals.push_back(p);
   }
   return result;
+}
+
+std::vector<Box> proposal_boxes(const SelectiveSearchResult& r) {
+  std::vector<Box> b;
+  b.reserve(r.proposals.size());
+  for (const Proposal& p : r.proposals) b.push_back(p.box);
+  return b;
 }
 
 }  // namespace dl

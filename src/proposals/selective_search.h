@@ -101,6 +101,21 @@ struct SelectiveSearchOptions {
 // C+T+S+F, T+S+F, F, S). Throws std::invalid_argument for other names.
 SelectiveSearchOptions selective_search_preset(const std::string& name);
 
+// A preset's diversification (§3.4) with parts replaced; empty / negative = the preset's.
+struct SelectiveSearchOverrides {
+  std::vector<std::string> color_spaces, strategies;  // parse_color_space, parse_strategy names
+  std::vector<float> ks;
+  float sigma = -1;
+  int min_size = -1;
+};
+// The preset, the overrides, and the ranking's seed. Throws std::invalid_argument for an
+// unknown preset, colour space or strategy.
+SelectiveSearchOptions selective_search_options(const std::string& preset,
+                                                const SelectiveSearchOverrides& overrides,
+                                                uint64_t seed);
+// "HSV,Lab k=50,100 C+T+S+F,T+S+F sigma=0.8": what actually ran.
+std::string describe_selective_search(const SelectiveSearchOptions& o);
+
 struct Proposal {
   Box box;
   float rank_value = 0;  // v = RND x hierarchy position (smaller = better)
@@ -117,5 +132,8 @@ struct SelectiveSearchResult {
 // Runs (colour space, k, strategy) combinations in parallel (OpenMP) and merges them in
 // a fixed order: the result is identical for any thread count.
 SelectiveSearchResult selective_search(const Image& rgb, const SelectiveSearchOptions& options);
+
+// The proposals' boxes, in rank order.
+std::vector<Box> proposal_boxes(const SelectiveSearchResult& r);
 
 }  // namespace dl

@@ -1,0 +1,18 @@
+// Recall vs number of proposals N (eval/proposal_metrics.h) of a proposal method and of
+// the dense-window baseline, at IoU 0.5 (thick) and 0.7 (thin), on a log10 N axis: as
+// an SVG (plot_svg.h) and as a PNG (the SVG needs a browser; a lesson page shows PNGs).
+#pragma once
+#include <string>
+
+#include "eval/proposal_metrics.h"
+
+namespace dl::cli {
+
+// Writes `svg_path` and the PNG beside it (same name, .png); returns the PNG's path.
+// `method` names the method's series ("selective search recall@0.5", ...).
+std::string write_recall_plots(const std::string& svg_path, const std::string& svg_title,
+                               const std::string& png_title, const std::string& method,
+                               const ProposalRecallCurve& curve,
+                               const ProposalRecallCurve& windows);
+
+}  // namespace dl::cli
