@@ -27,6 +27,7 @@
 #include "lessons/common/draw_detections.h"
 #include "lessons/common/fit.h"
 #include "lessons/common/model_file.h"
+#include "lessons/common/scan_bench.h"
 #include "lessons/common/stage_bench.h"
 #include "lessons/common/window_heatmap.h"
 #include "models/sliding_window.h"
@@ -61,26 +62,20 @@ struct ScanOptions {
 // --scales and --aspects: the windows' shapes (train draws its negatives from them too).
 void add_window_shape_flags(cli::Command& sub, ScanOptions& o, const std::string& scales_help) {
   sub.option("--scales", o.scan.windows.scales, scales_help)
-      .delimiter(',')
-      .no_extra_args()
-      .range(4.0f, 4096.0f);
+      .delimiter(',').no_extra_args().range(4.0f, 4096.0f);
   sub.option("--aspects", o.scan.windows.aspects, "window aspect ratios h/w")
-      .delimiter(',')
-      .no_extra_args()
-      .range(0.05f, 20.0f);
+      .delimiter(',').no_extra_args().range(0.05f, 20.0f);
 }
 
 void add_scan_flags(cli::Command& sub, ScanOptions& o, bool with_mode) {
   add_window_shape_flags(sub, o, "window sides in image pixels (area^0.5)");
   sub.option("--stride", o.scan.windows.stride,
-             "window step in pyramid-level pixels (multiple of 4 for --mode conv)")
-      .range(1, 1024);
+             "window step in pyramid-level pixels (multiple of 4 for --mode conv)").range(1, 1024);
   if (with_mode)
     sub.option("--mode", o.mode, "crops: one network pass per crop; conv: one per level")
         .one_of({"crops", "conv"});
   sub.option("--nms", o.scan.post.nms_iou,
-             "IoU above which a lower-scoring box of the same class is dropped")
-      .range(0.0, 1.0);
+             "IoU above which a lower-scoring box of the same class is dropped").range(0.0, 1.0);
   sub.option("--crop-batch", o.scan.crop_batch, "crops per network call in --mode crops")
       .range(1, 4096);
 }
@@ -97,7 +92,7 @@ struct TrainOptions {
   std::string pretrained = kDefaultPretrained;
   bool scratch = false;
   int64_t limit = 0;
-  int hidden = 64, c3 = 32, input_size = 22;
+  models::CropClassifierConfig net;  // --hidden, --neck-channels, --input-size
   bool freeze_backbone = false;
 };
 
@@ -121,11 +116,8 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ScanOptions& so) {
 
   // 2. model: lesson 00's backbone + new neck and convolutional head
   Rng rng(a.seed);
-  models::CropClassifierConfig cfg;
+  models::CropClassifierConfig cfg = t.net;
   cfg.num_classes = static_cast<int>(train.class_names.size()) + 1;
-  cfg.hidden = t.hidden;
-  cfg.c3 = t.c3;
-  cfg.input_size = t.input_size;
   models::CropClassifier model(cfg, rng);
   std::string init = "scratch";
   if (!t.scratch) {
@@ -239,24 +231,22 @@ int cmd_predict(const cli::CommonArgs& a, const ScanOptions& so,
     } catch (const std::invalid_argument& e) {
       throw FileError(path, e.what());  // e.g. a window too small for this large image
     }
-    const Image canvas = cli::draw_detections(img, d.dets, classes);
     fs::create_directories(out_dir);
     const std::string stem = (fs::path(out_dir) / fs::path(path).stem()).string();
-    save_image(stem + ".sliding_window.png", canvas);
-    const json dets = cli::detections_json(d.dets, classes);
-    json entry = {{"image", path},         {"mode", so.mode},
-                  {"windows", d.scores.windows}, {"positions", d.scores.positions},
-                  {"seconds", d.seconds},  {"detections", dets},
-                  {"annotated", stem + ".sliding_window.png"}};
+    const std::string png = stem + ".sliding_window.png";
+    const std::string heat = stem + ".sliding_window_heatmap.png";
+    save_image(png, cli::draw_detections(img, d.dets, classes));
+    json entry = {{"image", path}, {"mode", so.mode}, {"windows", d.scores.windows},
+                  {"positions", d.scores.positions}, {"seconds", d.seconds},
+                  {"detections", cli::detections_json(d.dets, classes)}, {"annotated", png}};
     if (so.heatmap) {
-      save_image(stem + ".sliding_window_heatmap.png", cli::heatmap_grid(img, d.levels, d.scores.probs, classes));
-      entry["heatmap"] = stem + ".sliding_window_heatmap.png";
+      save_image(heat, cli::heatmap_grid(img, d.levels, d.scores.probs, classes));
+      entry["heatmap"] = heat;
     }
     if (!a.json)
       fmt::print("{}: {} detections >= {:.2f} from {} windows (--mode {}, {:.3f} s) -> {}{}\n",
-                 path, d.dets.size(), threshold, d.scores.windows, so.mode, d.seconds,
-                 stem + ".sliding_window.png",
-                 so.heatmap ? ", " + stem + ".sliding_window_heatmap.png" : std::string());
+                 path, d.dets.size(), threshold, d.scores.windows, so.mode, d.seconds, png,
+                 so.heatmap ? ", " + heat : std::string());
     all.push_back(entry);
   }
   if (a.json) fmt::print("{}\n", all.dump());
@@ -271,81 +261,10 @@ int cmd_bench(const cli::CommonArgs& a, const ScanOptions& so,
     net = load_model(path);
   } else {  // timing does not depend on the weights
     Rng rng(a.seed);
-    models::CropClassifierConfig cfg;
-    cfg.hidden = TrainOptions().hidden;
-    cfg.c3 = TrainOptions().c3;
-    net = std::make_unique<models::CropClassifier>(cfg, rng);
+    net = std::make_unique<models::CropClassifier>(TrainOptions().net, rng);
   }
   const std::vector<cli::BenchImage> images = cli::bench_images(a, paths, so.limit, 2);
-  if (!a.quiet && !a.json)
-    fmt::print("{:<36} {:>8} {:>10} {:>8} {:>8} {:>8} {:>8} {:>9}\n", "image", "windows",
-               "conv cells", "crops s", "conv s", "speed-up", "(CPU)", "max |dp|");
-  json rows = json::array();
-  SlidingWindowConfig wc = so.scan.windows;
-  wc.crop_size = net->config.input_size;
-  try {  // warm-up: first-touch allocations
-    auto lv = make_pyramid(images[0].image.width, images[0].image.height, wc);
-    models::score_windows(*net, images[0].image, lv, models::ScanMode::Conv);
-  } catch (const std::invalid_argument& e) {
-    throw FileError(images[0].name, e.what());
-  }
-  double sum_crops = 0, sum_conv = 0, sum_cpu_crops = 0, sum_cpu_conv = 0;
-  for (const auto& [name, img] : images) {
-    std::vector<PyramidLevel> levels;
-    try {
-      levels = make_pyramid(img.width, img.height, wc);
-    } catch (const std::invalid_argument& e) {
-      throw FileError(name, e.what());
-    }
-    // Wall time, and CPU time of all threads (steadier on a machine shared with others).
-    auto t0 = Clock::now();
-    std::clock_t c0 = std::clock();
-    models::WindowScores crops = models::score_windows(*net, img, levels, models::ScanMode::Crops, so.scan.crop_batch);
-    const double t_crops = seconds_since(t0), cpu_crops = double(std::clock() - c0) / CLOCKS_PER_SEC;
-    t0 = Clock::now();
-    c0 = std::clock();
-    models::WindowScores conv = models::score_windows(*net, img, levels, models::ScanMode::Conv);
-    const double t_conv = seconds_since(t0), cpu_conv = double(std::clock() - c0) / CLOCKS_PER_SEC;
-    const float diff = max_abs_diff(crops.probs, conv.probs);
-    sum_crops += t_crops;
-    sum_conv += t_conv;
-    sum_cpu_crops += cpu_crops;
-    sum_cpu_conv += cpu_conv;
-    rows.push_back({{"image", name},
-                    {"width", img.width},
-                    {"height", img.height},
-                    {"levels", levels.size()},
-                    {"windows", crops.windows},
-                    {"conv_positions", conv.positions},
-                    {"crops_seconds", t_crops},
-                    {"conv_seconds", t_conv},
-                    {"speedup", t_crops / t_conv},
-                    {"crops_cpu_seconds", cpu_crops},
-                    {"conv_cpu_seconds", cpu_conv},
-                    {"cpu_speedup", cpu_crops / cpu_conv},
-                    {"max_abs_prob_diff", diff}});
-    if (!a.json)
-      fmt::print("{:<36} {:>8} {:>10} {:>8.3f} {:>8.3f} {:>7.1f}x {:>7.1f}x {:>9.2g}\n", name,
-                 crops.windows, conv.positions, t_crops, t_conv, t_crops / t_conv,
-                 cpu_crops / cpu_conv, diff);
-  }
-  if (a.json) {
-    fmt::print("{}\n", json({{"stride", wc.stride},
-                             {"scales", wc.scales},
-                             {"aspects", wc.aspects},
-                             {"crop_batch", so.scan.crop_batch},
-                             {"images", rows},
-                             {"speedup", sum_crops / sum_conv},
-                             {"cpu_speedup", sum_cpu_crops / sum_cpu_conv}})
-                           .dump());
-  } else {
-    fmt::print("mean: crops {:.3f} s/image, conv {:.3f} s/image, speed-up {:.1f}x (CPU time "
-               "{:.1f}x) (stride {}, {} scales x {} aspects, crop batch {})\n",
-               sum_crops / images.size(), sum_conv / images.size(), sum_crops / sum_conv,
-               sum_cpu_crops / sum_cpu_conv, wc.stride, wc.scales.size(), wc.aspects.size(),
-               so.scan.crop_batch);
-  }
-  return 0;
+  return cli::bench_window_scans(*net, images, so.scan, a.json, a.quiet);
 }
 
 }  // namespace
@@ -363,11 +282,10 @@ int main(int argc, char** argv) {
   train.option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
   train.flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");
   train.flag("--freeze-backbone", topt.freeze_backbone, "train only the new layers");
-  train.option("--hidden", topt.hidden, "channels of the 4x4 'fully connected' conv")
+  train.option("--hidden", topt.net.hidden, "channels of the 4x4 'fully connected' conv")
       .range(1, 4096);
-  train.option("--neck-channels", topt.c3, "channels of the neck conv")
-      .range(1, 1024);
-  train.option("--input-size", topt.input_size, "crop side S (4k + 14: 18, 22, 26, 30, ...)")
+  train.option("--neck-channels", topt.net.c3, "channels of the neck conv").range(1, 1024);
+  train.option("--input-size", topt.net.input_size, "crop side S (4k + 14: 18, 22, 26, 30, ...)")
       .range(18, 254);
   train.option("--limit", topt.limit, "use this many train (and test) scenes only")
       .range(int64_t(1), int64_t(10000000));
@@ -404,9 +322,9 @@ int main(int argc, char** argv) {
                stride);
     return 2;
   }
-  if (train && (topt.input_size - 14) % 4 != 0) {
+  if (train && (topt.net.input_size - 14) % 4 != 0) {
     fmt::print(stderr, "error: --input-size {}: must be 4k + 14 (18, 22, 26, 30, ...)\n",
-               topt.input_size);
+               topt.net.input_size);
     return 2;
   }
   return cli::run_guarded([&] {
