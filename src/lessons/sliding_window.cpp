@@ -14,7 +14,6 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
-#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
