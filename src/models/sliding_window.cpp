@@ -117,6 +117,15 @@ CropBatch make_crop_batch(const DetectionDataset& ds, const std::vector<CropSamp
   return b;
 }
 
+CropLosses crop_losses(CropClassifier& net, const CropBatch& b) {
+  CropLosses l;
+  Var logits = net.classify(Var(b.images));
+  l.classification = ag::cross_entropy(logits, b.labels);
+  Tensor pred = argmax(logits.value(), 1);
+  for (int64_t i = 0; i < pred.numel(); ++i) l.correct += pred[i] == b.labels[i];
+  return l;
+}
+
 CropAccuracy crop_accuracy(CropClassifier& net, const DetectionDataset& ds,
                            const std::vector<CropSample>& samples) {
   NoGradGuard no_grad;
@@ -146,15 +155,6 @@ CropAccuracy crop_accuracy(CropClassifier& net, const DetectionDataset& ds,
   return a;
 }
 
-CropLosses crop_losses(CropClassifier& net, const CropBatch& b) {
-  CropLosses l;
-  Var logits = net.classify(Var(b.images));
-  l.classification = ag::cross_entropy(logits, b.labels);
-  Tensor pred = argmax(logits.value(), 1);
-  for (int64_t i = 0; i < pred.numel(); ++i) l.correct += pred[i] == b.labels[i];
-  return l;
-}
-
 // ---- detection ------------------------------------------------------------------------
 
 WindowDetections detect(CropClassifier& net, const Image& img, const WindowScan& scan) {
@@ -165,15 +165,8 @@ WindowDetections detect(CropClassifier& net, const Image& img, const WindowScan&
   out.levels = make_pyramid(img.width, img.height, windows);
   out.scores = score_windows(net, img, out.levels, scan.mode, scan.crop_batch);
   // Every class's score of a window goes with the window's box (column 0 is background).
-  const std::vector<Box> boxes = all_window_boxes(out.levels);
-  Tensor box_tensor({static_cast<int64_t>(boxes.size()), 4});
-  for (size_t w = 0; w < boxes.size(); ++w) {
-    const Box& b = boxes[w];
-    const float xyxy[4] = {b.x1, b.y1, b.x2, b.y2};
-    std::copy_n(xyxy, 4, box_tensor.data() + 4 * w);
-  }
-  out.dets = postprocess_detections(out.scores.probs, 1, box_tensor, img.width, img.height,
-                                    scan.post);
+  const Tensor boxes = boxes_to_tensor(all_window_boxes(out.levels));
+  out.dets = postprocess_detections(out.scores.probs, 1, boxes, img.width, img.height, scan.post);
   out.seconds = seconds_since(t0);
   return out;
 }
