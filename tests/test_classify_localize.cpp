@@ -11,7 +11,9 @@
 
 #include "autograd/ops.h"
 #include "data/detection_dataset.h"
+#include "data/batching.h"
 #include "data/online_scenes.h"
+#include "eval/localization_metrics.h"
 #include "nn/checkpoint.h"
 #include "models/localizer.h"
 #include "models/small_cnn.h"
@@ -247,6 +249,70 @@ BOOST_AUTO_TEST_CASE(grey_backbone_spread_over_rgb_keeps_its_response) {
                                  std::string::npos;
                         });
   fs::remove_all(dir);
+}
+
+// The model's input: a 128 x 128 scene at S = 32 is the mean of each 4 x 4 block
+// (normalised as lesson 00's inputs); a flip mirrors the image and its box together.
+BOOST_AUTO_TEST_CASE(localizer_batch_averages_blocks_and_flips_image_and_box_together) {
+  DetectionItem item;
+  item.image = Image(128, 128, 3, 0);
+  for (int y = 0; y < 128; ++y)
+    for (int x = 0; x < 128; ++x)
+      for (int c = 0; c < 3; ++c) item.image.at(x, y, c) = static_cast<uint8_t>((x % 4) * 20 + c);
+  item.boxes = {Box{8, 16, 40, 80}, Box{0, 0, 4, 4}};
+  item.labels = {7, 2};
+  BOOST_TEST(models::main_object(item) == 0);
+  const Tensor x = models::localizer_input(item.image, 32);
+  BOOST_REQUIRE(x.shape() == (std::vector<int64_t>{3, 32, 32}));
+  for (int c = 0; c < 3; ++c)  // block mean 30 + c, then (v / 255 - mean) / std
+    BOOST_TEST(x[c * 1024 + 5 * 32 + 9] ==
+                   ((30.0f + c) / 255.0f - kFashionMean) / kFashionStd,
+               boost::test_tools::tolerance(1e-5f));
+
+  const std::vector<int64_t> order = {0, 1, 2, 3, 4, 5, 6, 7};
+  const models::SceneSource scene = [&item](int64_t) { return item; };
+  const models::LocalizerBatch plain =
+      models::make_localizer_batch(scene, order, 0, 8, 32, nullptr);
+  const Rng flip_rng(11);
+  const models::LocalizerBatch b = models::make_localizer_batch(scene, order, 2, 8, 32, &flip_rng);
+  BOOST_REQUIRE_EQUAL(b.images.size(0), 6);  // the rest of `order`
+  const float t[4] = {24.0f / 128, 48.0f / 128, 32.0f / 128, 64.0f / 128};  // cx, cy, w, h
+  int flipped = 0;
+  for (int64_t i = 0; i < 6; ++i) {
+    BOOST_TEST(b.labels[i] == 7.0f);
+    const bool flip = std::fabs(b.boxes[4 * i] - (1 - t[0])) < 1e-6f;
+    flipped += flip;
+    BOOST_TEST(b.boxes[4 * i] == (flip ? 1 - t[0] : t[0]), boost::test_tools::tolerance(1e-6f));
+    for (int j = 1; j < 4; ++j)
+      BOOST_TEST(b.boxes[4 * i + j] == t[j], boost::test_tools::tolerance(1e-6f));
+    for (int c = 0; c < 3; ++c)
+      for (int y = 0; y < 32; ++y)
+        for (int xx = 0; xx < 32; ++xx)
+          BOOST_REQUIRE(b.images[((i * 3 + c) * 32 + y) * 32 + xx] ==
+                        plain.images[(c * 32 + y) * 32 + (flip ? 31 - xx : xx)]);
+  }
+  BOOST_TEST(flipped > 0);
+  BOOST_TEST(flipped < 6);
+}
+
+BOOST_AUTO_TEST_CASE(localization_scores_by_class_and_size) {
+  BOOST_TEST(size_bucket(31.9f) == 0);
+  BOOST_TEST(size_bucket(32.0f) == 1);
+  BOOST_TEST(size_bucket(80.0f) == 4);
+  BOOST_TEST(size_bucket_name(0) == "< 32 px");
+  BOOST_TEST(size_bucket_name(2) == "48-64 px");
+  BOOST_TEST(size_bucket_name(4) == ">= 80 px");
+  LocalizationEval ev(3);
+  ev.add(1, true, 0.7f, 40);   // localized
+  ev.add(1, true, 0.3f, 40);   // right class, box off
+  ev.add(2, false, 0.9f, 100); // wrong class: not localized however good the box
+  BOOST_TEST(ev.per_class[1].images == 2);
+  BOOST_TEST(ev.per_class[1].localized == 1);
+  BOOST_TEST(ev.per_size[1].images == 2);
+  BOOST_TEST(ev.per_size[4].correct == 0);
+  BOOST_TEST(ev.accuracy() == 2.0 / 3, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(ev.loc_accuracy() == 1.0 / 3, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(ev.mean_iou() == (0.7 + 0.3 + 0.9) / 3, boost::test_tools::tolerance(1e-6));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

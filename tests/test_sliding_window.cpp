@@ -13,6 +13,7 @@
 #include "image/image.h"
 #include "nn/checkpoint.h"
 #include "models/crop_classifier.h"
+#include "models/sliding_window.h"
 #include "program_checks.h"
 #include "tensor/ops.h"
 
@@ -148,6 +149,74 @@ BOOST_AUTO_TEST_CASE(conv_scan_scores_equal_crop_scores) {
   BOOST_CHECK_THROW(models::score_windows(*model, img, levels, models::ScanMode::Conv),
                     std::invalid_argument);
   BOOST_CHECK_NO_THROW(models::score_windows(*model, img, levels, models::ScanMode::Crops));
+}
+
+// detect = every window's class scores through the shared post-processing: detections
+// pass the threshold, come best first, at most max_detections, each box a window of the
+// pyramid clipped to the image, and no two of a class overlap by more than the NMS IoU.
+BOOST_AUTO_TEST_CASE(detect_thresholds_and_suppresses_the_window_scores) {
+  auto model = lively_model(5);
+  const Image img = random_image(61, 47, 2);
+  models::WindowScan scan;
+  scan.windows.scales = {22, 30};
+  scan.windows.aspects = {1, 2};
+  scan.post.score_threshold = 0.3f;
+  scan.post.max_detections = 12;
+  const models::WindowDetections d = models::detect(*model, img, scan);
+  BOOST_TEST(d.scores.windows == count_windows(d.levels));
+  const std::vector<Box> windows = all_window_boxes(d.levels);
+  BOOST_REQUIRE(!d.dets.empty());
+  BOOST_TEST(d.dets.size() <= 12u);
+  for (size_t i = 0; i < d.dets.size(); ++i) {
+    const Detection& x = d.dets[i];
+    BOOST_TEST(x.score >= 0.3f);
+    if (i > 0) BOOST_TEST(x.score <= d.dets[i - 1].score);
+    BOOST_TEST((x.cls >= 0 && x.cls < model->config.classes()));
+    bool found = false;  // a window with this box and this class probability
+    for (size_t w = 0; w < windows.size() && !found; ++w)
+      found = box_iou(clip_box(windows[w], float(img.width), float(img.height)), x.box) == 1.0f &&
+              d.scores.probs[int64_t(w) * model->config.num_classes + x.cls + 1] == x.score;
+    BOOST_TEST(found, "detection " << i << " is not a scored window");
+    for (size_t j = 0; j < i; ++j)
+      if (d.dets[j].cls == x.cls) BOOST_TEST(box_iou(d.dets[j].box, x.box) <= 0.3f);
+  }
+}
+
+// The training crops follow R-CNN's rule: a positive overlaps an object by IoU >= 0.5
+// and takes its class, a negative overlaps every object by less than 0.3; every crop
+// lies inside its image and has one of the scan's aspect ratios.
+BOOST_AUTO_TEST_CASE(training_crops_follow_the_iou_rules) {
+  const DetectionDataset ds = load_detection_dataset(tiny_data() + "/train", 4);
+  SlidingWindowConfig windows;
+  const models::SamplingOptions o;
+  const std::vector<models::CropSample> all = models::sample_dataset(ds, windows, o, Rng(8));
+  int positives = 0, negatives = 0;
+  for (const models::CropSample& c : all) {
+    const DetectionItem& item = ds.items[c.item];
+    const Box& w = c.window;
+    BOOST_TEST((w.x1 >= 0 && w.y1 >= 0 && w.x2 <= item.image.width + 1e-3f &&
+                w.y2 <= item.image.height + 1e-3f));
+    int which = -1;
+    const float iou = models::best_iou(item, w, which);
+    if (c.label > 0) {
+      ++positives;
+      BOOST_TEST(iou >= o.positive_iou);
+      BOOST_TEST(c.label == item.labels[which] + 1);
+      continue;
+    }
+    ++negatives;
+    BOOST_TEST(iou < o.negative_iou);
+    bool shape = false;
+    for (float a : windows.aspects) shape = shape || std::fabs(w.height() / w.width() - a) < 1e-3f;
+    BOOST_TEST(shape, "negative window " << w.width() << " x " << w.height());
+  }
+  BOOST_TEST(positives > 0);
+  BOOST_TEST(negatives > 0);
+  // The same Rng gives the same crops (each image from its own fork).
+  const std::vector<models::CropSample> again = models::sample_dataset(ds, windows, o, Rng(8));
+  BOOST_REQUIRE_EQUAL(again.size(), all.size());
+  for (size_t i = 0; i < all.size(); ++i)
+    BOOST_TEST((again[i].label == all[i].label && again[i].window.x1 == all[i].window.x1));
 }
 
 BOOST_AUTO_TEST_CASE(padding_would_break_the_equivalence) {

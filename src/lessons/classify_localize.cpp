@@ -14,21 +14,17 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "autograd/ops.h"
 #include "data/batching.h"
 #include "data/detection_dataset.h"
 #include "data/online_scenes.h"
 #include "image/draw.h"
 #include "image/image.h"
-#include "image/transforms.h"
 #include "lessons/common/bench.h"
 #include "lessons/common/cli.h"
+#include "lessons/common/fit.h"
+#include "lessons/common/localization_report.h"
 #include "lessons/common/model_file.h"
-#include "lessons/common/train_loop.h"
-#include "nn/checkpoint.h"
 #include "models/localizer.h"
-#include "models/multitask_loss.h"
-#include "nn/lr_schedule.h"
 #include "nn/optimizer.h"
 #include "util/files.h"
 #include "util/timing.h"
@@ -65,163 +61,6 @@ struct TrainOptions {
   // "files": the fixed scenes in DATA/train, shuffled each epoch.
   std::string train_scenes = "online";
 };
-
-// ---- data: images -> normalised [B, 3, S, S]; targets: class, (cx, cy, w, h) / S ----
-// The pixel normalisation of lesson 00 on every channel, so the transferred grey
-// filters see inputs in the range they were trained on.
-struct Batch {
-  Tensor images, labels, boxes;
-};
-
-// The image shrunk to S x S. When S divides the (square) image's side -- the 128 x 128
-// scenes at S = 32 or 64 -- each input pixel is the mean of its k x k block: plain
-// bilinear sampling at a 4x reduction reads only the middle 2 x 2 of every 4 x 4
-// block, so thin parts of an item flicker in and out (aliasing) and the scenes' pixel
-// noise passes through. Other sizes (photos) are resized bilinearly.
-Tensor image_input(const Image& img, int size) {
-  Tensor t;
-  if (img.channels == 3 && img.width == img.height && img.width > size &&
-      img.width % size == 0) {
-    const int k = img.width / size;
-    const float scale = 1.0f / (255.0f * k * k);
-    t = Tensor({3, size, size});
-    for (int c = 0; c < 3; ++c)
-      for (int y = 0; y < size; ++y)
-        for (int x = 0; x < size; ++x) {
-          int sum = 0;
-          for (int dy = 0; dy < k; ++dy)
-            for (int dx = 0; dx < k; ++dx) sum += img.at(x * k + dx, y * k + dy, c);
-          t[(c * size + y) * size + x] = sum * scale;
-        }
-  } else {
-    t = image_to_tensor(
-        (img.width == size && img.height == size) ? img : resize_bilinear(img, size, size));
-  }
-  normalize_channels_(t, {kFashionMean, kFashionMean, kFashionMean},
-                      {kFashionStd, kFashionStd, kFashionStd});
-  return t;
-}
-
-// The object of a single-object image: its largest box (datagen --single has one).
-int main_object(const DetectionItem& item) {
-  int best = -1;
-  for (size_t i = 0; i < item.boxes.size(); ++i)
-    if (best < 0 || box_area(item.boxes[i]) > box_area(item.boxes[best])) best = static_cast<int>(i);
-  return best;
-}
-
-// Items order[start, start+size), each from `get` (a file's scene or a freshly
-// generated one). Augmentation: a horizontal flip with probability 1/2, from a
-// per-item Rng fork (mirrors the box too).
-template <class Get>
-Batch make_batch(Get&& get, const std::vector<int64_t>& order, int64_t start, int64_t size,
-                 int input, const Rng* flip_rng) {
-  const int64_t n = std::min<int64_t>(size, static_cast<int64_t>(order.size()) - start);
-  Batch b{Tensor({n, 3, input, input}), Tensor({n}), Tensor({n, 4})};
-  const int64_t plane = 3LL * input * input;
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; ++i) {
-    const auto& item = get(order[start + i]);
-    const int k = main_object(item);
-    Box box = k >= 0 ? item.boxes[k] : Box{};
-    Tensor x = image_input(item.image, input);
-    const float sx = float(input) / item.image.width, sy = float(input) / item.image.height;
-    box = {box.x1 * sx, box.y1 * sy, box.x2 * sx, box.y2 * sy};
-    bool flip = false;
-    if (flip_rng) {
-      Rng r = flip_rng->fork(static_cast<uint64_t>(order[start + i]));
-      flip = r.bernoulli(0.5f);
-    }
-    float* dst = b.images.data() + i * plane;
-    for (int c = 0; c < 3; ++c)
-      for (int y = 0; y < input; ++y)
-        for (int xx = 0; xx < input; ++xx) {
-          const int src_x = flip ? input - 1 - xx : xx;
-          dst[(c * input + y) * input + xx] = x[(c * input + y) * input + src_x];
-        }
-    if (flip) box = {input - box.x2, box.y1, input - box.x1, box.y2};
-    b.labels[i] = static_cast<float>(k >= 0 ? item.labels[k] : 0);
-    const float t[4] = {box.cx() / input, box.cy() / input, box.width() / input,
-                        box.height() / input};
-    for (int j = 0; j < 4; ++j) b.boxes[i * 4 + j] = t[j];
-  }
-  return b;
-}
-
-// Normalised (cx, cy, w, h) -> pixel box in an image of the given size.
-Box to_pixels(const float* t, float width, float height) {
-  return box_from({t[0] * width, t[1] * height, t[2] * width, t[3] * height}, BoxFormat::CXCYWH);
-}
-
-// ---- evaluation: classification accuracy, box IoU, localization accuracy ----
-struct ClassStats {
-  int64_t images = 0, correct = 0, localized = 0;
-  double iou = 0;
-};
-// Object size buckets (sqrt of the true box's area, in scene pixels): shows whether
-// small items (few input pixels) or the classes themselves are what fails.
-const std::vector<float> kSizeEdges = {32, 48, 64, 80};
-int size_bucket(float side) {
-  int b = 0;
-  while (b < static_cast<int>(kSizeEdges.size()) && side >= kSizeEdges[b]) ++b;
-  return b;
-}
-std::string size_bucket_name(int b) {
-  const int n = static_cast<int>(kSizeEdges.size());
-  if (b == 0) return fmt::format("< {:.0f} px", kSizeEdges[0]);
-  if (b == n) return fmt::format(">= {:.0f} px", kSizeEdges[n - 1]);
-  return fmt::format("{:.0f}-{:.0f} px", kSizeEdges[b - 1], kSizeEdges[b]);
-}
-
-struct Evaluation {
-  std::vector<ClassStats> per_class;
-  std::vector<ClassStats> per_size = std::vector<ClassStats>(kSizeEdges.size() + 1);
-  double loss_cls = 0, loss_box = 0;
-  ClassStats total;
-  double accuracy() const { return total.images ? double(total.correct) / total.images : 0; }
-  double mean_iou() const { return total.images ? total.iou / total.images : 0; }
-  double loc_accuracy() const {
-    return total.images ? double(total.localized) / total.images : 0;
-  }
-};
-
-Evaluation evaluate(models::Localizer& model, const DetectionDataset& ds, int batch) {
-  NoGradGuard no_grad;
-  const bool was_training = model.is_training();
-  model.eval();
-  Evaluation ev;
-  ev.per_class.resize(ds.class_names.size());
-  const int S = model.config.input_size;
-  std::vector<int64_t> order(ds.items.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
-  for (size_t s = 0; s < order.size(); s += batch) {
-    Batch b = make_batch([&ds](int64_t k) -> const DetectionItem& { return ds.items[k]; }, order,
-                         static_cast<int64_t>(s), batch, S, nullptr);
-    models::LocalizerOutput out = model.predict(Var(b.images));
-    ev.loss_cls +=
-        ag::cross_entropy(out.scores, b.labels, Tensor(), -100, ag::Reduction::Sum).item();
-    ev.loss_box += ag::mse(out.box, b.boxes, ag::Reduction::Sum).item();
-    Tensor pred = argmax(out.scores.value(), 1);
-    for (int64_t i = 0; i < pred.numel(); ++i) {
-      const int truth = static_cast<int>(b.labels[i]);
-      const bool correct = static_cast<int>(pred[i]) == truth;
-      const float iou = box_iou(to_pixels(out.box.value().data() + 4 * i, 1, 1),
-                                to_pixels(b.boxes.data() + 4 * i, 1, 1));
-      const Image& im = ds.items[s + i].image;
-      const float side = std::sqrt(b.boxes[4 * i + 2] * im.width * b.boxes[4 * i + 3] * im.height);
-      for (ClassStats* c : {&ev.per_class[truth], &ev.per_size[size_bucket(side)], &ev.total}) {
-        c->images++;
-        c->correct += correct;
-        c->localized += correct && iou >= 0.5f;
-        c->iou += iou;
-      }
-    }
-  }
-  ev.loss_cls /= std::max<int64_t>(1, ev.total.images);
-  ev.loss_box /= std::max<int64_t>(1, ev.total.images);
-  model.train(was_training);
-  return ev;
-}
 
 std::unique_ptr<models::Localizer> load_model(const std::string& path) {
   return cli::load_weights<models::Localizer>(
@@ -289,24 +128,18 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   if (t.freeze_backbone) model.backbone->set_requires_grad(false);
   if (!a.quiet) fmt::print(stderr, "model:\n{}", nn::summary(model));
 
-  // 3. loss L = CE(scores, class) + lambda * ||box - target||^2, SGD with a cosine LR
-  std::unique_ptr<nn::Optimizer> opt;
-  if (t.optim == "sgd")
-    opt = std::make_unique<nn::Sgd>(model.parameters(), a.lr,
-                                    nn::SgdOptions{0.9f, 0.0f, 5e-4f, true});
-  else
-    opt = std::make_unique<nn::Adam>(nn::AdamW(model.parameters(), a.lr, 0.05f));
-  const int64_t steps = (n + a.batch - 1) / a.batch;
-  nn::LrSchedule sched;
-  sched.kind = nn::LrSchedule::Kind::Cosine;
-  sched.base_lr = a.lr;
-  sched.total = static_cast<int>(steps * a.epochs);
-  sched.warmup = static_cast<int>(std::min<int64_t>(100, steps));
+  // 3. loss L = CE(scores, class) + lambda * ||box - target||^2 (Localizer::losses);
+  // SGD (weight decay 5e-4) or AdamW (0.05) with a cosine LR
+  const cli::FitOptions fo{a.epochs, (n + a.batch - 1) / a.batch, a.quiet, t.optim, a.lr,
+                           t.optim == "sgd" ? 5e-4f : 0.05f};
 
   // 4. train
   std::vector<int64_t> order;
   Rng flip_rng;
-  auto step = [&](int epoch, int64_t s, int64_t global) {
+  const models::SceneSource scene =
+      online ? models::SceneSource([&gen](int64_t k) { return online_scene(gen, k); })
+             : models::SceneSource([&train](int64_t k) { return train.items[k]; });
+  auto batch_loss = [&](int epoch, int64_t s, int64_t) {
     if (s == 0 && online) {  // scenes epoch*n .. epoch*n + n - 1: never seen before
       order.resize(n);
       for (int64_t i = 0; i < n; ++i) order[i] = static_cast<int64_t>(epoch) * n + i;
@@ -315,33 +148,21 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
       order = shuffled_indices(n, shuffle);
       flip_rng = Rng(a.seed).fork(10000 + epoch);
     }
-    opt->set_lr(static_cast<float>(sched.at(static_cast<int>(global))));
     // (generated scenes are already mirrored at random: no flip for them)
-    Batch b = online ? make_batch([&gen](int64_t k) { return online_scene(gen, k); }, order,
-                                  s * a.batch, a.batch, cfg.input_size, nullptr)
-                     : make_batch([&train](int64_t k) -> const DetectionItem& {
-                         return train.items[k];
-                       }, order, s * a.batch, a.batch, cfg.input_size, &flip_rng);
-    models::LocalizerOutput out = model.predict(Var(b.images));
-    Var loss = classify_localize_loss(out.scores, b.labels, out.box, b.boxes, t.lambda).total;
-    opt->zero_grad();
-    loss.backward();
-    opt->step();
-    Tensor pred = argmax(out.scores.value(), 1);
-    int64_t correct = 0;
-    for (int64_t i = 0; i < pred.numel(); ++i) correct += pred[i] == b.labels[i];
-    return cli::StepResult{loss.item(), b.labels.numel(), correct};
+    models::LocalizerBatch b = models::make_localizer_batch(
+        scene, order, s * a.batch, a.batch, cfg.input_size, online ? nullptr : &flip_rng);
+    models::Localizer::Losses l = model.losses(b, t.lambda);
+    return cli::StepLosses{l.loss.total, {}, b.labels.numel(), l.correct};
   };
-  Evaluation last;
+  LocalizationEval last;
   auto epoch_end = [&](cli::EpochLog& log) {
-    last = evaluate(model, test, 100);
+    last = models::evaluate(model, test, 100);
     log.metrics["test_acc"] = last.accuracy();
     log.metrics["test_mean_iou"] = last.mean_iou();
     log.metrics["test_loc_acc"] = last.loc_accuracy();
   };
   const auto t0 = Clock::now();
-  auto logs = cli::train_loop({a.epochs, steps, a.quiet}, step, epoch_end,
-                              [&](int e) { return sched.at(static_cast<int>(e * steps)); });
+  auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
   const double seconds = seconds_since(t0);
 
   // 5. save model + logs
@@ -349,23 +170,19 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
                {"seed", a.seed},     {"lambda", t.lambda}, {"init", init},
                {"train_images", n},  {"freeze_backbone", t.freeze_backbone},
                {"train_scenes", t.train_scenes}};
-  nn::save_checkpoint(model_path, model,
-                      {{"config", cfg.to_json()},
-                       {"classes", json(train.class_names).dump()},
-                       {"train_args", args.dump()},
-                       {"test_accuracy", fmt::format("{:.4f}", last.accuracy())},
-                       {"test_mean_iou", fmt::format("{:.4f}", last.mean_iou())}});
-  const std::string stem =
-      (fs::path(model_path).parent_path() / fs::path(model_path).stem()).string();
-  cli::write_training_logs(stem, logs, "classify_localize (" + init + ")");
+  const std::string stem = cli::save_training_run(
+      model_path, model,
+      {{"config", cfg.to_json()},
+       {"classes", json(train.class_names).dump()},
+       {"train_args", args.dump()},
+       {"test_accuracy", fmt::format("{:.4f}", last.accuracy())},
+       {"test_mean_iou", fmt::format("{:.4f}", last.mean_iou())}},
+      logs, "classify_localize (" + init + ")");
   if (a.json) {
-    fmt::print("{}\n", json({{"model", model_path},
-                             {"accuracy", last.accuracy()},
+    fmt::print("{}\n", json({{"model", model_path}, {"accuracy", last.accuracy()},
                              {"mean_iou", last.mean_iou()},
                              {"localization_accuracy", last.loc_accuracy()},
-                             {"seconds", seconds},
-                             {"init", init}})
-                           .dump());
+                             {"seconds", seconds}, {"init", init}}).dump());
   } else {
     fmt::print(
         "test: accuracy {:.2f}%, mean IoU {:.3f}, localization accuracy {:.2f}% "
@@ -380,37 +197,11 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
 int cmd_eval(const cli::CommonArgs& a) {
   auto model = load_model(a.model.empty() ? kDefaultModel : a.model);
   DetectionDataset test = load_detection_dataset(split_dir(a, "test"));
-  Evaluation ev = evaluate(*model, test, a.batch > 0 ? a.batch : 100);
-  if (a.json) {
-    json pc = json::object();
-    for (size_t c = 0; c < ev.per_class.size(); ++c) {
-      const ClassStats& s = ev.per_class[c];
-      const double d = std::max<int64_t>(1, s.images);
-      pc[test.class_names[c]] = {{"images", s.images}, {"accuracy", s.correct / d},
-                                 {"mean_iou", s.iou / d}, {"localization_accuracy", s.localized / d}};
-    }
-    fmt::print("{}\n", json({{"images", ev.total.images},
-                             {"accuracy", ev.accuracy()},
-                             {"mean_iou", ev.mean_iou()},
-                             {"localization_accuracy", ev.loc_accuracy()},
-                             {"per_class", pc}})
-                           .dump());
-    return 0;
-  }
-  fmt::print("{:<12} {:>6} {:>9} {:>9} {:>10}\n", "class", "images", "accuracy", "mean IoU",
-             "loc. acc.");
-  auto row = [](const std::string& name, const ClassStats& s) {
-    const double d = std::max<int64_t>(1, s.images);
-    fmt::print("{:<12} {:>6} {:>8.1f}% {:>9.3f} {:>9.1f}%\n", name, s.images, 100 * s.correct / d,
-               s.iou / d, 100 * s.localized / d);
-  };
-  for (size_t c = 0; c < ev.per_class.size(); ++c) row(test.class_names[c], ev.per_class[c]);
-  row("all", ev.total);
-  fmt::print("\n{:<12} {:>6} {:>9} {:>9} {:>10}\n", "object size", "images", "accuracy",
-             "mean IoU", "loc. acc.");
-  for (size_t b = 0; b < ev.per_size.size(); ++b) row(size_bucket_name(int(b)), ev.per_size[b]);
-  fmt::print("(object size = sqrt(area) of the true box in scene pixels)\n");
-  fmt::print("\nlocalization accuracy = correct class and IoU >= 0.5 with the true box\n");
+  LocalizationEval ev = models::evaluate(*model, test, a.batch > 0 ? a.batch : 100);
+  if (a.json)
+    fmt::print("{}\n", cli::localization_eval_json(ev, test.class_names).dump());
+  else
+    cli::print_localization_eval(ev, test.class_names);
   return 0;
 }
 
@@ -420,20 +211,13 @@ int cmd_predict(const cli::CommonArgs& a, const std::vector<std::string>& images
   const std::vector<std::string> names =
       cli::read_model_names(model_path, "classes", model->config.num_classes);
   const std::string out_dir = cli::predictions_dir(a);
-  const int S = model->config.input_size;
   json all = json::array();
-  NoGradGuard no_grad;
   for (const auto& path : images) {
     Image img = load_image(path, 3);
-    Tensor x = image_input(img, S).reshape({1, 3, S, S});
-    models::LocalizerOutput out = model->predict(Var(x));
-    Tensor probs = ag::softmax(out.scores, 1).value();
-    std::vector<int> idx(probs.numel());
-    for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int>(i);
-    std::stable_sort(idx.begin(), idx.end(), [&](int i, int j) { return probs[i] > probs[j]; });
-    const Box box = clip_box(to_pixels(out.box.value().data(), img.width, img.height),
-                             img.width, img.height);
-    const int c = idx[0];
+    const models::Localization r = model->localize(img);
+    const Tensor& probs = r.probs;
+    const Box& box = r.box;
+    const int c = r.ranking[0];
     Image canvas = img;
     const int thick = std::max(2, std::min(img.width, img.height) / 100);
     draw_rect(canvas, box.x1, box.y1, box.x2, box.y2, palette_color(c), thick);
@@ -444,12 +228,10 @@ int cmd_predict(const cli::CommonArgs& a, const std::vector<std::string>& images
         (fs::path(out_dir) / (fs::path(path).stem().string() + ".classify_localize.png")).string();
     save_image(out_path, canvas);
     json top = json::array();
-    for (size_t k = 0; k < std::min<size_t>(5, idx.size()); ++k)
-      top.push_back({{"class", names[idx[k]]}, {"probability", probs[idx[k]]}});
-    all.push_back({{"image", path},
-                   {"box_xyxy", {box.x1, box.y1, box.x2, box.y2}},
-                   {"top5", top},
-                   {"annotated", out_path}});
+    for (size_t k = 0; k < std::min<size_t>(5, r.ranking.size()); ++k)
+      top.push_back({{"class", names[r.ranking[k]]}, {"probability", probs[r.ranking[k]]}});
+    all.push_back({{"image", path}, {"box_xyxy", {box.x1, box.y1, box.x2, box.y2}},
+                   {"top5", top}, {"annotated", out_path}});
     if (!a.json)
       fmt::print("{}: {} {:.3f} at [{:.0f}, {:.0f}, {:.0f}, {:.0f}] -> {}\n", path, names[c],
                  probs[c], box.x1, box.y1, box.x2, box.y2, out_path);
@@ -465,13 +247,10 @@ int cmd_bench(const cli::CommonArgs& a) {
   nn::Sgd opt(model.parameters(), 0.01f, nn::SgdOptions{0.9f, 0.0f, 0.0f, false});
   return cli::bench_network(model, opt, {1, 32}, [&](int batch) -> cli::BenchForward {
     const int S = cfg.input_size;
-    Tensor x = normal({batch, 3, S, S}, 0.0f, 1.0f, rng);
-    Tensor y({batch}), box({batch, 4}, 0.5f);
-    for (int i = 0; i < batch; ++i) y[i] = static_cast<float>(i % cfg.num_classes);
-    return [&model, x, y, box] {
-      models::LocalizerOutput out = model.predict(Var(x));
-      return ag::add(ag::cross_entropy(out.scores, y), ag::mse(out.box, box));
-    };
+    models::LocalizerBatch b{normal({batch, 3, S, S}, 0.0f, 1.0f, rng), Tensor({batch}),
+                             Tensor({batch, 4}, 0.5f)};
+    for (int i = 0; i < batch; ++i) b.labels[i] = static_cast<float>(i % cfg.num_classes);
+    return [&model, b] { return model.losses(b, 1.0f).loss.total; };
   }, a.json);
 }
 
@@ -488,10 +267,8 @@ int main(int argc, char** argv) {
   cli::add_common_flags(train, args);
   train.option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
   train.flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");
-  train.option("--lambda", topt.lambda, "weight of the box (L2) loss")
-      .range(0.0f, 1e6f);
-  train.option("--optim", topt.optim, "sgd (Nesterov momentum) or adamw")
-      .one_of({"sgd", "adamw"});
+  train.option("--lambda", topt.lambda, "weight of the box (L2) loss").range(0.0f, 1e6f);
+  train.option("--optim", topt.optim, "sgd (Nesterov momentum) or adamw").one_of({"sgd", "adamw"});
   train.option("--cls-input", topt.cls_input,
                "class head reads the fc features (fc) or the spatially averaged map (avg)")
       .one_of({"fc", "avg"});
@@ -504,8 +281,7 @@ int main(int argc, char** argv) {
       .range(1, 1024);
   train.option("--input-size", topt.input_size, "network input side (multiple of 16)")
       .range(16, 512);
-  train.option("--dropout", topt.dropout, "dropout before the heads")
-      .range(0.0f, 0.95f);
+  train.option("--dropout", topt.dropout, "dropout before the heads").range(0.0f, 0.95f);
   train.option("--train-scenes", topt.train_scenes,
                "online (fresh generated scenes every step) or files (DATA/train)")
       .one_of({"online", "files"});

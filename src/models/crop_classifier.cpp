@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "data/batching.h"
+#include "detection/postprocess.h"
 #include "image/transforms.h"
 
 namespace dl::models {
@@ -95,20 +96,6 @@ Var CropClassifier::classify(const Var& crops) {
   return ag::reshape(forward(crops), {crops.size(0), config.num_classes});
 }
 
-namespace {
-
-// Softmax of `classes` logits read with a stride (score maps are [C, h, w]).
-void softmax_into(const float* logits, int64_t step, int classes, float* out) {
-  float m = logits[0];
-  for (int c = 1; c < classes; ++c) m = std::max(m, logits[c * step]);
-  double s = 0;
-  for (int c = 0; c < classes; ++c) s += std::exp(double(logits[c * step] - m));
-  for (int c = 0; c < classes; ++c)
-    out[c] = static_cast<float>(std::exp(double(logits[c * step] - m)) / s);
-}
-
-}  // namespace
-
 WindowScores score_windows(CropClassifier& model, const Image& img,
                            const std::vector<PyramidLevel>& levels, ScanMode mode,
                            int crop_batch) {
@@ -149,7 +136,7 @@ WindowScores score_windows(CropClassifier& model, const Image& img,
         }
         const Tensor logits = model.classify(Var(batch)).value();
         for (int64_t i = 0; i < n; ++i)
-          softmax_into(logits.data() + i * C, 1, C, ws.probs.data() + (l.first + s + i) * C);
+          softmax_strided(logits.data() + i * C, 1, C, ws.probs.data() + (l.first + s + i) * C);
         ws.positions += n;
       }
     } else {
@@ -160,7 +147,7 @@ WindowScores score_windows(CropClassifier& model, const Image& img,
       for (int64_t iy = 0; iy < l.ny; ++iy)
         for (int64_t ix = 0; ix < l.nx; ++ix) {
           const int64_t my = iy * step, mx = ix * step;
-          softmax_into(map.data() + my * mw + mx, mh * mw, C,
+          softmax_strided(map.data() + my * mw + mx, mh * mw, C,
                        ws.probs.data() + (l.first + iy * l.nx + ix) * C);
         }
     }

@@ -36,6 +36,7 @@ struct CropClassifierConfig {
   int num_classes = 11;  // index 0 is background
   float dropout = 0.2f;
   int head_kernel() const { return (input_size - 14) / 4; }
+  int classes() const { return num_classes - 1; }  // object classes (no background)
   std::string to_json() const;
   static CropClassifierConfig from_json(const std::string& json);  // throws std::invalid_argument
 };

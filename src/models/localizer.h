@@ -10,11 +10,21 @@
 //
 // The backbone keeps lesson 00's parameter names ("backbone.0.weight", ...), so the
 // classifier's weights load into it: see load_grey_backbone.
+//
+// The model owns its whole use: an image's input (localizer_input), a batch of scenes
+// with its targets (make_localizer_batch), the batch's multitask loss (Localizer::losses,
+// multitask_loss.h), one image's class and box (Localizer::localize) and the test
+// scores (evaluate).
 #pragma once
+#include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
+#include "data/detection_dataset.h"
+#include "eval/localization_metrics.h"
 #include "models/backbone.h"
+#include "models/multitask_loss.h"
 
 namespace dl::models {
 
@@ -37,10 +47,54 @@ struct LocalizerOutput {
   Var box;     // [N, 4]: (cx, cy, w, h) divided by the input size
 };
 
+// ---- data: images -> normalised [B, 3, S, S]; targets: class, (cx, cy, w, h) / S ----
+// The pixel normalisation of lesson 00 on every channel, so the transferred grey
+// filters see inputs in the range they were trained on.
+struct LocalizerBatch {
+  Tensor images;  // [B, 3, S, S]
+  Tensor labels;  // [B] class indices
+  Tensor boxes;   // [B, 4] (cx, cy, w, h) / S
+};
+
+// The image shrunk to S x S, normalised: [3, S, S].
+Tensor localizer_input(const Image& img, int size);
+
+// The object of a single-object image: its largest box (datagen --single has one);
+// -1 when the image has none.
+int main_object(const DetectionItem& item);
+
+// Item k of a scene set: a file's scene or a freshly generated one.
+using SceneSource = std::function<DetectionItem(int64_t)>;
+
+// Items order[start, start+size) (fewer at the end of `order`), each from `scene`.
+// Augmentation when flip_rng is given: a horizontal flip with probability 1/2, from a
+// per-item Rng fork (mirrors the box too).
+LocalizerBatch make_localizer_batch(const SceneSource& scene, const std::vector<int64_t>& order,
+                                    int64_t start, int64_t size, int input, const Rng* flip_rng);
+
+// Normalised (cx, cy, w, h) -> pixel box in an image of the given size.
+Box box_to_pixels(const float* t, float width, float height);
+
+// What one image gets: class probabilities and the box in the image's pixels.
+struct Localization {
+  Tensor probs;              // [num_classes], softmax of the class scores
+  std::vector<int> ranking;  // the classes by decreasing probability (ties: lower first)
+  Box box;                   // clipped to the image
+};
+
 class Localizer : public Module {
  public:
   Localizer(const LocalizerConfig& cfg, Rng& rng);
   LocalizerOutput predict(const Var& x);
+  // The multitask loss of a batch (classification, localization and their total,
+  // multitask_loss.h), and how many of its classes the scores got right.
+  struct Losses {
+    MultitaskLoss loss;
+    int64_t correct = 0;
+  };
+  Losses losses(const LocalizerBatch& b, float lambda);
+  // One image, any size: resized to the input size, classified and localized.
+  Localization localize(const Image& img);
   Var forward(const Var& x) override { return predict(x).scores; }
   std::string name() const override { return "Localizer"; }
   LocalizerConfig config;
@@ -48,5 +102,8 @@ class Localizer : public Module {
   std::shared_ptr<Linear> cls_head, box_head;
 };
 
+// Accuracy, mean IoU and localization accuracy (eval/localization_metrics.h) on every
+// image of `ds`, in batches of `batch`, in eval mode.
+LocalizationEval evaluate(Localizer& model, const DetectionDataset& ds, int batch);
 
 }  // namespace dl::models

@@ -1,0 +1,42 @@
+#include "lessons/common/localization_report.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+
+namespace dl::cli {
+
+nlohmann::json localization_eval_json(const LocalizationEval& ev,
+                                      const std::vector<std::string>& classes) {
+  nlohmann::json pc = nlohmann::json::object();
+  for (size_t c = 0; c < ev.per_class.size(); ++c) {
+    const LocalizationStats& s = ev.per_class[c];
+    const double d = std::max<int64_t>(1, s.images);
+    pc[classes[c]] = {{"images", s.images}, {"accuracy", s.correct / d},
+                      {"mean_iou", s.iou / d}, {"localization_accuracy", s.localized / d}};
+  }
+  return {{"images", ev.total.images},
+          {"accuracy", ev.accuracy()},
+          {"mean_iou", ev.mean_iou()},
+          {"localization_accuracy", ev.loc_accuracy()},
+          {"per_class", pc}};
+}
+
+void print_localization_eval(const LocalizationEval& ev, const std::vector<std::string>& classes) {
+  fmt::print("{:<12} {:>6} {:>9} {:>9} {:>10}\n", "class", "images", "accuracy", "mean IoU",
+             "loc. acc.");
+  auto row = [](const std::string& name, const LocalizationStats& s) {
+    const double d = std::max<int64_t>(1, s.images);
+    fmt::print("{:<12} {:>6} {:>8.1f}% {:>9.3f} {:>9.1f}%\n", name, s.images, 100 * s.correct / d,
+               s.iou / d, 100 * s.localized / d);
+  };
+  for (size_t c = 0; c < ev.per_class.size(); ++c) row(classes[c], ev.per_class[c]);
+  row("all", ev.total);
+  fmt::print("\n{:<12} {:>6} {:>9} {:>9} {:>10}\n", "object size", "images", "accuracy",
+             "mean IoU", "loc. acc.");
+  for (size_t b = 0; b < ev.per_size.size(); ++b) row(size_bucket_name(int(b)), ev.per_size[b]);
+  fmt::print("(object size = sqrt(area) of the true box in scene pixels)\n");
+  fmt::print("\nlocalization accuracy = correct class and IoU >= 0.5 with the true box\n");
+}
+
+}  // namespace dl::cli
