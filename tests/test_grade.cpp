@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "grading/compare.h"
+#include "grading/exercises.h"
 #include "grading/golden_case.h"
 #include "run_program.h"
 #include "util/files.h"
@@ -170,6 +171,31 @@ BOOST_AUTO_TEST_SUITE(grade)
 BOOST_AUTO_TEST_CASE(start_reference_run) {
   reference_run();  // kicks off the slow run so the tests below overlap with it
   BOOST_TEST(fs::exists(std::string(DETLAB_BIN_DIR) + "/grade"));
+}
+
+BOOST_AUTO_TEST_CASE(every_exercise_names_an_existing_file_and_function) {
+  // "src/detection/nms.cpp (nms)": the file a student opens exists and holds the function.
+  for (const Exercise& e : exercise_registry()) {
+    const std::string src = e.source;
+    const size_t at = src.find("src/");
+    if (at == std::string::npos) continue;  // the end-to-end exercise names a program
+    const size_t end = src.find_first_of(" ,", at);
+    const std::string file = src.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    BOOST_TEST_CONTEXT(e.name << ": " << src) {
+      BOOST_REQUIRE(fs::exists(std::string(DETLAB_SOURCE_DIR) + "/" + file));
+      const size_t open = src.find('(', at), close = src.find(')', at);
+      if (open != std::string::npos && close != std::string::npos) {
+        const std::string text = dl::read_file_text(std::string(DETLAB_SOURCE_DIR) + "/" + file);
+        std::stringstream names(src.substr(open + 1, close - open - 1));
+        for (std::string function; std::getline(names >> std::ws, function, ',');) {
+          // "similarity_*": some function of that prefix.
+          const bool prefix = !function.empty() && function.back() == '*';
+          const std::string look = prefix ? function.substr(0, function.size() - 1) : function + "(";
+          BOOST_TEST(text.find(look) != std::string::npos, function << " not in " << file);
+        }
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(tolerance_and_first_difference) {
