@@ -35,7 +35,7 @@
 #include "nn/checkpoint.h"
 #include "nn/lr_schedule.h"
 #include "nn/optimizer.h"
-#include "models/pose_regressor.h"
+#include "models/deeppose.h"
 #include "tensor/ops.h"
 #include "util/files.h"
 #include "util/timing.h"

@@ -1,4 +1,4 @@
-#include "models/pose_regressor.h"
+#include "models/deeppose.h"
 
 #include <fmt/core.h>
 
