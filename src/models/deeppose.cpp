@@ -5,6 +5,11 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "autograd/ops.h"
+#include "data/batching.h"
+#include "data/figures.h"
+#include "image/transforms.h"
+#include "tensor/ops.h"
 #include "tensor/tensor.h"
 
 namespace dl::models {
@@ -60,6 +65,15 @@ PoseRegressorConfig PoseRegressorConfig::from_json(const std::string& text, int 
     throw std::invalid_argument(std::string("bad model config: ") + e.what());
   }
   return stage_from_json(j, expected_stage);
+}
+
+PoseRegressorConfig stage1_config() {
+  PoseRegressorConfig c;
+  c.input_size = 48;
+  c.channels = {16, 32, 64, 128};
+  c.hidden = 512;
+  c.dropout = 0.0f;
+  return c;
 }
 
 PoseRegressorConfig refinement_config(int stage) {
@@ -186,6 +200,236 @@ void window_targets(const std::vector<float>& keypoints, int joint, const PoseBo
     target[2 * k + 1] = use ? v : 0.0f;
     mask[2 * k] = mask[2 * k + 1] = use ? 1.0f : 0.0f;
   }
+}
+
+// ---- pre-processing -------------------------------------------------------------------
+void pose_input(const Image& in, float* dst, bool flip) {
+  const int S = in.width;
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < S; ++y)
+      for (int x = 0; x < S; ++x) {
+        const int sx = flip ? S - 1 - x : x;
+        const float v = in.pixels[(static_cast<size_t>(y) * S + sx) * 3 + c] / 255.0f;
+        dst[(c * S + y) * S + x] = (v - kPosePixelMean) / kPosePixelStd;
+      }
+}
+
+PoseBox image_box(const Image& img) {
+  return {img.width / 2.0f, img.height / 2.0f, float(img.width), float(img.height)};
+}
+
+Image window_input(const Image& img, const PoseBox& b, int S) {
+  return warp_region(img, b.cx - b.w / 2, b.cy - b.h / 2, b.cx + b.w / 2, b.cy + b.h / 2, S, S);
+}
+
+// ---- inference -------------------------------------------------------------------------
+std::vector<Pose> run_stage1(PoseRegressor& net, const std::vector<const Image*>& images,
+                             int batch) {
+  NoGradGuard no_grad;
+  const int S = net.config.input_size, K = net.config.num_joints;
+  const int64_t n = static_cast<int64_t>(images.size());
+  std::vector<Pose> poses(images.size(), Pose(2 * K));
+  for (int64_t s = 0; s < n; s += batch) {
+    const int64_t m = std::min<int64_t>(batch, n - s);
+    Tensor x({m, 3, S, S});
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < m; ++i)
+      pose_input(resize_bilinear(*images[s + i], S, S), x.data() + i * 3 * S * S, false);
+    Tensor out = net(Var(x)).value();
+    for (int64_t i = 0; i < m; ++i) {
+      const PoseBox box = image_box(*images[s + i]);
+      for (int j = 0; j < K; ++j) {
+        auto [px, py] = denormalize_point(out[i * 2 * K + 2 * j], out[i * 2 * K + 2 * j + 1], box);
+        poses[s + i][2 * j] = px;
+        poses[s + i][2 * j + 1] = py;
+      }
+    }
+  }
+  return poses;
+}
+
+std::vector<Pose> refine(PoseRegressor& net, const std::vector<const Image*>& images,
+                         const std::vector<Pose>& prev, float sigma, int batch_images) {
+  NoGradGuard no_grad;
+  const int S = net.config.input_size, K = net.config.num_joints;
+  const int64_t n = static_cast<int64_t>(images.size());
+  std::vector<Pose> poses = prev;
+  for (int64_t s = 0; s < n; s += batch_images) {
+    const int64_t m = std::min<int64_t>(batch_images, n - s);
+    Tensor x({m * K, 3, S, S});
+#pragma omp parallel for schedule(static)
+    for (int64_t t = 0; t < m * K; ++t) {
+      const int64_t i = s + t / K;
+      const PoseBox b = joint_window(prev[i], static_cast<int>(t % K), sigma);
+      pose_input(window_input(*images[i], b, S), x.data() + t * 3 * S * S, false);
+    }
+    Tensor out = net(Var(x)).value();
+    for (int64_t t = 0; t < m * K; ++t) {
+      const int64_t i = s + t / K;
+      const int j = static_cast<int>(t % K);
+      const PoseBox b = joint_window(prev[i], j, sigma);
+      auto [px, py] = denormalize_point(out[t * 2 * K + 2 * j], out[t * 2 * K + 2 * j + 1], b);
+      poses[i][2 * j] = px;
+      poses[i][2 * j + 1] = py;
+    }
+  }
+  return poses;
+}
+
+std::vector<std::vector<Pose>> run_cascade(DeepPoseCascade& model,
+                                           const std::vector<const Image*>& images, int upto) {
+  model.eval();
+  std::vector<std::vector<Pose>> per_stage;
+  per_stage.push_back(run_stage1(*model.stages[0], images, 64));
+  for (int s = 1; s < upto; ++s)
+    per_stage.push_back(refine(*model.stages[s], images, per_stage.back(), model.config.sigma, 16));
+  return per_stage;
+}
+
+std::vector<std::vector<Pose>> run_cascade(DeepPoseCascade& model, const KeypointDataset& ds,
+                                           int upto) {
+  std::vector<const Image*> images;
+  for (const auto& item : ds.items) images.push_back(&item.image);
+  return run_cascade(model, images, upto);
+}
+
+// ---- training --------------------------------------------------------------------------
+PoseBatch stage1_batch(const KeypointDataset& ds, const std::vector<int64_t>& order,
+                       int64_t start, int64_t size, int S, const Rng* flip_rng) {
+  const int K = ds.num_joints();
+  const int64_t n = std::min<int64_t>(size, static_cast<int64_t>(order.size()) - start);
+  PoseBatch b{Tensor({n, 3, S, S}), Tensor({n, 2 * K}), Tensor({n, 2 * K})};
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    const KeypointItem& item = ds.items[order[start + i]];
+    bool flip = false;
+    if (flip_rng && K == kFigureJoints)
+      flip = flip_rng->fork(static_cast<uint64_t>(order[start + i])).bernoulli(0.5f);
+    pose_input(resize_bilinear(item.image, S, S), b.x.data() + i * 3 * S * S, flip);
+    const PoseBox box = image_box(item.image);
+    for (int j = 0; j < K; ++j) {
+      const int src = flip ? figure_mirror()[j] : j;
+      float x = item.keypoints[3 * src], y = item.keypoints[3 * src + 1];
+      const bool labelled = item.keypoints[3 * src + 2] > 0;
+      if (flip) x = item.image.width - x;
+      auto [u, v] = normalize_point(x, y, box);
+      b.target[i * 2 * K + 2 * j] = labelled ? u : 0.0f;
+      b.target[i * 2 * K + 2 * j + 1] = labelled ? v : 0.0f;
+      b.mask[i * 2 * K + 2 * j] = b.mask[i * 2 * K + 2 * j + 1] = labelled ? 1.0f : 0.0f;
+    }
+  }
+  return b;
+}
+
+double DisplacementStats::rms() const {
+  double sum = 0;
+  for (size_t k = 0; k < mean.size(); ++k) sum += mean[k] * mean[k] + sd[k] * sd[k];
+  return std::sqrt(sum / mean.size());
+}
+
+DisplacementStats displacement_stats(const KeypointDataset& ds, const std::vector<Pose>& prev) {
+  const int K = ds.num_joints();
+  std::vector<double> s1(2 * K, 0.0), s2(2 * K, 0.0), cnt(2 * K, 0.0);
+  for (size_t i = 0; i < ds.items.size(); ++i) {
+    const float diam = pose_diameter(prev[i]);
+    for (int j = 0; j < K; ++j) {
+      if (ds.items[i].keypoints[3 * j + 2] <= 0) continue;
+      for (int a = 0; a < 2; ++a) {
+        const double d = (prev[i][2 * j + a] - ds.items[i].keypoints[3 * j + a]) / diam;
+        s1[2 * j + a] += d;
+        s2[2 * j + a] += d * d;
+        cnt[2 * j + a] += 1;
+      }
+    }
+  }
+  DisplacementStats st{std::vector<float>(2 * K, 0.0f), std::vector<float>(2 * K, 0.1f)};
+  for (const auto& p : prev) st.mean_diameter += pose_diameter(p);
+  st.mean_diameter /= static_cast<double>(ds.items.size());
+  for (int k = 0; k < 2 * K; ++k)
+    if (cnt[k] > 1) {
+      const double m = s1[k] / cnt[k];
+      st.mean[k] = static_cast<float>(m);
+      st.sd[k] = static_cast<float>(std::sqrt(std::max(0.0, s2[k] / cnt[k] - m * m)));
+    }
+  return st;
+}
+
+std::vector<CropSample> epoch_samples(const KeypointDataset& ds, int per_image, const Rng& rng) {
+  std::vector<CropSample> out;
+  const int K = ds.num_joints();
+  for (size_t i = 0; i < ds.items.size(); ++i) {
+    std::vector<int> labelled;
+    for (int j = 0; j < K; ++j)
+      if (ds.items[i].keypoints[3 * j + 2] > 0) labelled.push_back(j);
+    Rng r = rng.fork(i);
+    for (int k = 0; k < per_image && !labelled.empty(); ++k) {
+      const int pick = static_cast<int>(r.below(static_cast<uint32_t>(labelled.size())));
+      out.push_back({static_cast<int64_t>(i), labelled[pick]});
+      labelled.erase(labelled.begin() + pick);
+    }
+  }
+  return out;
+}
+
+PoseBatch refine_batch(const KeypointDataset& ds, const std::vector<Pose>& prev,
+                       const DisplacementStats& st, const std::vector<CropSample>& samples,
+                       const std::vector<int64_t>& order, int64_t start, int64_t size, int S,
+                       float sigma, float neighbours, const Rng& rng) {
+  const int K = ds.num_joints();
+  const int64_t n = std::min<int64_t>(size, static_cast<int64_t>(order.size()) - start);
+  PoseBatch b{Tensor({n, 3, S, S}), Tensor({n, 2 * K}), Tensor({n, 2 * K})};
+#pragma omp parallel for schedule(static)
+  for (int64_t t = 0; t < n; ++t) {
+    const CropSample& cs = samples[order[start + t]];
+    const KeypointItem& item = ds.items[cs.item];
+    const int j = cs.joint;
+    Rng r = rng.fork(static_cast<uint64_t>(order[start + t]));
+    PoseBox box = joint_window(prev[cs.item], j, sigma);
+    const float tx = item.keypoints[3 * j], ty = item.keypoints[3 * j + 1];
+    if (r.bernoulli(0.5f)) {
+      const float diam = pose_diameter(prev[cs.item]);
+      box.cx = tx + diam * r.normal(st.mean[2 * j], st.sd[2 * j]);
+      box.cy = ty + diam * r.normal(st.mean[2 * j + 1], st.sd[2 * j + 1]);
+    }
+    pose_input(window_input(item.image, box, S), b.x.data() + t * 3 * S * S, false);
+    window_targets(item.keypoints, j, box, neighbours, b.target.data() + t * 2 * K,
+                   b.mask.data() + t * 2 * K);
+  }
+  return b;
+}
+
+StageBatches::StageBatches(const KeypointDataset& train, int stage, int input_size,
+                           const std::vector<Pose>& prev, const StageSampling& sampling)
+    : train_(train), prev_(prev), stage_(stage), input_size_(input_size), o_(sampling) {
+  if (stage_ >= 2) stats_ = displacement_stats(train_, prev_);
+}
+
+int64_t StageBatches::per_epoch() const {
+  if (stage_ == 1) return static_cast<int64_t>(train_.items.size());
+  return static_cast<int64_t>(epoch_samples(train_, o_.crops_per_image, Rng(0)).size());
+}
+
+PoseBatch StageBatches::batch(int epoch, int64_t step, int64_t size) {
+  if (epoch != epoch_) {
+    epoch_ = epoch;
+    epoch_rng_ = Rng(o_.seed).fork(1000 * stage_ + epoch);
+    if (stage_ >= 2) samples_ = epoch_samples(train_, o_.crops_per_image, epoch_rng_.fork(1));
+    Rng shuffle = epoch_rng_.fork(2);
+    const size_t count = stage_ == 1 ? train_.items.size() : samples_.size();
+    order_ = shuffled_indices(static_cast<int64_t>(count), shuffle);
+  }
+  const Rng batch_rng = epoch_rng_.fork(3);
+  if (stage_ == 1)
+    return stage1_batch(train_, order_, step * size, size, input_size_,
+                        o_.flip ? &batch_rng : nullptr);
+  return refine_batch(train_, prev_, stats_, samples_, order_, step * size, size, input_size_,
+                      o_.sigma, o_.neighbours, batch_rng);
+}
+
+Var masked_l2(const Var& pred, const PoseBatch& b) {
+  const float count = std::max(1.0f, sum_all(b.mask) / 2.0f);
+  Var d = ag::mul(ag::sub(pred, Var(b.target)), Var(b.mask));
+  return ag::mul(ag::sum_all(ag::mul(d, d)), 1.0f / count);
 }
 
 }  // namespace dl::models

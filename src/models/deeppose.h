@@ -14,14 +14,22 @@
 // so a joint anywhere inside the box is in [-0.5, 0.5]^2. One regressor per refinement
 // stage is shared by all joints, as the paper's theta_s (§3.2 eq. 5): it outputs all
 // 2K numbers and joint i's window reads the i-th pair.
+//
+// This file is the whole model, in the order a student reads it: the network and its
+// config, the cascade's geometry, the pre-processing (inputs and windows), inference
+// (the poses of each stage), and training (the batches of each stage and the L2 loss).
 #pragma once
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "data/keypoint_dataset.h"
+#include "image/image.h"
 #include "models/backbone.h"
 
 namespace dl::models {
+
+using Pose = std::vector<float>;  // x, y per joint (2K values), pixels
 
 struct PoseRegressorConfig {
   int stage = 1;                       // 1: whole image; >= 2: a cascade refinement stage
@@ -36,6 +44,12 @@ struct PoseRegressorConfig {
   // where stage 1 was expected", or sizes out of range). expected_stage 0: any stage.
   static PoseRegressorConfig from_json(const std::string& json, int expected_stage = 0);
 };
+
+// The defaults of `deeppose train`'s stage 1: 48 x 48 inputs, conv blocks 16-32-64-128,
+// hidden 512, no dropout. 48 px for 12 epochs beat 64 px for 7 (same time): stage 1
+// underfits, so more steps at a coarser input win (PCK@0.2 0.846 against 0.782, both at
+// lr 6e-3; lesson 02).
+PoseRegressorConfig stage1_config();
 
 // The defaults of a refinement stage: 32 x 32 inputs, conv blocks 16-32-64, hidden 128.
 // The cascade's gain comes from resolution (§3.2): at sigma 1.5 a window is about 40
@@ -100,5 +114,108 @@ PoseBox joint_window(const std::vector<float>& joints, int joint, float sigma);
 // targets and a mask of 1 where a target is set, 0 elsewhere.
 void window_targets(const std::vector<float>& keypoints, int joint, const PoseBox& b,
                     float radius, float* target, float* mask);
+
+// ---- pre-processing -------------------------------------------------------------------
+// Pixel normalisation: [0, 1] -> roughly zero mean, unit spread.
+constexpr float kPosePixelMean = 0.5f, kPosePixelStd = 0.25f;
+// An S x S RGB image -> its [3, S, S] network input at dst; `flip` mirrors it left-right.
+void pose_input(const Image& in, float* dst, bool flip);
+// Stage 1's box b0: the whole image.
+PoseBox image_box(const Image& img);
+// Joint i's window resampled to S x S (outside the image: black).
+Image window_input(const Image& img, const PoseBox& b, int S);
+
+// ---- inference: stage 1, then each refinement stage ----------------------------------
+// Stage 1 on whole images, `batch` images at a time: the poses in pixels.
+std::vector<Pose> run_stage1(PoseRegressor& net, const std::vector<const Image*>& images,
+                             int batch);
+// Stage s >= 2 (§3.2 eq. 5): y_i^s = y_i^{s-1} + N^-1(psi_i(N(x; b)); b) with
+// b = (y_i^{s-1}, sigma diam(y^{s-1})): every joint's window in one batch.
+std::vector<Pose> refine(PoseRegressor& net, const std::vector<const Image*>& images,
+                         const std::vector<Pose>& prev, float sigma, int batch_images);
+// The poses after each of the first `upto` stages (puts the model in eval mode).
+std::vector<std::vector<Pose>> run_cascade(DeepPoseCascade& model,
+                                           const std::vector<const Image*>& images, int upto);
+// The same on a dataset's images, in its order.
+std::vector<std::vector<Pose>> run_cascade(DeepPoseCascade& model, const KeypointDataset& ds,
+                                           int upto);
+
+// ---- training: the batches of each stage and the loss (§3) ---------------------------
+struct PoseBatch {
+  Tensor x, target, mask;  // [n, 3, S, S], [n, 2K], [n, 2K]
+};
+
+// Stage 1 batch of items order[start, start + size): whole images resized to S x S,
+// targets N(y; b0); joints with v = 0 masked out. Augmentation (flip_rng set, the
+// figures' joints): a mirror with probability 1/2 (left and right joints swap).
+PoseBatch stage1_batch(const KeypointDataset& ds, const std::vector<int64_t>& order,
+                       int64_t start, int64_t size, int S, const Rng* flip_rng);
+
+// Displacements of the previous stage, y^{s-1}_i - y_i, in units of the window's pose
+// diameter (the figures vary in size): their per-joint mean and standard deviation.
+struct DisplacementStats {
+  std::vector<float> mean, sd;  // 2K each
+  double rms() const;           // sqrt(mean of mean^2 + sd^2): the error per axis
+  double mean_diameter = 0;     // of the previous stage's poses, pixels
+};
+DisplacementStats displacement_stats(const KeypointDataset& ds, const std::vector<Pose>& prev);
+
+// A refinement stage's training sample: one joint's window on one image.
+struct CropSample {
+  int64_t item = 0;
+  int joint = 0;
+};
+// One epoch's (image, joint) pairs: crops_per_image labelled joints of every image.
+std::vector<CropSample> epoch_samples(const KeypointDataset& ds, int per_image, const Rng& rng);
+
+// Refinement batch of samples[order[start, start + size)] (§3.2). Half of the windows
+// sit on the previous stage's actual prediction, half on a simulated one: the true
+// joint plus a displacement drawn from N(mean_i, sd_i) — the paper's augmentation,
+// since predictions on the training set are better than on unseen images. The
+// targets: the window's own joint plus the labelled joints within `neighbours` of its
+// centre (window_targets).
+PoseBatch refine_batch(const KeypointDataset& ds, const std::vector<Pose>& prev,
+                       const DisplacementStats& st, const std::vector<CropSample>& samples,
+                       const std::vector<int64_t>& order, int64_t start, int64_t size, int S,
+                       float sigma, float neighbours, const Rng& rng);
+
+// How a stage's training batches are drawn: stage 1's augmentation and the refinement
+// stages' windows.
+struct StageSampling {
+  int crops_per_image = 4;  // joint windows per training image and epoch (stages >= 2)
+  float sigma = 1.5f;       // the cascade's window side / predicted torso diameter
+  float neighbours = 0.3f;  // window_targets' radius
+  bool flip = true;         // stage 1: mirror half of the images
+  uint64_t seed = 1;
+};
+
+// One stage's training batches, epoch by epoch: stage 1 shuffles the images; a
+// refinement stage draws crops_per_image joints of every image (epoch_samples) and
+// shuffles those windows, placed around stage s-1's poses `prev` (refine_batch). Epoch
+// e's draws come from Rng(seed).fork(1000 s + e), so a model depends only on data and
+// flags. Keeps references to `train` and `prev`.
+class StageBatches {
+ public:
+  StageBatches(const KeypointDataset& train, int stage, int input_size,
+               const std::vector<Pose>& prev, const StageSampling& sampling);
+  int64_t per_epoch() const;  // images (stage 1) or windows in an epoch
+  const DisplacementStats& stats() const { return stats_; }  // of `prev` (stages >= 2)
+  // Batch `step` (of `size` samples) of `epoch`; the steps of an epoch come in order.
+  PoseBatch batch(int epoch, int64_t step, int64_t size);
+
+ private:
+  const KeypointDataset& train_;
+  const std::vector<Pose>& prev_;
+  int stage_, input_size_;
+  StageSampling o_;
+  DisplacementStats stats_;
+  int epoch_ = -1;
+  Rng epoch_rng_;
+  std::vector<CropSample> samples_;  // this epoch's windows (stages >= 2)
+  std::vector<int64_t> order_;       // this epoch's shuffle
+};
+
+// The L2 loss of §3 over labelled joints: sum of squared errors / number of joints.
+Var masked_l2(const Var& pred, const PoseBatch& b);
 
 }  // namespace dl::models
