@@ -14,7 +14,7 @@
 #include "data/online_scenes.h"
 #include "nn/checkpoint.h"
 #include "models/localizer.h"
-#include "models/small_cnn.h"
+#include "models/classifier.h"
 #include "run_program.h"
 #include "util/files.h"
 

@@ -16,7 +16,7 @@
 #include "nn/checkpoint.h"
 #include "models/localizer.h"
 #include "models/deeppose.h"
-#include "models/small_cnn.h"
+#include "models/classifier.h"
 #include "program_checks.h"
 #include "util/files.h"
 

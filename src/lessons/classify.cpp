@@ -23,7 +23,7 @@
 #include "nn/checkpoint.h"
 #include "nn/lr_schedule.h"
 #include "nn/optimizer.h"
-#include "models/small_cnn.h"
+#include "models/classifier.h"
 #include "util/files.h"
 #include "util/timing.h"
 

@@ -57,7 +57,7 @@
 #include "models/localizer.h"
 #include "nn/lr_schedule.h"
 #include "nn/optimizer.h"
-#include "models/small_cnn.h"
+#include "models/classifier.h"
 #include "tensor/ops.h"
 #include "util/files.h"
 #include "util/timing.h"

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nn/safetensors.h"
-#include "models/small_cnn.h"
+#include "models/classifier.h"
 #include "util/files.h"
 
 namespace dl::models {

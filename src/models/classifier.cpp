@@ -1,4 +1,4 @@
-#include "models/small_cnn.h"
+#include "models/classifier.h"
 
 #include <nlohmann/json.hpp>
 
