@@ -84,15 +84,6 @@ std::string split_dir(const cli::CommonArgs& a, const char* split) {
 }
 
 // ---- train -----------------------------------------------------------------------------
-models::DeepPoseConfig model_config(const TrainOptions& t) {
-  models::DeepPoseConfig cfg{{t.stage1}, t.sigma};
-  for (int s = 2; s <= t.stages; ++s) {
-    cfg.stages.push_back(t.cascade);
-    cfg.stages.back().stage = s;
-  }
-  return cfg;
-}
-
 int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   if (a.epochs < 0) a.epochs = 12;
@@ -112,16 +103,10 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   if (t.facing_camera)
     for (auto& item : train.items) relabel_facing_camera(item.keypoints);
 
-  models::DeepPoseConfig cfg = model_config(t);
-  // --from: keep that model's stages (and its sigma if a kept stage uses it) except the
-  // last of --stages, which is always trained: "retrain the last stage" or "add a stage".
-  int kept = 0;
-  if (!t.from.empty()) {
-    const auto old = cli::read_model_config_as<models::DeepPoseConfig>(t.from, "deeppose");
-    kept = std::min<int>(static_cast<int>(old.stages.size()), t.stages - 1);
-    for (int s = 0; s < kept; ++s) cfg.stages[s] = old.stages[s];
-    if (kept >= 2) cfg.sigma = old.sigma;  // its windows were trained at that size
-  }
+  models::DeepPoseConfig cfg = models::deeppose_config(t.stages, t.sigma, t.stage1, t.cascade);
+  int kept = 0;  // --from: that model's stages before the last of --stages are kept
+  if (!t.from.empty())
+    kept = models::keep_stages(cfg, cli::read_model_config_as<models::DeepPoseConfig>(t.from, "deeppose"));
   Rng rng(a.seed);
   models::DeepPoseCascade model(cfg, rng);
   for (int s = 1; s <= kept; ++s)
@@ -266,7 +251,7 @@ int cmd_predict(const cli::CommonArgs& a, const std::vector<std::string>& images
 // ---- bench -----------------------------------------------------------------------------
 int cmd_bench(const cli::CommonArgs& a, const TrainOptions& t) {
   Rng rng(a.seed);
-  const models::DeepPoseConfig cfg = model_config(t);
+  const auto cfg = models::deeppose_config(t.stages, t.sigma, t.stage1, t.cascade);
   models::DeepPoseCascade model(cfg, rng);
   model.eval();
   const int batch = a.batch > 0 ? a.batch : 32;

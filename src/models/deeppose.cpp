@@ -121,6 +121,24 @@ DeepPoseConfig DeepPoseConfig::from_json(const std::string& text) {
   return c;
 }
 
+DeepPoseConfig deeppose_config(int stages, float sigma, const PoseRegressorConfig& stage1,
+                               const PoseRegressorConfig& refinement) {
+  DeepPoseConfig cfg{{stage1}, sigma};
+  for (int s = 2; s <= stages; ++s) {
+    cfg.stages.push_back(refinement);
+    cfg.stages.back().stage = s;
+  }
+  return cfg;
+}
+
+int keep_stages(DeepPoseConfig& cfg, const DeepPoseConfig& old) {
+  const int kept = std::min<int>(static_cast<int>(old.stages.size()),
+                                 static_cast<int>(cfg.stages.size()) - 1);
+  for (int s = 0; s < kept; ++s) cfg.stages[s] = old.stages[s];
+  if (kept >= 2) cfg.sigma = old.sigma;
+  return kept;
+}
+
 PoseRegressor::PoseRegressor(const PoseRegressorConfig& cfg, Rng& rng) : config(cfg) {
   features = std::make_shared<Sequential>();
   int in = 3;

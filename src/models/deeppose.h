@@ -66,6 +66,16 @@ struct DeepPoseConfig {
   static DeepPoseConfig from_json(const std::string& json);  // throws std::invalid_argument
 };
 
+// `stages` stages: stage 1 as `stage1`, every later stage as `refinement` (its stage
+// number set), windows of side sigma * diam.
+DeepPoseConfig deeppose_config(int stages, float sigma, const PoseRegressorConfig& stage1,
+                               const PoseRegressorConfig& refinement);
+// Training on from an existing model (`deeppose train --from`): keeps `old`'s stages in
+// cfg except cfg's last stage, which is always trained ("retrain the last stage" or "add a
+// stage"), and old's sigma when a kept refinement stage uses it (its windows were trained
+// at that size). Returns the number of stages kept.
+int keep_stages(DeepPoseConfig& cfg, const DeepPoseConfig& old);
+
 class PoseRegressor : public Module {
  public:
   PoseRegressor(const PoseRegressorConfig& cfg, Rng& rng);
