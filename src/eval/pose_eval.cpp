@@ -133,4 +133,22 @@ std::string format_pose_eval(const PoseCascadeEval& ev, const std::vector<std::s
   return out;
 }
 
+nlohmann::json stage_scores_json(const std::vector<PoseStageScores>& stages) {
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t s = 0; s < stages.size(); ++s)
+    out.push_back({{"stage", s + 1}, {"pck", stages[s].pck.mean}, {"pdj", stages[s].pdj.mean},
+                   {"pcp", stages[s].pcp.mean}, {"mean_error_px", stages[s].error.mean}});
+  return out;
+}
+
+std::string format_stage_scores(const std::vector<PoseStageScores>& stages,
+                                const std::vector<double>& seconds) {
+  std::string out;
+  for (size_t s = 0; s < stages.size(); ++s)
+    out += fmt::format("stage {}: test PCK@0.2 {:.3f}, PDJ@0.2 {:.3f}, PCP {:.3f}, mean error "
+                       "{:.2f} px ({:.1f} s)\n", s + 1, stages[s].pck.mean, stages[s].pdj.mean,
+                       stages[s].pcp.mean, stages[s].error.mean, seconds[s]);
+  return out;
+}
+
 }  // namespace dl

@@ -54,4 +54,11 @@ nlohmann::json pose_eval_json(const PoseCascadeEval& ev,
 std::string format_pose_eval(const PoseCascadeEval& ev,
                              const std::vector<std::string>& joint_names);
 
+// What `deeppose train` reports for each stage after training: [{"stage", "pck", "pdj",
+// "pcp", "mean_error_px"}] (stored in the model file), and the same as one line per stage
+// with each stage's training seconds.
+nlohmann::json stage_scores_json(const std::vector<PoseStageScores>& stages);
+std::string format_stage_scores(const std::vector<PoseStageScores>& stages,
+                                const std::vector<double>& seconds);
+
 }  // namespace dl

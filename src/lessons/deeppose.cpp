@@ -169,11 +169,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
                {"train_images", n},       {"from", t.from},
                {"facing_camera", t.facing_camera}, {"flip", t.flip},
                {"cascade_lr", t.cascade_lr},  {"neighbours", t.neighbours}};
-  json per_stage = json::array();
-  for (size_t s = 0; s < final_scores.size(); ++s)
-    per_stage.push_back({{"stage", s + 1}, {"pck", final_scores[s].pck.mean},
-                         {"pdj", final_scores[s].pdj.mean}, {"pcp", final_scores[s].pcp.mean},
-                         {"mean_error_px", final_scores[s].error.mean}});
+  json per_stage = stage_scores_json(final_scores);
   nn::save_checkpoint(model_path, model,
                       {{"config", cfg.to_json()}, {"joints", json(train.joint_names).dump()},
                        {"train_args", args.dump()}, {"test_scores", per_stage.dump()}});
@@ -183,10 +179,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
     fmt::print("{}\n", json({{"model", model_path}, {"seconds", seconds}, {"stages", per_stage}}).dump());
     return 0;
   }
-  for (size_t s = 0; s < final_scores.size(); ++s)
-    fmt::print("stage {}: test PCK@0.2 {:.3f}, PDJ@0.2 {:.3f}, PCP {:.3f}, mean error {:.2f} px "
-               "({:.1f} s)\n", s + 1, final_scores[s].pck.mean, final_scores[s].pdj.mean,
-               final_scores[s].pcp.mean, final_scores[s].error.mean, stage_seconds[s]);
+  fmt::print("{}", format_stage_scores(final_scores, stage_seconds));
   fmt::print("trained in {:.1f} s; saved {} (+ {}.csv/.svg per stage)\n", seconds, model_path, stem);
   return 0;
 }
