@@ -4,12 +4,15 @@
 
 #include <algorithm>
 
+#include "util/files.h"
 #include "util/timing.h"
 
 namespace dl {
 
 DetectionEval evaluate_detector(const DetectionDataset& test,
                                 const std::function<ImageResult(const DetectionItem&)>& detect) {
+  // Nothing to measure: AP over no images is not a number to print.
+  if (test.items.empty()) throw FileError(test.dir, "the test set has no images");
   DetectionEval e;
   std::vector<CocoAnnotation> results;
   int64_t id = 1;
@@ -40,6 +43,7 @@ DetectionEval evaluate_detector(const DetectionDataset& test,
 ProposalEval evaluate_with_proposals(
     const DetectionDataset& test, const ProposalOptions& po,
     const std::function<ImageResult(const DetectionItem&, const std::vector<Box>&)>& detect) {
+  if (test.items.empty()) throw FileError(test.dir, "the test set has no images");
   const auto t0 = Clock::now();
   const std::vector<std::vector<Box>> props = dataset_proposals(test, po);
   const double n = static_cast<double>(std::max<size_t>(1, test.items.size()));
@@ -79,7 +83,10 @@ nlohmann::json detection_eval_json(const DetectionEval& e, const std::vector<std
 void print_detection_eval(const DetectionEval& e, const std::vector<std::string>& classes) {
   fmt::print("{:<12} {:>6} {:>9}\n", "class", "objects", "VOC AP50");
   for (size_t c = 0; c < e.voc.size() && c < classes.size(); ++c)
-    fmt::print("{:<12} {:>6} {:>8.1f}%\n", classes[c], e.voc[c].num_gt, 100 * e.voc[c].ap);
+    if (e.voc[c].num_gt == 0)  // no object of the class: AP is undefined (stored as -1)
+      fmt::print("{:<12} {:>6} {:>9}\n", classes[c], 0, "n/a");
+    else
+      fmt::print("{:<12} {:>6} {:>8.1f}%\n", classes[c], e.voc[c].num_gt, 100 * e.voc[c].ap);
   fmt::print("{:<12} {:>6} {:>8.1f}%   (VOC mAP, all-point AP at IoU 0.5)\n\n", "mean", "",
              100 * e.voc_map50);
   fmt::print("{}\n", coco_summary(e.coco));

@@ -189,6 +189,7 @@ int cmd_eval(const cli::CommonArgs& a) {
   const std::string path = a.model.empty() ? kDefaultModel : a.model;
   auto model = load_model(path);
   KeypointDataset test = load_keypoint_dataset(split_dir(a, "test"));
+  if (test.items.empty()) throw FileError(test.dir, "the test set has no images");
   const int K = model->config.stages[0].num_joints;
   if (test.num_joints() != K)
     throw FileError(test.dir, fmt::format("{} joints, the model has {}", test.num_joints(), K));

@@ -202,6 +202,7 @@ Localization Localizer::localize(const Image& img) {
 // ---- evaluation ---------------------------------------------------------------------
 
 LocalizationEval evaluate(Localizer& model, const DetectionDataset& ds, int batch) {
+  if (ds.items.empty()) throw FileError(ds.dir, "the test set has no images");
   NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();

@@ -56,9 +56,13 @@ void report_fast_rcnn_eval(const DetectionDataset& test, const ProposalOptions& 
   }
   fmt::print("{:<12} {:>7} {:>9}{}\n", "class", "objects", "VOC AP50",
              svd.fc6 > 0 ? fmt::format(" {:>9}", "SVD AP50") : "");
+  // A class with no test object has no AP (stored as -1): "n/a", not "-100.0%".
+  auto ap = [](const auto& v) {
+    return v.num_gt == 0 ? fmt::format("{:>9}", "n/a") : fmt::format("{:>8.1f}%", 100 * v.ap);
+  };
   for (size_t c = 0; c < r.e.voc.size() && c < test.class_names.size(); ++c)
-    fmt::print("{:<12} {:>7} {:>8.1f}%{}\n", test.class_names[c], r.e.voc[c].num_gt,
-               100 * r.e.voc[c].ap, svd.fc6 > 0 ? fmt::format(" {:>8.1f}%", 100 * rs.e.voc[c].ap) : "");
+    fmt::print("{:<12} {:>7} {}{}\n", test.class_names[c], r.e.voc[c].num_gt, ap(r.e.voc[c]),
+               svd.fc6 > 0 ? " " + ap(rs.e.voc[c]) : "");
   fmt::print("{:<12} {:>7} {:>8.1f}%{}   (VOC mAP, all-point AP at IoU 0.5)\n\n", "mean", "",
              100 * r.e.voc_map50, svd.fc6 > 0 ? fmt::format(" {:>8.1f}%", 100 * rs.e.voc_map50) : "");
   fmt::print("{}\n", coco_summary(r.e.coco));
