@@ -98,36 +98,41 @@ std::vector<Detection> FastRcnn::detect(const Image& img, const std::vector<Box>
   NoGradGuard no_grad;
   FastRcnnStageTimes local;
   FastRcnnStageTimes& st = t ? *t : local;
-  auto t0 = Clock::now();
-  Tensor x = backbone_input(img);
-  Var feat = features(Var(x.reshape({1, 3, img.height, img.width})));
-  st.conv += seconds_since(t0);
+  Var feat;
+  {
+    ScopedTimer timer(st.conv);
+    Tensor x = backbone_input(img);
+    feat = features(Var(x.reshape({1, 3, img.height, img.width})));
+  }
   if (props.empty()) return {};
   const int64_t P = static_cast<int64_t>(props.size());
-  t0 = Clock::now();
-  Tensor rois({P, 5});
-  for (int64_t i = 0; i < P; ++i) {
-    rois[i * 5 + 1] = props[i].x1;
-    rois[i * 5 + 2] = props[i].y1;
-    rois[i * 5 + 3] = props[i].x2;
-    rois[i * 5 + 4] = props[i].y2;
+  Var pooled;
+  {
+    ScopedTimer timer(st.roi_pool);
+    Tensor rois({P, 5});
+    for (int64_t i = 0; i < P; ++i) {
+      rois[i * 5 + 1] = props[i].x1;
+      rois[i * 5 + 2] = props[i].y1;
+      rois[i * 5 + 3] = props[i].x2;
+      rois[i * 5 + 4] = props[i].y2;
+    }
+    pooled = pool_rois(feat, rois);
   }
-  Var pooled = pool_rois(feat, rois);
-  st.roi_pool += seconds_since(t0);
-  t0 = Clock::now();
-  FastRcnnOutput out = head(pooled);
-  const Tensor probs = softmax_rows(out.scores.value());  // [P, K + 1], per RoI
-  st.fc += seconds_since(t0);
-  t0 = Clock::now();
+  FastRcnnOutput out;
+  Tensor probs;
+  {
+    ScopedTimer timer(st.fc);
+    out = head(pooled);
+    probs = softmax_rows(out.scores.value());  // [P, K + 1], per RoI
+  }
+  ScopedTimer timer(st.nms);
   const Tensor boxes = decode_deltas(out.deltas.value(), props, rcnn_box_coder());  // [P, 4K]
   PostprocessOptions po;
   po.score_threshold = o.threshold;
   po.nms_iou = o.nms;
   po.max_detections = o.max_detections;
   po.drop_empty = true;
-  std::vector<Detection> dets = postprocess_detections(probs, 1, boxes, img.width, img.height, po);
-  st.nms += seconds_since(t0);
-  return dets;
+  return postprocess_detections(probs, 1, boxes, img.width, img.height, po);
 }
 
 FastRcnnLoss FastRcnn::losses(const FastRcnnBatch& b, float lambda) {

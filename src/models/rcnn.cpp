@@ -77,18 +77,18 @@ Tensor region_features(RcnnModel& m, const Image& img, const std::vector<Box>& b
   Tensor feats({n, D});
   for (int64_t s = 0; s < n; s += batch) {
     const int64_t k = std::min<int64_t>(batch, n - s);
-    auto t0 = Clock::now();
     Tensor crops({k, 3, S, S});
+    {
+      ScopedTimer timer(t ? &t->warping : nullptr);
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < k; ++i) {
-      const Tensor x = warped_input(img, boxes[s + i], S, m.config.context, fill);
-      std::copy_n(x.data(), plane, crops.data() + i * plane);
+      for (int64_t i = 0; i < k; ++i) {
+        const Tensor x = warped_input(img, boxes[s + i], S, m.config.context, fill);
+        std::copy_n(x.data(), plane, crops.data() + i * plane);
+      }
     }
-    if (t) t->warping += seconds_since(t0);
-    t0 = Clock::now();
+    ScopedTimer timer(t ? &t->cnn : nullptr);
     const Tensor f = m.features(crops);
     std::copy_n(f.data(), k * D, feats.data() + s * D);
-    if (t) t->cnn += seconds_since(t0);
   }
   return feats;
 }

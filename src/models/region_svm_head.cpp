@@ -150,38 +150,39 @@ std::vector<Detection> detect_regions(const Tensor& f, const std::vector<Box>& p
   RegionStageTimes unused;
   RegionStageTimes& times = t ? *t : unused;
   // SVM scores for every (region, class): one [n, D] x [D, K] product.
-  auto t0 = Clock::now();
-  Tensor scores = n ? matmul(f, svm_weight, false, true) : Tensor({0, K});
-  for (int64_t i = 0; i < n; ++i)
-    for (int k = 0; k < K; ++k) scores[i * K + k] += svm_bias[k];
-  times.svm += seconds_since(t0);
+  Tensor scores;
+  {
+    ScopedTimer timer(times.svm);
+    scores = n ? matmul(f, svm_weight, false, true) : Tensor({0, K});
+    for (int64_t i = 0; i < n; ++i)
+      for (int k = 0; k < K; ++k) scores[i * K + k] += svm_bias[k];
+  }
   // Class-specific box regression (R-CNN appendix C) of the (region, class) pairs that
   // pass the threshold; the others are dropped by postprocess_detections unread.
-  t0 = Clock::now();
   Tensor boxes({n, 4 * int64_t(K)});
-  std::vector<BoxRegressor> regs(K);
-  for (int k = 0; k < K && o.regress; ++k) {
-    regs[k].dim = D;
-    const float* w = head.bbox_weight->data() + int64_t(k) * (D + 1) * 4;
-    regs[k].weights.assign(w, w + (D + 1) * 4);
-  }
-  for (int64_t i = 0; i < n; ++i)
-    for (int k = 0; k < K; ++k) {
-      Box b = proposals[i];
-      if (o.regress && scores[i * K + k] >= o.threshold) b = regs[k].apply(f.data() + i * D, b);
-      float* dst = boxes.data() + (i * K + k) * 4;
-      dst[0] = b.x1, dst[1] = b.y1, dst[2] = b.x2, dst[3] = b.y2;
+  {
+    ScopedTimer timer(times.regression);
+    std::vector<BoxRegressor> regs(K);
+    for (int k = 0; k < K && o.regress; ++k) {
+      regs[k].dim = D;
+      const float* w = head.bbox_weight->data() + int64_t(k) * (D + 1) * 4;
+      regs[k].weights.assign(w, w + (D + 1) * 4);
     }
-  times.regression += seconds_since(t0);
+    for (int64_t i = 0; i < n; ++i)
+      for (int k = 0; k < K; ++k) {
+        Box b = proposals[i];
+        if (o.regress && scores[i * K + k] >= o.threshold) b = regs[k].apply(f.data() + i * D, b);
+        float* dst = boxes.data() + (i * K + k) * 4;
+        dst[0] = b.x1, dst[1] = b.y1, dst[2] = b.x2, dst[3] = b.y2;
+      }
+  }
   // Clipping, greedy NMS per class (IoU 0.3), the best max_detections.
-  t0 = Clock::now();
+  ScopedTimer timer(times.nms);
   PostprocessOptions po;
   po.score_threshold = o.threshold;
   po.nms_iou = o.nms;
   po.max_detections = o.max_detections;
-  std::vector<Detection> out = postprocess_detections(scores, 0, boxes, width, height, po);
-  times.nms += seconds_since(t0);
-  return out;
+  return postprocess_detections(scores, 0, boxes, width, height, po);
 }
 
 }  // namespace dl::models

@@ -156,13 +156,17 @@ Tensor spp_vectors(const SppNet& m, const ConvPyramid& p, const std::vector<Box>
 
 Tensor region_features(SppNet& m, const Image& img, const ConvPyramid* pyr_in,
                        const std::vector<Box>& boxes, SppNetTimes* t) {
-  auto t0 = Clock::now();
-  const ConvPyramid pyr = pyr_in ? *pyr_in : conv_pyramid(m, img, t ? &t->conv_scale : nullptr);
-  if (t) t->conv += seconds_since(t0);
-  t0 = Clock::now();
-  const Tensor v = spp_vectors(m, pyr, boxes, t ? &t->windows_scale : nullptr);
-  if (t) t->spp += seconds_since(t0);
-  t0 = Clock::now();
+  ConvPyramid pyr;
+  {
+    ScopedTimer timer(t ? &t->conv : nullptr);
+    pyr = pyr_in ? *pyr_in : conv_pyramid(m, img, t ? &t->conv_scale : nullptr);
+  }
+  Tensor v;
+  {
+    ScopedTimer timer(t ? &t->spp : nullptr);
+    v = spp_vectors(m, pyr, boxes, t ? &t->windows_scale : nullptr);
+  }
+  ScopedTimer timer(t ? &t->fc : nullptr);
   const int D = m.config.hidden;
   const int64_t n = static_cast<int64_t>(boxes.size());
   Tensor f({n, D});
@@ -172,7 +176,6 @@ Tensor region_features(SppNet& m, const Image& img, const ConvPyramid* pyr_in,
     f = m.fc7_of(Var(v)).value().reshape({n, D});
     for (float& x : f) x *= m.config.feature_scale;
   }
-  if (t) t->fc += seconds_since(t0);
   return f;
 }
 
