@@ -8,7 +8,7 @@
 
 #include "image/image.h"
 #include "nn/checkpoint.h"
-#include "models/small_cnn.h"
+#include "models/classifier.h"
 #include "tensor/rng.h"
 #include "util/files.h"
 

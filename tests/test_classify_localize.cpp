@@ -16,7 +16,7 @@
 #include "eval/localization_metrics.h"
 #include "nn/checkpoint.h"
 #include "models/localizer.h"
-#include "models/small_cnn.h"
+#include "models/classifier.h"
 #include "run_program.h"
 #include "util/files.h"
 

@@ -15,8 +15,8 @@
 #include "data/keypoint_dataset.h"
 #include "nn/checkpoint.h"
 #include "models/localizer.h"
-#include "models/pose_regressor.h"
-#include "models/small_cnn.h"
+#include "models/deeppose.h"
+#include "models/classifier.h"
 #include "program_checks.h"
 #include "util/files.h"
 

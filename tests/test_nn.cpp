@@ -17,7 +17,7 @@
 #include "nn/init.h"
 #include "nn/lr_schedule.h"
 #include "nn/optimizer.h"
-#include "models/small_cnn.h"
+#include "models/classifier.h"
 #include "util/files.h"
 
 using namespace dl;

@@ -1,7 +1,7 @@
 // Exercise on the DeepPose cascade (lesson 02): the targets of one refinement window,
 // its own joint and the labelled joints near its centre.
 #include "grading/exercises.h"
-#include "models/pose_regressor.h"
+#include "models/deeppose.h"
 
 namespace dl::grading {
 using json = nlohmann::json;
@@ -9,7 +9,7 @@ using json = nlohmann::json;
 void add_pose_exercises(std::vector<Exercise>& out) {
   out.push_back({"window_targets",
                  "a cascade window's targets: its joint, plus the labelled joints within radius",
-                 "src/models/pose_regressor.cpp (window_targets)",
+                 "src/models/deeppose.cpp (window_targets)",
                  [](const json& in, const ExerciseContext&) {
                    const std::vector<float> kp = floats_from_json(input(in, "keypoints"), "keypoints");
                    if (kp.empty() || kp.size() % 3 != 0)

@@ -36,6 +36,10 @@ constexpr int64_t kDefaultMaxPixels = 8192ll * 8192ll;
 // missing, empty, corrupt, truncated or too-large file.
 Image load_image(const std::string& path, int channels = 3,
                  int64_t max_pixels = kDefaultMaxPixels);
+// A grey image (1 channel): binary PGM (P5, 8-bit, by the .pgm extension), handy for
+// Fashion-MNIST items dumped from the idx files; everything else goes through
+// load_image (PNG/JPEG/BMP). Throws FileError for a bad or truncated PGM.
+Image load_grey(const std::string& path);
 // The same from bytes in memory; `name` is used in error messages.
 Image decode_image(const std::vector<uint8_t>& bytes, const std::string& name, int channels = 3,
                    int64_t max_pixels = kDefaultMaxPixels);

@@ -1,7 +1,10 @@
 // Image files through stb_image / stb_image_write. The header is inspected before
 // decoding so that size limits are enforced without allocating the pixels.
+#include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "image/image.h"
 #include "tensor/tensor.h"
@@ -60,6 +63,21 @@ Image decode_image(const std::vector<uint8_t>& bytes, const std::string& name, i
 
 Image load_image(const std::string& path, int channels, int64_t max_pixels) {
   return decode_image(read_file_bytes(path), path, channels, max_pixels);
+}
+
+Image load_grey(const std::string& path) {
+  if (std::filesystem::path(path).extension() != ".pgm") return load_image(path, 1);
+  auto bytes = read_file_bytes(path, 1 << 26);
+  std::string head(bytes.begin(), bytes.begin() + std::min<size_t>(bytes.size(), 64));
+  int w = 0, h = 0, maxv = 0, used = 0;
+  if (std::sscanf(head.c_str(), "P5 %d %d %d%n", &w, &h, &maxv, &used) != 3 || w <= 0 || h <= 0 ||
+      w > 8192 || h > 8192 || maxv != 255)
+    throw FileError(path, "not an 8-bit binary PGM (P5) file");
+  const size_t start = static_cast<size_t>(used) + 1;
+  if (bytes.size() < start + size_t(w) * h) throw FileError(path, "truncated PGM pixel data");
+  Image img(w, h, 1);
+  std::copy(bytes.begin() + start, bytes.begin() + start + size_t(w) * h, img.pixels.begin());
+  return img;
 }
 
 namespace {

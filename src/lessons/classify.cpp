@@ -15,16 +15,12 @@
 #include "data/fashion_mnist.h"
 #include "image/draw.h"
 #include "image/image.h"
-#include "image/transforms.h"
 #include "lessons/common/bench.h"
 #include "lessons/common/cli.h"
+#include "lessons/common/fit.h"
 #include "lessons/common/model_file.h"
-#include "lessons/common/train_loop.h"
-#include "nn/checkpoint.h"
-#include "nn/lr_schedule.h"
+#include "models/classifier.h"
 #include "nn/optimizer.h"
-#include "models/small_cnn.h"
-#include "util/files.h"
 #include "util/timing.h"
 
 using namespace dl;
@@ -41,46 +37,6 @@ struct TrainOptions {
   int64_t limit = 0;     // use only this many training images (0 = all)
   bool augment = false;
 };
-
-// Confusion matrix: rows = true class, columns = predicted class.
-struct Evaluation {
-  std::vector<std::vector<int64_t>> confusion;
-  double loss = 0.0;
-  int64_t total = 0, correct = 0;
-  double accuracy() const { return total ? double(correct) / total : 0.0; }
-};
-
-int64_t count_correct(const Tensor& logits, const Tensor& labels) {
-  Tensor pred = argmax(logits, 1);
-  int64_t c = 0;
-  for (int64_t i = 0; i < pred.numel(); ++i) c += pred[i] == labels[i];
-  return c;
-}
-
-Evaluation evaluate(nn::Module& model, const FashionMnist& data, int batch) {
-  NoGradGuard no_grad;
-  const bool was_training = model.is_training();
-  model.eval();
-  Evaluation ev;
-  ev.confusion.assign(10, std::vector<int64_t>(10, 0));
-  std::vector<int64_t> order(static_cast<size_t>(data.count));
-  for (int64_t i = 0; i < data.count; ++i) order[i] = i;
-  for (int64_t s = 0; s < data.count; s += batch) {
-    Batch b = make_batch(data, order, s, batch);
-    Var logits = model(Var(b.images));
-    ev.loss += ag::cross_entropy(logits, b.labels, Tensor(), -100, ag::Reduction::Sum).item();
-    Tensor pred = argmax(logits.value(), 1);
-    for (int64_t i = 0; i < pred.numel(); ++i) {
-      const int t = static_cast<int>(b.labels[i]), p = static_cast<int>(pred[i]);
-      ev.confusion[t][p]++;
-      ev.correct += t == p;
-      ev.total++;
-    }
-  }
-  ev.loss /= std::max<int64_t>(1, ev.total);
-  model.train(was_training);
-  return ev;
-}
 
 // Loads a model written by `classify train`; the architecture comes from the metadata.
 std::unique_ptr<models::SmallCnn> load_model(const std::string& path) {
@@ -116,27 +72,18 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   models::SmallCnn model(cfg, rng);
   if (!a.quiet) fmt::print(stderr, "model:\n{}", nn::summary(model));
 
-  // 3. loss + optimizer + schedule
-  std::unique_ptr<nn::Optimizer> opt;
-  if (sgd)
-    opt = std::make_unique<nn::Sgd>(model.parameters(), a.lr,
-                                    nn::SgdOptions{0.9f, 0.0f, 5e-4f, true});
-  else
-    opt = std::make_unique<nn::Adam>(nn::AdamW(model.parameters(), a.lr, 0.05f));
-  const int64_t steps = (n + a.batch - 1) / a.batch;
-  nn::LrSchedule sched;
-  sched.kind = nn::LrSchedule::Kind::Cosine;
-  sched.base_lr = a.lr;
-  sched.total = static_cast<int>(steps * a.epochs);
-  sched.warmup = static_cast<int>(std::min<int64_t>(100, steps));
+  // 3. loss (models::classifier_loss) + optimizer + schedule, set up by fit: SGD with
+  // Nesterov momentum and weight decay 5e-4, or AdamW with decoupled decay 0.05; linear
+  // warm-up over min(100, steps per epoch), then cosine decay.
   Augment aug;
   aug.enabled = t.augment;
+  const cli::FitOptions fo{a.epochs, (n + a.batch - 1) / a.batch, a.quiet, t.optim, a.lr,
+                           sgd ? 5e-4f : 0.05f, 100};
 
   // 4. train
   std::vector<int64_t> order;
   Rng aug_rng;
-  cli::TrainLoopConfig lc{a.epochs, steps, a.quiet};
-  auto step = [&](int epoch, int64_t s, int64_t global) {
+  auto batch_loss = [&](int epoch, int64_t s, int64_t) {
     if (s == 0) {
       Rng shuffle = Rng(a.seed).fork(100 + epoch);
       std::vector<int64_t> perm = shuffled_indices(n, shuffle);
@@ -144,38 +91,31 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
       for (int64_t i = 0; i < n; ++i) order[i] = subset[perm[i]];
       aug_rng = Rng(a.seed).fork(10000 + epoch);
     }
-    opt->set_lr(static_cast<float>(sched.at(static_cast<int>(global))));
     Batch b = make_batch(train, order, s * a.batch, a.batch, aug, &aug_rng);
-    Var logits = model(Var(b.images));
-    Var loss = ag::cross_entropy(logits, b.labels);
-    opt->zero_grad();
-    loss.backward();
-    opt->step();
-    return cli::StepResult{loss.item(), b.labels.numel(), count_correct(logits.value(), b.labels)};
+    models::ClassifierLoss L = models::classifier_loss(model, b);
+    return cli::StepLosses{L.loss, {}, b.labels.numel(), L.correct};
   };
-  Evaluation last;
+  models::ClassifierEval last;
   auto epoch_end = [&](cli::EpochLog& log) {
-    last = evaluate(model, test, 500);
+    last = models::evaluate_classifier(model, test, 500);
     log.metrics["test_acc"] = last.accuracy();
     log.metrics["test_loss"] = last.loss;
   };
   const auto t0 = Clock::now();
-  auto logs = cli::train_loop(lc, step, epoch_end,
-                              [&](int e) { return sched.at(static_cast<int>(e * steps)); });
+  auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
   const double seconds = seconds_since(t0);
 
   // 5. save model + logs
   json args = {{"epochs", a.epochs}, {"batch", a.batch},   {"lr", a.lr},
                {"seed", a.seed},     {"optim", t.optim},   {"train_images", n},
                {"augment", t.augment}, {"quick", t.quick}};
-  std::map<std::string, std::string> meta = {
-      {"config", cfg.to_json()},
-      {"classes", json(fashion_mnist_classes()).dump()},
-      {"train_args", args.dump()},
-      {"test_accuracy", fmt::format("{:.4f}", last.accuracy())}};
-  nn::save_checkpoint(model_path, model, meta);
-  const std::string stem = (fs::path(model_path).parent_path() / fs::path(model_path).stem()).string();
-  cli::write_training_logs(stem, logs, "classify: Fashion-MNIST");
+  const std::string stem = cli::save_training_run(
+      model_path, model,
+      {{"config", cfg.to_json()},
+       {"classes", json(fashion_mnist_classes()).dump()},
+       {"train_args", args.dump()},
+       {"test_accuracy", fmt::format("{:.4f}", last.accuracy())}},
+      logs, "classify: Fashion-MNIST");
 
   if (a.json) {
     json j = {{"model", model_path}, {"test_accuracy", last.accuracy()},
@@ -194,7 +134,7 @@ int cmd_eval(const cli::CommonArgs& a) {
   const std::string data_dir = a.data.empty() ? kFashionMnistDir : a.data;
   auto model = load_model(a.model.empty() ? kDefaultModel : a.model);
   FashionMnist test = load_fashion_mnist(data_dir, "test");
-  Evaluation ev = evaluate(*model, test, a.batch > 0 ? a.batch : 500);
+  const models::ClassifierEval ev = models::evaluate_classifier(*model, test, a.batch > 0 ? a.batch : 500);
   const auto& names = fashion_mnist_classes();
   std::vector<double> per_class(10, 0.0);
   for (int c = 0; c < 10; ++c) {
@@ -225,38 +165,6 @@ int cmd_eval(const cli::CommonArgs& a) {
   return 0;
 }
 
-// Any image -> 28x28 grey like Fashion-MNIST: light object on a dark background,
-// so photos of dark things on light backgrounds (the usual case) are inverted.
-Image to_fashion_input(const Image& grey) {
-  Image small = (grey.width == 28 && grey.height == 28) ? grey : resize_bilinear(grey, 28, 28);
-  double border = 0;
-  int nb = 0;
-  for (int i = 0; i < 28; ++i) {
-    border += small.at(i, 0) + small.at(i, 27) + small.at(0, i) + small.at(27, i);
-    nb += 4;
-  }
-  if (border / nb > 127)
-    for (auto& p : small.pixels) p = static_cast<uint8_t>(255 - p);
-  return small;
-}
-
-// Binary PGM (P5, 8-bit), handy for Fashion-MNIST items dumped from the idx files;
-// everything else goes through load_image (PNG/JPEG/BMP).
-Image load_grey(const std::string& path) {
-  if (fs::path(path).extension() != ".pgm") return load_image(path, 1);
-  auto bytes = read_file_bytes(path, 1 << 26);
-  std::string head(bytes.begin(), bytes.begin() + std::min<size_t>(bytes.size(), 64));
-  int w = 0, h = 0, maxv = 0, used = 0;
-  if (std::sscanf(head.c_str(), "P5 %d %d %d%n", &w, &h, &maxv, &used) != 3 || w <= 0 || h <= 0 ||
-      w > 8192 || h > 8192 || maxv != 255)
-    throw FileError(path, "not an 8-bit binary PGM (P5) file");
-  const size_t start = static_cast<size_t>(used) + 1;
-  if (bytes.size() < start + size_t(w) * h) throw FileError(path, "truncated PGM pixel data");
-  Image img(w, h, 1);
-  std::copy(bytes.begin() + start, bytes.begin() + start + size_t(w) * h, img.pixels.begin());
-  return img;
-}
-
 // Writes the first n test-split images as PNGs named after their true class, so the
 // demo can predict on images the network never trained on.
 std::vector<std::string> export_test_images(const cli::CommonArgs& a, int n,
@@ -283,11 +191,9 @@ int cmd_predict(const cli::CommonArgs& a, std::vector<std::string> images, int f
   const auto& names = fashion_mnist_classes();
   for (const auto& p : export_test_images(a, from_test, out_dir)) images.push_back(p);
   json all = json::array();
-  NoGradGuard no_grad;
   for (const auto& path : images) {
-    Image small = to_fashion_input(load_grey(path));
-    Tensor x = normalise_image(small.pixels.data(), 28, 28);
-    Tensor probs = ag::softmax(model->forward(Var(x)), 1).value();
+    const Image small = models::to_fashion_input(load_grey(path));
+    const Tensor probs = models::class_probabilities(*model, small);
     std::vector<int> idx(10);
     for (int i = 0; i < 10; ++i) idx[i] = i;
     std::stable_sort(idx.begin(), idx.end(), [&](int i, int j) { return probs[i] > probs[j]; });

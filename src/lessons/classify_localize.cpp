@@ -24,6 +24,7 @@
 #include "lessons/common/fit.h"
 #include "lessons/common/localization_report.h"
 #include "lessons/common/model_file.h"
+#include "lessons/common/pretrained.h"
 #include "models/localizer.h"
 #include "nn/optimizer.h"
 #include "util/files.h"
@@ -37,13 +38,12 @@ namespace {
 
 const char* kDefaultModel = "data/models/classify_localize.safetensors";
 const char* kDefaultData = "data/generated/single";
-const char* kDefaultPretrained = "data/models/classify.safetensors";
 // The lesson's data: large single objects (ImageNet-localization-like), see lessons/01.
 const char* kSceneFlags = "--min-scale 40 --max-scale 112";
 const float kMinScale = 40, kMaxScale = 112;  // the same, for the online training scenes
 
 struct TrainOptions {
-  std::string pretrained = kDefaultPretrained;
+  std::string pretrained = cli::kPretrainedModel;
   bool scratch = false;
   float lambda = 5.0f;
   bool freeze_backbone = false;
@@ -119,14 +119,8 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   cfg.cls_input = t.cls_input;
   cfg.dropout = t.dropout;
   models::Localizer model(cfg, rng);
-  std::string init = "scratch";
-  if (!t.scratch) {
-    const int loaded = models::load_grey_backbone(t.pretrained, model);
-    init = t.pretrained;
-    if (!a.quiet) fmt::print(stderr, "backbone: {} tensors from {}\n", loaded, t.pretrained);
-  }
   if (t.freeze_backbone) model.backbone->set_requires_grad(false);
-  if (!a.quiet) fmt::print(stderr, "model:\n{}", nn::summary(model));
+  const std::string init = cli::start_from_pretrained(t.pretrained, t.scratch, model, a.quiet);
 
   // 3. loss L = CE(scores, class) + lambda * ||box - target||^2 (Localizer::losses);
   // SGD (weight decay 5e-4) or AdamW (0.05) with a cosine LR
@@ -265,8 +259,7 @@ int main(int argc, char** argv) {
 
   cli::Command train = app.subcommand("train", "train with CE + lambda * L2 and save the model");
   cli::add_common_flags(train, args);
-  train.option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
-  train.flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");
+  cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
   train.option("--lambda", topt.lambda, "weight of the box (L2) loss").range(0.0f, 1e6f);
   train.option("--optim", topt.optim, "sgd (Nesterov momentum) or adamw").one_of({"sgd", "adamw"});
   train.option("--cls-input", topt.cls_input,

@@ -21,6 +21,7 @@
 #include "lessons/common/fast_rcnn_report.h"
 #include "lessons/common/fit.h"
 #include "lessons/common/model_file.h"
+#include "lessons/common/pretrained.h"
 #include "lessons/common/predict_with_proposals.h"
 #include "lessons/common/proposal_options.h"
 #include "lessons/common/stage_bench.h"
@@ -37,7 +38,6 @@ namespace {
 
 const char* kProgram = "fast_rcnn";
 const char* kDefaultModel = "data/models/fast_rcnn.safetensors";
-const char* kDefaultPretrained = "data/models/classify.safetensors";
 
 // The model file: its config, its "classes" list, then its weights (model_file.h).
 std::unique_ptr<FastRcnn> load(const std::string& path, std::vector<std::string>* classes = nullptr) {
@@ -45,7 +45,7 @@ std::unique_ptr<FastRcnn> load(const std::string& path, std::vector<std::string>
 }
 
 struct TrainOptions {
-  std::string pretrained = kDefaultPretrained;
+  std::string pretrained = cli::kPretrainedModel;
   bool scratch = false;
   int64_t limit = 0;
   int images_per_batch = 2;  // N (§2.3)
@@ -88,13 +88,7 @@ int cmd_train(cli::CommonArgs a, TrainOptions t, const ProposalOptions& po) {
   models::FastRcnnConfig cfg = t.model;
   cfg.num_classes = static_cast<int>(train.class_names.size()) + 1;
   FastRcnn model(cfg, rng);
-  std::string init = "scratch";
-  if (!t.scratch) {
-    const int loaded = models::load_grey_backbone(t.pretrained, model);
-    init = t.pretrained;
-    if (!a.quiet) fmt::print(stderr, "backbone: {} tensors from {}\n", loaded, t.pretrained);
-  }
-  if (!a.quiet) fmt::print(stderr, "model:\n{}", nn::summary(model));
+  const std::string init = cli::start_from_pretrained(t.pretrained, t.scratch, model, a.quiet);
 
   // 3. train with AdamW, warm-up and cosine decay (the paper: SGD, 30k + 10k iterations);
   //    each step N images in a shuffled order, R / N RoIs from each
@@ -256,8 +250,7 @@ int main(int argc, char** argv) {
   cli::Command train = app.subcommand("train", "train end to end on the train scenes");
   cli::add_common_flags(train, args);
   cli::add_proposal_flags(train, po);
-  train.option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
-  train.flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");
+  cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
   train.option("--limit", topt.limit, "use this many train scenes only")
       .range(int64_t(1), int64_t(10000000));
   train.option("--val-images", topt.val_images, "test scenes for the per-epoch mAP")

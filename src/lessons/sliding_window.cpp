@@ -26,6 +26,7 @@
 #include "lessons/common/draw_detections.h"
 #include "lessons/common/fit.h"
 #include "lessons/common/model_file.h"
+#include "lessons/common/pretrained.h"
 #include "lessons/common/scan_bench.h"
 #include "lessons/common/stage_bench.h"
 #include "lessons/common/window_heatmap.h"
@@ -40,7 +41,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* kDefaultModel = "data/models/sliding_window.safetensors";
-const char* kDefaultPretrained = "data/models/classify.safetensors";
 
 // ---- flags shared by the subcommands that scan windows ----------------------------
 struct ScanOptions {
@@ -88,7 +88,7 @@ std::unique_ptr<models::CropClassifier> load_model(const std::string& path,
 }
 
 struct TrainOptions {
-  std::string pretrained = kDefaultPretrained;
+  std::string pretrained = cli::kPretrainedModel;
   bool scratch = false;
   int64_t limit = 0;
   models::CropClassifierConfig net;  // --hidden, --neck-channels, --input-size
@@ -118,14 +118,8 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ScanOptions& so) {
   models::CropClassifierConfig cfg = t.net;
   cfg.num_classes = static_cast<int>(train.class_names.size()) + 1;
   models::CropClassifier model(cfg, rng);
-  std::string init = "scratch";
-  if (!t.scratch) {
-    const int loaded = models::load_grey_backbone(t.pretrained, model);
-    init = t.pretrained;
-    if (!a.quiet) fmt::print(stderr, "backbone: {} tensors from {}\n", loaded, t.pretrained);
-  }
   if (t.freeze_backbone) model.backbone->set_requires_grad(false);
-  if (!a.quiet) fmt::print(stderr, "model:\n{}", nn::summary(model));
+  const std::string init = cli::start_from_pretrained(t.pretrained, t.scratch, model, a.quiet);
 
   // 3. softmax loss over background + classes (crop_losses), AdamW with a cosine LR
   const cli::FitOptions fo{a.epochs, (per_epoch + a.batch - 1) / a.batch, a.quiet, "adamw",
@@ -278,8 +272,7 @@ int main(int argc, char** argv) {
 
   cli::Command train = app.subcommand("train", "train the crop classifier (background + classes)");
   cli::add_common_flags(train, args);
-  train.option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
-  train.flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");
+  cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
   train.flag("--freeze-backbone", topt.freeze_backbone, "train only the new layers");
   train.option("--hidden", topt.net.hidden, "channels of the 4x4 'fully connected' conv")
       .range(1, 4096);

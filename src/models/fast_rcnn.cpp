@@ -7,7 +7,7 @@
 #include "detection/sampler.h"
 #include "image/transforms.h"
 #include "models/crop_classifier.h"
-#include "models/small_cnn.h"
+#include "models/classifier.h"
 #include "nn/truncated_svd.h"
 #include "util/timing.h"
 

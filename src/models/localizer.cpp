@@ -8,7 +8,7 @@
 #include "data/batching.h"
 #include "image/transforms.h"
 #include "nn/safetensors.h"
-#include "models/small_cnn.h"
+#include "models/classifier.h"
 #include "util/files.h"
 
 namespace dl::models {

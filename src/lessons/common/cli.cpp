@@ -53,8 +53,15 @@ Option& Option::add_check(const CLI::Validator& v) {
 
 Option& Option::range(int lo, int hi) { return add_check(CLI::Range(lo, hi)); }
 Option& Option::range(int64_t lo, int64_t hi) { return add_check(CLI::Range(lo, hi)); }
-Option& Option::range(float lo, float hi) { return add_check(CLI::Range(lo, hi)); }
-Option& Option::range(double lo, double hi) { return add_check(CLI::Range(lo, hi)); }
+// NaN passes CLI::Range (it compares with < and >): a float range is a finite range.
+Option& Option::range(float lo, float hi) {
+  add_check(finite_number(FLT_MAX));
+  return add_check(CLI::Range(lo, hi));
+}
+Option& Option::range(double lo, double hi) {
+  add_check(finite_number(DBL_MAX));
+  return add_check(CLI::Range(lo, hi));
+}
 Option& Option::one_of(const std::vector<std::string>& names) {
   return add_check(CLI::IsMember(names));
 }
@@ -122,9 +129,10 @@ Option Command::option(const std::string& name, std::vector<std::string>& value,
 Option Command::option(const std::string& name, std::vector<int>& value, const std::string& help) {
   return Option(app_->add_option(name, value, help));
 }
+// A list's values are checked by its range() (finite) or by the program's own check.
 Option Command::option(const std::string& name, std::vector<float>& value,
                        const std::string& help) {
-  return Option(app_->add_option(name, value, help)->check(finite_number(FLT_MAX)));
+  return Option(app_->add_option(name, value, help));
 }
 
 void Command::flag(const std::string& name, bool& value, const std::string& help) {
