@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "models/classifier.h"
 #include "models/crop_classifier.h"
+#include "models/deeppose.h"
 #include "models/fast_rcnn.h"
 #include "models/localizer.h"
 #include "models/rcnn.h"
@@ -43,6 +45,7 @@ struct Demo {
   std::vector<float> scales = {1.0f, 1.5f};
   int extra = 7;  // optional: "older files" lack it
   Inner inner;
+  std::vector<Inner> layers = {Inner{}, Inner{}};
   ConfigFields fields() {
     ConfigFields f("demo", "a demo model");
     f.field("size", size, 16, 1024).step(16);
@@ -53,6 +56,7 @@ struct Demo {
     f.field("scales", scales, 0.5f, 8.0f).length(1, 16);
     f.field("extra", extra, 0, 100).optional();
     f.nested("inner", inner.fields());
+    f.nested_list("layers", layers).length(1, 3);
     f.constant("stride", 4);
     f.constant("scale", 0.25f);
     return f;
@@ -85,7 +89,8 @@ BOOST_AUTO_TEST_CASE(to_json_writes_each_member_as_its_own_type) {
                      {"mode", "fc"},    {"flip", true},   {"levels", std::vector<int>{4, 2, 1}},
                      {"scales", std::vector<float>{1.0f, 1.5f}},
                      {"extra", 7},      {"stride", 4},    {"scale", 0.25f},
-                     {"inner", {{"arch", "inner"}, {"depth", 2}}}};
+                     {"inner", {{"arch", "inner"}, {"depth", 2}}},
+                     {"layers", {{{"arch", "inner"}, {"depth", 2}}, {{"arch", "inner"}, {"depth", 2}}}}};
   BOOST_TEST(Demo().fields().to_json() == hand.dump());
   BOOST_TEST(demo_json()["size"].is_number_integer());
   BOOST_TEST(demo_json()["rate"].is_number_float());
@@ -103,6 +108,8 @@ BOOST_AUTO_TEST_CASE(round_trip) {
   a.scales = {0.7f, 1.26f, 7.5f};
   a.extra = 0;
   a.inner.depth = 8;
+  a.layers = {Inner{}, Inner{}, Inner{}};
+  a.layers[2].depth = 5;
   Demo b;
   b.fields().from_json(a.fields().to_json());
   BOOST_TEST(b.size == 48);
@@ -113,6 +120,8 @@ BOOST_AUTO_TEST_CASE(round_trip) {
   BOOST_TEST((b.scales == std::vector<float>{0.7f, 1.26f, 7.5f}));
   BOOST_TEST(b.extra == 0);
   BOOST_TEST(b.inner.depth == 8);
+  BOOST_REQUIRE(b.layers.size() == 3u);
+  BOOST_TEST(b.layers[2].depth == 5);
   BOOST_TEST(b.fields().to_json() == a.fields().to_json());
   // The largest float a field allows reads back: the range is compared as floats.
   a.rate = 0.99f;
@@ -152,6 +161,11 @@ BOOST_AUTO_TEST_CASE(out_of_range_values_are_refused_naming_the_field) {
   json j = demo_json();
   j["inner"]["depth"] = 9;
   BOOST_TEST(refusal(j) == "bad model config: inner.depth = 9, expected 1..8");
+  j = demo_json();
+  j["layers"][1]["depth"] = 0;
+  BOOST_TEST(refusal(j) == "bad model config: layers[1].depth = 0, expected 1..8");
+  j["layers"] = json::array();
+  BOOST_TEST(refusal(j) == "bad model config: layers = [], expected 1 to 3 JSON objects");
 }
 
 BOOST_AUTO_TEST_CASE(values_of_the_wrong_type_are_refused_naming_the_field) {
@@ -160,6 +174,7 @@ BOOST_AUTO_TEST_CASE(values_of_the_wrong_type_are_refused_naming_the_field) {
       {"size", nullptr}, {"rate", "0.2"},  {"rate", json::array()},
       {"mode", 5},      {"flip", 1},       {"flip", "true"}, {"levels", 4},
       {"levels", {1.5}}, {"levels", {"4"}}, {"scales", {true}}, {"inner", 2},
+      {"layers", 2},     {"layers", {2}},
   };
   for (const auto& [field, value] : cases) {
     json j = demo_json();
@@ -184,7 +199,8 @@ BOOST_AUTO_TEST_CASE(missing_fields) {
   d.extra = 42;
   d.fields().from_json(j.dump());
   BOOST_TEST(d.extra == 42);
-  for (const char* field : {"size", "rate", "mode", "flip", "levels", "scales", "inner"}) {
+  for (const char* field :
+       {"size", "rate", "mode", "flip", "levels", "scales", "inner", "layers"}) {
     json k = demo_json();
     k.erase(field);
     BOOST_TEST(starts_with(refusal(k), std::string("bad model config: ") + field + " missing"),
@@ -266,6 +282,29 @@ BOOST_AUTO_TEST_CASE(model_configs_round_trip_and_read_older_files) {
   BOOST_TEST(json::parse(fr.to_json())["stride"] == 4);
   CropClassifierConfig cc;
   BOOST_TEST(CropClassifierConfig::from_json(cc.to_json()).to_json() == cc.to_json());
+  SmallCnnConfig sc;
+  BOOST_TEST(SmallCnnConfig::from_json(sc.to_json()).to_json() == sc.to_json());
+
+  const DeepPoseConfig dp = deeppose_config(3, 1.5f, stage1_config(), refinement_config(2));
+  BOOST_TEST(DeepPoseConfig::from_json(dp.to_json()).to_json() == dp.to_json());
+  json p = json::parse(dp.to_json());
+  p["stages"][1]["input_size"] = 36;  // three conv blocks halve it: a multiple of 8
+  try {
+    DeepPoseConfig::from_json(p.dump());
+    BOOST_FAIL("a 36-pixel stage with three conv blocks was accepted");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()) == "bad model config: stages[1].input_size = 36, expected "
+                                        "a multiple of 8 (3 conv blocks halve it)");
+  }
+  p = json::parse(dp.to_json());
+  p["stages"][2]["num_joints"] = 13;
+  try {
+    DeepPoseConfig::from_json(p.dump());
+    BOOST_FAIL("stages with different joints were accepted");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()) ==
+               "bad model config: stages[2].num_joints = 13, expected 14, as stage 1's");
+  }
 }
 
 // ---- the programs refuse absurd configs (issue 23) ------------------------------------
@@ -293,6 +332,7 @@ BOOST_AUTO_TEST_CASE(programs_refuse_absurd_model_configs_naming_the_file) {
   namespace t = detlab_test;
   const std::string dir = t::temp_dir("config_fields");
   const json huge = 2000000000;
+  const DeepPoseConfig pose = deeppose_config(2, 2.0f, stage1_config(), refinement_config(2));
   struct Case {
     std::string program, file, says;
   };
@@ -321,6 +361,18 @@ BOOST_AUTO_TEST_CASE(programs_refuse_absurd_model_configs_naming_the_file) {
        "c2 = 2000000000"},
       {"spp_net", doctored_model<SppNet>(dir, "spp_levels", SppNetConfig{}, "/levels/0", huge),
        "levels[0] = 2000000000"},
+      {"classify",
+       doctored_model<SmallCnn>(dir, "cls_in", SmallCnnConfig{}, "/in_channels", huge),
+       "in_channels = 2000000000"},
+      {"classify",
+       doctored_model<SmallCnn>(dir, "cls_input", SmallCnnConfig{}, "/input_size", huge),
+       "input_size = 2000000000"},
+      {"deeppose",
+       doctored_model<DeepPoseCascade>(dir, "pose_input", pose, "/stages/1/input_size", huge),
+       "stages[1].input_size = 2000000000"},
+      {"deeppose",
+       doctored_model<DeepPoseCascade>(dir, "pose_joints", pose, "/stages/0/num_joints", huge),
+       "stages[0].num_joints = 2000000000"},
   };
   for (const Case& c : cases) {
     const t::Run r = t::Program{c.program}("eval --model " + c.file, dir);

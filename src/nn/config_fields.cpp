@@ -91,7 +91,7 @@ ConfigFields::Field& ConfigFields::Field::step(int n) {
 }
 
 ConfigFields::Field& ConfigFields::Field::length(size_t min, size_t max) {
-  if (kind != Kind::Ints && kind != Kind::Floats)
+  if (kind != Kind::Ints && kind != Kind::Floats && kind != Kind::NestedList)
     throw std::logic_error(name + ": length of a non-vector");
   min_length = min;
   max_length = max;
@@ -124,6 +124,9 @@ std::string ConfigFields::Field::expected() const {
     }
     case Kind::Nested:
       return "a JSON object";
+    case Kind::NestedList:
+      return min_length == max_length ? fmt::format("{} JSON objects", min_length)
+                                      : fmt::format("{} to {} JSON objects", min_length, max_length);
   }
   return "";
 }
@@ -131,10 +134,15 @@ std::string ConfigFields::Field::expected() const {
 ConfigFields::ConfigFields(std::string arch, std::string model)
     : arch_(std::move(arch)), model_(std::move(model)) {}
 
-ConfigFields::Field& ConfigFields::field(const std::string& name, int& member, int lo, int hi) {
+ConfigFields::Field& ConfigFields::add(const std::string& name, Field::Kind kind) {
   Field& f = fields_.emplace_back();
   f.name = name;
-  f.kind = Field::Kind::Int;
+  f.kind = kind;
+  return f;
+}
+
+ConfigFields::Field& ConfigFields::field(const std::string& name, int& member, int lo, int hi) {
+  Field& f = add(name, Field::Kind::Int);
   f.int_member = &member;
   f.lo = lo;
   f.hi = hi;
@@ -143,9 +151,7 @@ ConfigFields::Field& ConfigFields::field(const std::string& name, int& member, i
 
 ConfigFields::Field& ConfigFields::field(const std::string& name, float& member, float lo,
                                          float hi) {
-  Field& f = fields_.emplace_back();
-  f.name = name;
-  f.kind = Field::Kind::Float;
+  Field& f = add(name, Field::Kind::Float);
   f.float_member = &member;
   f.lo = lo;
   f.hi = hi;
@@ -154,27 +160,21 @@ ConfigFields::Field& ConfigFields::field(const std::string& name, float& member,
 
 ConfigFields::Field& ConfigFields::field(const std::string& name, std::string& member,
                                          std::vector<std::string> allowed) {
-  Field& f = fields_.emplace_back();
-  f.name = name;
-  f.kind = Field::Kind::String;
+  Field& f = add(name, Field::Kind::String);
   f.string_member = &member;
   f.allowed = std::move(allowed);
   return f;
 }
 
 ConfigFields::Field& ConfigFields::field(const std::string& name, bool& member) {
-  Field& f = fields_.emplace_back();
-  f.name = name;
-  f.kind = Field::Kind::Bool;
+  Field& f = add(name, Field::Kind::Bool);
   f.bool_member = &member;
   return f;
 }
 
 ConfigFields::Field& ConfigFields::field(const std::string& name, std::vector<int>& member,
                                          int lo, int hi) {
-  Field& f = fields_.emplace_back();
-  f.name = name;
-  f.kind = Field::Kind::Ints;
+  Field& f = add(name, Field::Kind::Ints);
   f.ints_member = &member;
   f.lo = lo;
   f.hi = hi;
@@ -183,9 +183,7 @@ ConfigFields::Field& ConfigFields::field(const std::string& name, std::vector<in
 
 ConfigFields::Field& ConfigFields::field(const std::string& name, std::vector<float>& member,
                                          float lo, float hi) {
-  Field& f = fields_.emplace_back();
-  f.name = name;
-  f.kind = Field::Kind::Floats;
+  Field& f = add(name, Field::Kind::Floats);
   f.floats_member = &member;
   f.lo = lo;
   f.hi = hi;
@@ -193,25 +191,19 @@ ConfigFields::Field& ConfigFields::field(const std::string& name, std::vector<fl
 }
 
 ConfigFields::Field& ConfigFields::nested(const std::string& name, ConfigFields fields) {
-  Field& f = fields_.emplace_back();
-  f.name = name;
-  f.kind = Field::Kind::Nested;
+  Field& f = add(name, Field::Kind::Nested);
   f.nested = std::make_shared<ConfigFields>(std::move(fields));
   return f;
 }
 
 void ConfigFields::constant(const std::string& name, int value) {
-  Field& f = fields_.emplace_back();
-  f.name = name;
-  f.kind = Field::Kind::Int;
+  Field& f = add(name, Field::Kind::Int);
   f.write_only = true;
   f.int_constant = value;
 }
 
 void ConfigFields::constant(const std::string& name, float value) {
-  Field& f = fields_.emplace_back();
-  f.name = name;
-  f.kind = Field::Kind::Float;
+  Field& f = add(name, Field::Kind::Float);
   f.write_only = true;
   f.float_constant = value;
 }
@@ -239,6 +231,13 @@ json ConfigFields::to_json_value() const {
       case Field::Kind::Ints: j[f.name] = *f.ints_member; break;
       case Field::Kind::Floats: j[f.name] = *f.floats_member; break;
       case Field::Kind::Nested: j[f.name] = f.nested->to_json_value(); break;
+      case Field::Kind::NestedList: {
+        json list = json::array();
+        for (size_t i = 0; i < f.list_size(); ++i)
+          list.push_back(f.list_element(i).to_json_value());
+        j[f.name] = list;
+        break;
+      }
     }
   }
   return j;
@@ -321,6 +320,16 @@ void ConfigFields::read_field(const Field& f, const json& v, const std::string& 
     case Field::Kind::Nested:
       if (!v.is_object()) refuse(name, v, f.expected());
       f.nested->read(v, name + ".");
+      return;
+    case Field::Kind::NestedList:
+      if (!v.is_array() || v.size() < f.min_length || v.size() > f.max_length)
+        refuse(name, v, f.expected());
+      f.list_resize(v.size());
+      for (size_t i = 0; i < v.size(); ++i) {
+        const std::string element = fmt::format("{}[{}]", name, i);
+        if (!v[i].is_object()) refuse(element, v[i], "a JSON object");
+        f.list_element(i).read(v[i], element + ".");
+      }
       return;
   }
 }

@@ -22,6 +22,7 @@
 // (cli::read_model_config_as puts the file's name in front).
 #pragma once
 #include <deque>
+#include <functional>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
@@ -34,7 +35,7 @@ class ConfigFields {
   // One declared field. The setters refine it where it is declared:
   // f.field("levels", levels, 1, 64).length(1, 16).optional().
   struct Field {
-    enum class Kind { Int, Float, String, Bool, Ints, Floats, Nested };
+    enum class Kind { Int, Float, String, Bool, Ints, Floats, Nested, NestedList };
     std::string name;
     Kind kind = Kind::Int;
     // The member it lives in: exactly one of these is set (none for a constant).
@@ -45,12 +46,16 @@ class ConfigFields {
     std::vector<int>* ints_member = nullptr;
     std::vector<float>* floats_member = nullptr;
     std::shared_ptr<ConfigFields> nested;
+    // A list of configs: its size, resizing it (before reading), element i's fields.
+    std::function<size_t()> list_size;
+    std::function<void(size_t)> list_resize;
+    std::function<ConfigFields(size_t)> list_element;
     // Ints and floats (and their vectors' elements): lo..hi inclusive, and for ints
     // lo, lo + step, lo + 2 step, ... Floats are compared as floats (the value a float
     // member holds), and must be finite.
     double lo = 0, hi = 0;
     int step_by = 1;
-    size_t min_length = 1, max_length = 16;  // vectors
+    size_t min_length = 1, max_length = 16;  // vectors and lists
     std::vector<std::string> allowed;        // strings: empty = any string
     bool is_optional = false;                // a missing field keeps the member's value
     // Constants: written, never read back (e.g. "stride", which the code fixes).
@@ -62,7 +67,7 @@ class ConfigFields {
     Field& optional();
     // Ints only: the value must be lo + k * n.
     Field& step(int n);
-    // Vectors only: how many elements (default 1..16).
+    // Vectors and lists only: how many elements (default 1..16).
     Field& length(size_t min, size_t max);
     // What the field accepts, as the error message says it: "16..1024 in steps of 16",
     // "\"fc\" or \"avg\"", "1 to 16 numbers in 0..8".
@@ -85,6 +90,17 @@ class ConfigFields {
   // Another config's fields as a JSON object under `name` (R-CNN's CNN config); its
   // errors name the field "name.field".
   Field& nested(const std::string& name, ConfigFields fields);
+  // A list of configs of one type under `name` (DeepPose's stages): a JSON array of
+  // objects, each written and read by Config::fields(); reading first resizes `list` to
+  // the array's length. Errors name the field "name[i].field".
+  template <class Config>
+  Field& nested_list(const std::string& name, std::vector<Config>& list) {
+    Field& f = add(name, Field::Kind::NestedList);
+    f.list_size = [&list] { return list.size(); };
+    f.list_resize = [&list](size_t n) { list.resize(n); };
+    f.list_element = [&list](size_t i) { return list[i].fields(); };
+    return f;
+  }
   // Written only: an int stays an int in the JSON, a float a float.
   void constant(const std::string& name, int value);
   void constant(const std::string& name, float value);
@@ -97,6 +113,7 @@ class ConfigFields {
   void from_json(const std::string& text) const;
 
  private:
+  Field& add(const std::string& name, Field::Kind kind);
   nlohmann::json to_json_value() const;
   void read(const nlohmann::json& j, const std::string& prefix) const;
   void read_field(const Field& f, const nlohmann::json& v, const std::string& name) const;
