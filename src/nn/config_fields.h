@@ -20,6 +20,8 @@
 //   "bad model config: c1 missing, expected 1..4096"
 //   "bad model config: cnn.num_classes = ..."                   a field of a nested config
 // (cli::read_model_config_as puts the file's name in front).
+// Choosing a range: at least what the training program's flags can produce (a model it
+// wrote must load again), at most what keeps the model's allocations sane.
 #pragma once
 #include <deque>
 #include <functional>
