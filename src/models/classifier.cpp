@@ -1,7 +1,6 @@
 #include "models/classifier.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 
 #include "autograd/ops.h"
 #include "image/transforms.h"
@@ -9,30 +8,23 @@
 
 namespace dl::models {
 
-std::string SmallCnnConfig::to_json() const {
-  nlohmann::json j = {{"arch", "small_cnn"}, {"in_channels", in_channels}, {"c1", c1},
-                      {"c2", c2}, {"num_classes", num_classes}, {"input_size", input_size},
-                      {"dropout", dropout}};
-  return j.dump();
+// Ranges: classify has no flag for these; they bound what a model file may allocate.
+nn::ConfigFields SmallCnnConfig::fields() {
+  nn::ConfigFields f("small_cnn", "a classify model");
+  f.field("in_channels", in_channels, 1, 4096);
+  f.field("c1", c1, 1, 4096);
+  f.field("c2", c2, 1, 4096);
+  f.field("num_classes", num_classes, 1, 10000);
+  f.field("input_size", input_size, 4, 4096).step(4);  // two 2x2 poolings
+  f.field("dropout", dropout, 0.0f, 0.99f);
+  return f;
 }
+
+std::string SmallCnnConfig::to_json() const { return SmallCnnConfig(*this).fields().to_json(); }
 
 SmallCnnConfig SmallCnnConfig::from_json(const std::string& text) {
   SmallCnnConfig c;
-  try {
-    auto j = nlohmann::json::parse(text);
-    if (j.value("arch", "") != "small_cnn") throw std::invalid_argument("not a small_cnn config");
-    c.in_channels = j.at("in_channels");
-    c.c1 = j.at("c1");
-    c.c2 = j.at("c2");
-    c.num_classes = j.at("num_classes");
-    c.input_size = j.at("input_size");
-    c.dropout = j.at("dropout");
-  } catch (const nlohmann::json::exception& e) {
-    throw std::invalid_argument(std::string("bad model config: ") + e.what());
-  }
-  if (c.in_channels < 1 || c.c1 < 1 || c.c2 < 1 || c.num_classes < 1 || c.input_size < 4 ||
-      c.input_size % 4 != 0 || c.c1 > 4096 || c.c2 > 4096)
-    throw std::invalid_argument("bad model config: sizes out of range");
+  c.fields().from_json(text);
   return c;
 }
 

@@ -14,6 +14,7 @@
 #include "data/fashion_mnist.h"
 #include "image/image.h"
 #include "models/backbone.h"
+#include "nn/config_fields.h"
 
 namespace dl::models {
 
@@ -23,6 +24,8 @@ struct SmallCnnConfig {
   int num_classes = 10;
   int input_size = 28;
   float dropout = 0.1f;
+  // The fields above, declared once with their ranges (nn/config_fields.h).
+  nn::ConfigFields fields();
   std::string to_json() const;
   static SmallCnnConfig from_json(const std::string& json);  // throws std::invalid_argument
 };

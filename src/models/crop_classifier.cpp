@@ -3,7 +3,6 @@
 #include <fmt/core.h>
 
 #include <cmath>
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "data/batching.h"
@@ -12,34 +11,27 @@
 
 namespace dl::models {
 
+// Ranges: the model file may ask for no more than the programs could have trained
+// (--input-size 18..254, --hidden 1..4096, --neck-channels 1..1024).
+nn::ConfigFields CropClassifierConfig::fields() {
+  nn::ConfigFields f("crop_classifier", "a sliding_window model");
+  f.field("input_size", input_size, 18, 1024).step(4);  // 4k + 14: the head's kernel >= 1
+  f.field("c1", c1, 1, 4096);
+  f.field("c2", c2, 1, 4096);
+  f.field("c3", c3, 1, 4096);
+  f.field("hidden", hidden, 1, 65536);
+  f.field("num_classes", num_classes, 2, 4096);
+  f.field("dropout", dropout, 0.0f, 0.99f);
+  return f;
+}
+
 std::string CropClassifierConfig::to_json() const {
-  nlohmann::json j = {{"arch", "crop_classifier"}, {"input_size", input_size}, {"c1", c1},
-                      {"c2", c2}, {"c3", c3}, {"hidden", hidden},
-                      {"num_classes", num_classes}, {"dropout", dropout}};
-  return j.dump();
+  return CropClassifierConfig(*this).fields().to_json();
 }
 
 CropClassifierConfig CropClassifierConfig::from_json(const std::string& text) {
   CropClassifierConfig c;
-  try {
-    auto j = nlohmann::json::parse(text);
-    if (j.value("arch", "") != "crop_classifier")
-      throw std::invalid_argument("not a sliding_window model (arch '" +
-                                  j.value("arch", std::string("?")) + "')");
-    c.input_size = j.at("input_size");
-    c.c1 = j.at("c1");
-    c.c2 = j.at("c2");
-    c.c3 = j.at("c3");
-    c.hidden = j.at("hidden");
-    c.num_classes = j.at("num_classes");
-    c.dropout = j.at("dropout");
-  } catch (const nlohmann::json::exception& e) {
-    throw std::invalid_argument(std::string("bad model config: ") + e.what());
-  }
-  if (c.input_size < 18 || c.input_size > 1024 || (c.input_size - 14) % 4 != 0 || c.c1 < 1 ||
-      c.c2 < 1 || c.c3 < 1 || c.hidden < 1 || c.num_classes < 2 || c.c1 > 4096 ||
-      c.c2 > 4096 || c.c3 > 4096 || c.hidden > 65536 || c.num_classes > 4096)
-    throw std::invalid_argument("bad model config: sizes out of range");
+  c.fields().from_json(text);
   return c;
 }
 

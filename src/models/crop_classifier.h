@@ -26,6 +26,7 @@
 #include "detection/sliding_windows.h"
 #include "image/image.h"
 #include "models/backbone.h"
+#include "nn/config_fields.h"
 
 namespace dl::models {
 
@@ -37,6 +38,8 @@ struct CropClassifierConfig {
   float dropout = 0.2f;
   int head_kernel() const { return (input_size - 14) / 4; }
   int classes() const { return num_classes - 1; }  // object classes (no background)
+  // The fields above, declared once with their ranges (nn/config_fields.h).
+  nn::ConfigFields fields();
   std::string to_json() const;
   static CropClassifierConfig from_json(const std::string& json);  // throws std::invalid_argument
 };

@@ -3,7 +3,6 @@
 #include <fmt/core.h>
 
 #include <cmath>
-#include <nlohmann/json.hpp>
 
 #include "autograd/ops.h"
 #include "data/batching.h"
@@ -14,57 +13,45 @@
 
 namespace dl::models {
 
-using json = nlohmann::json;
+// Ranges: what `deeppose train` can ask for (--input 16..512, --cascade-input 8..256, 1 to
+// 8 --channels up to 1024, --hidden up to 65536, --dropout 0..0.9, --stages 1..6).
+nn::ConfigFields PoseRegressorConfig::fields() {
+  nn::ConfigFields f("pose_regressor", "a deeppose model");
+  f.field("stage", stage, 1, 16);
+  f.field("input_size", input_size, 8, 1024);  // and divisible by 2^blocks: check_stage
+  f.field("channels", channels, 1, 4096).length(1, 8);
+  f.field("hidden", hidden, 1, 65536);
+  f.field("num_joints", num_joints, 1, 1000);
+  f.field("dropout", dropout, 0.0f, 0.99f);
+  return f;
+}
 
 namespace {
 
-json stage_json(const PoseRegressorConfig& c) {
-  return {{"arch", "pose_regressor"}, {"stage", c.stage},   {"input_size", c.input_size},
-          {"channels", c.channels},   {"hidden", c.hidden}, {"num_joints", c.num_joints},
-          {"dropout", c.dropout}};
-}
-
-PoseRegressorConfig stage_from_json(const json& j, int expected_stage) {
-  PoseRegressorConfig c;
-  if (!j.is_object() || j.value("arch", "") != "pose_regressor")
-    throw std::invalid_argument(
-        "not a deeppose model (arch '" +
-        (j.is_object() ? j.value("arch", std::string("?")) : std::string("?")) + "')");
-  try {
-    c.stage = j.at("stage");
-    c.input_size = j.at("input_size");
-    c.channels = j.at("channels").get<std::vector<int>>();
-    c.hidden = j.at("hidden");
-    c.num_joints = j.at("num_joints");
-    c.dropout = j.at("dropout");
-  } catch (const json::exception& e) {
-    throw std::invalid_argument(std::string("bad model config: ") + e.what());
-  }
+// What a stage's fields cannot check one by one: it is the stage expected (0: any), and
+// every conv block halves its input exactly. `name` is the stage's place in messages.
+void check_stage(const PoseRegressorConfig& c, int expected_stage, const std::string& name) {
   if (expected_stage > 0 && c.stage != expected_stage)
     throw std::invalid_argument(fmt::format(
         "a stage {} pose_regressor where stage {} was expected", c.stage, expected_stage));
   const int blocks = static_cast<int>(c.channels.size());
-  bool ok = c.stage >= 1 && c.stage <= 16 && blocks >= 1 && blocks <= 8 && c.input_size >= 8 &&
-            c.input_size <= 1024 && c.input_size % (1 << blocks) == 0 && c.hidden >= 1 &&
-            c.hidden <= 65536 && c.num_joints >= 1 && c.num_joints <= 1000 &&
-            c.dropout >= 0.0f && c.dropout < 1.0f;
-  for (int ch : c.channels) ok = ok && ch >= 1 && ch <= 4096;
-  if (!ok) throw std::invalid_argument("bad model config: sizes out of range");
-  return c;
+  if (c.input_size % (1 << blocks) != 0)
+    nn::refuse_config(name + "input_size", std::to_string(c.input_size),
+                      fmt::format("a multiple of {} ({} conv blocks halve it)", 1 << blocks,
+                                  blocks));
 }
 
 }  // namespace
 
-std::string PoseRegressorConfig::to_json() const { return stage_json(*this).dump(); }
+std::string PoseRegressorConfig::to_json() const {
+  return PoseRegressorConfig(*this).fields().to_json();
+}
 
 PoseRegressorConfig PoseRegressorConfig::from_json(const std::string& text, int expected_stage) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    throw std::invalid_argument(std::string("bad model config: ") + e.what());
-  }
-  return stage_from_json(j, expected_stage);
+  PoseRegressorConfig c;
+  c.fields().from_json(text);
+  check_stage(c, expected_stage, "");
+  return c;
 }
 
 PoseRegressorConfig stage1_config() {
@@ -85,39 +72,25 @@ PoseRegressorConfig refinement_config(int stage) {
   return c;
 }
 
-std::string DeepPoseConfig::to_json() const {
-  json st = json::array();
-  for (const auto& s : stages) st.push_back(stage_json(s));
-  return json({{"arch", "deeppose"}, {"sigma", sigma}, {"stages", st}}).dump();
+nn::ConfigFields DeepPoseConfig::fields() {
+  nn::ConfigFields f("deeppose", "a deeppose model");
+  f.field("sigma", sigma, 0.01f, 100.0f);  // --sigma 0.1..10
+  f.nested_list("stages", stages).length(1, 16);
+  return f;
 }
+
+std::string DeepPoseConfig::to_json() const { return DeepPoseConfig(*this).fields().to_json(); }
 
 DeepPoseConfig DeepPoseConfig::from_json(const std::string& text) {
   DeepPoseConfig c;
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    throw std::invalid_argument(std::string("bad model config: ") + e.what());
+  c.fields().from_json(text);
+  for (size_t s = 0; s < c.stages.size(); ++s) {
+    const std::string name = fmt::format("stages[{}].", s);
+    check_stage(c.stages[s], static_cast<int>(s) + 1, name);
+    if (c.stages[s].num_joints != c.stages[0].num_joints)
+      nn::refuse_config(name + "num_joints", std::to_string(c.stages[s].num_joints),
+                        fmt::format("{}, as stage 1's", c.stages[0].num_joints));
   }
-  if (!j.is_object() || j.value("arch", "") != "deeppose")
-    throw std::invalid_argument(
-        "not a deeppose model (arch '" +
-        (j.is_object() ? j.value("arch", std::string("?")) : std::string("?")) + "')");
-  try {
-    c.sigma = j.at("sigma");
-    const json& st = j.at("stages");
-    if (!st.is_array() || st.empty() || st.size() > 16)
-      throw std::invalid_argument("bad model config: 'stages' must list 1..16 stages");
-    for (size_t s = 0; s < st.size(); ++s)
-      c.stages.push_back(stage_from_json(st[s], static_cast<int>(s) + 1));
-  } catch (const json::exception& e) {
-    throw std::invalid_argument(std::string("bad model config: ") + e.what());
-  }
-  if (!(c.sigma > 0.0f && c.sigma <= 100.0f))
-    throw std::invalid_argument("bad model config: sigma out of range");
-  for (const auto& s : c.stages)
-    if (s.num_joints != c.stages[0].num_joints)
-      throw std::invalid_argument("bad model config: stages disagree on the number of joints");
   return c;
 }
 

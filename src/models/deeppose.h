@@ -26,6 +26,7 @@
 #include "data/keypoint_dataset.h"
 #include "image/image.h"
 #include "models/backbone.h"
+#include "nn/config_fields.h"
 
 namespace dl::models {
 
@@ -38,7 +39,9 @@ struct PoseRegressorConfig {
   int hidden = 256;
   int num_joints = 14;
   float dropout = 0.2f;
+  // The fields above, declared once with their ranges (nn/config_fields.h):
   // {"arch": "pose_regressor", "stage": s, ...}
+  nn::ConfigFields fields();
   std::string to_json() const;
   // Throws std::invalid_argument ("not a deeppose model (arch 'x')", or "stage 2 model
   // where stage 1 was expected", or sizes out of range). expected_stage 0: any stage.
@@ -62,6 +65,7 @@ struct DeepPoseConfig {
   std::vector<PoseRegressorConfig> stages;  // stages[s-1].stage == s
   float sigma = 2.0f;
   // {"arch": "deeppose", "sigma": ..., "stages": [<pose_regressor>, ...]}
+  nn::ConfigFields fields();
   std::string to_json() const;
   static DeepPoseConfig from_json(const std::string& json);  // throws std::invalid_argument
 };

@@ -2,8 +2,6 @@
 
 #include <fmt/core.h>
 
-#include <nlohmann/json.hpp>
-
 #include "detection/postprocess.h"
 #include "detection/roi_pool.h"
 #include "detection/sampler.h"
@@ -15,35 +13,26 @@
 
 namespace dl::models {
 
-std::string FastRcnnConfig::to_json() const {
-  nlohmann::json j = {{"arch", "fast_rcnn"}, {"c1", c1},         {"c2", c2},
-                      {"c3", c3},            {"pool", pool},     {"hidden", hidden},
-                      {"num_classes", num_classes}, {"dropout", dropout},
-                      {"stride", kBackboneStride}};
-  return j.dump();
+// Ranges: what the program can train (--pool 1..32, --hidden 1..16384, --neck-channels
+// 1..1024, --dropout 0..0.95).
+nn::ConfigFields FastRcnnConfig::fields() {
+  nn::ConfigFields f("fast_rcnn", "a fast_rcnn model");
+  f.field("c1", c1, 1, 4096);
+  f.field("c2", c2, 1, 4096);
+  f.field("c3", c3, 1, 4096);
+  f.field("pool", pool, 1, 64);
+  f.field("hidden", hidden, 1, 65536);
+  f.field("num_classes", num_classes, 2, 10000);
+  f.field("dropout", dropout, 0.0f, 0.99f);
+  f.constant("stride", kBackboneStride);
+  return f;
 }
+
+std::string FastRcnnConfig::to_json() const { return FastRcnnConfig(*this).fields().to_json(); }
 
 FastRcnnConfig FastRcnnConfig::from_json(const std::string& text) {
   FastRcnnConfig c;
-  try {
-    auto j = nlohmann::json::parse(text);
-    if (j.value("arch", "") != "fast_rcnn")
-      throw std::invalid_argument("not a fast_rcnn model (arch '" +
-                                  j.value("arch", std::string("?")) + "')");
-    c.c1 = j.at("c1");
-    c.c2 = j.at("c2");
-    c.c3 = j.at("c3");
-    c.pool = j.at("pool");
-    c.hidden = j.at("hidden");
-    c.num_classes = j.at("num_classes");
-    c.dropout = j.at("dropout");
-  } catch (const nlohmann::json::exception& e) {
-    throw std::invalid_argument(std::string("bad model config: ") + e.what());
-  }
-  if (c.c1 < 1 || c.c2 < 1 || c.c3 < 1 || c.c1 > 4096 || c.c2 > 4096 || c.c3 > 4096 ||
-      c.pool < 1 || c.pool > 64 || c.hidden < 1 || c.hidden > 65536 || c.num_classes < 2 ||
-      c.num_classes > 10000 || !(c.dropout >= 0 && c.dropout < 1))
-    throw std::invalid_argument("bad model config: sizes out of range");
+  c.fields().from_json(text);
   return c;
 }
 

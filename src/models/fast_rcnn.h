@@ -30,6 +30,7 @@
 #include "detection/detection.h"
 #include "image/image.h"
 #include "models/backbone.h"
+#include "nn/config_fields.h"
 #include "tensor/rng.h"
 
 namespace dl::models {
@@ -41,6 +42,8 @@ struct FastRcnnConfig {
   int num_classes = 11;           // K + 1, background is class 0
   float dropout = 0.25f;
   int classes() const { return num_classes - 1; }  // object classes
+  // The fields above, declared once with their ranges (nn/config_fields.h).
+  nn::ConfigFields fields();
   std::string to_json() const;
   static FastRcnnConfig from_json(const std::string& json);  // throws std::invalid_argument
 };

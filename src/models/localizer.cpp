@@ -2,7 +2,7 @@
 
 #include <fmt/core.h>
 
-#include <nlohmann/json.hpp>
+#include <cmath>
 
 #include "autograd/ops.h"
 #include "data/batching.h"
@@ -13,39 +13,27 @@
 
 namespace dl::models {
 
-std::string LocalizerConfig::to_json() const {
-  nlohmann::json j = {{"arch", "localizer"}, {"input_size", input_size}, {"c1", c1},
-                      {"c2", c2},            {"c3", c3},                 {"c4", c4},
-                      {"hidden", hidden},    {"num_classes", num_classes}, {"dropout", dropout},
-                      {"cls_input", cls_input}};
-  return j.dump();
+// Ranges: the model file may ask for no more than the program could have trained
+// (--input-size 16..512, --dropout 0..0.95, channels up to 1024).
+nn::ConfigFields LocalizerConfig::fields() {
+  nn::ConfigFields f("localizer", "a classify_localize model");
+  f.field("input_size", input_size, 16, 1024).step(16);
+  f.field("c1", c1, 1, 4096);
+  f.field("c2", c2, 1, 4096);
+  f.field("c3", c3, 1, 4096);
+  f.field("c4", c4, 1, 4096);
+  f.field("hidden", hidden, 1, 65536);
+  f.field("num_classes", num_classes, 1, 10000);
+  f.field("dropout", dropout, 0.0f, 0.99f);
+  f.field("cls_input", cls_input, {"fc", "avg"}).optional();  // older models: "fc"
+  return f;
 }
+
+std::string LocalizerConfig::to_json() const { return LocalizerConfig(*this).fields().to_json(); }
 
 LocalizerConfig LocalizerConfig::from_json(const std::string& text) {
   LocalizerConfig c;
-  try {
-    auto j = nlohmann::json::parse(text);
-    if (j.value("arch", "") != "localizer")
-      throw std::invalid_argument("not a classify_localize model (arch '" +
-                                  j.value("arch", std::string("?")) + "')");
-    c.input_size = j.at("input_size");
-    c.c1 = j.at("c1");
-    c.c2 = j.at("c2");
-    c.c3 = j.at("c3");
-    c.c4 = j.at("c4");
-    c.hidden = j.at("hidden");
-    c.num_classes = j.at("num_classes");
-    c.dropout = j.at("dropout");
-    c.cls_input = j.value("cls_input", std::string("fc"));
-  } catch (const nlohmann::json::exception& e) {
-    throw std::invalid_argument(std::string("bad model config: ") + e.what());
-  }
-  if (c.input_size < 16 || c.input_size % 16 != 0 || c.input_size > 1024 || c.c1 < 1 ||
-      c.c2 < 1 || c.c3 < 1 || c.c4 < 1 || c.hidden < 1 || c.num_classes < 1 || c.c1 > 4096 ||
-      c.c2 > 4096 || c.c3 > 4096 || c.c4 > 4096 || c.hidden > 65536)
-    throw std::invalid_argument("bad model config: sizes out of range");
-  if (c.cls_input != "fc" && c.cls_input != "avg")
-    throw std::invalid_argument("bad model config: cls_input must be \"fc\" or \"avg\"");
+  c.fields().from_json(text);
   return c;
 }
 

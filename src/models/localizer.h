@@ -25,6 +25,7 @@
 #include "eval/localization_metrics.h"
 #include "models/backbone.h"
 #include "models/multitask_loss.h"
+#include "nn/config_fields.h"
 
 namespace dl::models {
 
@@ -38,6 +39,10 @@ struct LocalizerConfig {
   // slide) or "avg" (the neck's feature map averaged over space, as in ResNet: the
   // same weights score the object wherever it is, which needs less data to learn).
   std::string cls_input = "fc";
+  // Every field above, declared once with its range (nn/config_fields.h), bound to this
+  // object's members: to_json writes the model file's config from it, from_json reads
+  // and range-checks one.
+  nn::ConfigFields fields();
   std::string to_json() const;
   static LocalizerConfig from_json(const std::string& json);  // throws std::invalid_argument
 };

@@ -1,7 +1,9 @@
 #include "models/rcnn.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
-#include <nlohmann/json.hpp>
+#include <limits>
 #include <stdexcept>
 
 #include "image/transforms.h"
@@ -9,31 +11,25 @@
 
 namespace dl::models {
 
-using json = nlohmann::json;
-
-std::string RcnnConfig::to_json() const {
-  return json({{"arch", "rcnn"},
-               {"cnn", json::parse(cnn.to_json())},
-               {"context", context},
-               {"feature_scale", feature_scale}})
-      .dump();
+// feature_scale is 20 / the features' mean norm (norm20_scale): any positive float.
+nn::ConfigFields RcnnConfig::fields() {
+  nn::ConfigFields f("rcnn", "an rcnn model");
+  f.nested("cnn", cnn.fields());
+  f.field("context", context, 0, 511);  // and below half the crop: from_json checks
+  f.field("feature_scale", feature_scale, std::numeric_limits<float>::min(),
+          std::numeric_limits<float>::max());
+  return f;
 }
+
+std::string RcnnConfig::to_json() const { return RcnnConfig(*this).fields().to_json(); }
 
 RcnnConfig RcnnConfig::from_json(const std::string& text) {
   RcnnConfig c;
-  try {
-    const json j = json::parse(text);
-    if (j.value("arch", "") != "rcnn")
-      throw std::invalid_argument("not an rcnn model (arch '" +
-                                  j.value("arch", std::string("?")) + "')");
-    c.cnn = CropClassifierConfig::from_json(j.at("cnn").dump());
-    c.context = j.at("context");
-    c.feature_scale = j.at("feature_scale");
-  } catch (const json::exception& e) {
-    throw std::invalid_argument(std::string("bad model config: ") + e.what());
-  }
-  if (c.context < 0 || c.context * 2 >= c.cnn.input_size || !(c.feature_scale > 0))
-    throw std::invalid_argument("bad model config: context or feature_scale out of range");
+  c.fields().from_json(text);
+  if (c.context * 2 >= c.cnn.input_size)  // no room left for the box in the crop
+    nn::refuse_config("context", std::to_string(c.context),
+                      fmt::format("0..{} for a {}-pixel crop", (c.cnn.input_size - 1) / 2,
+                                  c.cnn.input_size));
   return c;
 }
 

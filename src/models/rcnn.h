@@ -24,6 +24,7 @@
 #include "models/crop_classifier.h"
 #include "models/region_finetuning.h"
 #include "models/region_svm_head.h"
+#include "nn/config_fields.h"
 
 namespace dl::models {
 
@@ -31,6 +32,8 @@ struct RcnnConfig {
   CropClassifierConfig cnn;
   int context = 2;            // context pixels around the box in the warped crop
   float feature_scale = 1;    // features are multiplied by this (mean L2 norm 20, as R-CNN)
+  // The fields above, declared once with their ranges (nn/config_fields.h).
+  nn::ConfigFields fields();
   std::string to_json() const;
   static RcnnConfig from_json(const std::string& text);  // throws std::invalid_argument
   int classes() const { return cnn.num_classes - 1; }  // object classes (no background)

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <nlohmann/json.hpp>
+#include <limits>
 #include <stdexcept>
 
 #include "autograd/ops.h"
@@ -15,41 +15,32 @@
 
 namespace dl::models {
 
-using json = nlohmann::json;
-
-std::string SppNetConfig::to_json() const {
-  return json({{"arch", "spp_net"}, {"c1", c1}, {"c2", c2}, {"levels", levels},
-               {"hidden", hidden}, {"num_classes", num_classes}, {"dropout", dropout},
-               {"feature_scale", feature_scale}, {"stride", kSppStride}, {"scales", scales},
-               {"target_size", target_size}})
-      .dump();
+// Ranges: what the program can train (--hidden 1..4096, --levels 1..64, --target-size
+// 1..4096); feature_scale is 20 / the features' mean norm (norm20_scale): any positive float.
+nn::ConfigFields SppNetConfig::fields() {
+  nn::ConfigFields f("spp_net", "an spp_net model");
+  f.field("c1", c1, 1, 4096);
+  f.field("c2", c2, 1, 4096);
+  f.field("levels", levels, 1, 64).length(1, 64);
+  f.field("hidden", hidden, 1, 65536);
+  f.field("num_classes", num_classes, 2, 10000);
+  f.field("dropout", dropout, 0.0f, 0.99f);
+  f.field("feature_scale", feature_scale, std::numeric_limits<float>::min(),
+          std::numeric_limits<float>::max());
+  f.constant("stride", kSppStride);
+  // Older models are single-scale; check_scales also refuses a factor of 0 (from_json).
+  f.field("scales", scales, 0.0f, kMaxScale).length(1, 16).optional();
+  f.field("target_size", target_size, 1.0f, 4096.0f).optional();
+  return f;
 }
+
+std::string SppNetConfig::to_json() const { return SppNetConfig(*this).fields().to_json(); }
 
 SppNetConfig SppNetConfig::from_json(const std::string& text) {
   SppNetConfig c;
-  try {
-    const json j = json::parse(text);
-    if (j.value("arch", "") != "spp_net")
-      throw std::invalid_argument("not an spp_net model (arch '" +
-                                  j.value("arch", std::string("?")) + "')");
-    c.c1 = j.at("c1");
-    c.c2 = j.at("c2");
-    c.levels = j.at("levels").get<std::vector<int>>();
-    c.hidden = j.at("hidden");
-    c.num_classes = j.at("num_classes");
-    c.dropout = j.at("dropout");
-    c.feature_scale = j.at("feature_scale");
-    c.scales = j.value("scales", std::vector<float>{1.0f});
-    c.target_size = j.value("target_size", 28.0f);
-  } catch (const json::exception& e) {
-    throw std::invalid_argument(std::string("bad model config: ") + e.what());
-  }
-  bool ok = c.c1 >= 1 && c.c1 <= 4096 && c.c2 >= 1 && c.c2 <= 4096 && !c.levels.empty() &&
-            c.hidden >= 1 && c.hidden <= 65536 && c.num_classes >= 2 &&
-            c.num_classes <= 10000 && c.dropout >= 0 && c.dropout < 1 && c.feature_scale > 0;
-  for (int n : c.levels) ok = ok && n >= 1 && n <= 64;
-  ok = ok && check_scales(c.scales).empty() && c.target_size > 0 && c.target_size <= 4096;
-  if (!ok) throw std::invalid_argument("bad model config: sizes out of range");
+  c.fields().from_json(text);
+  if (const std::string e = check_scales(c.scales); !e.empty())
+    throw std::invalid_argument("bad model config: scales: " + e);
   return c;
 }
 

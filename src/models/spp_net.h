@@ -34,6 +34,7 @@
 #include "models/backbone.h"
 #include "models/region_finetuning.h"
 #include "models/region_svm_head.h"
+#include "nn/config_fields.h"
 
 namespace dl::models {
 
@@ -64,6 +65,8 @@ struct SppNetConfig {
   // "" when `scales` can be a model's (1 to 16 factors in (0, kMaxScale]), otherwise
   // what is wrong with them.
   static std::string check_scales(const std::vector<float>& scales);
+  // The fields above, declared once with their ranges (nn/config_fields.h).
+  nn::ConfigFields fields();
   std::string to_json() const;
   static SppNetConfig from_json(const std::string& text);  // throws std::invalid_argument
 };
