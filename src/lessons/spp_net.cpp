@@ -262,7 +262,7 @@ int main(int argc, char** argv) {
   train.option("--hidden", topt.hidden, "fc6 / fc7 width (the SVMs' feature dimension)")
       .range(1, 4096);
   train.option("--levels", topt.levels, "pyramid levels n (n x n bins each), e.g. 4 2 1")
-      .range(1, 64);
+      .expected(1, 64).range(1, 64);
   train.option("--scales", topt.scales,
                "image scale factors, each window pooled at the one whose scaled area is "
                "closest to --target-size^2 (default 1, one scale; SPP-net §4.2's five: "
