@@ -1,6 +1,8 @@
 // The on-disk proposal cache: the file format, that a valid file is read instead of
 // recomputing, that a damaged one is replaced, and that the key follows the pixels.
 #include <boost/test/unit_test.hpp>
+
+#include <cmath>
 #include <filesystem>
 
 #include "image/image.h"
@@ -75,6 +77,22 @@ BOOST_AUTO_TEST_CASE(cache_is_read_keyed_by_pixels_and_repaired) {
   BOOST_TEST(cached_proposals(img, s, dir).size() == direct.size());
   std::vector<Box> repaired;
   BOOST_TEST(decode_proposals(read_file_bytes(path), repaired));
+
+  // So is a well-formed file whose boxes this image's proposals could not be: NaN,
+  // infinite, inverted, outside the image, or more than max_proposals of them.
+  const float W = static_cast<float>(img.width), H = static_cast<float>(img.height);
+  const std::vector<std::vector<Box>> implausible = {
+      {{NAN, 1, 2, 3}}, {{0, 0, INFINITY, 3}}, {{5, 1, 2, 3}}, {{0, 0, W + 1, H}},
+      {{-1, 0, 2, 3}}, std::vector<Box>(6, Box{0, 0, 1, 1})};
+  for (const std::vector<Box>& bad : implausible) {
+    BOOST_TEST(!plausible_proposals(bad, img.width, img.height, 5));
+    const std::vector<uint8_t> bytes = encode_proposals(bad);
+    write_file_atomic(path, bytes.data(), bytes.size());
+    const std::vector<Box> got = cached_proposals(img, s, dir);
+    BOOST_REQUIRE_EQUAL(got.size(), direct.size());
+    BOOST_TEST(got[0].x2 == direct[0].x2);
+  }
+  BOOST_TEST(plausible_proposals({{0, 0, W, H}, {1, 2, 1, 2}}, img.width, img.height, 5));
 
   // Another pixel, another preset or seed: another file.
   Image other = img;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 
@@ -64,6 +65,15 @@ bool decode_proposals(const std::vector<uint8_t>& bytes, std::vector<Box>& boxes
   return true;
 }
 
+bool plausible_proposals(const std::vector<Box>& boxes, int width, int height, size_t max_count) {
+  if (boxes.size() > max_count) return false;
+  const float W = static_cast<float>(width), H = static_cast<float>(height);
+  for (const Box& b : boxes)  // written so that a NaN fails every test
+    if (!(b.x1 >= 0 && b.y1 >= 0 && b.x1 <= b.x2 && b.y1 <= b.y2 && b.x2 <= W && b.y2 <= H))
+      return false;
+  return true;
+}
+
 std::vector<Box> cached_proposals(const Image& img, const ProposalSettings& s,
                                   const std::string& cache_dir) {
   std::string path;
@@ -73,7 +83,10 @@ std::vector<Box> cached_proposals(const Image& img, const ProposalSettings& s,
     std::error_code ec;
     if (std::filesystem::is_regular_file(path, ec)) {
       try {
-        if (decode_proposals(read_file_bytes(path, 1ull << 28), boxes)) return boxes;
+        if (decode_proposals(read_file_bytes(path, 1ull << 28), boxes) &&
+            plausible_proposals(boxes, img.width, img.height,
+                                static_cast<size_t>(std::max(0, s.max_proposals))))
+          return boxes;
       } catch (const std::exception&) {
         // unreadable: recomputed and replaced below
       }

@@ -29,8 +29,9 @@ std::string proposal_cache_path(const std::string& cache_dir, const Image& img,
 
 // The ranked proposals (best first, at most max_proposals) of `img`: read from the cache
 // when a valid file is there, otherwise computed with selective_search and written
-// (temporary name, then rename). An unreadable or malformed cache file is recomputed
-// and replaced, never trusted. An empty cache_dir disables the cache.
+// (temporary name, then rename). An unreadable or malformed cache file -- or one whose
+// boxes could not be this image's proposals (plausible_proposals) -- is recomputed and
+// replaced, never trusted. An empty cache_dir disables the cache.
 std::vector<Box> cached_proposals(const Image& img, const ProposalSettings& s,
                                   const std::string& cache_dir);
 
@@ -38,5 +39,10 @@ std::vector<Box> cached_proposals(const Image& img, const ProposalSettings& s,
 // (x1, y1, x2, y2), little-endian. read returns false for anything else.
 std::vector<uint8_t> encode_proposals(const std::vector<Box>& boxes);
 bool decode_proposals(const std::vector<uint8_t>& bytes, std::vector<Box>& boxes);
+
+// Boxes a proposal method could have given for a width x height image: at most
+// max_count, every coordinate finite, x1 <= x2 and y1 <= y2, inside [0, width] x
+// [0, height]. A cache entry that fails this was edited or damaged.
+bool plausible_proposals(const std::vector<Box>& boxes, int width, int height, size_t max_count);
 
 }  // namespace dl
