@@ -146,7 +146,11 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
     models::LocalizerBatch b = models::make_localizer_batch(
         scene, order, s * a.batch, a.batch, cfg.input_size, online ? nullptr : &flip_rng);
     models::Localizer::Losses l = model.losses(b, t.lambda);
-    return cli::StepLosses{l.loss.total, {}, b.labels.numel(), l.correct};
+    // The two terms logged apart (train_cls_loss, train_box_loss), as fast_rcnn does.
+    return cli::StepLosses{l.loss.total,
+                           {{"cls_loss", l.loss.classification.item()},
+                            {"box_loss", l.loss.localization.item()}},
+                           b.labels.numel(), l.correct};
   };
   LocalizationEval last;
   auto epoch_end = [&](cli::EpochLog& log) {
