@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "autograd/ops.h"
 #include "data/batching.h"
 #include "data/fashion_mnist.h"
 #include "image/draw.h"
@@ -230,10 +229,9 @@ int cmd_bench(const cli::CommonArgs& a) {
   models::SmallCnn model(cfg, rng);
   auto opt = nn::Sgd(model.parameters(), 0.01f, nn::SgdOptions{0.9f, 0.0f, 0.0f, false});
   return cli::bench_network(model, opt, {1, 64}, [&](int batch) -> cli::BenchForward {
-    Tensor x = normal({batch, 1, 28, 28}, 0.0f, 1.0f, rng);
-    Tensor y({batch});
-    for (int i = 0; i < batch; ++i) y[i] = static_cast<float>(i % 10);
-    return [&model, x, y] { return ag::cross_entropy(model(Var(x)), y); };
+    Batch b{normal({batch, 1, 28, 28}, 0.0f, 1.0f, rng), Tensor({batch})};
+    for (int i = 0; i < batch; ++i) b.labels[i] = static_cast<float>(i % 10);
+    return [&model, b] { return models::classifier_loss(model, b).loss; };
   }, a.json);
 }
 
