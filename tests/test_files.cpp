@@ -1,5 +1,8 @@
-// util/files: atomic writes leave no temporary behind, and clear those of killed runs.
+// util/files: an atomic write leaves nothing but its file, takes over the temporary a
+// killed run left behind, and never touches one a live writer holds.
 #include <boost/test/unit_test.hpp>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,25 +14,51 @@
 
 namespace fs = std::filesystem;
 
-BOOST_AUTO_TEST_CASE(atomic_write_removes_temporaries_of_dead_writers_only) {
-  const std::string dir = detlab_test::temp_dir("files");
-  // A pid that surely belongs to no process: a child that has exited and been reaped.
-  const pid_t dead = ::fork();
-  if (dead == 0) ::_exit(0);
-  ::waitpid(dead, nullptr, 0);
-  const std::string stale = dir + "/.m.safetensors.tmp." + std::to_string(dead);
-  const std::string live = dir + "/.m.safetensors.tmp." + std::to_string(::getppid());
-  const std::string other = dir + "/.n.safetensors.tmp." + std::to_string(dead);
-  for (const std::string& p : {stale, live, other}) dl::write_file_atomic(p, "partial");
+namespace {
 
+int entries(const std::string& dir) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) n += e.exists();
+  return n;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(atomic_write_takes_over_a_killed_runs_temporary) {
+  const std::string dir = detlab_test::temp_dir("files");
+  const std::string tmp = dir + "/.m.safetensors.tmp";
+  // What a run killed mid-write leaves: a partial temporary, its lock gone with it.
+  dl::write_file_atomic(tmp, "partial");
   dl::write_file_atomic(dir + "/m.safetensors", "complete");
   BOOST_TEST(dl::read_file_text(dir + "/m.safetensors") == "complete");
-  BOOST_TEST(!fs::exists(stale), "a dead writer's temporary was left");
-  BOOST_TEST(fs::exists(live), "a running writer's temporary was removed");
-  BOOST_TEST(fs::exists(other), "another file's temporary was touched");
-  // Nothing of this write is left but the file itself.
-  int entries = 0;
-  for (const auto& e : fs::directory_iterator(dir)) entries += e.exists();
-  BOOST_TEST(entries == 3);  // m.safetensors, live, other
+  BOOST_TEST(!fs::exists(tmp), "the killed run's temporary was left");
+  BOOST_TEST(entries(dir) == 1);
+  fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(atomic_write_leaves_a_live_writers_temporary_alone) {
+  const std::string dir = detlab_test::temp_dir("files_live");
+  const std::string tmp = dir + "/.m.safetensors.tmp";
+  dl::write_file_atomic(tmp, "being written");
+  // Another process holds the temporary's lock, as a writer does while writing.
+  int ready[2];
+  BOOST_REQUIRE(::pipe(ready) == 0);
+  const pid_t child = ::fork();
+  BOOST_REQUIRE(child >= 0);
+  if (child == 0) {
+    const int fd = ::open(tmp.c_str(), O_WRONLY);
+    ::flock(fd, LOCK_EX);
+    ::write(ready[1], "x", 1);
+    ::pause();
+    ::_exit(0);
+  }
+  char c;
+  BOOST_REQUIRE(::read(ready[0], &c, 1) == 1);
+  dl::write_file_atomic(dir + "/m.safetensors", "complete");
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  BOOST_TEST(dl::read_file_text(dir + "/m.safetensors") == "complete");
+  BOOST_TEST(dl::read_file_text(tmp) == "being written", "a live writer's temporary was touched");
+  BOOST_TEST(entries(dir) == 2);  // the file and the other writer's temporary, nothing else
   fs::remove_all(dir);
 }

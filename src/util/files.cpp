@@ -1,11 +1,12 @@
 #include "util/files.h"
 
-#include <signal.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -43,27 +44,40 @@ std::string read_file_text(const std::string& path, uint64_t max_bytes) {
 
 namespace {
 
-// A run killed between writing its temporary file and renaming it leaves the file
-// behind; the next write of the same path removes those whose writer is gone.
-void remove_stale_temporaries(const std::filesystem::path& dir, const std::string& prefix) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir.empty() ? "." : dir, ec), end; !ec && it != end;
-       it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.compare(0, prefix.size(), prefix) != 0) continue;
-    const std::string pid_text = name.substr(prefix.size());
-    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
-    const long pid = std::strtol(pid_text.c_str(), nullptr, 10);
-    if (pid > 0 && pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
-      std::error_code rm;
-      fs::remove(it->path(), rm);
-    }
+// Opens `tmp` for writing and takes its lock; false (nothing held) when another writer
+// holds it, or renamed it away between our open and our lock.
+bool open_locked(const std::string& tmp, int& fd) {
+  fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  struct stat opened {}, named {};
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0 && ::fstat(fd, &opened) == 0 &&
+      ::stat(tmp.c_str(), &named) == 0 && opened.st_ino == named.st_ino &&
+      opened.st_dev == named.st_dev && ::ftruncate(fd, 0) == 0)
+    return true;
+  ::close(fd);
+  fd = -1;
+  return false;
+}
+
+bool write_all(int fd, const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<size_t>(n);
   }
+  return true;
 }
 
 }  // namespace
 
+// The temporary is DIR/.NAME.tmp, locked (flock) while it is written and renamed. A run
+// killed mid-write leaves it behind, and the kernel drops its lock: the next write of the
+// same path takes it over, so leftovers never pile up -- without listing the directory
+// (a proposal cache holds one file per image). Only while another live writer (a thread
+// or a process) holds it does a write use a private name, DIR/.NAME.tmp.PID.TID.
 void write_file_atomic(const std::string& path, const void* data, size_t size) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -71,22 +85,27 @@ void write_file_atomic(const std::string& path, const void* data, size_t size) {
   if (!parent.empty()) fs::create_directories(parent, ec);
   // Hidden, and not named like the file it becomes: a leftover of a killed run is not
   // mistaken for a model (`--model dir/*.safetensors` never matches it).
-  const std::string prefix = "." + fs::path(path).filename().string() + ".tmp.";
-  remove_stale_temporaries(parent, prefix);
-  const std::string tmp = (parent / (prefix + std::to_string(::getpid()))).string();
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw FileError(path, std::string("cannot write: ") + std::strerror(errno));
-  bool ok = size == 0 || std::fwrite(data, 1, size, f) == size;
-  ok = (std::fflush(f) == 0) && ok;
-  ok = (std::fclose(f) == 0) && ok;
+  std::string tmp = (parent / ("." + fs::path(path).filename().string() + ".tmp")).string();
+  int fd = -1;
+  if (!open_locked(tmp, fd)) {
+    tmp += "." + std::to_string(::getpid()) + "." + std::to_string(::gettid());
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  }
+  if (fd < 0) throw FileError(path, std::string("cannot write: ") + std::strerror(errno));
+  const bool ok = write_all(fd, data, size);
   if (!ok) {
-    std::remove(tmp.c_str());
+    ::unlink(tmp.c_str());
+    ::close(fd);
     throw FileError(path, "write failed (disk full?)");
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw FileError(path, std::string("cannot rename into place: ") + std::strerror(errno));
+  // Renamed while still locked: no other writer can take the file over in between.
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    ::close(fd);
+    throw FileError(path, std::string("cannot rename into place: ") + std::strerror(err));
   }
+  ::close(fd);
 }
 
 void write_file_atomic(const std::string& path, const std::string& text) {

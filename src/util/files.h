@@ -19,9 +19,9 @@ struct FileError : std::runtime_error {
 std::vector<uint8_t> read_file_bytes(const std::string& path, uint64_t max_bytes = 1ull << 32);
 std::string read_file_text(const std::string& path, uint64_t max_bytes = 1ull << 30);
 
-// Writes `DIR/.NAME.tmp.<pid>` then renames it onto `path` = DIR/NAME (atomic on POSIX
-// filesystems), after removing such temporaries of processes that no longer exist (a
-// run killed mid-write). Creates missing parent directories.
+// Writes the hidden temporary DIR/.NAME.tmp (taking over one a killed run left
+// behind), then renames it onto `path` = DIR/NAME (atomic on POSIX filesystems).
+// Creates missing parent directories.
 void write_file_atomic(const std::string& path, const void* data, size_t size);
 void write_file_atomic(const std::string& path, const std::string& text);
 
