@@ -54,10 +54,17 @@ int load_grey_backbone(const std::string& path, Module& model) {
     }
     ++loaded;
   };
+  // The backbone may sit inside a composed model ("fast_rcnn.backbone.0.weight" in
+  // Faster R-CNN): the classifier's tensor is the name from "backbone." on.
+  auto classifier_name = [](const std::string& name) -> std::string {
+    const size_t at = name.rfind("backbone.", 0) == 0 ? 0 : name.find(".backbone.");
+    if (at == std::string::npos) return "";
+    return name.substr(at == 0 ? 0 : at + 1);
+  };
   for (auto& [name, var] : model.named_parameters())
-    if (name.rfind("backbone.", 0) == 0) copy_into(name, var.value());
+    if (const std::string src = classifier_name(name); !src.empty()) copy_into(src, var.value());
   for (auto& [name, buf] : model.named_buffers())
-    if (name.rfind("backbone.", 0) == 0) copy_into(name, *buf);
+    if (const std::string src = classifier_name(name); !src.empty()) copy_into(src, *buf);
   return loaded;
 }
 

@@ -6,7 +6,8 @@
 // without padding, so that a crop's output is one cell: crop_classifier.h).
 //
 // Transfer learning (the lecture's "ImageNet pretraining"): load_grey_backbone copies
-// a `classify` model's backbone into any model whose layers are named "backbone.*".
+// a `classify` model's backbone into any model whose layers are named "backbone.*"
+// (or "PART.backbone.*" inside a composed model).
 #pragma once
 #include <memory>
 #include <string>

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include "detection/postprocess.h"
+#include "detection/roi_align.h"
 #include "detection/roi_pool.h"
 #include "detection/sampler.h"
 #include "image/transforms.h"
@@ -72,7 +73,9 @@ Var FastRcnn::features(const Var& images) {
 }
 
 Var FastRcnn::pool_rois(const Var& features, const Tensor& rois) {
-  Var p = ag::roi_pool(features, rois, config.pool, config.pool, 1.0f / kBackboneStride);
+  const float scale = 1.0f / kBackboneStride;
+  Var p = roi_align ? ag::roi_align(features, rois, config.pool, config.pool, scale, 2)
+                    : ag::roi_pool(features, rois, config.pool, config.pool, scale);
   return ag::flatten(p, 1);
 }
 
@@ -93,6 +96,16 @@ std::vector<Detection> FastRcnn::detect(const Image& img, const std::vector<Box>
     Tensor x = backbone_input(img);
     feat = features(Var(x.reshape({1, 3, img.height, img.width})));
   }
+  return detect_on_features(feat, img.width, img.height, props, o, &st);
+}
+
+std::vector<Detection> FastRcnn::detect_on_features(const Var& feat, int width, int height,
+                                                    const std::vector<Box>& props,
+                                                    const FastRcnnDetectOptions& o,
+                                                    FastRcnnStageTimes* t) {
+  NoGradGuard no_grad;
+  FastRcnnStageTimes local;
+  FastRcnnStageTimes& st = t ? *t : local;
   if (props.empty()) return {};
   const int64_t P = static_cast<int64_t>(props.size());
   Var pooled;
@@ -121,7 +134,7 @@ std::vector<Detection> FastRcnn::detect(const Image& img, const std::vector<Box>
   po.nms_iou = o.nms;
   po.max_detections = o.max_detections;
   po.drop_empty = true;
-  return postprocess_detections(probs, 1, boxes, img.width, img.height, po);
+  return postprocess_detections(probs, 1, boxes, width, height, po);
 }
 
 FastRcnnLoss FastRcnn::losses(const FastRcnnBatch& b, float lambda) {
@@ -187,12 +200,8 @@ FastRcnnBatch make_fast_rcnn_batch(const DetectionDataset& ds,
   for (int n = 0; n < N; ++n) {
     const DetectionItem& item = ds.items[idx[n]];
     const bool flip = o.flip && rng.bernoulli(0.5f);
-    const int h = item.image.height, w = item.image.width;
-    const Tensor x = backbone_input(item.image, flip);
-    for (int c = 0; c < 3; ++c)
-      for (int y = 0; y < h; ++y)
-        std::copy(x.data() + (int64_t(c) * h + y) * w, x.data() + (int64_t(c) * h + y) * w + w,
-                  b.images.data() + ((int64_t(n) * 3 + c) * H + y) * W);
+    const int w = item.image.width;
+    copy_into_batch(item.image, flip, b.images, n);
     std::vector<Box> p = props[idx[n]], g = item.boxes;
     if (flip) {
       for (Box& q : p) q = hflip_box(q, float(w));
@@ -211,8 +220,19 @@ FastRcnnBatch make_fast_rcnn_batch(const DetectionDataset& ds,
   return b;
 }
 
+void copy_into_batch(const Image& img, bool flip, Tensor& batch, int64_t n) {
+  const int64_t h = img.height, w = img.width, H = batch.size(2), W = batch.size(3);
+  check_shape(batch.dim() == 4 && batch.size(1) == 3 && n < batch.size(0) && h <= H && w <= W,
+              "copy_into_batch", "image larger than the batch");
+  const Tensor x = backbone_input(img, flip);
+  for (int64_t c = 0; c < 3; ++c)
+    for (int64_t y = 0; y < h; ++y)
+      std::copy(x.data() + (c * h + y) * w, x.data() + (c * h + y) * w + w,
+                batch.data() + ((n * 3 + c) * H + y) * W);
+}
+
 FastRcnnLoss fast_rcnn_loss(const Var& scores, const Var& deltas, const std::vector<int>& labels,
-                            const std::vector<BoxDelta>& targets, float lambda) {
+                            const std::vector<BoxDelta>& targets, float lambda, float beta) {
   const int64_t R = static_cast<int64_t>(labels.size());
   check_shape(scores.dim() == 2 && scores.size(0) == R && deltas.dim() == 2 &&
                   deltas.size(0) == R && deltas.size(1) == 4 * (scores.size(1) - 1) &&
@@ -237,7 +257,7 @@ FastRcnnLoss fast_rcnn_loss(const Var& scores, const Var& deltas, const std::vec
   }
   FastRcnnLoss L;
   L.classification = ag::cross_entropy(scores, lab);
-  L.localization = ag::mul(ag::smooth_l1(ag::mul(deltas, Var(mask)), tgt, 1.0f, ag::Reduction::Sum),
+  L.localization = ag::mul(ag::smooth_l1(ag::mul(deltas, Var(mask)), tgt, beta, ag::Reduction::Sum),
                            1.0f / static_cast<float>(R));
   L.total = ag::add(L.classification, ag::mul(L.localization, lambda));
   return L;

@@ -89,7 +89,9 @@ class FastRcnn : public Module {
   FastRcnn(const FastRcnnConfig& cfg, Rng& rng);
   // [N, 3, H, W] normalised images -> [N, c3, H/4, W/4].
   Var features(const Var& images);
-  // RoIs [R, 5] (batch index, x1, y1, x2, y2 in image pixels) -> [R, c3 * pool^2].
+  // RoIs [R, 5] (batch index, x1, y1, x2, y2 in image pixels) -> [R, c3 * pool^2], by
+  // RoI max pooling (§2.1) or, with roi_align set, RoIAlign (Mask R-CNN §3: bilinear
+  // samples, 2 x 2 per bin, as torchvision's Faster R-CNN pools).
   Var pool_rois(const Var& features, const Tensor& rois);
   // Pooled RoI features -> the two sibling outputs.
   FastRcnnOutput head(const Var& pooled);
@@ -106,6 +108,12 @@ class FastRcnn : public Module {
   std::vector<Detection> detect(const Image& img, const std::vector<Box>& proposals,
                                 const FastRcnnDetectOptions& o,
                                 FastRcnnStageTimes* times = nullptr);
+  // The same after the conv layers: `features` is one image's [1, c3, h, w] map, the
+  // image width x height pixels (Faster R-CNN calls this with the RPN's proposals).
+  std::vector<Detection> detect_on_features(const Var& features, int width, int height,
+                                            const std::vector<Box>& proposals,
+                                            const FastRcnnDetectOptions& o,
+                                            FastRcnnStageTimes* times = nullptr);
 
   // The multitask loss of a batch (§2.3): classification and box regression, named.
   FastRcnnLoss losses(const FastRcnnBatch& batch, float lambda);
@@ -116,6 +124,7 @@ class FastRcnn : public Module {
   void compress_fc(const FastRcnnSvd& svd) { compress_fc(svd.fc6, svd.fc7_rank()); }
 
   FastRcnnConfig config;
+  bool roi_align = false;  // not part of lesson 04's model files; Faster R-CNN's config sets it
   std::shared_ptr<Sequential> backbone, neck;
   std::shared_ptr<Linear> fc6, fc7, cls_score, bbox_pred;
   std::shared_ptr<Module> fc6_run, fc7_run;  // what runs: fc6/fc7 or their factorisation
@@ -161,12 +170,18 @@ FastRcnnBatch make_fast_rcnn_batch(const DetectionDataset& ds,
                                    const std::vector<int64_t>& idx, const FastRcnnBatchOptions& o,
                                    Rng rng);
 
+// Image n of a padded batch [N, 3, H, W]: backbone_input(img, flip) copied to its
+// top-left corner (the rest stays zero = the mean colour).
+void copy_into_batch(const Image& img, bool flip, Tensor& batch, int64_t n);
+
 // L = mean_i CE(p_i, u_i) + lambda * (1/R) sum_{i: u_i >= 1} smoothL1(t^{u_i}_i - v_i)
-// (§2.3, eq. 1 and 3, beta = 1): the box term only for foreground RoIs and only on
+// (§2.3, eq. 1 and 3, beta = 1; torchvision's fastrcnn_loss: beta = 1/9): the box term
+// only for foreground RoIs and only on
 // the deltas of the RoI's true class u_i, normalised by the number of RoIs R (as the
 // released code and torchvision do). scores [R, K+1], deltas [R, 4K], labels [R],
 // targets [R, 4]. ShapeError when the shapes disagree.
 FastRcnnLoss fast_rcnn_loss(const Var& scores, const Var& deltas, const std::vector<int>& labels,
-                            const std::vector<BoxDelta>& targets, float lambda = 1.0f);
+                            const std::vector<BoxDelta>& targets, float lambda = 1.0f,
+                            float beta = 1.0f);
 
 }  // namespace dl::models

@@ -20,6 +20,10 @@ elif [ -n "${1:-}" ]; then
   cmake -S "$wt" -B "$wt/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$wt/build" -j "$(nproc)" --target classify classify_localize deeppose \
     sliding_window selective_search rcnn spp_net fast_rcnn datagen >/dev/null
+  # Programs newer than some bases: built where the base has them.
+  for p in faster_rcnn; do
+    cmake --build "$wt/build" -j "$(nproc)" --target "$p" >/dev/null 2>&1 || true
+  done
   base_bin="$wt/bin"
 else
   echo "usage: $0 BASE_REV | --bin DIR" >&2
@@ -79,6 +83,14 @@ run() {
     --model "$m/fast_rcnn.safetensors" > "$out/fast_rcnn.eval.json"
   "$bin/fast_rcnn" predict --json --threads 2 --cache-dir '' --model "$m/fast_rcnn.safetensors" \
     --out "$out/pred" "$img" > "$out/fast_rcnn.predict.json"
+  if [ -x "$bin/faster_rcnn" ]; then  # compared only when the base has it too
+    "$bin/faster_rcnn" train $q $pre --epochs 1 --val-images 2 --data "$s" \
+      --model "$m/faster_rcnn.safetensors" >/dev/null
+    "$bin/faster_rcnn" eval --json --threads 2 --cache-dir '' --data "$s" \
+      --model "$m/faster_rcnn.safetensors" > "$out/faster_rcnn.eval.json"
+    "$bin/faster_rcnn" predict --json --threads 2 --model "$m/faster_rcnn.safetensors" \
+      --out "$out/pred" "$img" > "$out/faster_rcnn.predict.json"
+  fi
 }
 mkdir -p "$work/base" "$work/new"
 run "$base_bin" "$work/base"

@@ -256,6 +256,36 @@ case(L, "match_random", "iou_matching",
      {"ground_truth": random_boxes(rng, 4, 40), "predictions": random_boxes(rng, 25, 40),
       "high_threshold": 0.5, "low_threshold": 0.2, "allow_low_quality_matches": True},
      None, description="25 random anchors, 4 objects")
+case(L, "rpn_default_anchors", "anchors", {"sizes": [16, 32, 64], "aspect_ratios": [0.5, 1.0, 2.0]},
+     None, FLOAT, description="lesson 05's k = 9 anchors at one position")
+# Anchor 0 and 1 tie as the best (IoU 2/3) of the first object, below 0.7: both positive;
+# anchor 3 (IoU 0.36) is ignored; anchor 4 covers the second object (IoU 0.8); anchor 2 is
+# background.
+case(L, "rpn_targets_best_anchor", "rpn_targets",
+     {"anchors": [[0, 0, 10, 10], [4, 0, 14, 10], [50, 50, 60, 60], [0, 0, 10, 20], [30, 30, 40, 40]],
+      "ground_truth": [[2, 0, 12, 10], [30, 30, 40, 38]], "positive_iou": 0.7, "negative_iou": 0.3},
+     {"labels": [1, 1, 0, -1, 1], "matched_gt": [0, 0, -1, -1, 1]},
+     description="IoU >= 0.7 object, < 0.3 background, between ignored; the best anchor of "
+                 "each object is an object even below 0.7")
+rpn_rng = random.Random(5)  # its own: the cases after these keep their inputs
+case(L, "rpn_targets_random", "rpn_targets",
+     {"anchors": random_boxes(rpn_rng, 30, 40), "ground_truth": random_boxes(rpn_rng, 3, 40),
+      "positive_iou": 0.6, "negative_iou": 0.2}, None,
+     description="30 random anchors, 3 objects")
+case(L, "proposal_layer_by_hand", "proposal_layer",
+     {"objectness": {"shape": [1, 3, 1, 1], "data": [2.0, 1.0, 3.0]},
+      "deltas": {"shape": [1, 12, 1, 1], "data": [0.0] * 12},
+      "anchors": [[0, 0, 10, 10], [0, 0, 10, 11], [20, -5, 40, 10]], "image_size": [30, 30],
+      "pre_nms_top_n": 10, "post_nms_top_n": 10, "nms_iou": 0.7}, None, FLOAT,
+     description="ranked by objectness, clipped to the image, the overlapping weaker box "
+                 "suppressed")
+case(L, "proposal_layer_random", "proposal_layer",
+     {"objectness": {"shape": [1, 2, 3, 4], "data": [r4(rpn_rng.uniform(-3, 3)) for _ in range(24)]},
+      "deltas": {"shape": [1, 8, 3, 4], "data": [r4(rpn_rng.uniform(-0.5, 0.5)) for _ in range(96)]},
+      "anchors": [[x * 8 - w / 2 + 4, y * 8 - w / 2 + 4, x * 8 + w / 2 + 4, y * 8 + w / 2 + 4]
+                  for y in range(3) for x in range(4) for w in (12, 20)],
+      "image_size": [24, 32], "pre_nms_top_n": 15, "post_nms_top_n": 6, "nms_iou": 0.5},
+     None, FLOAT, description="a 3 x 4 map with 2 anchors per position: top 15, NMS 0.5, top 6")
 
 # COCO evaluation: one problem whose expected numbers come from pycocotools' COCOeval
 # (tests/golden/cocoeval/, see its README), two hand-checked small ones.

@@ -11,24 +11,21 @@
 
 namespace dl::cli {
 
-int predict_with_proposals(
-    const std::vector<std::string>& images, const ProposalOptions& po, const PredictSettings& s,
-    const std::function<ImageResult(const Image&, const std::vector<Box>&)>& detect) {
+int predict_images(const std::vector<std::string>& images, const PredictSettings& s,
+                   const std::function<PredictedImage(const std::string&, const Image&)>& detect) {
   namespace fs = std::filesystem;
   nlohmann::json all = nlohmann::json::array();
   for (const std::string& path : images) {
     const Image img = load_image(path, 3);
-    const auto t0 = Clock::now();
-    const std::vector<Box> props = proposals_of(img, po);
-    const double proposal_seconds = seconds_since(t0);
-    const ImageResult r = detect(img, props);
+    const PredictedImage p = detect(path, img);
+    const ImageResult& r = p.result;
     fs::create_directories(s.out_dir);
     const std::string stem = (fs::path(s.out_dir) / fs::path(path).stem()).string();
     const std::string png = stem + "." + s.program + ".png";
     save_image(png, draw_detections(img, r.detections, s.classes));
     const nlohmann::json entry = {{"image", path},
-                                  {"proposals", props.size()},
-                                  {"proposal_seconds", proposal_seconds},
+                                  {"proposals", p.proposals},
+                                  {"proposal_seconds", r.proposal_seconds},
                                   {"seconds", r.seconds},
                                   {"detections", detections_json(r.detections, s.classes)},
                                   {"annotated", png}};
@@ -36,12 +33,25 @@ int predict_with_proposals(
     if (!s.json)
       fmt::print("{}: {} detections with {} >= {:.2f} from {} proposals ({:.3f} s + {:.3f} s "
                  "proposals) -> {}, .json\n",
-                 path, r.detections.size(), s.score_name, s.threshold, props.size(), r.seconds,
-                 proposal_seconds, png);
+                 path, r.detections.size(), s.score_name, s.threshold, p.proposals, r.seconds,
+                 r.proposal_seconds, png);
     all.push_back(entry);
   }
   if (s.json) fmt::print("{}\n", all.dump());
   return 0;
+}
+
+int predict_with_proposals(
+    const std::vector<std::string>& images, const ProposalOptions& po, const PredictSettings& s,
+    const std::function<ImageResult(const Image&, const std::vector<Box>&)>& detect) {
+  return predict_images(images, s, [&](const std::string&, const Image& img) {
+    const auto t0 = Clock::now();
+    const std::vector<Box> props = proposals_of(img, po);
+    const double proposal_seconds = seconds_since(t0);
+    PredictedImage p{detect(img, props), static_cast<int64_t>(props.size())};
+    p.result.proposal_seconds = proposal_seconds;
+    return p;
+  });
 }
 
 }  // namespace dl::cli

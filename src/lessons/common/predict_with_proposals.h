@@ -1,5 +1,5 @@
-// `predict` for the proposal-based detectors (rcnn, spp_net, fast_rcnn): for each image,
-// its proposals, the program's detector, the detections drawn to OUT/STEM.PROGRAM.png and
+// `predict` for the detectors (rcnn, spp_net, fast_rcnn through predict_with_proposals,
+// faster_rcnn with its own proposals): for each image, its proposals, the program's detector, the detections drawn to OUT/STEM.PROGRAM.png and
 // listed in OUT/STEM.PROGRAM.json, a line per image (or all of it as JSON with --json).
 #pragma once
 #include <functional>
@@ -19,6 +19,18 @@ struct PredictSettings {
   float threshold = 0;
   bool json = false;
 };
+
+// What a detector found on one image: its detections with their timing (seconds
+// without proposals, proposal_seconds) and how many proposals it looked at.
+struct PredictedImage {
+  ImageResult result;
+  int64_t proposals = 0;
+};
+
+// The loop every detector's `predict` shares: for each image, detect(path, image), the
+// detections drawn and listed, a line per image (or all of it as JSON).
+int predict_images(const std::vector<std::string>& images, const PredictSettings& s,
+                   const std::function<PredictedImage(const std::string&, const Image&)>& detect);
 
 // detect(image, proposals) -> detections, best first, and their time without proposals.
 int predict_with_proposals(

@@ -49,9 +49,9 @@ void write_recall_png(const std::string& path, const std::string& title,
 std::string write_recall_plots(const std::string& svg, const std::string& svg_title,
                                const std::string& png_title, const std::string& method,
                                const ProposalRecallCurve& curve,
-                               const ProposalRecallCurve& wcurve) {
+                               const ProposalRecallCurve& wcurve, const std::string& baseline) {
   Series s50{method + " recall@0.5", {}, {}}, s70{method + " recall@0.7", {}, {}};
-  Series w50{"random windows recall@0.5", {}, {}}, w70{"random windows recall@0.7", {}, {}};
+  Series w50{baseline + " recall@0.5", {}, {}}, w70{baseline + " recall@0.7", {}, {}};
   for (size_t i = 0; i < curve.num_proposals.size(); ++i) {
     const double x = std::log10(static_cast<double>(curve.num_proposals[i]));
     s50.x.push_back(x), s50.y.push_back(curve.recall_50[i]);

@@ -1,6 +1,7 @@
 // Recall vs number of proposals N (eval/proposal_metrics.h) of a proposal method and of
-// the dense-window baseline, at IoU 0.5 (thick) and 0.7 (thin), on a log10 N axis: as
-// an SVG (plot_svg.h) and as a PNG (the SVG needs a browser; a lesson page shows PNGs).
+// a baseline (dense windows, or Selective Search beside the RPN), at IoU 0.5 (thick) and
+// 0.7 (thin), on a log10 N axis: as an SVG (plot_svg.h) and as a PNG (the SVG needs a
+// browser; a lesson page shows PNGs).
 #pragma once
 #include <string>
 
@@ -13,6 +14,7 @@ namespace dl::cli {
 std::string write_recall_plots(const std::string& svg_path, const std::string& svg_title,
                                const std::string& png_title, const std::string& method,
                                const ProposalRecallCurve& curve,
-                               const ProposalRecallCurve& windows);
+                               const ProposalRecallCurve& windows,
+                               const std::string& baseline = "random windows");
 
 }  // namespace dl::cli

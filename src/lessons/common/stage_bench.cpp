@@ -35,19 +35,27 @@ std::vector<BenchImage> bench_images(const CommonArgs& a, const std::vector<std:
 namespace {
 
 // The seconds of the stages after the proposals (stage 0).
-double without_proposals(const std::vector<double>& seconds) {
+double without_proposals(const std::vector<double>& seconds, const std::vector<bool>& proposal) {
   double s = 0;
-  for (size_t i = 1; i < seconds.size(); ++i) s += seconds[i];
+  for (size_t i = 0; i < seconds.size(); ++i)
+    if (!proposal[i]) s += seconds[i];
   return s;
 }
-
+double of_proposals(const std::vector<double>& seconds, const std::vector<bool>& proposal) {
+  double s = 0;
+  for (size_t i = 0; i < seconds.size(); ++i)
+    if (proposal[i]) s += seconds[i];
+  return s;
+}
 // Seconds per image: each stage's mean, and the totals without and with the proposals.
 nlohmann::json mean_seconds(const StageBench& b) {
   const double n = static_cast<double>(b.images);
   nlohmann::json mean = nlohmann::json::object();
   for (size_t i = 0; i < b.stages.size(); ++i) mean[b.stages[i]] = b.seconds[i] / n;
-  mean["without_proposals"] = without_proposals(b.seconds) / n;
-  mean["total"] = (without_proposals(b.seconds) + b.seconds[0]) / n;
+  if (!mean.contains("proposals")) mean["proposals"] = of_proposals(b.seconds, b.proposal_stage) / n;
+  mean["without_proposals"] = without_proposals(b.seconds, b.proposal_stage) / n;
+  mean["total"] = (without_proposals(b.seconds, b.proposal_stage) +
+                   of_proposals(b.seconds, b.proposal_stage)) / n;
   return mean;
 }
 
@@ -59,6 +67,8 @@ StageBench time_stages(const std::vector<BenchImage>& images, ProposalOptions po
   b.stages = {"proposals"};
   b.stages.insert(b.stages.end(), stages.begin(), stages.end());
   b.seconds.assign(b.stages.size(), 0.0);
+  b.proposal_stage.assign(b.stages.size(), false);
+  b.proposal_stage[0] = true;
   b.preset = po.preset;
   po.cache_dir.clear();  // the proposals' own cost is part of the measurement
   if (!images.empty()) detect(images[0].image, proposals_of(images[0].image, po));  // warm-up
@@ -77,8 +87,39 @@ StageBench time_stages(const std::vector<BenchImage>& images, ProposalOptions po
                           {"proposals", props.size()},
                           {"detections", r.detections.size()}};
     for (size_t i = 0; i < t.size(); ++i) row[b.stages[i] + "_seconds"] = t[i];
-    row["seconds_without_proposals"] = without_proposals(t);
-    row["seconds"] = without_proposals(t) + t[0];
+    row["seconds_without_proposals"] = without_proposals(t, b.proposal_stage);
+    row["seconds"] = without_proposals(t, b.proposal_stage) + t[0];
+    b.rows.push_back(row);
+  }
+  b.images = static_cast<int64_t>(images.size());
+  return b;
+}
+
+StageBench time_own_stages(const std::vector<BenchImage>& images,
+                           const std::vector<std::string>& stages,
+                           const std::vector<std::string>& proposal_stages,
+                           const std::string& preset, const OwnStageDetect& detect) {
+  StageBench b;
+  b.stages = stages;
+  b.seconds.assign(b.stages.size(), 0.0);
+  for (const std::string& s : stages)
+    b.proposal_stage.push_back(std::find(proposal_stages.begin(), proposal_stages.end(), s) !=
+                               proposal_stages.end());
+  b.preset = preset;
+  if (!images.empty()) detect(images[0].image);  // warm-up
+  for (const auto& [name, img] : images) {
+    StageRun r = detect(img);
+    r.seconds.resize(b.stages.size(), 0.0);
+    const int64_t props = r.extra.empty() ? 0 : static_cast<int64_t>(r.extra[0]);
+    b.proposals += props;
+    for (size_t i = 0; i < r.seconds.size(); ++i) b.seconds[i] += r.seconds[i];
+    nlohmann::json row = {{"image", name},
+                          {"proposals", props},
+                          {"detections", r.detections.size()}};
+    for (size_t i = 0; i < r.seconds.size(); ++i) row[b.stages[i] + "_seconds"] = r.seconds[i];
+    row["seconds_without_proposals"] = without_proposals(r.seconds, b.proposal_stage);
+    row["seconds"] = without_proposals(r.seconds, b.proposal_stage) +
+                     of_proposals(r.seconds, b.proposal_stage);
     b.rows.push_back(row);
   }
   b.images = static_cast<int64_t>(images.size());

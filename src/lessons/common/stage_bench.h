@@ -48,6 +48,9 @@ using StageDetect = std::function<StageRun(const Image&, const std::vector<Box>&
 // All of bench's numbers, summed over the images.
 struct StageBench {
   std::vector<std::string> stages;  // "proposals", then the program's
+  // How many of the first stages are the proposals' cost: 1 ("proposals", computed
+  // outside the detector), or more for a detector making its own (Faster R-CNN's RPN).
+  std::vector<bool> proposal_stage;  // per stage
   std::vector<double> seconds;      // per stage
   std::vector<double> extra;        // StageRun::extra
   nlohmann::json rows = nlohmann::json::array();  // one per image
@@ -60,6 +63,15 @@ struct StageBench {
 // measurement. `stages` name StageRun::seconds.
 StageBench time_stages(const std::vector<BenchImage>& images, ProposalOptions po,
                        const std::vector<std::string>& stages, const StageDetect& detect);
+
+// A detector that makes its own proposals: detect(image) reports every stage in the
+// order named; the stages listed in `proposal_stages` count as the proposals' time
+// ("without_proposals" leaves them out). StageRun::extra[0] is the number of proposals.
+using OwnStageDetect = std::function<StageRun(const Image&)>;
+StageBench time_own_stages(const std::vector<BenchImage>& images,
+                           const std::vector<std::string>& stages,
+                           const std::vector<std::string>& proposal_stages,
+                           const std::string& preset, const OwnStageDetect& detect);
 
 // {"images": the rows, "proposals_per_image", "preset", "seconds_per_image": the mean of
 // each stage, "without_proposals" and "total"}; a program adds its own keys.

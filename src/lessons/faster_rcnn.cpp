@@ -1,0 +1,354 @@
+// Lesson 05: Faster R-CNN (Ren et al., NeurIPS 2015). Fast R-CNN's test time is
+// dominated by Selective Search; Faster R-CNN makes the CNN do the proposals: a Region
+// Proposal Network on the shared conv map scores k anchors at every position, and the
+// whole detector trains jointly with four losses (RPN objectness and box, head
+// classification and box).
+//   bin/faster_rcnn train [--pretrained FILE | --scratch]   end to end on the train scenes
+//   bin/faster_rcnn eval      VOC AP@0.5 per class + mAP, COCO AP, and the RPN's proposal
+//                             recall against the number of proposals, beside Selective
+//                             Search's on the same scenes
+//   bin/faster_rcnn predict IMAGE... [--show-anchors] [--show-proposals N]
+//                             detections (PNG + JSON), the objectness map, anchors, proposals
+//   bin/faster_rcnn bench     seconds per image: backbone / RPN / proposal layer / RoI pool /
+//                             head / NMS
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "data/batching.h"
+#include "data/detection_dataset.h"
+#include "eval/detection_eval.h"
+#include "lessons/common/cli.h"
+#include "lessons/common/detection_eval.h"
+#include "lessons/common/fit.h"
+#include "lessons/common/model_file.h"
+#include "lessons/common/predict_with_proposals.h"
+#include "lessons/common/pretrained.h"
+#include "lessons/common/proposal_options.h"
+#include "lessons/common/proposal_pictures.h"
+#include "lessons/common/recall_plot.h"
+#include "lessons/common/rpn_report.h"
+#include "lessons/common/stage_bench.h"
+#include "models/faster_rcnn.h"
+#include "util/timing.h"
+
+using namespace dl;
+using json = nlohmann::json;
+using models::FasterRcnn;
+
+namespace {
+
+const char* kProgram = "faster_rcnn";
+const char* kDefaultModel = "data/models/faster_rcnn.safetensors";
+
+std::unique_ptr<FasterRcnn> load(const std::string& path, std::vector<std::string>* classes = nullptr) {
+  return cli::load_detector<FasterRcnn, models::FasterRcnnConfig>(path, kProgram, classes);
+}
+
+struct TrainOptions {
+  std::string pretrained = cli::kPretrainedModel;
+  bool scratch = false, flip = true;
+  int64_t limit = 0;
+  int images_per_batch = 2;
+  int val_images = 50;
+  models::FasterRcnnTrainingOptions train;
+  models::FasterRcnnConfig model;
+};
+
+// Every image's result as eval reports it: the RPN (head + proposal layer) is the
+// proposals' time.
+ImageResult detect_timed(FasterRcnn& net, const Image& img, const models::FasterRcnnDetectOptions& d) {
+  models::FasterRcnnStageTimes st;
+  std::vector<Detection> dets = net.detect(img, d, &st);
+  return {std::move(dets), st.total(), st.rpn + st.proposals};
+}
+
+// ---- train ----------------------------------------------------------------------------
+int cmd_train(cli::CommonArgs a, TrainOptions t) {
+  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  if (a.epochs < 0) a.epochs = 8;
+  if (a.batch > 0) t.images_per_batch = a.batch;
+  if (a.lr < 0) a.lr = 1e-3f;
+  const auto t_start = Clock::now();
+
+  // 1. data: no proposals to compute -- the network makes its own
+  DetectionDataset train = load_detection_dataset(cli::scenes_split_dir(a, "train"), t.limit);
+  DetectionDataset val = load_detection_dataset(cli::scenes_split_dir(a, "test"), t.val_images);
+  if (train.items.empty()) throw FileError(train.dir, "the training set has no images");
+
+  // 2. model: lesson 00's backbone, Fast R-CNN's neck and head, a new RPN
+  Rng rng(a.seed);
+  models::FasterRcnnConfig cfg = t.model;
+  cfg.fast_rcnn.num_classes = static_cast<int>(train.class_names.size()) + 1;
+  FasterRcnn model(cfg, rng);
+  const std::string init = cli::start_from_pretrained(t.pretrained, t.scratch, model, a.quiet);
+
+  // 3. approximate joint training (§3.2): the four losses summed, one backward pass
+  const int64_t n_images = static_cast<int64_t>(train.items.size());
+  cli::FitOptions fo;
+  fo.epochs = a.epochs;
+  fo.steps_per_epoch = (n_images + t.images_per_batch - 1) / t.images_per_batch;
+  fo.quiet = a.quiet;
+  fo.lr = a.lr;
+  std::vector<int64_t> order;
+  int64_t fg = 0, rois_seen = 0;
+  auto batch_loss = [&](int epoch, int64_t s, int64_t global) {
+    if (s == 0) {
+      Rng shuffle = Rng(a.seed).fork(100 + epoch);
+      order = shuffled_indices(n_images, shuffle);
+      fg = rois_seen = 0;
+    }
+    std::vector<int64_t> idx;
+    for (int n = 0; n < t.images_per_batch; ++n)
+      idx.push_back(order[(s * t.images_per_batch + n) % n_images]);
+    Rng step_rng = Rng(a.seed).fork(1000000 + static_cast<uint64_t>(global));
+    const models::FasterRcnnBatch b = models::make_faster_rcnn_batch(train, idx, t.flip, step_rng);
+    const models::FasterRcnnLoss L = model.losses(b, t.train, step_rng);
+    fg += L.foreground;
+    rois_seen += L.rois;
+    cli::StepLosses out;
+    out.images = t.images_per_batch;
+    out.total = L.total;
+    out.parts = {{"rpn_cls", L.rpn_objectness.item()}, {"rpn_box", L.rpn_box.item()},
+                 {"cls_loss", L.classification.item()}, {"box_loss", L.localization.item()}};
+    return out;
+  };
+  double last_map = 0;
+  auto epoch_end = [&](cli::EpochLog& log) {
+    log.metrics["fg_fraction"] = rois_seen ? double(fg) / rois_seen : 0;
+    model.eval();
+    last_map = evaluate_detector(val, [&](const DetectionItem& item) {
+                 return detect_timed(model, item.image, {});
+               }).voc_map50;
+    model.train();
+    log.metrics["val_map50"] = last_map;
+  };
+  const auto t0 = Clock::now();
+  const auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
+  const double train_seconds = seconds_since(t0), total_seconds = seconds_since(t_start);
+
+  // 4. save
+  const auto& p = t.train.proposals;
+  const json args = {
+      {"epochs", a.epochs}, {"images_per_batch", t.images_per_batch},
+      {"rpn_positive_iou", t.train.rpn.positive_iou}, {"rpn_negative_iou", t.train.rpn.negative_iou},
+      {"rpn_anchors_per_image", t.train.rpn.anchors_per_image},
+      {"pre_nms_top_n", p.pre_nms_top_n}, {"post_nms_top_n", p.post_nms_top_n},
+      {"rois_per_image", t.train.rois_per_image}, {"fg_fraction", t.train.fg_fraction},
+      {"flip", t.flip}, {"lr", a.lr}, {"seed", a.seed}, {"init", init},
+      {"train_images", train.items.size()}};
+  const std::string stem = cli::save_training_run(
+      model_path, model,
+      {{"config", cfg.to_json()},
+       {"classes", json(train.class_names).dump()},
+       {"train_args", args.dump()},
+       {"val_map50", fmt::format("{:.4f}", last_map)}},
+      logs, "faster_rcnn (" + init + ")",
+      json({{"train_seconds", total_seconds}, {"training_loop_seconds", train_seconds}}).dump(2) + "\n");
+  if (a.json) {
+    fmt::print("{}\n", json({{"model", model_path}, {"val_map50", last_map},
+                             {"val_images", val.items.size()}, {"train_seconds", train_seconds},
+                             {"total_seconds", total_seconds}, {"epochs", a.epochs},
+                             {"final_loss", logs.empty() ? 0.0 : logs.back().train_loss},
+                             {"first_loss", logs.empty() ? 0.0 : logs.front().train_loss},
+                             {"init", init}})
+                           .dump());
+  } else {
+    fmt::print("val VOC mAP@0.5 {:.1f}% on {} test scenes after {} epochs; training {:.1f} s\n",
+               100 * last_map, val.items.size(), a.epochs, train_seconds);
+    fmt::print("saved {} (+ {}.csv, {}.svg)\n", model_path, stem, stem);
+  }
+  return 0;
+}
+
+// ---- eval ------------------------------------------------------------------------------
+int cmd_eval(const cli::CommonArgs& a, const ProposalOptions& po,
+             const models::FasterRcnnDetectOptions& d, int64_t limit, bool recall) {
+  std::unique_ptr<FasterRcnn> net = load(a.model.empty() ? kDefaultModel : a.model);
+  DetectionDataset test = load_detection_dataset(cli::scenes_split_dir(a, "test"), limit);
+  const DetectionEval e = evaluate_detector(
+      test, [&](const DetectionItem& item) { return detect_timed(*net, item.image, d); });
+  const double n = static_cast<double>(std::max<size_t>(1, test.items.size()));
+  cli::RpnRecall r;
+  if (recall) r = cli::rpn_recall(*net, test, po, {1, 10, 20, 50, 100, 200, 300, 500, 1000});
+  if (a.json) {
+    json j = detection_eval_json(e, test.class_names);
+    j["proposals_per_image"] = d.proposals.post_nms_top_n;
+    j["seconds_per_image_without_proposals"] = (e.seconds - e.proposal_seconds) / n;
+    if (recall) j["proposal_recall"] = cli::rpn_recall_json(r);
+    fmt::print("{}\n", j.dump());
+    return 0;
+  }
+  print_detection_eval(e, test.class_names);
+  fmt::print("{} images: {:.4f} s/image, of which RPN + proposal layer {:.4f} s (at most {} "
+             "proposals/image)\n\n",
+             test.items.size(), e.seconds / n, e.proposal_seconds / n, d.proposals.post_nms_top_n);
+  if (recall) {
+    cli::print_rpn_recall(r);
+    const std::string dir = a.out.empty() ? "out/faster_rcnn" : a.out;
+    std::filesystem::create_directories(dir);
+    const std::string png = cli::write_recall_plots(
+        dir + "/rpn_recall.svg", "RPN vs Selective Search: recall vs proposals",
+        "RPN vs Selective Search", "RPN", r.rpn, r.selective_search, "selective search");
+    fmt::print("plots: {} (+ .svg)\n", png);
+  }
+  return 0;
+}
+
+// ---- predict -----------------------------------------------------------------------------
+struct Pictures {
+  bool anchors = false;
+  int proposals = 0;  // draw the first N RPN proposals (0: none)
+};
+
+int cmd_predict(const cli::CommonArgs& a, const models::FasterRcnnDetectOptions& d,
+                const Pictures& show, const std::vector<std::string>& images) {
+  std::vector<std::string> classes;
+  std::unique_ptr<FasterRcnn> net = load(a.model.empty() ? kDefaultModel : a.model, &classes);
+  const cli::PredictSettings s{kProgram, cli::predictions_dir(a), classes, "class score",
+                               d.head.threshold, a.json};
+  return cli::predict_images(images, s, [&](const std::string& path, const Image& img) {
+    models::FasterRcnnStageTimes st;
+    cli::PredictedImage p;
+    p.result.detections = net->detect(img, d, &st);
+    p.result.seconds = st.total() - st.rpn - st.proposals;
+    p.result.proposal_seconds = st.rpn + st.proposals;
+    // The RPN's view of the same image, drawn enlarged for small scenes.
+    const models::RpnView v = net->run_rpn(img);
+    const models::Proposals props = models::propose(
+        v.out.objectness.value(), v.out.deltas.value(), 0, v.anchors, img.width, img.height, d.proposals);
+    p.proposals = static_cast<int64_t>(props.boxes.size());
+    const int zoom = std::max(1, 384 / std::max(img.width, img.height));
+    const std::string stem = (std::filesystem::path(s.out_dir) / std::filesystem::path(path).stem()).string();
+    std::filesystem::create_directories(s.out_dir);
+    save_image(stem + ".objectness.png", cli::objectness_map(img, v.out.objectness.value(), zoom));
+    if (show.anchors) {
+      const int gh = static_cast<int>(v.features.size(2)), gw = static_cast<int>(v.features.size(3));
+      save_image(stem + ".anchors.png",
+                 cli::draw_cell_anchors(img, v.anchors, net->config.rpn.anchors_per_location(), gw,
+                                        gw / 2, gh / 2, zoom));
+    }
+    if (show.proposals > 0)
+      save_image(stem + ".proposals.png",
+                 cli::draw_ranked_boxes(img, props.boxes, show.proposals, zoom));
+    return p;
+  });
+}
+
+// ---- bench ---------------------------------------------------------------------------------
+int cmd_bench(const cli::CommonArgs& a, const models::FasterRcnnDetectOptions& d,
+              const std::vector<std::string>& paths, int64_t limit) {
+  std::unique_ptr<FasterRcnn> net;
+  if (const std::string path = cli::bench_model_file(a, kDefaultModel); !path.empty()) {
+    net = load(path);
+  } else {
+    Rng rng(a.seed);
+    net = std::make_unique<FasterRcnn>(models::FasterRcnnConfig{}, rng);  // 11 classes
+    net->eval();
+  }
+  const std::vector<cli::BenchImage> images = cli::bench_images(a, paths, limit, 10);
+  const cli::StageBench b = cli::time_own_stages(
+      images, {"backbone", "rpn", "proposal_layer", "roi_pool", "head", "nms"},
+      {"rpn", "proposal_layer"}, "rpn", [&](const Image& img) {
+        models::FasterRcnnStageTimes st;
+        cli::StageRun r;
+        r.detections = net->detect(img, d, &st);
+        r.seconds = {st.fast.conv, st.rpn, st.proposals, st.fast.roi_pool, st.fast.fc, st.fast.nms};
+        r.extra = {double(d.proposals.post_nms_top_n)};
+        return r;
+      });
+  if (a.json) {
+    fmt::print("{}\n", cli::stage_bench_json(b).dump());
+    return 0;
+  }
+  cli::print_stage_table(b, {"backbone", "RPN head", "proposals", "RoI pool", "FC head", "NMS"});
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cli::CommandLine app{"faster_rcnn: a Region Proposal Network + Fast R-CNN, four losses (lesson 05)"};
+  app.require_one_subcommand();
+  cli::CommonArgs args;
+  TrainOptions topt;
+  ProposalOptions po;
+  models::FasterRcnnDetectOptions dopt;
+  Pictures show;
+  int64_t limit = 0;
+  bool no_recall = false;
+  std::vector<std::string> images;
+  auto add_test_proposals = [&](cli::Command& sub) {
+    sub.option("--pre-nms", dopt.proposals.pre_nms_top_n, "RPN boxes before NMS (test)").range(1, 1000000);
+    sub.option("--post-nms", dopt.proposals.post_nms_top_n, "RPN proposals kept (test)").range(1, 100000);
+  };
+  auto add_detect = [&](cli::Command& sub, const char* what) {
+    sub.option("--threshold", dopt.head.threshold, what).range(0.0f, 1.0f);
+    sub.option("--nms", dopt.head.nms, "per-class NMS IoU").range(0.0, 1.0);
+    add_test_proposals(sub);
+  };
+
+  cli::Command train = app.subcommand("train", "train end to end on the train scenes");
+  cli::add_common_flags(train, args);
+  cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
+  models::RpnConfig& rc = topt.model.rpn;
+  models::FasterRcnnTrainingOptions& to = topt.train;
+  train.option("--limit", topt.limit, "use this many train scenes only").range(int64_t(1), int64_t(10000000));
+  train.option("--val-images", topt.val_images, "test scenes for the per-epoch mAP").range(1, 100000);
+  train.option("--anchor-sizes", rc.anchor_sizes, "anchor sides in pixels (default 16,32,64)")
+      .delimiter(',').range(4.0f, 1024.0f);
+  train.option("--aspect-ratios", rc.aspect_ratios, "anchor height/width ratios (default 0.5,1,2)")
+      .delimiter(',').range(0.1f, 10.0f);
+  train.option("--rpn-channels", rc.channels, "width of the RPN's 3x3 conv").range(1, 4096);
+  train.option("--rpn-positive-iou", to.rpn.positive_iou, "anchor IoU for an object (0.7)").range(0.0f, 1.0f);
+  train.option("--rpn-negative-iou", to.rpn.negative_iou, "anchor IoU below which background (0.3)").range(0.0f, 1.0f);
+  train.option("--rpn-batch", to.rpn.anchors_per_image, "anchors sampled per image (256)").range(1, 100000);
+  train.option("--train-pre-nms", to.proposals.pre_nms_top_n, "RPN boxes before NMS (training)").range(1, 1000000);
+  train.option("--train-post-nms", to.proposals.post_nms_top_n, "RPN proposals kept (training)").range(1, 100000);
+  train.option("--rois", to.rois_per_image, "RoIs sampled per image for the head").range(1, 100000);
+  train.option("--fg-fraction", to.fg_fraction, "foreground share of the RoIs").range(0.0f, 1.0f);
+  train.flag("--roi-align", topt.model.roi_align, "RoIAlign instead of RoI max pooling");
+  train.flag("!--no-flip", topt.flip, "no horizontal flipping");
+  train.option("--pool", topt.model.fast_rcnn.pool, "RoI pooling grid side").range(1, 32);
+  train.option("--hidden", topt.model.fast_rcnn.hidden, "fc6 / fc7 width").range(1, 16384);
+
+  cli::Command eval = app.subcommand("eval", "VOC AP@0.5, COCO AP and proposal recall on the test scenes");
+  cli::add_common_flags(eval, args);
+  cli::add_proposal_flags(eval, po);
+  add_detect(eval, "lowest class score kept (default 0.05)");
+  eval.option("--limit", limit, "evaluate this many scenes only").range(int64_t(1), int64_t(10000000));
+  eval.flag("--no-recall", no_recall, "skip the proposal recall table (and Selective Search)");
+
+  cli::Command predict = app.subcommand("predict", "draw detections, objectness, anchors, proposals");
+  cli::add_common_flags(predict, args);
+  add_detect(predict, "lowest class score drawn (default 0.5)");
+  predict.flag("--show-anchors", show.anchors, "draw the k anchors of the central position");
+  predict.option("--show-proposals", show.proposals, "draw the first N RPN proposals").range(0, 100000);
+  predict.option("images", images, "PNG/JPEG/BMP files").required();
+
+  cli::Command bench = app.subcommand("bench", "seconds per image by stage");
+  cli::add_common_flags(bench, args);
+  add_test_proposals(bench);
+  bench.option("--limit", limit, "test scenes to time when no IMAGE is given (default 10)")
+      .range(int64_t(1), int64_t(100000));
+  bench.option("images", images, "PNG/JPEG/BMP files (default: test scenes)");
+
+  const int rc_parse = cli::parse(app, argc, argv);
+  if (rc_parse >= 0) return rc_parse;
+  return cli::run_guarded([&] {
+    cli::apply_threads(args.threads);
+    if (train) {
+      if (to.rpn.negative_iou > to.rpn.positive_iou)
+        throw std::invalid_argument("--rpn-negative-iou is above --rpn-positive-iou");
+      return cmd_train(args, topt);
+    }
+    if (eval) return cmd_eval(args, po, dopt, limit, !no_recall);
+    if (predict) {
+      if (predict.count("--threshold") == 0) dopt.head.threshold = 0.5f;
+      return cmd_predict(args, dopt, show, images);
+    }
+    return cmd_bench(args, dopt, images, limit);
+  });
+}

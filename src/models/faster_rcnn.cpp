@@ -1,0 +1,155 @@
+#include "models/faster_rcnn.h"
+
+#include <algorithm>
+
+#include "detection/box_coder.h"
+#include "image/transforms.h"
+#include "util/timing.h"
+
+namespace dl::models {
+
+nn::ConfigFields FasterRcnnConfig::fields() {
+  nn::ConfigFields f("faster_rcnn", "a faster_rcnn model");
+  f.nested("fast_rcnn", fast_rcnn.fields());
+  f.nested("rpn", rpn.fields());
+  f.field("roi_align", roi_align);
+  return f;
+}
+
+std::string FasterRcnnConfig::to_json() const { return FasterRcnnConfig(*this).fields().to_json(); }
+
+FasterRcnnConfig FasterRcnnConfig::from_json(const std::string& text) {
+  FasterRcnnConfig c;
+  c.fields().from_json(text);
+  return c;
+}
+
+FasterRcnn::FasterRcnn(const FasterRcnnConfig& cfg, Rng& rng) : config(cfg) {
+  fast_rcnn = std::make_shared<FastRcnn>(cfg.fast_rcnn, rng);
+  fast_rcnn->roi_align = cfg.roi_align;
+  rpn = std::make_shared<Rpn>(cfg.fast_rcnn.c3, cfg.rpn, rng);
+  register_module("fast_rcnn", fast_rcnn);
+  register_module("rpn", rpn);
+}
+
+FasterRcnnBatch make_faster_rcnn_batch(const DetectionDataset& ds, const std::vector<int64_t>& idx,
+                                       bool flip, Rng& rng) {
+  FasterRcnnBatch b;
+  int H = 0, W = 0;
+  for (int64_t i : idx) {
+    H = std::max(H, ds.items[i].image.height);
+    W = std::max(W, ds.items[i].image.width);
+  }
+  b.images = Tensor({static_cast<int64_t>(idx.size()), 3, H, W});
+  for (size_t n = 0; n < idx.size(); ++n) {
+    const DetectionItem& item = ds.items[idx[n]];
+    const bool mirror = flip && rng.bernoulli(0.5f);
+    copy_into_batch(item.image, mirror, b.images, static_cast<int64_t>(n));
+    std::vector<Box> boxes = item.boxes;
+    if (mirror)
+      for (Box& q : boxes) q = hflip_box(q, float(item.image.width));
+    b.widths.push_back(item.image.width);
+    b.heights.push_back(item.image.height);
+    b.boxes.push_back(std::move(boxes));
+    b.labels.push_back(item.labels);
+  }
+  return b;
+}
+
+FasterRcnnLoss FasterRcnn::losses(const FasterRcnnBatch& b, const FasterRcnnTrainingOptions& o,
+                                  Rng& rng) {
+  const int64_t N = b.images.size(0);
+  Var feat = fast_rcnn->features(Var(b.images));
+  const RpnOutput r = rpn->head(feat);
+  // Anchors on the padded batch's grid, as torchvision places them.
+  const std::vector<Box> anchors =
+      rpn->anchors({static_cast<int>(feat.size(2)), static_cast<int>(feat.size(3))},
+                   static_cast<int>(b.images.size(2)), static_cast<int>(b.images.size(3)));
+
+  // 1. the RPN's losses (§3.1.2)
+  std::vector<RpnTargets> targets;
+  for (int64_t n = 0; n < N; ++n) targets.push_back(rpn_targets(anchors, b.boxes[n], o.rpn, rng));
+  const RpnLoss rl = rpn_loss(r, targets);
+
+  // 2. proposals from the current RPN, fixed boxes from here on (§3.2), then Fast
+  //    R-CNN's RoI sampling with the ground truth added (§2.3)
+  RoiSamplingConfig sc;
+  sc.rois_per_image = o.rois_per_image;
+  sc.fg_fraction = o.fg_fraction;
+  sc.fg_iou = 0.5f;
+  sc.bg_iou_lo = 0.0f;
+  std::vector<float> rois;
+  std::vector<int> labels;
+  std::vector<BoxDelta> box_targets;
+  for (int64_t n = 0; n < N; ++n) {
+    const Proposals p = propose(r.objectness.value(), r.deltas.value(), n, anchors, b.widths[n],
+                                b.heights[n], o.proposals);
+    const RoiSample s = sample_rois(p.boxes, b.boxes[n], b.labels[n], sc, rcnn_box_coder(), rng);
+    for (size_t i = 0; i < s.rois.size(); ++i) {
+      rois.insert(rois.end(), {float(n), s.rois[i].x1, s.rois[i].y1, s.rois[i].x2, s.rois[i].y2});
+      labels.push_back(s.labels[i]);
+      box_targets.push_back(s.targets[i]);
+    }
+  }
+
+  // 3. Fast R-CNN's multitask loss on the sampled RoIs
+  FasterRcnnLoss L;
+  L.rpn_objectness = rl.objectness;
+  L.rpn_box = rl.box;
+  L.rois = static_cast<int64_t>(labels.size());
+  for (int l : labels) L.foreground += l > 0;
+  if (L.rois == 0) {  // no proposal and no object in any image: the RPN alone learns
+    L.classification = L.localization = ag::mul(ag::sum_all(feat), 0.0f);
+  } else {
+    Tensor roi_tensor({L.rois, 5});
+    std::copy(rois.begin(), rois.end(), roi_tensor.begin());
+    const FastRcnnOutput out = fast_rcnn->head(fast_rcnn->pool_rois(feat, roi_tensor));
+    const FastRcnnLoss hl = fast_rcnn_loss(out.scores, out.deltas, labels, box_targets, o.lambda);
+    L.classification = hl.classification;
+    L.localization = hl.localization;
+  }
+  L.total = ag::add(ag::add(L.rpn_objectness, L.rpn_box),
+                    ag::add(L.classification, ag::mul(L.localization, o.lambda)));
+  return L;
+}
+
+RpnView FasterRcnn::run_rpn(const Image& img, FasterRcnnStageTimes* t) {
+  NoGradGuard no_grad;
+  FasterRcnnStageTimes local;
+  FasterRcnnStageTimes& st = t ? *t : local;
+  RpnView v;
+  {
+    ScopedTimer timer(st.fast.conv);
+    Tensor x = backbone_input(img);
+    v.features = fast_rcnn->features(Var(x.reshape({1, 3, img.height, img.width})));
+  }
+  ScopedTimer timer(st.rpn);
+  v.out = rpn->head(v.features);
+  v.anchors = rpn->anchors({static_cast<int>(v.features.size(2)), static_cast<int>(v.features.size(3))},
+                           img.height, img.width);
+  return v;
+}
+
+Proposals FasterRcnn::proposals(const Image& img, const ProposalLayerOptions& o) {
+  const RpnView v = run_rpn(img);
+  return propose(v.out.objectness.value(), v.out.deltas.value(), 0, v.anchors, img.width,
+                 img.height, o);
+}
+
+std::vector<Detection> FasterRcnn::detect(const Image& img, const FasterRcnnDetectOptions& o,
+                                          FasterRcnnStageTimes* t) {
+  NoGradGuard no_grad;
+  FasterRcnnStageTimes local;
+  FasterRcnnStageTimes& st = t ? *t : local;
+  const RpnView v = run_rpn(img, &st);
+  Proposals p;
+  {
+    ScopedTimer timer(st.proposals);
+    p = propose(v.out.objectness.value(), v.out.deltas.value(), 0, v.anchors, img.width,
+                img.height, o.proposals);
+  }
+  return fast_rcnn->detect_on_features(v.features, img.width, img.height, p.boxes, o.head,
+                                       &st.fast);
+}
+
+}  // namespace dl::models
