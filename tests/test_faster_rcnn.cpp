@@ -252,6 +252,17 @@ BOOST_AUTO_TEST_CASE(four_losses_of_a_batch) {
   BOOST_TEST(g_head > 0.0);
   // Parameter names say what they belong to (and the classify backbone loads into them).
   BOOST_TEST(net.named_parameters().front().first == "fast_rcnn.backbone.0.weight");
+  // --roi-align: the same batch pooled by RoIAlign gives other, still finite, losses.
+  cfg.roi_align = true;
+  Rng rng2(4);
+  models::FasterRcnn aligned(cfg, rng2);
+  BOOST_TEST(aligned.fast_rcnn->roi_align);
+  Rng step2(9);
+  const models::FasterRcnnBatch b2 = models::make_faster_rcnn_batch(ds, {0, 1}, true, step2);
+  const models::FasterRcnnLoss L2 = aligned.losses(b2, {}, step2);
+  BOOST_TEST(std::isfinite(L2.classification.item()));
+  BOOST_TEST(L2.rpn_objectness.item() == L.rpn_objectness.item());  // the RPN is the same
+  BOOST_TEST(L2.classification.item() != L.classification.item());
 }
 
 BOOST_AUTO_TEST_CASE(tiny_training_then_eval_predict_bench) {

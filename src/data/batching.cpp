@@ -14,6 +14,17 @@ std::vector<int64_t> shuffled_indices(int64_t n, Rng& rng) {
   return idx;
 }
 
+std::vector<int64_t> EpochBatches::step(int epoch, int64_t s) {
+  if (epoch != epoch_) {
+    Rng shuffle = Rng(seed_).fork(100 + static_cast<uint64_t>(epoch));
+    order_ = shuffled_indices(n_, shuffle);
+    epoch_ = epoch;
+  }
+  std::vector<int64_t> idx;
+  for (int i = 0; i < per_step_; ++i) idx.push_back(order_[(s * per_step_ + i) % n_]);
+  return idx;
+}
+
 static inline float norm_px(uint8_t v) { return (v / 255.0f - kFashionMean) / kFashionStd; }
 
 Tensor normalise_image(const uint8_t* pixels, int rows, int cols) {

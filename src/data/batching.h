@@ -19,6 +19,24 @@ constexpr float kFashionStd = 0.3530f;
 // 0..n-1 shuffled by Fisher-Yates (Knuth, TAOCP vol. 2, Algorithm P).
 std::vector<int64_t> shuffled_indices(int64_t n, Rng& rng);
 
+// The images of each training step when every epoch visits all n images in a fresh
+// order, shuffled with Rng(seed).fork(100 + epoch): step s of an epoch takes positions
+// s * per_step .. s * per_step + per_step - 1 of it, wrapping around at the end (the
+// detectors' image-centric batches, Fast R-CNN §2.3).
+class EpochBatches {
+ public:
+  EpochBatches(int64_t n, int per_step, uint64_t seed) : n_(n), per_step_(per_step), seed_(seed) {}
+  int64_t steps_per_epoch() const { return (n_ + per_step_ - 1) / per_step_; }
+  std::vector<int64_t> step(int epoch, int64_t s);
+
+ private:
+  int64_t n_;
+  int per_step_;
+  uint64_t seed_;
+  int epoch_ = -1;  // whose order `order_` holds
+  std::vector<int64_t> order_;
+};
+
 struct Augment {
   bool enabled = false;
   int pad = 2;         // random crop of the original size out of the padded image

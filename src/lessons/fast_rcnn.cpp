@@ -95,20 +95,14 @@ int cmd_train(cli::CommonArgs a, TrainOptions t, const ProposalOptions& po) {
   const int64_t n_images = static_cast<int64_t>(train.items.size());
   cli::FitOptions fo;
   fo.epochs = a.epochs;
-  fo.steps_per_epoch = (n_images + t.images_per_batch - 1) / t.images_per_batch;
+  EpochBatches batches(n_images, t.images_per_batch, a.seed);
+  fo.steps_per_epoch = batches.steps_per_epoch();
   fo.quiet = a.quiet;
   fo.lr = a.lr;
-  std::vector<int64_t> order;
   int64_t fg = 0, rois_seen = 0;
   auto batch_loss = [&](int epoch, int64_t s, int64_t global) {
-    if (s == 0) {
-      Rng shuffle = Rng(a.seed).fork(100 + epoch);
-      order = shuffled_indices(n_images, shuffle);
-      fg = rois_seen = 0;
-    }
-    std::vector<int64_t> idx;
-    for (int n = 0; n < t.images_per_batch; ++n)
-      idx.push_back(order[(s * t.images_per_batch + n) % n_images]);
+    if (s == 0) fg = rois_seen = 0;
+    const std::vector<int64_t> idx = batches.step(epoch, s);
     const models::FastRcnnBatch b = models::make_fast_rcnn_batch(
         train, train_props, idx, t.batch, Rng(a.seed).fork(1000000 + static_cast<uint64_t>(global)));
     cli::StepLosses out;

@@ -89,20 +89,14 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
   const int64_t n_images = static_cast<int64_t>(train.items.size());
   cli::FitOptions fo;
   fo.epochs = a.epochs;
-  fo.steps_per_epoch = (n_images + t.images_per_batch - 1) / t.images_per_batch;
+  EpochBatches batches(n_images, t.images_per_batch, a.seed);
+  fo.steps_per_epoch = batches.steps_per_epoch();
   fo.quiet = a.quiet;
   fo.lr = a.lr;
-  std::vector<int64_t> order;
   int64_t fg = 0, rois_seen = 0;
   auto batch_loss = [&](int epoch, int64_t s, int64_t global) {
-    if (s == 0) {
-      Rng shuffle = Rng(a.seed).fork(100 + epoch);
-      order = shuffled_indices(n_images, shuffle);
-      fg = rois_seen = 0;
-    }
-    std::vector<int64_t> idx;
-    for (int n = 0; n < t.images_per_batch; ++n)
-      idx.push_back(order[(s * t.images_per_batch + n) % n_images]);
+    if (s == 0) fg = rois_seen = 0;
+    const std::vector<int64_t> idx = batches.step(epoch, s);
     Rng step_rng = Rng(a.seed).fork(1000000 + static_cast<uint64_t>(global));
     const models::FasterRcnnBatch b = models::make_faster_rcnn_batch(train, idx, t.flip, step_rng);
     const models::FasterRcnnLoss L = model.losses(b, t.train, step_rng);
@@ -137,6 +131,7 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
       {"rpn_anchors_per_image", t.train.rpn.anchors_per_image},
       {"pre_nms_top_n", p.pre_nms_top_n}, {"post_nms_top_n", p.post_nms_top_n},
       {"rois_per_image", t.train.rois_per_image}, {"fg_fraction", t.train.fg_fraction},
+      {"bg_iou_lo", t.train.bg_iou_lo},
       {"flip", t.flip}, {"lr", a.lr}, {"seed", a.seed}, {"init", init},
       {"train_images", train.items.size()}};
   const std::string stem = cli::save_training_run(
@@ -309,6 +304,7 @@ int main(int argc, char** argv) {
   train.option("--train-post-nms", to.proposals.post_nms_top_n, "RPN proposals kept (training)").range(1, 100000);
   train.option("--rois", to.rois_per_image, "RoIs sampled per image for the head").range(1, 100000);
   train.option("--fg-fraction", to.fg_fraction, "foreground share of the RoIs").range(0.0f, 1.0f);
+  train.option("--bg-lo", to.bg_iou_lo, "lowest IoU of a background RoI (0)").range(0.0f, 0.5f);
   train.flag("--roi-align", topt.model.roi_align, "RoIAlign instead of RoI max pooling");
   train.flag("!--no-flip", topt.flip, "no horizontal flipping");
   train.option("--pool", topt.model.fast_rcnn.pool, "RoI pooling grid side").range(1, 32);

@@ -77,7 +77,7 @@ FasterRcnnLoss FasterRcnn::losses(const FasterRcnnBatch& b, const FasterRcnnTrai
   sc.rois_per_image = o.rois_per_image;
   sc.fg_fraction = o.fg_fraction;
   sc.fg_iou = 0.5f;
-  sc.bg_iou_lo = 0.0f;
+  sc.bg_iou_lo = o.bg_iou_lo;
   std::vector<float> rois;
   std::vector<int> labels;
   std::vector<BoxDelta> box_targets;

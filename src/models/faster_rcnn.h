@@ -45,6 +45,7 @@ struct FasterRcnnTrainingOptions {
   ProposalLayerOptions proposals{2000, 300, 0.7, 1e-3f};
   int rois_per_image = 64;     // the paper: 128 (2 images x 64 = Fast R-CNN's R = 128)
   float fg_fraction = 0.25f;
+  float bg_iou_lo = 0.0f;      // lowest IoU of a background RoI (torchvision 0; Fast R-CNN 0.1)
   float lambda = 1.0f;         // weight of the head's box loss
 };
 
