@@ -27,8 +27,8 @@ bench: build data
 	bin/bench_train_step
 	@test -f $(GEN)/scenes/test/annotations.json || \
 	  bin/datagen scenes --count 200 --split test --seed 2 --out $(GEN)/scenes/test
-	@echo "lesson 04: test time per scene, proposals computed (Fast R-CNN paper, VGG16: 146x; target here: fast_rcnn >= 20x rcnn w/o proposals)"
-	bin/compare --bench --methods rcnn,spp_net,fast_rcnn --limit 50
+	@echo "lessons 04-05: test time per scene, proposals computed (Fast R-CNN paper, VGG16: 146x w/o proposals; Faster R-CNN: 0.2 s vs 2.3 s with them)"
+	bin/compare --bench --methods rcnn,spp_net,fast_rcnn,faster_rcnn --limit 50
 
 data:
 	tools/fetch-data.sh
