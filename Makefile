@@ -24,7 +24,14 @@ bench: build data
 	cmake -S . -B $(BUILD) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 	bin/bench_gemm
-	bin/bench_train_step
+	@echo "reference train step, detlab then PyTorch 1.13 (tuned = glibc keeps freed memory, as"
+	@echo "detlab's engine does; default = glibc's defaults): same script run, ratio = PyTorch / detlab ms"
+	bin/bench_train_step --threads 2
+	bin/bench_train_step --threads 1
+	/usr/bin/python3 tools/bench/torch_train_step.py --allocator both --threads 2
+	/usr/bin/python3 tools/bench/torch_train_step.py --allocator tuned --threads 1
+	@echo "per-program throughput (training at the default batch, inference at batch 1)"
+	/usr/bin/python3 tools/bench/program_table.py --out out/bench/programs.json
 	@test -f $(GEN)/scenes/test/annotations.json || \
 	  bin/datagen scenes --count 200 --split test --seed 2 --out $(GEN)/scenes/test
 	@echo "lessons 04-05: test time per scene, proposals computed (Fast R-CNN paper, VGG16: 146x w/o proposals; Faster R-CNN: 0.2 s vs 2.3 s with them)"

@@ -336,6 +336,42 @@ BOOST_AUTO_TEST_CASE(gradients_accumulate_across_backward_calls) {
   BOOST_TEST(!x.grad().defined());
 }
 
+// A fresh gradient that nothing else holds becomes the node's grad without a copy; one
+// that is still held elsewhere (a view, another tensor) is copied, so later in-place
+// accumulation into the grad can never write through to it.
+BOOST_AUTO_TEST_CASE(accumulate_grad_takes_over_only_unshared_storage) {
+  auto leaf = [] {
+    Node n;
+    n.value = Tensor({2, 3});
+    n.requires_grad = true;
+    return n;
+  };
+  Node a = leaf();
+  Tensor fresh({2, 3}, 1.5f);
+  const float* storage = fresh.data();
+  accumulate_grad(a, std::move(fresh));
+  BOOST_TEST(a.grad.data() == storage);  // taken over
+  accumulate_grad(a, Tensor({2, 3}, 1.0f));  // second flow: added in place
+  BOOST_TEST(a.grad.data() == storage);
+  BOOST_TEST(a.grad.to_vector() == std::vector<float>(6, 2.5f));
+
+  Node b = leaf();
+  Tensor held({3, 2}, 2.0f);
+  Tensor view = held.reshape({2, 3});  // two handles on one storage
+  accumulate_grad(b, std::move(view));
+  BOOST_TEST(!b.grad.shares_storage(held));
+  accumulate_grad(b, Tensor({2, 3}, 1.0f));
+  BOOST_TEST(held.to_vector() == std::vector<float>(6, 2.0f));  // untouched
+  BOOST_TEST(b.grad.to_vector() == std::vector<float>(6, 3.0f));
+
+  Node c = leaf();  // the shape check still applies to a taken-over gradient
+  BOOST_CHECK_THROW(accumulate_grad(c, Tensor({3, 2})), ShapeError);
+  Node d;  // a node that needs no gradient ignores it
+  d.value = Tensor({1});
+  accumulate_grad(d, Tensor({1}, 1.0f));
+  BOOST_TEST(!d.grad.defined());
+}
+
 BOOST_AUTO_TEST_CASE(diamond_graph_sums_both_paths) {
   // a = 3x feeds both factors of a*a and the sum: d/dx (a^2 + a) = (2a + 1) * 3.
   Var x(Tensor({2}, {1.0f, -2.0f}), true);

@@ -20,6 +20,24 @@ BOOST_AUTO_TEST_CASE(reshape_shares_storage_and_checks_size) {
   BOOST_CHECK_THROW(Tensor({2, 2}, {1, 2, 3}), ShapeError);
 }
 
+// An uninitialised tensor has its shape and its own storage; what the ops write into
+// it is what it holds (the ops that use it write every element: their own tests).
+BOOST_AUTO_TEST_CASE(uninitialized_has_shape_and_own_storage) {
+  Tensor u = Tensor::uninitialized({2, 3, 5});
+  BOOST_TEST(u.shape() == Shape({2, 3, 5}));
+  BOOST_TEST(u.numel() == 30);
+  BOOST_TEST(u.sole_owner());
+  for (int64_t i = 0; i < u.numel(); ++i) u[i] = static_cast<float>(i);
+  Tensor c = u.clone();
+  BOOST_TEST(!c.shares_storage(u));
+  BOOST_TEST(c.to_vector() == u.to_vector());
+  Tensor v = u.reshape({6, 5});
+  BOOST_TEST(!u.sole_owner());
+  BOOST_TEST(Tensor::uninitialized({0, 4}).numel() == 0);
+  BOOST_CHECK_THROW(Tensor::uninitialized({2, -1}), ShapeError);
+  BOOST_TEST(Tensor({4}).to_vector() == std::vector<float>(4, 0.0f));  // still zeroed
+}
+
 BOOST_AUTO_TEST_CASE(broadcast_add_and_sum_to) {
   Tensor a({2, 3}, {1, 2, 3, 4, 5, 6});
   Tensor b({3}, {10, 20, 30});

@@ -2,8 +2,9 @@
 # Installs with apt-get only the Debian packages detlab's build and tests need
 # that are not yet present. Idempotent and non-interactive.
 #   tools/install-deps.sh           build + test dependencies
-#   tools/install-deps.sh --bench   also OpenBLAS (the GEMM benchmark's reference) and
+#   tools/install-deps.sh --bench   also OpenBLAS (the GEMM benchmark's reference),
 #                                   python3-opencv (OpenCV's selective search, for comparison)
+#                                   and python3-torch (the train-step comparison)
 #   tools/install-deps.sh --golden  also python3-torch/torchvision (regenerating golden dumps)
 set -euo pipefail
 
@@ -11,7 +12,7 @@ pkgs=(g++ cmake make libstb-dev libcli11-dev libfmt-dev libboost-test-dev
       nlohmann-json3-dev zlib1g-dev)
 for arg in "$@"; do
   case "$arg" in
-    --bench)  pkgs+=(libopenblas-dev python3-opencv) ;;
+    --bench)  pkgs+=(libopenblas-dev python3-opencv python3-torch) ;;
     --golden) pkgs+=(python3-torch python3-torchvision python3-numpy) ;;
     *) echo "install-deps.sh: unknown option '$arg' (use --bench, --golden)" >&2; exit 2 ;;
   esac

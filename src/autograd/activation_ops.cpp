@@ -15,7 +15,7 @@ constexpr int64_t kParallelMin = 1 << 15;
 // out[i] = f(a[i]); every element is independent, so any thread count gives the same.
 template <class F>
 Tensor map1(const Tensor& a, F f) {
-  Tensor out(a.shape());
+  Tensor out = Tensor::uninitialized(a.shape());  // every element written below
   const float* pa = a.data();
   float* po = out.data();
   const int64_t n = a.numel();
@@ -27,7 +27,7 @@ Tensor map1(const Tensor& a, F f) {
 // out[i] = f(a[i], b[i]) for same-shaped a and b.
 template <class F>
 Tensor map2(const Tensor& a, const Tensor& b, F f) {
-  Tensor out(a.shape());
+  Tensor out = Tensor::uninitialized(a.shape());  // every element written below
   const float* pa = a.data();
   const float* pb = b.data();
   float* po = out.data();
@@ -135,7 +135,7 @@ Var softmax(const Var& a, int axis) {
           pd[j] = py[j] * (pg[j] - static_cast<float>(dot));
         }
       }
-    accumulate_grad(in(n, 0), dx);
+    accumulate_grad(in(n, 0), std::move(dx));
   });
 }
 
@@ -161,7 +161,7 @@ Var log_softmax(const Var& a, int axis) {
           pd[j] = pg[j] - std::exp(py[j]) * static_cast<float>(gs);
         }
       }
-    accumulate_grad(in(n, 0), dx);
+    accumulate_grad(in(n, 0), std::move(dx));
   });
 }
 

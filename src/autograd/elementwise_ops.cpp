@@ -91,7 +91,7 @@ Var clamp(const Var& a, float lo, float hi) {
     const Tensor& x = in(n, 0).value;
     Tensor g(x.shape());
     for (int64_t i = 0; i < x.numel(); ++i) g[i] = (x[i] >= lo && x[i] <= hi) ? n.grad[i] : 0.0f;
-    accumulate_grad(in(n, 0), g);
+    accumulate_grad(in(n, 0), std::move(g));
   });
 }
 
@@ -101,7 +101,7 @@ Var abs(const Var& a) {
     Tensor g(x.shape());
     for (int64_t i = 0; i < x.numel(); ++i)
       g[i] = x[i] > 0.0f ? n.grad[i] : (x[i] < 0.0f ? -n.grad[i] : 0.0f);
-    accumulate_grad(in(n, 0), g);
+    accumulate_grad(in(n, 0), std::move(g));
   });
 }
 

@@ -77,7 +77,8 @@ Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& running_
   }
 
   // y = gamma * xhat + beta with xhat = (x - mean) * invstd.
-  Tensor xhat(s), y(s);
+  // Both written for every (n, c, i) below.
+  Tensor xhat = Tensor::uninitialized(s), y = Tensor::uninitialized(s);
   const float* pg = affine_w ? gamma.value().data() : nullptr;
   const float* pb = affine_b ? beta.value().data() : nullptr;
 #pragma omp parallel for collapse(2) schedule(static) if (x.value().numel() > kParallelMin)
@@ -117,7 +118,7 @@ Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& running_
     }
     if (nx.requires_grad) {
       const float* pgam = affine_w ? n.inputs[1]->value.data() : nullptr;
-      Tensor dx(nx.value.shape());
+      Tensor dx = Tensor::uninitialized(nx.value.shape());  // written for every (k, c, i)
 #pragma omp parallel for collapse(2) schedule(static) if (xhat.numel() > kParallelMin)
       for (int64_t k = 0; k < N; ++k)
         for (int64_t c = 0; c < C; ++c) {
@@ -134,7 +135,7 @@ Var batch_norm(const Var& x, const Var& gamma, const Var& beta, Tensor& running_
             for (int64_t i = 0; i < HW; ++i) dx[off + i] = scale * g[off + i];
           }
         }
-      accumulate_grad(nx, dx);
+      accumulate_grad(nx, std::move(dx));
     }
     int next = 1;
     if (affine_w) accumulate_grad(*n.inputs[next++], dgamma);

@@ -31,7 +31,7 @@ Var mean(const Var& a, const std::vector<int>& axes, bool keepdim) {
   return make_result(dl::mean(a.value(), axes, keepdim), "mean", {a}, [kshape, inv](Node& n) {
     Tensor g = broadcast_to(n.grad.reshape(kshape), in(n, 0).value.shape());
     scale_(g, inv);
-    accumulate_grad(in(n, 0), g);
+    accumulate_grad(in(n, 0), std::move(g));
   });
 }
 

@@ -1,6 +1,7 @@
 #include "autograd/variable.h"
 
 #include <unordered_set>
+#include <utility>
 
 namespace dl {
 
@@ -40,6 +41,14 @@ void accumulate_grad(Node& node, const Tensor& g) {
     node.grad = g.clone();  // never alias another tensor's storage
   else
     axpy_(node.grad, 1.0f, g);
+}
+
+void accumulate_grad(Node& node, Tensor&& g) {
+  if (!node.requires_grad) return;
+  if (node.grad.defined() || !g.sole_owner()) return accumulate_grad(node, std::as_const(g));
+  check_shape(g.shape() == node.value.shape(), node.op,
+              "gradient " + g.shape_str() + " does not match value " + node.value.shape_str());
+  node.grad = std::move(g);
 }
 
 void Var::backward() const {

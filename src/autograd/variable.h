@@ -5,6 +5,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "tensor/ops.h"
@@ -60,6 +61,9 @@ Var make_result(Tensor value, const char* op, const std::vector<Var>& inputs,
 
 // node.grad += g, allocating on first use; a no-op for nodes that need no grad.
 void accumulate_grad(Node& node, const Tensor& g);
+// The same for a gradient nobody else will read (a backward's fresh result): its
+// storage becomes node.grad instead of being copied, when nothing else shares it.
+void accumulate_grad(Node& node, Tensor&& g);
 
 // Grad mode is per thread (like PyTorch's), not global: a guard in one thread never
 // changes another's graph building.

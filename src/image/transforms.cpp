@@ -20,6 +20,30 @@ uint8_t fill_value(const std::vector<uint8_t>& fill, int c) {
   return fill[std::min<size_t>(c, fill.size() - 1)];
 }
 
+// The bilinear blend (1-ay) [(1-ax) p00 + ax p10] + ay [(1-ax) p01 + ax p11] with its
+// roundings written out. Compiled for this machine's FMA (CMakeLists.txt), GCC fuses
+// each a*b + c into one rounding, and which of the two products it fused depended on
+// the code around it: the per-sample warp (before the fast path) fused differently on
+// its Border::Clamp branch than on its Border::Constant one. Spelling the fused
+// multiply-adds out keeps exactly those bits (so every scene and model made so far is
+// reproduced, tools/check/same_results.sh) and makes them independent of inlining.
+float mul_add(float a, float b, float c) {
+#ifdef __FMA__
+  return std::fma(a, b, c);  // one rounding, as the contracted code computed
+#else
+  return a * b + c;  // no FMA unit: GCC never fused either
+#endif
+}
+
+float bilinear_blend(float p00, float p10, float p01, float p11, float ax, float ay,
+                     Border border) {
+  const float bx = 1 - ax;
+  const float top =
+      border == Border::Clamp ? mul_add(bx, p00, ax * p10) : mul_add(ax, p10, bx * p00);
+  const float bottom = mul_add(ax, p11, bx * p01);
+  return mul_add(1 - ay, top, ay * bottom);
+}
+
 void check_out_size(int w, int h, const char* op) {
   check_shape(w > 0 && h > 0, op,
               "output size must be positive, got " + std::to_string(w) + "x" + std::to_string(h));
@@ -40,24 +64,70 @@ float sample_bilinear(const Image& img, float x, float y, int c, Border border, 
     }
     return img.at(xx, yy, c);
   };
-  const float top = (1 - ax) * px(ix, iy) + ax * px(ix + 1, iy);
-  const float bottom = (1 - ax) * px(ix, iy + 1) + ax * px(ix + 1, iy + 1);
-  return (1 - ay) * top + ay * bottom;
+  return bilinear_blend(px(ix, iy), px(ix + 1, iy), px(ix, iy + 1), px(ix + 1, iy + 1), ax, ay,
+                        border);
 }
 
+namespace {
+// Where one output column (or row) of a warp samples: its two neighbours' indices and
+// the weight of the second -- the numbers sample_bilinear derives per pixel and per
+// channel, derived here once per column and once per row. `lo`/`hi` are clamped to the
+// image (Border::Clamp) or -1 when outside it (Border::Constant: read the fill).
+struct AxisTap {
+  int lo, hi;
+  float a;
+};
+
+std::vector<AxisTap> axis_taps(float start, float step, int out, int size, Border border) {
+  auto index = [&](int k) {
+    if (border == Border::Clamp) return std::clamp(k, 0, size - 1);
+    return k >= 0 && k < size ? k : -1;
+  };
+  std::vector<AxisTap> taps(static_cast<size_t>(out));
+  for (int o = 0; o < out; ++o) {
+    // Term for term what warp_region_reference and sample_bilinear compute.
+    const float x = mul_add(o + 0.5f, step, start);
+    const float f = x - 0.5f;
+    const int i = static_cast<int>(std::floor(f));
+    taps[o] = {index(i), index(i + 1), f - i};
+  }
+  return taps;
+}
+}  // namespace
+
+// The fast path of warp_region_reference (transforms_reference.cpp): the same sums in
+// the same order, with the floor, the border test and the fill lookup moved out of the
+// per-sample work; tests/test_image.cpp checks the bytes are identical.
 Image warp_region(const Image& img, float x0, float y0, float x1, float y1, int out_w, int out_h,
                   const std::vector<uint8_t>& fill, Border border) {
   check_out_size(out_w, out_h, "warp_region");
   check_shape(!img.empty(), "warp_region", "empty input image");
-  Image out(out_w, out_h, img.channels);
+  const int C = img.channels;
+  Image out(out_w, out_h, C);
   const float sx = (x1 - x0) / out_w, sy = (y1 - y0) / out_h;
-#pragma omp parallel for schedule(static)
+  const std::vector<AxisTap> xs = axis_taps(x0, sx, out_w, img.width, border);
+  const std::vector<AxisTap> ys = axis_taps(y0, sy, out_h, img.height, border);
+  std::vector<float> fills(static_cast<size_t>(C));
+  for (int c = 0; c < C; ++c) fills[c] = fill_value(fill, c);
+  const size_t row_bytes = static_cast<size_t>(img.width) * C;
+#pragma omp parallel for schedule(static) if (static_cast<int64_t>(out_w) * out_h > (1 << 16))
   for (int oy = 0; oy < out_h; ++oy) {
-    const float y = y0 + (oy + 0.5f) * sy;
+    const AxisTap ty = ys[oy];
+    const uint8_t* r0 = ty.lo >= 0 ? img.pixels.data() + ty.lo * row_bytes : nullptr;
+    const uint8_t* r1 = ty.hi >= 0 ? img.pixels.data() + ty.hi * row_bytes : nullptr;
+    uint8_t* dst = out.pixels.data() + static_cast<size_t>(oy) * out_w * C;
     for (int ox = 0; ox < out_w; ++ox) {
-      const float x = x0 + (ox + 0.5f) * sx;
-      for (int c = 0; c < img.channels; ++c)
-        out.at(ox, oy, c) = to_byte(sample_bilinear(img, x, y, c, border, fill_value(fill, c)));
+      const AxisTap tx = xs[ox];
+      const float ax = tx.a, ay = ty.a;
+      for (int c = 0; c < C; ++c) {
+        const float f = fills[c];
+        auto px = [&](const uint8_t* row, int x) -> float {
+          return row && x >= 0 ? row[static_cast<size_t>(x) * C + c] : f;
+        };
+        dst[static_cast<size_t>(ox) * C + c] =
+            to_byte(bilinear_blend(px(r0, tx.lo), px(r0, tx.hi), px(r1, tx.lo), px(r1, tx.hi),
+                                   ax, ay, border));
+      }
     }
   }
   return out;

@@ -24,6 +24,12 @@ float sample_bilinear(const Image& img, float x, float y, int c, Border border, 
 Image warp_region(const Image& img, float x0, float y0, float x1, float y1, int out_w, int out_h,
                   const std::vector<uint8_t>& fill = {}, Border border = Border::Constant);
 
+// The plain definition (transforms_reference.cpp): one sample_bilinear per output
+// sample and channel. The tests' oracle for warp_region.
+Image warp_region_reference(const Image& img, float x0, float y0, float x1, float y1, int out_w,
+                            int out_h, const std::vector<uint8_t>& fill = {},
+                            Border border = Border::Constant);
+
 // Bilinear resize with half-pixel centres (OpenCV's / PyTorch's align_corners=false).
 Image resize_bilinear(const Image& img, int out_w, int out_h);
 

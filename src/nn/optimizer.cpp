@@ -4,6 +4,10 @@
 
 namespace dl::nn {
 
+namespace {
+constexpr int64_t kParallelMin = 1 << 15;
+}  // namespace
+
 void Optimizer::zero_grad() {
   for (auto& p : params_) p.node()->grad = Tensor();
 }
@@ -63,10 +67,14 @@ void Adam::step() {
     const double bc2 = 1.0 - std::pow(static_cast<double>(o_.beta2), static_cast<double>(t));
     const float step_size = static_cast<float>(lr_ / bc1);
     const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+    // Every element is updated on its own, so splitting the loops between threads
+    // changes no value (fc6 of fast_rcnn has 10^7 of them: ~8 % of a step on 1 thread).
     if (o_.decoupled) {
       const float decay = 1.0f - lr_ * o_.weight_decay;
+#pragma omp parallel for schedule(static) if (n > kParallelMin)
       for (int64_t j = 0; j < n; ++j) w[j] *= decay;
     }
+#pragma omp parallel for schedule(static) if (n > kParallelMin)
     for (int64_t j = 0; j < n; ++j) {
       float g = gr[j];
       if (!o_.decoupled) g += o_.weight_decay * w[j];

@@ -37,7 +37,7 @@ template <class F>
 Tensor binary(const Tensor& a, const Tensor& b, const char* op, F f) {
   check_shape(a.defined() && b.defined(), op, "undefined tensor");
   if (a.shape() == b.shape()) {
-    Tensor out(a.shape());
+    Tensor out = Tensor::uninitialized(a.shape());  // every element written below
     const float* pa = a.data();
     const float* pb = b.data();
     float* po = out.data();
@@ -69,7 +69,7 @@ Tensor binary(const Tensor& a, const Tensor& b, const char* op, F f) {
 
 template <class F>
 Tensor unary(const Tensor& a, F f) {
-  Tensor out(a.shape());
+  Tensor out = Tensor::uninitialized(a.shape());  // every element written below
   const float* pa = a.data();
   float* po = out.data();
   const int64_t n = a.numel();

@@ -64,7 +64,17 @@ Tensor::Tensor(const Shape& shape) : Tensor(shape, 0.0f) {}
 Tensor::Tensor(const Shape& shape, float value) : shape_(shape) {
   validate_shape(shape);
   numel_ = shape_numel(shape);
-  storage_ = std::make_shared<std::vector<float>>(static_cast<size_t>(numel_), value);
+  storage_ = std::make_shared<Storage>(static_cast<size_t>(numel_), value);
+}
+
+Tensor Tensor::uninitialized(const Shape& shape) {
+  validate_shape(shape);
+  Tensor t;
+  t.shape_ = shape;
+  t.numel_ = shape_numel(shape);
+  t.storage_ = std::make_shared<Storage>();
+  t.storage_->resize(static_cast<size_t>(t.numel_));  // default-initialised: no writes
+  return t;
 }
 
 Tensor::Tensor(const Shape& shape, std::vector<float> values) : shape_(shape) {
@@ -73,7 +83,7 @@ Tensor::Tensor(const Shape& shape, std::vector<float> values) : shape_(shape) {
   if (static_cast<int64_t>(values.size()) != numel_)
     shape_error("Tensor", std::to_string(values.size()) + " values for shape " +
                               dl::shape_str(shape));
-  storage_ = std::make_shared<std::vector<float>>(std::move(values));
+  storage_ = std::make_shared<Storage>(values.begin(), values.end());
 }
 
 int64_t Tensor::size(int axis) const {
@@ -148,7 +158,9 @@ Tensor Tensor::narrow0(int64_t start, int64_t end) const {
 
 Tensor Tensor::clone() const {
   if (!defined()) return Tensor();
-  return Tensor(shape_, std::vector<float>(begin(), end()));
+  Tensor t = uninitialized(shape_);
+  std::copy(begin(), end(), t.data());
+  return t;
 }
 
 void Tensor::fill(float v) { std::fill(begin(), end(), v); }

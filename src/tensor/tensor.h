@@ -8,12 +8,36 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dl {
 
 using Shape = std::vector<int64_t>;
 constexpr int kMaxDims = 5;
+
+// An allocator whose resize(n) leaves new floats uninitialised (value-initialisation
+// becomes default-initialisation): an op that writes every element of its output
+// need not pay for zeroing it first (Tensor::uninitialized).
+template <class T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <class U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using Storage = std::vector<float, DefaultInitAllocator<float>>;
 
 struct ShapeError : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
@@ -35,6 +59,9 @@ class Tensor {
   explicit Tensor(const Shape& shape);                  // zero-filled
   Tensor(const Shape& shape, std::vector<float> values);
   Tensor(const Shape& shape, float value);              // filled with value
+  // Storage whose values are undefined until written: only for an op's output that
+  // the op then writes completely (it saves zeroing, and touching the pages twice).
+  static Tensor uninitialized(const Shape& shape);
 
   bool defined() const { return storage_ != nullptr; }
   const Shape& shape() const { return shape_; }
@@ -62,11 +89,13 @@ class Tensor {
   Tensor narrow0(int64_t start, int64_t end) const;
   Tensor clone() const;                                 // deep copy
   bool shares_storage(const Tensor& o) const { return storage_ && storage_ == o.storage_; }
+  // No other tensor (or view) holds this storage: taking it over aliases nothing.
+  bool sole_owner() const { return storage_ && storage_.use_count() == 1; }
   void fill(float v);
   std::vector<float> to_vector() const { return std::vector<float>(begin(), end()); }
 
  private:
-  std::shared_ptr<std::vector<float>> storage_;
+  std::shared_ptr<Storage> storage_;
   int64_t offset_ = 0;
   int64_t numel_ = 0;
   Shape shape_;

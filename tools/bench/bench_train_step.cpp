@@ -5,7 +5,7 @@
 // Prints the median ms per step (after warm-up) and effective GFLOP/s, counting
 // forward + backward as 3 x the forward multiply-adds x 2 of the convs and the linear.
 // Also prints the median time of the forward, backward and update phases.
-// Usage: bench_train_step [--json] [--steps N]
+// Usage: bench_train_step [--json] [--steps N] [--threads T]   (T defaults to 2)
 #include <omp.h>
 
 #include <algorithm>
@@ -46,12 +46,14 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   bool json = false;
-  int steps = 10;
+  int steps = 10, threads = 2;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--json") == 0) json = true;
     else if (std::strcmp(argv[i], "--steps") == 0 && i + 1 < argc) steps = std::atoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
+      threads = std::max(1, std::atoi(argv[++i]));
   }
-  omp_set_num_threads(2);
+  omp_set_num_threads(threads);
   const int64_t batch = 32, H = 128, W = 128, classes = 10;
   const int64_t chans[5] = {3, 32, 64, 128, 128};
 
@@ -140,7 +142,7 @@ int main(int argc, char** argv) {
   const double gflops = gflop_per_step / (ms * 1e-3);
 
   if (json) {
-    nlohmann::json j = {{"engine", "detlab"},        {"threads", 2},
+    nlohmann::json j = {{"engine", "detlab"},        {"threads", threads},
                         {"batch", batch},            {"steps", steps},
                         {"median_ms", ms},           {"gflops", gflops},
                         {"gflop_per_step", gflop_per_step},
@@ -148,9 +150,9 @@ int main(int argc, char** argv) {
                         {"update_ms", median(upd)},  {"final_loss", loss_value}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {
-    std::printf("detlab train step (batch %lld, 3x%lldx%lld, 2 threads, %d steps)\n",
+    std::printf("detlab train step (batch %lld, 3x%lldx%lld, %d threads, %d steps)\n",
                 static_cast<long long>(batch), static_cast<long long>(H),
-                static_cast<long long>(W), steps);
+                static_cast<long long>(W), threads, steps);
     std::printf("  median %.1f ms/step  (forward %.1f, backward %.1f, update %.1f)\n", ms,
                 median(fwd), median(bwd), median(upd));
     std::printf("  %.2f GFLOP/step -> %.1f GFLOP/s effective   (final loss %.4f)\n",
