@@ -5,7 +5,8 @@
                         run's CSV (its `seconds` column is the epoch's training time, data
                         generation and loading included, the end-of-epoch evaluation not);
   inference images/s -- the program's own `bench` at batch 1 (fast_rcnn: 1 / its seconds per
-                        scene without proposals, which are read from the cache).
+                        scene without proposals, which are read from the cache; faster_rcnn:
+                        1 / its seconds per scene, its RPN's proposals included).
 
 The data are tiny sets made by bin/datagen in a scratch directory, so the table needs only
 Fashion-MNIST and takes a few minutes. Prints the table and writes it as JSON.
@@ -74,6 +75,15 @@ def programs(b, D):
                  f"{D}/scenes", "--cache-dir", f"{D}/cache", "--threads", T])
                 .strip().splitlines()[-1])["seconds_per_image"]["without_proposals"],
         },
+        "faster_rcnn": {  # its proposals are its own: inference includes them
+            "images": 24,
+            "train": [f"{b}/faster_rcnn", "train", "--scratch", "--epochs", "1", "--limit",
+                      "24", "--val-images", "2", "--data", f"{D}/scenes"],
+            "infer": lambda T: 1.0 / json.loads(run(
+                [f"{b}/faster_rcnn", "bench", "--json", "--limit", "4", "--data",
+                 f"{D}/scenes", "--threads", T])
+                .strip().splitlines()[-1])["seconds_per_image"]["total"],
+        },
     }
 
 
@@ -95,7 +105,7 @@ def main():
     ap.add_argument("--bin", default="bin")
     ap.add_argument("--out", default="out/bench/programs.json")
     ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--programs", default="classify,classify_localize,deeppose,fast_rcnn")
+    ap.add_argument("--programs", default="classify,classify_localize,deeppose,fast_rcnn,faster_rcnn")
     args = ap.parse_args()
     b = os.path.abspath(args.bin)
     threads = args.threads.split(",")
