@@ -8,11 +8,13 @@
 // times every stage, bad inputs fail with one line naming the file).
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "data/detection_dataset.h"
+#include "detection/nms.h"
 #include "models/faster_rcnn.h"
 #include "nn/checkpoint.h"
 #include "program_checks.h"
@@ -226,6 +228,25 @@ BOOST_AUTO_TEST_CASE(proposal_layer_by_hand) {
   o.pre_nms_top_n = 1;  // only the best logit is decoded at all
   o.post_nms_top_n = 10;
   BOOST_TEST(models::propose(obj, deltas, 0, anchors, 30, 30, o).boxes.size() == 1u);
+}
+
+// NMS stopping after N kept boxes keeps the same first N as NMS over everything.
+BOOST_AUTO_TEST_CASE(nms_with_max_keep_is_a_prefix) {
+  Rng rng(12);
+  std::vector<Box> boxes;
+  std::vector<float> scores;
+  for (int i = 0; i < 400; ++i) {
+    const float x = rng.uniform(0, 100), y = rng.uniform(0, 100);
+    boxes.push_back({x, y, x + rng.uniform(4, 40), y + rng.uniform(4, 40)});
+    scores.push_back(rng.uniform());
+  }
+  const std::vector<int> all = nms(boxes, scores, 0.5);
+  BOOST_REQUIRE(all.size() > 30u);
+  for (int k : {0, 1, 7, 30, int(all.size()), int(all.size()) + 5}) {
+    const std::vector<int> some = nms(boxes, scores, 0.5, k);
+    BOOST_TEST(some.size() == std::min<size_t>(k, all.size()));
+    BOOST_TEST(std::equal(some.begin(), some.end(), all.begin()));
+  }
 }
 
 // The four losses of one batch of the tiny scenes are finite and positive, the head sees

@@ -42,7 +42,7 @@ std::vector<int> nms_reference(const std::vector<Box>& boxes, const std::vector<
 // Same decisions as nms_reference: a box is dropped iff some kept, higher-ranked box
 // overlaps it too much. Here each kept box marks the lower-ranked ones it suppresses.
 std::vector<int> nms(const std::vector<Box>& boxes, const std::vector<float>& scores,
-                     double iou_threshold) {
+                     double iou_threshold, int max_keep) {
   check_lengths(boxes.size(), scores.size(), "nms");
   const std::vector<int> order = score_order(scores);
   const size_t n = order.size();
@@ -53,6 +53,7 @@ std::vector<int> nms(const std::vector<Box>& boxes, const std::vector<float>& sc
   for (size_t r = 0; r < n; ++r) {
     if (suppressed[r]) continue;
     keep.push_back(order[r]);
+    if (max_keep >= 0 && keep.size() >= static_cast<size_t>(max_keep)) break;
     for (size_t s = r + 1; s < n; ++s) {
       if (suppressed[s]) continue;
       // box_iou itself, as in nms_reference and batched_nms: at an IoU equal to the

@@ -23,8 +23,11 @@ namespace dl {
 
 // Kept indices, by decreasing score (ties: lower index first). Throws ShapeError
 // when boxes and scores differ in length. Empty input gives an empty result.
+// max_keep >= 0 stops once that many are kept: the same first boxes, since whether a box
+// is kept depends only on the boxes scoring above it (the RPN's proposal layer keeps its
+// top N of ~1000 and need not suppress the rest).
 std::vector<int> nms(const std::vector<Box>& boxes, const std::vector<float>& scores,
-                     double iou_threshold);
+                     double iou_threshold, int max_keep = -1);
 // The plain version the tests use as the oracle: box_iou against every kept box.
 // nms() is the same algorithm with areas precomputed and suppression marked forward,
 // so each pair is looked at most once.

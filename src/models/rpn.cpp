@@ -158,8 +158,7 @@ Proposals propose(const Tensor& objectness, const Tensor& deltas, int64_t n,
     scores.push_back(1.0f / (1.0f + std::exp(-logit(i))));  // sigmoid, as torch computes it
   }
   Proposals p;
-  for (int i : nms(boxes, scores, o.nms_iou)) {
-    if (static_cast<int64_t>(p.boxes.size()) >= o.post_nms_top_n) break;
+  for (int i : nms(boxes, scores, o.nms_iou, o.post_nms_top_n)) {
     p.boxes.push_back(boxes[i]);
     p.scores.push_back(scores[i]);
   }
