@@ -33,6 +33,49 @@ Image::Image(int w, int h, int c, uint8_t value) : width(w), height(h), channels
   pixels.assign(static_cast<size_t>(w) * h * c, value);
 }
 
+namespace {
+uint32_t be16(const uint8_t* p) { return uint32_t(p[0]) << 8 | p[1]; }
+uint32_t be32(const uint8_t* p) { return be16(p) << 16 | be16(p + 2); }
+uint32_t le32(const uint8_t* p) { return uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0]; }
+
+// The width and height a PNG, JPEG or BMP header declares, read without stb: stb's info
+// call gives up on sizes it would not decode (more than 2^30 bytes of pixels) and then
+// only says "unknown image type", where the truth is "too large".
+bool declared_size(const std::vector<uint8_t>& b, int64_t& w, int64_t& h) {
+  const size_t n = b.size();
+  if (n >= 24 && std::memcmp(b.data(), "\x89PNG\r\n\x1a\n", 8) == 0 &&
+      std::memcmp(b.data() + 12, "IHDR", 4) == 0) {
+    w = be32(&b[16]);
+    h = be32(&b[20]);
+    return true;
+  }
+  if (n >= 26 && b[0] == 'B' && b[1] == 'M') {
+    w = static_cast<int32_t>(le32(&b[18]));
+    h = static_cast<int32_t>(le32(&b[22]));
+    h = h < 0 ? -h : h;  // negative: rows stored top-down
+    return true;
+  }
+  if (n >= 4 && b[0] == 0xff && b[1] == 0xd8) {
+    // Walk the marker segments to the frame header (SOF0..SOF15 except DHT, JPG, DAC).
+    for (size_t at = 2; at + 4 <= n;) {
+      if (b[at] != 0xff) return false;
+      const uint8_t m = b[at + 1];
+      if (m == 0xff) { ++at; continue; }  // fill byte
+      const size_t len = be16(&b[at + 2]);
+      if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) {
+        if (at + 9 > n) return false;
+        h = be16(&b[at + 5]);
+        w = be16(&b[at + 7]);
+        return true;
+      }
+      if (m == 0xd9 || m == 0xda || len < 2) return false;  // end, or scan data before a frame
+      at += 2 + len;
+    }
+  }
+  return false;
+}
+}  // namespace
+
 Image decode_image(const std::vector<uint8_t>& bytes, const std::string& name, int channels,
                    int64_t max_pixels) {
   if (channels < 0 || channels > 4 || channels == 2)
@@ -43,8 +86,13 @@ Image decode_image(const std::vector<uint8_t>& bytes, const std::string& name, i
   const auto* data = bytes.data();
   const int len = static_cast<int>(bytes.size());
   int w = 0, h = 0, c = 0;
-  if (!stbi_info_from_memory(data, len, &w, &h, &c))
+  if (!stbi_info_from_memory(data, len, &w, &h, &c)) {
+    int64_t dw = 0, dh = 0;
+    if (declared_size(bytes, dw, dh) && dw * dh > max_pixels)
+      throw FileError(name, "image is " + std::to_string(dw) + "x" + std::to_string(dh) +
+                                ", over the limit of " + std::to_string(max_pixels) + " pixels");
     throw FileError(name, std::string("not a PNG/JPEG/BMP image (") + stbi_failure_reason() + ")");
+  }
   if (w <= 0 || h <= 0) throw FileError(name, "image has zero width or height");
   if (static_cast<int64_t>(w) * h > max_pixels)
     throw FileError(name, "image is " + std::to_string(w) + "x" + std::to_string(h) +

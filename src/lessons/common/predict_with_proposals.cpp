@@ -3,9 +3,11 @@
 #include <fmt/core.h>
 
 #include <filesystem>
+#include <stdexcept>
 
 #include "image/image.h"
 #include "lessons/common/draw_detections.h"
+#include "lessons/common/photo.h"
 #include "util/files.h"
 #include "util/timing.h"
 
@@ -17,21 +19,31 @@ int predict_with_proposals(
   namespace fs = std::filesystem;
   nlohmann::json all = nlohmann::json::array();
   for (const std::string& path : images) {
-    const Image img = load_image(path, 3);
+    const Photo photo = load_photo(path);
+    const Image& img = photo.image;
     const auto t0 = Clock::now();
     const std::vector<Box> props = proposals_of(img, po);
     const double proposal_seconds = seconds_since(t0);
-    const ImageResult r = detect(img, props);
+    ImageResult r;
+    try {
+      r = detect(img, props);
+    } catch (const std::invalid_argument& e) {
+      // A backbone that pools by 2 twice (spp_net, fast_rcnn) has no feature map for an
+      // image under 4 px a side; the shape check that notices says so in its own words.
+      throw FileError(path, fmt::format("{}x{} image too small for this network ({})", img.width,
+                                        img.height, e.what()));
+    }
     fs::create_directories(s.out_dir);
     const std::string stem = (fs::path(s.out_dir) / fs::path(path).stem()).string();
     const std::string png = stem + "." + s.program + ".png";
     save_image(png, draw_detections(img, r.detections, s.classes));
-    const nlohmann::json entry = {{"image", path},
+    nlohmann::json entry = {{"image", path},
                                   {"proposals", props.size()},
                                   {"proposal_seconds", proposal_seconds},
                                   {"seconds", r.seconds},
                                   {"detections", detections_json(r.detections, s.classes)},
                                   {"annotated", png}};
+    if (photo.reduced()) entry["resized_from"] = {photo.file_width, photo.file_height};
     write_file_atomic(stem + "." + s.program + ".json", entry.dump(2) + "\n");
     if (!s.json)
       fmt::print("{}: {} detections with {} >= {:.2f} from {} proposals ({:.3f} s + {:.3f} s "
