@@ -24,7 +24,7 @@ run "$bin/datagen" figures $s --count 3 --out "$t/figures/test"
 run "$bin/datagen" show "$t/scenes/test/annotations.json" --images "$t/scenes/test/images" \
   --out "$t/show"
 run "$bin/selective_search" predict --preset single --out "$t/pred" "$img"
-run "$bin/selective_search" eval --preset single --limit 2 --data "$t/scenes"
+run "$bin/selective_search" eval --preset single --limit 2 --data "$t/scenes/test"
 run "$bin/classify_localize" train --scratch --quiet --epochs 1 --limit 8 --batch 4 \
   --backbone-channels 8,12 --data "$t/scenes" --model "$t/cl.safetensors"
 run "$bin/classify_localize" eval --data "$t/scenes" --model "$t/cl.safetensors"
@@ -42,7 +42,7 @@ run "$bin/fast_rcnn" train --scratch --quiet --epochs 1 --limit 3 --cache-dir "$
   --data "$t/scenes" --model "$t/fr.safetensors"
 run "$bin/fast_rcnn" predict --cache-dir "$t/cache" --model "$t/fr.safetensors" \
   --out "$t/pred" "$t/scenes/test/images/000001.png"
-run "$bin/sliding_window" train --scratch --quiet --epochs 1 --steps-per-epoch 2 --batch 8 \
+run "$bin/sliding_window" train --scratch --quiet --epochs 1 --limit 4 --batch 8 \
   --data "$t/scenes" --model "$t/sw.safetensors"
 run "$bin/sliding_window" predict --model "$t/sw.safetensors" --out "$t/pred" \
   "$t/scenes/test/images/000001.png"
