@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all deps build test bench demo data generated grade clean
+.PHONY: all deps build test bench demo data generated grade sanitize fuzz clean
 
 all: build
 
@@ -71,5 +71,31 @@ demo: build data
 grade: build data
 	bin/grade $(LESSONS)
 
+# AddressSanitizer + UndefinedBehaviorSanitizer in their own build directory (programs in
+# $(SANITIZE_BUILD)/bin, bin/ untouched): the unit tests that run in seconds, the
+# bad-input table, then a few tiny runs of the programs (tools/check/sanitize_runs.sh).
+SANITIZE_BUILD ?= build-sanitize
+SANITIZE_TESTS ?= tensor|autograd|gemm|conv|pool|spp_pool|nn|losses|safetensors|files|image|\
+  boxes|roi_ops|torchvision_boxes|torchvision_roi|torch_golden|coco|coco_eval|voc_ap|\
+  eval_metrics|config_fields|proposal_cache|empty_sets|number_flags|bad_inputs
+sanitize: deps data
+	cmake -S . -B $(SANITIZE_BUILD) -DDETLAB_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
+	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
+	cd $(SANITIZE_BUILD) && ctest --output-on-failure --timeout 600 -j $(JOBS) \
+	  -R '^test_($(subst $(subst ,, ),,$(SANITIZE_TESTS)))$$'
+	tools/check/sanitize_runs.sh $(SANITIZE_BUILD)/bin
+
+# libFuzzer harnesses (tests/fuzz/, clang) for the readers of untrusted files, each run
+# FUZZ_SECONDS from the committed seeds; findings fail the target (tools/check/run_fuzzers.sh).
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 30
+fuzz:
+	@tools/install-deps.sh --fuzz
+	cmake -S . -B $(FUZZ_BUILD) -DDETLAB_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+	tools/check/run_fuzzers.sh $(FUZZ_BUILD)/fuzz $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) bin
+	rm -rf $(BUILD) $(SANITIZE_BUILD) $(FUZZ_BUILD) bin

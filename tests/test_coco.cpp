@@ -355,6 +355,15 @@ BOOST_AUTO_TEST_CASE(semantically_bad_annotations_are_refused) {
                         {"annotations[0].segmentation", "not the image's 3x4"});
   expect_error_mentions(p, doc(image, R"({"id": 1, "image_id": 1, "category_id": 1, "area": -5, "iscrowd": 0, "bbox": [0, 0, 1, 1]})"),
                         {"annotations[0].area"});
+  // A number beyond double's range is nlohmann's out_of_range, not a parse_error: it used
+  // to escape as "[json.exception.out_of_range.406] number overflow" without the file.
+  expect_error_mentions(p, doc(R"({"id": 1, "file_name": "a.png", "width": 1e999, "height": 3})", ""),
+                        {"bad.json", "malformed JSON", "overflow"});
+  // Skeleton joints index the category's keypoints (1-based); 1e30 was cast to int.
+  const std::string kps = R"({"id": 1, "name": "p", "keypoints": ["a", "b"], "skeleton": )";
+  for (const char* limb : {"[[1, 1e30]]", "[[0, 1]]", "[[1, 3]]", "[[1.5, 2]]"})
+    expect_error_mentions(p, R"({"images": [], "annotations": [], "categories": [)" + kps + limb + "}]}",
+                          {"categories[0].skeleton[0]", "1..2"});
   // The same document with sane values parses.
   write_file_atomic(p, doc(image, ann(R"("bbox": [0.5, 0, 2, 1.25])")));
   BOOST_TEST(read_coco(p).annotations.size() == 1u);

@@ -6,6 +6,7 @@
 #                                   python3-opencv (OpenCV's selective search, for comparison)
 #                                   and python3-torch (the train-step comparison)
 #   tools/install-deps.sh --golden  also python3-torch/torchvision (regenerating golden dumps)
+#   tools/install-deps.sh --fuzz    also clang with libFuzzer and its OpenMP (make fuzz)
 set -euo pipefail
 
 pkgs=(g++ cmake make libstb-dev libcli11-dev libfmt-dev libboost-test-dev
@@ -14,7 +15,8 @@ for arg in "$@"; do
   case "$arg" in
     --bench)  pkgs+=(libopenblas-dev python3-opencv python3-torch) ;;
     --golden) pkgs+=(python3-torch python3-torchvision python3-numpy) ;;
-    *) echo "install-deps.sh: unknown option '$arg' (use --bench, --golden)" >&2; exit 2 ;;
+    --fuzz)   pkgs+=(clang libclang-rt-dev libomp-dev) ;;
+    *) echo "install-deps.sh: unknown option '$arg' (use --bench, --golden, --fuzz)" >&2; exit 2 ;;
   esac
 done
 

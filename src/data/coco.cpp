@@ -159,7 +159,7 @@ CocoAnnotation parse_annotation(const json& j, const Ctx& ctx, bool result) {
 json parse_json(const std::string& text, const std::string& name) {
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
     throw FileError(name, std::string("malformed JSON: ") + e.what());
   }
 }
@@ -252,6 +252,12 @@ CocoDataset parse_coco(const std::string& text, const std::string& name) {
       for (size_t k = 0; k < sk.size(); ++k) {
         const std::vector<double> pair = get_numbers(sk[k], c.at("skeleton").at(k));
         if (pair.size() != 2) c.at("skeleton").at(k).fail("expected a pair of joint indices");
+        // 1-based indices into keypoints (a limb's ends are drawn from them).
+        const double n = static_cast<double>(cat.keypoints.size());
+        for (double v : pair)
+          if (!(v >= 1 && v <= n && v == std::floor(v)))
+            c.at("skeleton").at(k).fail("joint indices must be integers in 1.." +
+                                        std::to_string(cat.keypoints.size()));
         cat.skeleton.emplace_back(static_cast<int>(pair[0]), static_cast<int>(pair[1]));
       }
     }

@@ -10,6 +10,9 @@
 #include "tensor/tensor.h"
 #include "util/files.h"
 
+// stb's internal asserts would abort the program on a corrupt file (Release builds have
+// NDEBUG, so they are off there already); a corrupt file must end in an error message.
+#define STBI_ASSERT(x) ((void)0)
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG
 #define STBI_ONLY_JPEG
@@ -33,6 +36,105 @@ Image::Image(int w, int h, int c, uint8_t value) : width(w), height(h), channels
   pixels.assign(static_cast<size_t>(w) * h * c, value);
 }
 
+namespace {
+uint32_t be16(const uint8_t* p) { return uint32_t(p[0]) << 8 | p[1]; }
+uint32_t be32(const uint8_t* p) { return be16(p) << 16 | be16(p + 2); }
+uint32_t le32(const uint8_t* p) { return uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0]; }
+
+// The width and height a PNG, JPEG or BMP header declares, read without stb: stb's info
+// call gives up on sizes it would not decode (more than 2^30 bytes of pixels) and then
+// only says "unknown image type", where the truth is "too large".
+bool declared_size(const std::vector<uint8_t>& b, int64_t& w, int64_t& h) {
+  const size_t n = b.size();
+  if (n >= 24 && std::memcmp(b.data(), "\x89PNG\r\n\x1a\n", 8) == 0 &&
+      std::memcmp(b.data() + 12, "IHDR", 4) == 0) {
+    w = be32(&b[16]);
+    h = be32(&b[20]);
+    return true;
+  }
+  if (n >= 26 && b[0] == 'B' && b[1] == 'M') {
+    w = static_cast<int32_t>(le32(&b[18]));
+    h = static_cast<int32_t>(le32(&b[22]));
+    h = h < 0 ? -h : h;  // negative: rows stored top-down
+    return true;
+  }
+  if (n >= 4 && b[0] == 0xff && b[1] == 0xd8) {
+    // Walk the marker segments to the frame header (SOF0..SOF15 except DHT, JPG, DAC).
+    for (size_t at = 2; at + 4 <= n;) {
+      if (b[at] != 0xff) return false;
+      const uint8_t m = b[at + 1];
+      if (m == 0xff) { ++at; continue; }  // fill byte
+      const size_t len = be16(&b[at + 2]);
+      if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) {
+        if (at + 9 > n) return false;
+        h = be16(&b[at + 5]);
+        w = be16(&b[at + 7]);
+        return true;
+      }
+      if (m == 0xd9 || m == 0xda || len < 2) return false;  // end, or scan data before a frame
+      at += 2 + len;
+    }
+  }
+  return false;
+}
+// Every Huffman table (DHT segment) of a JPEG defines at most 256 codes. The stb_image of
+// Debian 12 (2022-09) writes one byte per code into a 257-byte array without checking
+// (fuzz_image found it; later stb releases refuse such tables), so they are refused here
+// before stb sees the file. Walks the segments as stb reads them: by length, and after a
+// start of scan through the entropy-coded data to the next marker (FF, then neither 00
+// nor a restart marker D0..D7).
+bool jpeg_huffman_tables_ok(const std::vector<uint8_t>& b) {
+  const size_t n = b.size();
+  size_t at = 0;  // stb takes FF...FF D8 as the start of image (FF is a fill byte)
+  while (at < n && b[at] == 0xff) ++at;
+  if (at == 0 || at >= n || b[at] != 0xd8) return true;  // not a JPEG
+  ++at;
+  while (at + 4 <= n) {
+    if (b[at] != 0xff) { ++at; continue; }  // padding: stb, too, scans on for a marker
+    const uint8_t m = b[at + 1];
+    if (m == 0xff) { ++at; continue; }
+    if (m == 0xd9) return true;  // end of image
+    const size_t len = be16(&b[at + 2]), end = at + 2 + len;
+    if (m == 0xc4) {
+      // stb reads a table's 16 counts even when the segment's length or the file ends
+      // before them (reading zeros past the end).
+      for (size_t t = at + 4; t < end && t < n;) {
+        size_t codes = 0;
+        for (size_t i = 1; i <= 16 && t + i < n; ++i) codes += b[t + i];
+        if (codes > 256) return false;
+        t += 17 + codes;
+      }
+    }
+    at = end;
+    // Entropy-coded data up to the next marker: as stb's reader, FF then (after more FF
+    // fill bytes) 00 is a data byte and D0..D7 a restart; anything else ends the scan.
+    while (m == 0xda && at < n) {
+      if (b[at] != 0xff) { ++at; continue; }
+      size_t last = at;
+      while (last + 1 < n && b[last + 1] == 0xff) ++last;
+      if (last + 1 >= n) return true;
+      const uint8_t c = b[last + 1];
+      if (c != 0 && (c < 0xd0 || c > 0xd7)) { at = last; break; }
+      at = last + 2;
+    }
+  }
+  return true;
+}
+// stb_image grows its buffer to an IDAT chunk's declared length (up to 1 GB) before
+// reading the chunk, so a 100-byte PNG could make it allocate a gigabyte (fuzz_image found
+// it). A chunk longer than the rest of the file can only end in stb's "outofdata" error;
+// it is refused before the allocation instead.
+bool png_chunks_fit(const std::vector<uint8_t>& b) {
+  if (b.size() < 8 || std::memcmp(b.data(), "\x89PNG\r\n\x1a\n", 8) != 0) return true;
+  for (size_t at = 8; at + 8 <= b.size();) {
+    const uint64_t len = be32(&b[at]);
+    if (std::memcmp(&b[at + 4], "IDAT", 4) == 0 && len > b.size() - at - 8) return false;
+    at += 12 + len;
+  }
+  return true;
+}
+}  // namespace
+
 Image decode_image(const std::vector<uint8_t>& bytes, const std::string& name, int channels,
                    int64_t max_pixels) {
   if (channels < 0 || channels > 4 || channels == 2)
@@ -43,8 +145,16 @@ Image decode_image(const std::vector<uint8_t>& bytes, const std::string& name, i
   const auto* data = bytes.data();
   const int len = static_cast<int>(bytes.size());
   int w = 0, h = 0, c = 0;
-  if (!stbi_info_from_memory(data, len, &w, &h, &c))
+  if (!jpeg_huffman_tables_ok(bytes))
+    throw FileError(name, "corrupt JPEG (a Huffman table with more than 256 codes)");
+  if (!png_chunks_fit(bytes)) throw FileError(name, "truncated PNG (an IDAT chunk runs past the end)");
+  if (!stbi_info_from_memory(data, len, &w, &h, &c)) {
+    int64_t dw = 0, dh = 0;
+    if (declared_size(bytes, dw, dh) && dw > 0 && dh > max_pixels / dw)  // dw * dh > max
+      throw FileError(name, "image is " + std::to_string(dw) + "x" + std::to_string(dh) +
+                                ", over the limit of " + std::to_string(max_pixels) + " pixels");
     throw FileError(name, std::string("not a PNG/JPEG/BMP image (") + stbi_failure_reason() + ")");
+  }
   if (w <= 0 || h <= 0) throw FileError(name, "image has zero width or height");
   if (static_cast<int64_t>(w) * h > max_pixels)
     throw FileError(name, "image is " + std::to_string(w) + "x" + std::to_string(h) +

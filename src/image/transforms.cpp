@@ -138,6 +138,29 @@ Image resize_bilinear(const Image& img, int out_w, int out_h) {
                      static_cast<float>(img.height), out_w, out_h, {}, Border::Clamp);
 }
 
+Image shrink_to_fit(const Image& img, int max_side) {
+  const int64_t W = img.width, H = img.height, longer = std::max(W, H);
+  if (longer <= max_side) return img;
+  const int w = static_cast<int>(std::max<int64_t>(1, (W * max_side + longer / 2) / longer));
+  const int h = static_cast<int>(std::max<int64_t>(1, (H * max_side + longer / 2) / longer));
+  Image out(w, h, img.channels);
+  const int C = img.channels;
+  std::vector<uint64_t> sum(static_cast<size_t>(C));
+  for (int y = 0; y < h; ++y) {
+    const int64_t sy0 = y * H / h, sy1 = std::max(sy0 + 1, (y + 1) * H / h);
+    for (int x = 0; x < w; ++x) {
+      const int64_t sx0 = x * W / w, sx1 = std::max(sx0 + 1, (x + 1) * W / w);
+      std::fill(sum.begin(), sum.end(), 0);
+      for (int64_t sy = sy0; sy < sy1; ++sy)
+        for (int64_t sx = sx0; sx < sx1; ++sx)
+          for (int c = 0; c < C; ++c) sum[c] += img.at(static_cast<int>(sx), static_cast<int>(sy), c);
+      const uint64_t n = static_cast<uint64_t>((sy1 - sy0) * (sx1 - sx0));
+      for (int c = 0; c < C; ++c) out.at(x, y, c) = static_cast<uint8_t>((sum[c] + n / 2) / n);
+    }
+  }
+  return out;
+}
+
 Image crop(const Image& img, int x, int y, int w, int h, const std::vector<uint8_t>& fill) {
   check_out_size(w, h, "crop");
   Image out(w, h, img.channels);

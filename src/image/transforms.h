@@ -33,6 +33,12 @@ Image warp_region_reference(const Image& img, float x0, float y0, float x1, floa
 // Bilinear resize with half-pixel centres (OpenCV's / PyTorch's align_corners=false).
 Image resize_bilinear(const Image& img, int out_w, int out_h);
 
+// The image reduced so that its longer side is at most max_side (aspect ratio kept,
+// rounded), each output pixel the rounded mean of the source pixels it covers (a box
+// filter: bilinear sampling would alias a large reduction). Smaller images are returned
+// unchanged.
+Image shrink_to_fit(const Image& img, int max_side);
+
 // Copies the w x h window at (x, y); parts outside `img` get `fill` (per channel or
 // empty for zeros). No interpolation.
 Image crop(const Image& img, int x, int y, int w, int h, const std::vector<uint8_t>& fill = {});

@@ -38,9 +38,17 @@ struct TrainOptions {
 };
 
 // Loads a model written by `classify train`; the architecture comes from the metadata.
+// Its outputs are Fashion-MNIST's ten classes, named in its "classes" list: eval counts
+// them against the data set's labels and predict prints their names, so a model with
+// another number of classes or a missing or short list is refused here.
 std::unique_ptr<models::SmallCnn> load_model(const std::string& path) {
-  return cli::load_weights<models::SmallCnn>(
-      path, cli::read_model_config_as<models::SmallCnnConfig>(path, "classify"));
+  const auto cfg = cli::read_model_config_as<models::SmallCnnConfig>(path, "classify");
+  const int n = static_cast<int>(fashion_mnist_classes().size());
+  if (cfg.num_classes != n)
+    throw FileError(path, fmt::format("has {} classes, a classify model has Fashion-MNIST's {}",
+                                      cfg.num_classes, n));
+  cli::read_model_names(path, "classes", n);
+  return cli::load_weights<models::SmallCnn>(path, cfg);
 }
 
 int cmd_train(cli::CommonArgs a, const TrainOptions& t) {

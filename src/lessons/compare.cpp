@@ -126,11 +126,17 @@ std::string program_path(const std::string& method) {
   return program;
 }
 
-Row measure(const std::string& method, const Options& o) {
-  const std::string program = program_path(method);
+// o.models/METHOD.safetensors, which must exist.
+std::string model_of(const std::string& method, const Options& o) {
   const std::string model = (fs::path(o.models) / (method + ".safetensors")).string();
   if (!fs::exists(model))
     throw FileError(model, fmt::format("no such model; train it with `bin/{} train`", method));
+  return model;
+}
+
+Row measure(const std::string& method, const Options& o) {
+  const std::string program = program_path(method);
+  const std::string model = model_of(method, o);
   Row r;
   r.method = method;
   r.train_seconds = train_seconds(model);
@@ -218,6 +224,12 @@ int run_bench(const Options& o) {
 
 int run(const Options& o) {
   std::vector<Row> rows;
+  // Every program and model first: a missing one is one line now, not an error after
+  // the other methods' evals.
+  for (const std::string& m : o.methods) {
+    program_path(m);
+    model_of(m, o);
+  }
   for (const std::string& m : o.methods) {
     if (!o.json) fmt::print(stderr, "compare: {} eval ...\n", m);
     rows.push_back(measure(m, o));

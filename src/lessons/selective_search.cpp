@@ -18,6 +18,7 @@
 #include "eval/proposal_evaluation.h"
 #include "image/image.h"
 #include "lessons/common/cli.h"
+#include "lessons/common/photo.h"
 #include "lessons/common/proposal_pictures.h"
 #include "lessons/common/recall_plot.h"
 #include "proposals/selective_search.h"
@@ -52,7 +53,8 @@ int cmd_predict(const cli::CommonArgs& a, const Options& o, const std::vector<st
   const std::string config = describe_selective_search(so);
   json all = json::array();
   for (const auto& path : images) {
-    const Image img = load_image(path, 3);
+    const cli::Photo photo = cli::load_photo(path);
+    const Image& img = photo.image;
     const auto t0 = Clock::now();
     const SelectiveSearchResult res = selective_search(img, so);
     const double secs = seconds_since(t0);
@@ -69,6 +71,7 @@ int cmd_predict(const cli::CommonArgs& a, const Options& o, const std::vector<st
                   {"configuration", config}, {"seed", a.seed},
                   {"seconds", secs},        {"num_boxes", res.proposals.size()},
                   {"annotated", stem + ".selective_search.png"}, {"boxes", boxes}};
+    if (photo.reduced()) entry["resized_from"] = {photo.file_width, photo.file_height};
     // One picture per (colour space, k): the initial regions each hierarchy starts from.
     const json segments = o.show_segments ? cli::save_segmentations(stem, res, so, o.zoom) : json();
     if (!segments.empty()) entry["segments"] = segments;

@@ -26,6 +26,7 @@
 #include "lessons/common/draw_detections.h"
 #include "lessons/common/fit.h"
 #include "lessons/common/model_file.h"
+#include "lessons/common/photo.h"
 #include "lessons/common/pretrained.h"
 #include "lessons/common/scan_bench.h"
 #include "lessons/common/stage_bench.h"
@@ -217,7 +218,8 @@ int cmd_predict(const cli::CommonArgs& a, const ScanOptions& so,
   const float threshold = scan.post.score_threshold;
   json all = json::array();
   for (const auto& path : images) {
-    const Image img = load_image(path, 3);
+    const cli::Photo photo = cli::load_photo(path);
+    const Image& img = photo.image;
     models::WindowDetections d;
     try {
       d = models::detect(*net, img, scan);
@@ -232,6 +234,7 @@ int cmd_predict(const cli::CommonArgs& a, const ScanOptions& so,
     json entry = {{"image", path}, {"mode", so.mode}, {"windows", d.scores.windows},
                   {"positions", d.scores.positions}, {"seconds", d.seconds},
                   {"detections", cli::detections_json(d.dets, classes)}, {"annotated", png}};
+    if (photo.reduced()) entry["resized_from"] = {photo.file_width, photo.file_height};
     if (so.heatmap) {
       save_image(heat, cli::heatmap_grid(img, d.levels, d.scores.probs, classes));
       entry["heatmap"] = heat;

@@ -70,7 +70,10 @@ void save_safetensors(const std::string& path,
 }
 
 SafeTensors load_safetensors(const std::string& path) {
-  const std::vector<uint8_t> bytes = read_file_bytes(path);
+  return parse_safetensors(read_file_bytes(path), path);
+}
+
+SafeTensors parse_safetensors(const std::vector<uint8_t>& bytes, const std::string& path) {
   if (bytes.size() < 8)
     throw FileError(path, fmt::format("not a safetensors file: {} bytes, shorter than the "
                                       "8-byte header length",

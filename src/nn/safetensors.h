@@ -31,5 +31,7 @@ void save_safetensors(const std::string& path,
                       const std::map<std::string, std::string>& metadata);
 
 SafeTensors load_safetensors(const std::string& path);
+// The same from a file's bytes in memory; `name` is used in error messages.
+SafeTensors parse_safetensors(const std::vector<uint8_t>& bytes, const std::string& name);
 
 }  // namespace dl

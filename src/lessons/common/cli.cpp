@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 
 namespace dl::cli {
 
@@ -187,6 +188,12 @@ int parse(CommandLine& cmd, int argc, char** argv) {
 int run_guarded(const std::function<int()>& body) {
   try {
     return body();
+  } catch (const std::filesystem::filesystem_error& e) {
+    // Its what() is "filesystem error: cannot create directories: Not a directory [p]";
+    // say it the way every other error is said: the path, then the problem.
+    std::fflush(stdout);
+    fmt::print(stderr, "error: {}: {}\n", e.path1().string(), e.code().message());
+    return 1;
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "error: {}\n", e.what());

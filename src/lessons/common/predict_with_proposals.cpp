@@ -3,9 +3,11 @@
 #include <fmt/core.h>
 
 #include <filesystem>
+#include <stdexcept>
 
 #include "image/image.h"
 #include "lessons/common/draw_detections.h"
+#include "lessons/common/photo.h"
 #include "util/files.h"
 #include "util/timing.h"
 
@@ -16,19 +18,30 @@ int predict_images(const std::vector<std::string>& images, const PredictSettings
   namespace fs = std::filesystem;
   nlohmann::json all = nlohmann::json::array();
   for (const std::string& path : images) {
-    const Image img = load_image(path, 3);
-    const PredictedImage p = detect(path, img);
+    const Photo photo = load_photo(path);
+    const Image& img = photo.image;
+    PredictedImage p;
+    try {
+      p = detect(path, img);
+    } catch (const std::invalid_argument& e) {
+      // A backbone that pools by 2 twice (spp_net, fast_rcnn, faster_rcnn) has no feature
+      // map for an image under 4 px a side; the shape check that notices says so in its
+      // own words.
+      throw FileError(path, fmt::format("{}x{} image too small for this network ({})", img.width,
+                                        img.height, e.what()));
+    }
     const ImageResult& r = p.result;
     fs::create_directories(s.out_dir);
     const std::string stem = (fs::path(s.out_dir) / fs::path(path).stem()).string();
     const std::string png = stem + "." + s.program + ".png";
     save_image(png, draw_detections(img, r.detections, s.classes));
-    const nlohmann::json entry = {{"image", path},
-                                  {"proposals", p.proposals},
-                                  {"proposal_seconds", r.proposal_seconds},
-                                  {"seconds", r.seconds},
-                                  {"detections", detections_json(r.detections, s.classes)},
-                                  {"annotated", png}};
+    nlohmann::json entry = {{"image", path},
+                            {"proposals", p.proposals},
+                            {"proposal_seconds", r.proposal_seconds},
+                            {"seconds", r.seconds},
+                            {"detections", detections_json(r.detections, s.classes)},
+                            {"annotated", png}};
+    if (photo.reduced()) entry["resized_from"] = {photo.file_width, photo.file_height};
     write_file_atomic(stem + "." + s.program + ".json", entry.dump(2) + "\n");
     if (!s.json)
       fmt::print("{}: {} detections with {} >= {:.2f} from {} proposals ({:.3f} s + {:.3f} s "
