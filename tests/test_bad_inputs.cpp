@@ -18,6 +18,7 @@
 #include "models/crop_classifier.h"
 #include "models/deeppose.h"
 #include "models/fast_rcnn.h"
+#include "models/faster_rcnn.h"
 #include "models/localizer.h"
 #include "models/rcnn.h"
 #include "models/spp_net.h"
@@ -83,6 +84,9 @@ void write_inputs(const std::string& d) {
   save_model<m::SppNet>(d + "/spp_net.safetensors", sc, "classes", names(sc.classes(), "c"));
   const m::FastRcnnConfig fc;
   save_model<m::FastRcnn>(d + "/fast_rcnn.safetensors", fc, "classes", names(fc.classes(), "c"));
+  const m::FasterRcnnConfig frc;
+  save_model<m::FasterRcnn>(d + "/faster_rcnn.safetensors", frc, "classes",
+                            names(frc.classes(), "c"));
 
   dl::write_file_atomic(d + "/empty.safetensors", std::string());
   dl::write_file_atomic(d + "/empty.png", std::string());
@@ -136,8 +140,8 @@ void add_model_rows(std::vector<Case>& t, const std::string& p, const std::strin
   t.push_back({p, "predict" + model + " {d}/photo10k.jpg", 1, "photo10k.jpg", "over the limit"});
   t.push_back({p, "predict" + model + " --out {d}/afile/out {d}/ok.png", 1, "afile", ""});
   // A 2 x 3 picture: most programs take it; a backbone that pools twice (spp_net,
-  // fast_rcnn) has no feature map for it and says so.
-  const bool pools_whole_image = p == "spp_net" || p == "fast_rcnn";
+  // fast_rcnn, faster_rcnn) has no feature map for it and says so.
+  const bool pools_whole_image = p == "spp_net" || p == "fast_rcnn" || p == "faster_rcnn";
   t.push_back({p, "predict" + model + " --out {d}/pred {d}/tiny.png", pools_whole_image ? 1 : 0,
                "tiny.png", "2x3 image too small"});
   t.push_back({p, "predict" + model + " --threads -1 {d}/ok.png", 2, "", ""});
@@ -156,7 +160,7 @@ std::vector<Case> table() {
   t.push_back({"classify", "eval --model {d}/classify.safetensors --data {d}/idx_short", 1,
                "t10k-images-idx3-ubyte.gz", ""});
   for (const char* p : {"classify_localize", "deeppose", "sliding_window", "rcnn", "spp_net",
-                        "fast_rcnn"}) {
+                        "fast_rcnn", "faster_rcnn"}) {
     add_model_rows(t, p, "classify");
     t.push_back({p, "eval --model {d}/" + std::string(p) + ".safetensors --data {d}/overflow", 1,
                  "annotations.json", "number"});

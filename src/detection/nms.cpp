@@ -52,8 +52,8 @@ std::vector<int> nms(const std::vector<Box>& boxes, const std::vector<float>& sc
   std::vector<int> keep;
   for (size_t r = 0; r < n; ++r) {
     if (suppressed[r]) continue;
-    keep.push_back(order[r]);
     if (max_keep >= 0 && keep.size() >= static_cast<size_t>(max_keep)) break;
+    keep.push_back(order[r]);
     for (size_t s = r + 1; s < n; ++s) {
       if (suppressed[s]) continue;
       // box_iou itself, as in nms_reference and batched_nms: at an IoU equal to the
