@@ -27,8 +27,6 @@
 #include "lessons/common/predict_with_proposals.h"
 #include "lessons/common/pretrained.h"
 #include "lessons/common/proposal_options.h"
-#include "lessons/common/proposal_pictures.h"
-#include "lessons/common/recall_plot.h"
 #include "lessons/common/rpn_report.h"
 #include "lessons/common/stage_bench.h"
 #include "models/faster_rcnn.h"
@@ -165,30 +163,10 @@ int cmd_eval(const cli::CommonArgs& a, const ProposalOptions& po,
   DetectionDataset test = load_detection_dataset(cli::scenes_split_dir(a, "test"), limit);
   const DetectionEval e = evaluate_detector(
       test, [&](const DetectionItem& item) { return detect_timed(*net, item.image, d); });
-  const double n = static_cast<double>(std::max<size_t>(1, test.items.size()));
   cli::RpnRecall r;
   if (recall) r = cli::rpn_recall(*net, test, po, {1, 10, 20, 50, 100, 200, 300, 500, 1000});
-  if (a.json) {
-    json j = detection_eval_json(e, test.class_names);
-    j["proposals_per_image"] = d.proposals.post_nms_top_n;
-    j["seconds_per_image_without_proposals"] = (e.seconds - e.proposal_seconds) / n;
-    if (recall) j["proposal_recall"] = cli::rpn_recall_json(r);
-    fmt::print("{}\n", j.dump());
-    return 0;
-  }
-  print_detection_eval(e, test.class_names);
-  fmt::print("{} images: {:.4f} s/image, of which RPN + proposal layer {:.4f} s (at most {} "
-             "proposals/image)\n\n",
-             test.items.size(), e.seconds / n, e.proposal_seconds / n, d.proposals.post_nms_top_n);
-  if (recall) {
-    cli::print_rpn_recall(r);
-    const std::string dir = a.out.empty() ? "out/faster_rcnn" : a.out;
-    std::filesystem::create_directories(dir);
-    const std::string png = cli::write_recall_plots(
-        dir + "/rpn_recall.svg", "RPN vs Selective Search: recall vs proposals",
-        "RPN vs Selective Search", "RPN", r.rpn, r.selective_search, "selective search");
-    fmt::print("plots: {} (+ .svg)\n", png);
-  }
+  cli::report_faster_rcnn_eval(test, e, recall ? &r : nullptr, d.proposals.post_nms_top_n, a.json,
+                               a.out.empty() ? "out/faster_rcnn" : a.out);
   return 0;
 }
 
@@ -210,24 +188,10 @@ int cmd_predict(const cli::CommonArgs& a, const models::FasterRcnnDetectOptions&
     p.result.detections = net->detect(img, d, &st);
     p.result.seconds = st.total() - st.rpn - st.proposals;
     p.result.proposal_seconds = st.rpn + st.proposals;
-    // The RPN's view of the same image, drawn enlarged for small scenes.
-    const models::RpnView v = net->run_rpn(img);
-    const models::Proposals props = models::propose(
-        v.out.objectness.value(), v.out.deltas.value(), 0, v.anchors, img.width, img.height, d.proposals);
-    p.proposals = static_cast<int64_t>(props.boxes.size());
-    const int zoom = std::max(1, 384 / std::max(img.width, img.height));
-    const std::string stem = (std::filesystem::path(s.out_dir) / std::filesystem::path(path).stem()).string();
+    const std::string stem =
+        (std::filesystem::path(s.out_dir) / std::filesystem::path(path).stem()).string();
     std::filesystem::create_directories(s.out_dir);
-    save_image(stem + ".objectness.png", cli::objectness_map(img, v.out.objectness.value(), zoom));
-    if (show.anchors) {
-      const int gh = static_cast<int>(v.features.size(2)), gw = static_cast<int>(v.features.size(3));
-      save_image(stem + ".anchors.png",
-                 cli::draw_cell_anchors(img, v.anchors, net->config.rpn.anchors_per_location(), gw,
-                                        gw / 2, gh / 2, zoom));
-    }
-    if (show.proposals > 0)
-      save_image(stem + ".proposals.png",
-                 cli::draw_ranked_boxes(img, props.boxes, show.proposals, zoom));
+    p.proposals = cli::save_rpn_pictures(*net, img, stem, d.proposals, show.anchors, show.proposals);
     return p;
   });
 }

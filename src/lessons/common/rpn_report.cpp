@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "image/draw.h"
 #include "lessons/common/proposal_pictures.h"
+#include "lessons/common/recall_plot.h"
 
 namespace dl::cli {
 
@@ -60,6 +62,49 @@ void print_rpn_recall(const RpnRecall& r) {
              "boxes/image)\n",
              "all", "", "", 100 * r.ss_recall50_all, 100 * r.ss_recall70_all, r.ss_preset,
              r.ss_per_image);
+}
+
+void report_faster_rcnn_eval(const DetectionDataset& test, const DetectionEval& e,
+                             const RpnRecall* recall, int proposals_per_image, bool json,
+                             const std::string& plot_dir) {
+  const double n = static_cast<double>(std::max<size_t>(1, test.items.size()));
+  if (json) {
+    nlohmann::json j = detection_eval_json(e, test.class_names);
+    j["proposals_per_image"] = proposals_per_image;
+    j["seconds_per_image_without_proposals"] = (e.seconds - e.proposal_seconds) / n;
+    if (recall) j["proposal_recall"] = rpn_recall_json(*recall);
+    fmt::print("{}\n", j.dump());
+    return;
+  }
+  print_detection_eval(e, test.class_names);
+  fmt::print("{} images: {:.4f} s/image, of which RPN + proposal layer {:.4f} s (at most {} "
+             "proposals/image)\n\n",
+             test.items.size(), e.seconds / n, e.proposal_seconds / n, proposals_per_image);
+  if (!recall) return;
+  print_rpn_recall(*recall);
+  std::filesystem::create_directories(plot_dir);
+  const std::string png = write_recall_plots(
+      plot_dir + "/rpn_recall.svg", "RPN vs Selective Search: recall vs proposals",
+      "RPN vs Selective Search", "RPN", recall->rpn, recall->selective_search, "selective search");
+  fmt::print("plots: {} (+ .svg)\n", png);
+}
+
+int64_t save_rpn_pictures(models::FasterRcnn& net, const Image& img, const std::string& stem,
+                          const models::ProposalLayerOptions& o, bool anchors, int proposals) {
+  const models::RpnView v = net.run_rpn(img);
+  const models::Proposals props = models::propose(v.out.objectness.value(), v.out.deltas.value(),
+                                                  0, v.anchors, img.width, img.height, o);
+  const int zoom = std::max(1, 384 / std::max(img.width, img.height));  // small scenes enlarged
+  save_image(stem + ".objectness.png", objectness_map(img, v.out.objectness.value(), zoom));
+  if (anchors) {
+    const int gh = static_cast<int>(v.features.size(2)), gw = static_cast<int>(v.features.size(3));
+    save_image(stem + ".anchors.png", draw_cell_anchors(img, v.anchors,
+                                                        net.config.rpn.anchors_per_location(), gw,
+                                                        gw / 2, gh / 2, zoom));
+  }
+  if (proposals > 0)
+    save_image(stem + ".proposals.png", draw_ranked_boxes(img, props.boxes, proposals, zoom));
+  return static_cast<int64_t>(props.boxes.size());
 }
 
 Image objectness_map(const Image& img, const Tensor& objectness, int zoom) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "data/detection_dataset.h"
+#include "eval/detection_eval.h"
 #include "eval/proposal_metrics.h"
 #include "image/image.h"
 #include "models/faster_rcnn.h"
@@ -30,6 +31,19 @@ RpnRecall rpn_recall(models::FasterRcnn& net, const DetectionDataset& ds,
 
 nlohmann::json rpn_recall_json(const RpnRecall& r);
 void print_rpn_recall(const RpnRecall& r);
+
+// `faster_rcnn eval`'s report: the shared detection JSON (plus proposals_per_image,
+// seconds_per_image_without_proposals and, with `recall`, proposal_recall), or the
+// per-class table, the time line, the recall table and its plot in `plot_dir`.
+void report_faster_rcnn_eval(const DetectionDataset& test, const DetectionEval& e,
+                             const RpnRecall* recall, int proposals_per_image, bool json,
+                             const std::string& plot_dir);
+
+// predict's pictures of the RPN on one image, beside STEM's detections: STEM.objectness.png
+// always, STEM.anchors.png (the central cell's anchors) when `anchors`, STEM.proposals.png
+// (the first `proposals` RPN proposals) when > 0. Returns how many proposals the RPN made.
+int64_t save_rpn_pictures(models::FasterRcnn& net, const Image& img, const std::string& stem,
+                          const models::ProposalLayerOptions& o, bool anchors, int proposals);
 
 // The image, dimmed, with max_k sigmoid(objectness) of each feature-map cell in red to
 // yellow on top, enlarged `zoom` times. objectness [1, k, h, w].
