@@ -215,7 +215,7 @@ int cmd_bench(const cli::CommonArgs& a, const models::FasterRcnnDetectOptions& d
         cli::StageRun r;
         r.detections = net->detect(img, d, &st);
         r.seconds = {st.fast.conv, st.rpn, st.proposals, st.fast.roi_pool, st.fast.fc, st.fast.nms};
-        r.extra = {double(d.proposals.post_nms_top_n)};
+        r.proposals = d.proposals.post_nms_top_n;
         return r;
       });
   if (a.json) {

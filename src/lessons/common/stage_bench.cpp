@@ -63,36 +63,18 @@ nlohmann::json mean_seconds(const StageBench& b) {
 
 StageBench time_stages(const std::vector<BenchImage>& images, ProposalOptions po,
                        const std::vector<std::string>& stages, const StageDetect& detect) {
-  StageBench b;
-  b.stages = {"proposals"};
-  b.stages.insert(b.stages.end(), stages.begin(), stages.end());
-  b.seconds.assign(b.stages.size(), 0.0);
-  b.proposal_stage.assign(b.stages.size(), false);
-  b.proposal_stage[0] = true;
-  b.preset = po.preset;
   po.cache_dir.clear();  // the proposals' own cost is part of the measurement
-  if (!images.empty()) detect(images[0].image, proposals_of(images[0].image, po));  // warm-up
-  for (const auto& [name, img] : images) {
+  std::vector<std::string> all = {"proposals"};
+  all.insert(all.end(), stages.begin(), stages.end());
+  return time_own_stages(images, all, {"proposals"}, po.preset, [&](const Image& img) {
     const auto t0 = Clock::now();
     const std::vector<Box> props = proposals_of(img, po);
-    std::vector<double> t = {seconds_since(t0)};
-    const StageRun r = detect(img, props);
-    t.insert(t.end(), r.seconds.begin(), r.seconds.end());
-    t.resize(b.stages.size(), 0.0);  // a stage the detector did not report took no time
-    b.proposals += static_cast<int64_t>(props.size());
-    for (size_t i = 0; i < t.size(); ++i) b.seconds[i] += t[i];
-    b.extra.resize(std::max(b.extra.size(), r.extra.size()), 0.0);
-    for (size_t i = 0; i < r.extra.size(); ++i) b.extra[i] += r.extra[i];
-    nlohmann::json row = {{"image", name},
-                          {"proposals", props.size()},
-                          {"detections", r.detections.size()}};
-    for (size_t i = 0; i < t.size(); ++i) row[b.stages[i] + "_seconds"] = t[i];
-    row["seconds_without_proposals"] = without_proposals(t, b.proposal_stage);
-    row["seconds"] = without_proposals(t, b.proposal_stage) + t[0];
-    b.rows.push_back(row);
-  }
-  b.images = static_cast<int64_t>(images.size());
-  return b;
+    const double seconds = seconds_since(t0);
+    StageRun r = detect(img, props);
+    r.seconds.insert(r.seconds.begin(), seconds);
+    r.proposals = static_cast<int64_t>(props.size());
+    return r;
+  });
 }
 
 StageBench time_own_stages(const std::vector<BenchImage>& images,
@@ -106,15 +88,16 @@ StageBench time_own_stages(const std::vector<BenchImage>& images,
     b.proposal_stage.push_back(std::find(proposal_stages.begin(), proposal_stages.end(), s) !=
                                proposal_stages.end());
   b.preset = preset;
-  if (!images.empty()) detect(images[0].image);  // warm-up
+  if (!images.empty()) detect(images[0].image);  // warm-up (first-touch allocations)
   for (const auto& [name, img] : images) {
     StageRun r = detect(img);
-    r.seconds.resize(b.stages.size(), 0.0);
-    const int64_t props = r.extra.empty() ? 0 : static_cast<int64_t>(r.extra[0]);
-    b.proposals += props;
+    r.seconds.resize(b.stages.size(), 0.0);  // a stage the detector did not report took no time
+    b.proposals += r.proposals;
     for (size_t i = 0; i < r.seconds.size(); ++i) b.seconds[i] += r.seconds[i];
+    b.extra.resize(std::max(b.extra.size(), r.extra.size()), 0.0);
+    for (size_t i = 0; i < r.extra.size(); ++i) b.extra[i] += r.extra[i];
     nlohmann::json row = {{"image", name},
-                          {"proposals", props},
+                          {"proposals", r.proposals},
                           {"detections", r.detections.size()}};
     for (size_t i = 0; i < r.seconds.size(); ++i) row[b.stages[i] + "_seconds"] = r.seconds[i];
     row["seconds_without_proposals"] = without_proposals(r.seconds, b.proposal_stage);

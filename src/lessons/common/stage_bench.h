@@ -40,6 +40,7 @@ struct StageRun {
   // Any other per-image numbers the program reports as means, summed over the images
   // like the stages (spp_net: conv seconds and windows pooled at each scale).
   std::vector<double> extra;
+  int64_t proposals = 0;  // boxes the detector looked at
 };
 
 // detect(image, proposals): the program's detector with its model and options.
@@ -66,7 +67,8 @@ StageBench time_stages(const std::vector<BenchImage>& images, ProposalOptions po
 
 // A detector that makes its own proposals: detect(image) reports every stage in the
 // order named; the stages listed in `proposal_stages` count as the proposals' time
-// ("without_proposals" leaves them out). StageRun::extra[0] is the number of proposals.
+// ("without_proposals" leaves them out). time_stages is this with Selective Search's
+// proposals as the first stage.
 using OwnStageDetect = std::function<StageRun(const Image&)>;
 StageBench time_own_stages(const std::vector<BenchImage>& images,
                            const std::vector<std::string>& stages,
