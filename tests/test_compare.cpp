@@ -70,6 +70,35 @@ BOOST_AUTO_TEST_CASE(table_json_and_charts_from_two_runs_of_a_detector) {
   BOOST_TEST(dl::read_file_text(dir + "/out/compare_speed_accuracy.svg").find("<circle") !=
              std::string::npos);
 
+  // --plot tradeoff: the measured panel (one circle: a sliding-window detector is not
+  // one-shot) beside the papers' six methods (four two-stage circles, YOLO's and SSD's
+  // squares), and the papers' rows in compare.json, each with its source.
+  Run p = compare("--methods sliding_window --plot tradeoff --json --threads 1 --data " + data +
+                      " --models " + dir + "/models --out " + dir + "/out",
+                  dir);
+  BOOST_REQUIRE_MESSAGE(p.status == 0, p.err);
+  const json pj = json::parse(p.out);
+  BOOST_REQUIRE_EQUAL(pj["papers"].size(), 6u);
+  for (const json& r : pj["papers"]) {
+    BOOST_TEST(!r["source"].get<std::string>().empty());
+    BOOST_TEST(r["seconds_per_image"].get<double>() > 0.0);
+  }
+  const std::string tradeoff = dl::read_file_text(dir + "/out/compare_tradeoff.svg");
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = tradeoff.find(what); at != std::string::npos; at = tradeoff.find(what, at + 1)) ++n;
+    return n;
+  };
+  BOOST_TEST(count("<circle") == 1u + 4u);
+  BOOST_TEST(count("<rect x=") == 2u);
+  BOOST_TEST(tradeoff.find(">sliding_window<") != std::string::npos);
+  BOOST_TEST(tradeoff.find(">SSD300<") != std::string::npos);
+  BOOST_TEST(compare("--methods sliding_window --plot bars", dir).status == 2);
+  // Without --methods, every detector: a missing one is named before any eval runs.
+  Run all = compare("--plot tradeoff --models " + dir + "/empty", dir);
+  BOOST_TEST(all.status == 1);
+  BOOST_TEST(all.err.find("empty/rcnn.safetensors") != std::string::npos, all.err);
+
   // Bad input: an unknown program, a missing model, no --methods.
   Run u = compare("--methods no_such_detector --models " + dir + "/models", dir);
   BOOST_TEST(u.status == 1);

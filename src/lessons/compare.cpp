@@ -11,6 +11,8 @@
 //   bin/compare --methods rcnn,spp_net,fast_rcnn [--data DIR] [--limit N] [--threads T]
 //               [--proposal-cache DIR]
 //   bin/compare --bench --methods rcnn,spp_net,fast_rcnn [--limit N]   test time only
+//   bin/compare --plot tradeoff [--methods ...]   the lecture's speed/accuracy trade-off:
+//               every detector detlab has (the default methods) beside the papers' numbers
 #include <fmt/core.h>
 #include <fmt/format.h>
 
@@ -39,6 +41,7 @@ struct Options {
   int limit = 0, threads = 0;
   double time_limit = 3600;
   bool json = false, bench = false;
+  std::string plot;            // "tradeoff": also draw compare_tradeoff.svg and the papers' table
   std::string proposal_cache;  // '' = proposals computed during each eval
 };
 
@@ -259,8 +262,22 @@ int run(const Options& o) {
                     cli::svg_timing_bars("Training and test time, measured", chart));
   write_file_atomic((fs::path(o.out) / "compare_speed_accuracy.svg").string(),
                     cli::svg_speed_accuracy("Speed and accuracy", "VOC mAP@0.5", chart));
+  json doc = {{"methods", table}, {"reference", ref.method}};
+  if (o.plot == "tradeoff") {
+    const std::string label = fmt::format(
+        "measured here ({} scenes, {})", ref.images,
+        o.threads > 0 ? fmt::format("{} thread{}", o.threads, o.threads > 1 ? "s" : "") : "CPU");
+    write_file_atomic((fs::path(o.out) / "compare_tradeoff.svg").string(),
+                      cli::svg_tradeoff("The speed/accuracy trade-off", chart, label));
+    json papers = json::array();
+    for (const cli::PaperResult& p : cli::paper_results())
+      papers.push_back({{"method", p.program}, {"name", p.name}, {"voc_map50", p.voc_map50},
+                        {"seconds_per_image", p.seconds_per_image}, {"source", p.source}});
+    doc["papers"] = papers;
+    write_file_atomic(json_path, doc.dump(2) + "\n");
+  }
   if (o.json) {
-    fmt::print("{}\n", json({{"methods", table}, {"reference", ref.method}}).dump());
+    fmt::print("{}\n", doc.dump());
     return 0;
   }
   fmt::print("{:<14} {:>10} {:>11} {:>16} {:>9} {:>13} {:>11} {:>8}\n", "method", "train",
@@ -275,8 +292,17 @@ int run(const Options& o) {
                cell(100 * r.voc_map50, "{:.1f}%"), cell(r.coco_ap, "{:.3f}"));
   }
   fmt::print("\n{} test images; speed-ups against {}; written {}, compare.svg, "
-             "compare_speed_accuracy.svg\n",
-             ref.images, ref.method, json_path);
+             "compare_speed_accuracy.svg{}\n",
+             ref.images, ref.method, json_path,
+             o.plot == "tradeoff" ? ", compare_tradeoff.svg" : "");
+  if (o.plot == "tradeoff") {
+    fmt::print("\nThe papers (VOC 2007 test, a GPU of their day):\n");
+    fmt::print("{:<14} {:<14} {:>11} {:>10}  {}\n", "method", "paper", "test/image", "VOC mAP",
+               "source");
+    for (const cli::PaperResult& p : cli::paper_results())
+      fmt::print("{:<14} {:<14} {:>11} {:>9.1f}%  {}\n", p.program, p.name,
+                 fmt::format("{:.3g} s", p.seconds_per_image), 100 * p.voc_map50, p.source);
+  }
   return 0;
 }
 
@@ -285,9 +311,10 @@ int run(const Options& o) {
 int main(int argc, char** argv) {
   cli::CommandLine app{"compare: train/test time and accuracy of detectors, side by side (lesson 04)"};
   Options o;
-  app.option("--methods", o.methods, "detlab programs, comma-separated; the first is the reference")
-      .delimiter(',')
-      .required();
+  app.option("--methods", o.methods,
+             "detlab programs, comma-separated; the first is the reference (default with "
+             "--plot tradeoff: every detector)")
+      .delimiter(',');
   app.option("--data", o.data, "dataset directory passed to each eval (default: theirs)");
   app.option("--models", o.models, "directory of the NAME.safetensors models");
   app.option("--out", o.out, "directory for compare.json and the SVG charts");
@@ -302,6 +329,15 @@ int main(int argc, char** argv) {
   app.option("--proposal-cache", o.proposal_cache,
              "read proposals from this disk cache (faster; 'with proposals' then omits "
              "computing them; default: computed in each eval)");
+  app.option("--plot", o.plot, "tradeoff: the speed/accuracy figure beside the papers' numbers")
+      .one_of({"tradeoff"});
   if (int rc = cli::parse(app, argc, argv); rc >= 0) return rc;
+  if (o.methods.empty()) {
+    if (o.plot != "tradeoff") {
+      fmt::print(stderr, "compare: --methods is required (or --plot tradeoff)\n");
+      return 2;
+    }
+    o.methods = {"rcnn", "spp_net", "fast_rcnn", "faster_rcnn", "yolo", "ssd"};
+  }
   return cli::run_guarded([&] { return o.bench ? run_bench(o) : run(o); });
 }

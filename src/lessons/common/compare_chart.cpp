@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace dl::cli {
 
@@ -72,46 +73,138 @@ std::string svg_timing_bars(const std::string& title, const std::vector<MethodTi
   return s + "</svg>\n";
 }
 
-std::string svg_speed_accuracy(const std::string& title, const std::string& accuracy_label,
-                               const std::vector<MethodTiming>& methods) {
-  const double W = 640, H = 420, L = 70, R = 40, T = 40, B = 60;
+namespace {
+
+// One point of a scatter panel.
+struct Point {
+  std::string label;
+  double seconds, accuracy;
+  std::string colour;
+  bool square;  // one-shot methods
+};
+
+// A scatter panel at (x0, y0), w x h: x test seconds per image (log scale, whole
+// decades, so that "10x faster" is always the same distance), y accuracy from 0.
+std::string scatter_panel(double x0, double y0, double w, double h, const std::string& title,
+                          const std::string& accuracy_label, const std::vector<Point>& points) {
+  const double L = 60, R = 30, T = 30, B = 50;
   double t0 = 1e300, t1 = -1e300, a1 = 0;
-  for (auto& m : methods)
-    if (m.test_seconds > 0) {
-      t0 = std::min(t0, m.test_seconds), t1 = std::max(t1, m.test_seconds);
-      a1 = std::max(a1, m.accuracy);
+  for (const Point& p : points)
+    if (p.seconds > 0) {
+      t0 = std::min(t0, p.seconds), t1 = std::max(t1, p.seconds);
+      a1 = std::max(a1, p.accuracy);
     }
   if (t0 > t1) t0 = 0.01, t1 = 1;
-  // Whole decades on the log axis, so that "10x faster" is always the same distance.
   const double d0 = std::floor(std::log10(t0)), d1 = std::max(d0 + 1, std::ceil(std::log10(t1)));
   a1 = a1 > 0 ? std::min(1.0, std::ceil(a1 * 10 + 0.5) / 10) : 1.0;
-  auto px = [&](double t) { return L + (std::log10(t) - d0) / (d1 - d0) * (W - L - R); };
-  auto py = [&](double a) { return H - B - a / a1 * (H - T - B); };
-  std::string s = header(W, H, title);
-  s += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", L, H - B,
-                   W - R, H - B);
-  s += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", L, T, L,
-                   H - B);
+  auto px = [&](double t) { return x0 + L + (std::log10(t) - d0) / (d1 - d0) * (w - L - R); };
+  auto py = [&](double a) { return y0 + h - B - a / a1 * (h - T - B); };
+  std::string s;
+  if (!title.empty())
+    s += fmt::format("<text x=\"{}\" y=\"{}\" font-weight=\"bold\">{}</text>\n", x0 + L,
+                     y0 + T - 12, title);
+  s += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n",
+                   x0 + L, y0 + h - B, x0 + w - R, y0 + h - B);
+  s += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n",
+                   x0 + L, y0 + T, x0 + L, y0 + h - B);
   for (double d = d0; d <= d1; d += 1)
     s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:g} s</text>\n",
-                     px(std::pow(10.0, d)), H - B + 16, std::pow(10.0, d));
+                     px(std::pow(10.0, d)), y0 + h - B + 16, std::pow(10.0, d));
   for (int i = 0; i <= 4; ++i)
-    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.2g}</text>\n", L - 6,
-                     py(a1 * i / 4) + 4, a1 * i / 4);
+    s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.2g}</text>\n",
+                     x0 + L - 6, py(a1 * i / 4) + 4, a1 * i / 4);
   s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">test time per image "
                    "(log scale)</text>\n",
-                   (L + W - R) / 2, H - 20);
-  s += fmt::format("<text x=\"16\" y=\"{}\" transform=\"rotate(-90 16 {})\" "
+                   x0 + (L + w - R) / 2, y0 + h - 16);
+  const double cy = y0 + (T + h - B) / 2, cx = x0 + 16;
+  s += fmt::format("<text x=\"{}\" y=\"{}\" transform=\"rotate(-90 {} {})\" "
                    "text-anchor=\"middle\">{}</text>\n",
-                   (T + H - B) / 2, (T + H - B) / 2, accuracy_label);
-  for (size_t i = 0; i < methods.size(); ++i) {
-    const auto& m = methods[i];
-    if (m.test_seconds <= 0 || m.accuracy < 0) continue;
-    s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"6\" fill=\"{}\"/>"
-                     "<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n",
-                     px(m.test_seconds), py(m.accuracy), kColors[i % 6], px(m.test_seconds) + 9,
-                     py(m.accuracy) - 8, m.name);
+                   cx, cy, cx, cy, accuracy_label);
+  for (const Point& p : points) {
+    if (p.seconds <= 0 || p.accuracy < 0) continue;
+    const double x = px(p.seconds), y = py(p.accuracy);
+    if (p.square)
+      s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"11\" height=\"11\" fill=\"{}\"/>",
+                       x - 5.5, y - 5.5, p.colour);
+    else
+      s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"6\" fill=\"{}\"/>", x, y,
+                       p.colour);
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", x + 9, y - 8, p.label);
   }
+  return s;
+}
+
+// The detectors in lecture order: a method keeps its colour in every chart.
+const char* kLectureOrder[] = {"rcnn",        "spp_net", "fast_rcnn", "faster_rcnn",
+                               "yolo",        "ssd",     "sliding_window"};
+const char* kMethodColours[] = {"#d62728", "#ff7f0e", "#2ca02c", "#1f77b4",
+                                "#9467bd", "#8c564b", "#7f7f7f"};
+
+std::string colour_of(const std::string& program, size_t fallback) {
+  for (size_t i = 0; i < std::size(kLectureOrder); ++i)
+    if (program == kLectureOrder[i]) return kMethodColours[i];
+  return kColors[fallback % 6];
+}
+
+}  // namespace
+
+std::string svg_speed_accuracy(const std::string& title, const std::string& accuracy_label,
+                               const std::vector<MethodTiming>& methods) {
+  const double W = 640, H = 420;
+  std::vector<Point> points;
+  for (size_t i = 0; i < methods.size(); ++i)
+    points.push_back({methods[i].name, methods[i].test_seconds, methods[i].accuracy,
+                      kColors[i % 6], false});
+  return header(W, H, title) + scatter_panel(10, 20, W - 10, H - 20, "", accuracy_label, points) +
+         "</svg>\n";
+}
+
+const std::vector<PaperResult>& paper_results() {
+  static const std::vector<PaperResult> rows = {
+      // Fast R-CNN (Girshick, ICCV 2015), Table 4: VGG16 trained on VOC07 trainval, a K40
+      // GPU, test time without the proposals (Selective Search adds ~2 s per image).
+      {"rcnn", "R-CNN", 0.660, 47.0, "Fast R-CNN paper, Table 4 (K40, w/o proposals)"},
+      {"spp_net", "SPP-net", 0.631, 2.3, "Fast R-CNN paper, Table 4 (K40, w/o proposals)"},
+      {"fast_rcnn", "Fast R-CNN", 0.669, 0.32, "Fast R-CNN paper, Table 4 (K40, w/o proposals)"},
+      // SSD (Liu et al., ECCV 2016), Table 7 and YOLO (Redmon et al., CVPR 2016), Table 1:
+      // trained on VOC07+12 trainval, a Titan X, batch 1, everything included.
+      {"faster_rcnn", "Faster R-CNN", 0.732, 1.0 / 7, "SSD paper, Table 7 (VGG16, Titan X, 7 fps)"},
+      {"yolo", "YOLO", 0.634, 1.0 / 45, "YOLO paper, Table 1 (Titan X, 45 fps)"},
+      {"ssd", "SSD300", 0.743, 1.0 / 46, "SSD paper, Table 7 (Titan X, 46 fps, batch 1)"},
+  };
+  return rows;
+}
+
+std::string method_family(const std::string& program) {
+  if (program == "yolo" || program == "ssd") return "one-shot";
+  if (program == "sliding_window") return "sliding window";
+  return "two-stage";
+}
+
+std::string svg_tradeoff(const std::string& title, const std::vector<MethodTiming>& measured,
+                         const std::string& measured_label) {
+  const double W = 1160, H = 490, P = W / 2;
+  std::vector<Point> ours, papers;
+  for (size_t i = 0; i < measured.size(); ++i)
+    ours.push_back({measured[i].name, measured[i].test_seconds, measured[i].accuracy,
+                    colour_of(measured[i].name, i), method_family(measured[i].name) == "one-shot"});
+  for (size_t i = 0; i < paper_results().size(); ++i) {
+    const PaperResult& r = paper_results()[i];
+    papers.push_back({r.name, r.seconds_per_image, r.voc_map50, colour_of(r.program, i),
+                      method_family(r.program) == "one-shot"});
+  }
+  std::string s = header(W, H, title);
+  s += scatter_panel(0, 30, P, H - 70, measured_label, "VOC mAP@0.5", ours);
+  s += scatter_panel(P, 30, P, H - 70, "the papers (VOC 2007 test, one GPU)", "VOC mAP@0.5",
+                     papers);
+  s += fmt::format("<text x=\"20\" y=\"{}\" font-size=\"11\">circle: two-stage (proposals, "
+                   "then a head per region); square: one-shot (one dense head on the whole "
+                   "image).</text>\n",
+                   H - 22);
+  s += fmt::format("<text x=\"20\" y=\"{}\" font-size=\"11\">papers: the R-CNN family from "
+                   "Fast R-CNN's Table 4 (K40, without proposals); Faster R-CNN, YOLO, SSD300 "
+                   "from YOLO's Table 1 and SSD's Table 7 (Titan X, everything included).</text>\n",
+                   H - 8);
   return s + "</svg>\n";
 }
 
