@@ -365,6 +365,12 @@ BOOST_AUTO_TEST_CASE(broken_variants_lose_exactly_their_cases) {
             seen.insert(id);
             BOOST_TEST(c["status"] == it->second, id << ": " << c["status"] << " " << c["message"]);
             BOOST_TEST(c["points"] == 0.0);
+            // The text report tells the student which case, where it is, and which file to edit.
+            const std::string file = c["file"].get<std::string>();
+            BOOST_TEST(r.out.find(file + "\n") != std::string::npos, id << " not named in\n" << r.out);
+            const dl::grading::Exercise* e = dl::grading::find_exercise(c["exercise"].get<std::string>());
+            BOOST_REQUIRE(e);
+            BOOST_TEST(r.out.find("      edit: " + e->source) != std::string::npos);
             lost += c["max_points"].get<double>();
           }
         }
@@ -447,6 +453,23 @@ BOOST_AUTO_TEST_CASE(killed_grader_leaves_no_process_and_no_files) {
 }
 
 // Last: waits for the background reference run.
+// "--json -" prints the report as JSON on stdout (and only that), as every other
+// program's --json does, instead of writing a file named "-".
+BOOST_AUTO_TEST_CASE(json_dash_prints_the_report_on_stdout) {
+  const std::string dir = detlab_test::temp_dir("grade_json_stdout");
+  const std::string cmd = "cd " + dir + " && " + std::string(DETLAB_BIN_DIR) +
+                          "/grade --unit-only --exercise box_iou --quiet --golden " +
+                          DETLAB_SOURCE_DIR + "/data/golden --json - >out.txt 2>err.txt";
+  const int rc = std::system(cmd.c_str());
+  BOOST_TEST(WIFEXITED(rc));
+  BOOST_TEST(WEXITSTATUS(rc) == 0, dl::read_file_text(dir + "/err.txt"));
+  const json j = json::parse(dl::read_file_text(dir + "/out.txt"));
+  check_schema(j);
+  BOOST_TEST(j["total"].get<int>() > 0);
+  BOOST_TEST(!fs::exists(dir + "/-"));
+  fs::remove_all(dir);
+}
+
 BOOST_AUTO_TEST_CASE(reference_scores_100_percent) {
   const GradeRun& r = reference_run().get();
   BOOST_TEST(r.status == 0, r.out);

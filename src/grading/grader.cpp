@@ -102,6 +102,9 @@ CaseOutcome run_case(const GoldenCase& c, const GradeOptions& options) {
   out.name = c.name;
   out.exercise = c.exercise;
   out.file = c.path;
+  out.description = c.description;
+  // Small inputs are shown with a failure, so that a student can redo the case by hand.
+  if (const std::string in = c.inputs.dump(); in.size() <= 240) out.inputs = in;
   out.max_points = c.points;
   if (!find_exercise(c.exercise)) {
     out.status = "error";
@@ -223,6 +226,14 @@ std::string format_report(const GradeReport& report) {
                        c.status == "pass" ? "PASS" : c.status == "fail" ? "FAIL" : c.status,
                        c.points, c.max_points);
       if (!c.message.empty()) s += fmt::format("      {}\n", c.message);
+      // A failure says what the case is, where it lives and what went in, and which
+      // file the exercise is written in.
+      if (c.status != "pass") {
+        s += fmt::format("      case: {}{}\n", c.description.empty() ? "" : c.description + " -- ",
+                         c.file);
+        if (!c.inputs.empty()) s += fmt::format("      inputs: {}\n", c.inputs);
+        if (const Exercise* e = find_exercise(c.exercise)) s += fmt::format("      edit: {}\n", e->source);
+      }
     }
     s += fmt::format("  {:<{}}  {:<{}}  {:<7}  {:>5g} / {:<3g}\n\n", "lesson total", we, "", wc, "",
                      l.score(), l.max_score());
@@ -241,6 +252,7 @@ json report_to_json(const GradeReport& report) {
       json j = {{"case", c.name},         {"exercise", c.exercise}, {"file", c.file},
                 {"status", c.status},     {"points", c.points},     {"max_points", c.max_points},
                 {"seconds", c.seconds},   {"message", c.message}};
+      if (!c.description.empty()) j["description"] = c.description;
       if (c.mismatch.found)
         j["mismatch"] = {{"where", c.mismatch.where},
                          {"expected", c.mismatch.expected},

@@ -29,6 +29,8 @@ struct GradeOptions {
 
 struct CaseOutcome {
   std::string lesson, name, exercise, file;
+  std::string description;     // the case's own words ("touching boxes")
+  std::string inputs;          // its inputs as compact JSON, when short enough to print
   std::string status;          // pass | fail | crash | timeout | error
   double points = 0, max_points = 0;
   double seconds = 0;

@@ -3,7 +3,7 @@
 //   bin/grade                     every lesson
 //   bin/grade rcnn faster_rcnn    some lessons
 //   bin/grade --exercise nms      one exercise, in whatever lesson it appears
-//   bin/grade --json report.json  also write the report for an LMS
+//   bin/grade --json report.json  also write the report for an LMS ("-": JSON on stdout only)
 //                                 (schema: data/golden/grade_report.schema.json)
 //   bin/grade --list              exercises, the files they test, and their cases
 //   bin/grade --regenerate LESSON rewrite expected outputs from this build (instructors)
@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   bool regenerate = false, do_list = false, quiet = false;
   app.option("lessons", lessons, "lessons to grade (folders of data/golden; default: all)");
   app.option("--exercise", exercise, "grade only the cases of this exercise");
-  app.option("--json", json_file, "also write the report as JSON to this file");
+  app.option("--json", json_file, "also write the report as JSON to this file ('-': only the JSON, on stdout)");
   app.option("--golden", o.golden_root, "folder of the lessons' golden cases")
       .show_default();
   app.option("--bin-dir", o.bin_dir, "where the lesson programs are (default: next to grade)");
@@ -99,8 +99,13 @@ int main(int argc, char** argv) {
       return ok ? 0 : 1;
     }
     const GradeReport report = grade_cases(cases, o, quiet ? nullptr : stderr);
-    fmt::print("{}", format_report(report));
-    if (!json_file.empty()) write_file_atomic(json_file, report_to_json(report).dump(2) + "\n");
+    // "--json -": the JSON alone on stdout, as every other program's --json prints it.
+    if (json_file == "-") {
+      fmt::print("{}\n", report_to_json(report).dump());
+    } else {
+      fmt::print("{}", format_report(report));
+      if (!json_file.empty()) write_file_atomic(json_file, report_to_json(report).dump(2) + "\n");
+    }
     return report.all_passed() ? 0 : 1;
   });
 }
