@@ -59,7 +59,7 @@ generated: build
 
 # The first lesson end to end: data, a quick model if none is there yet, its
 # evaluation (accuracy + confusion matrix) and annotated predictions.
-DEMO_MODEL ?= data/models/classify.safetensors
+DEMO_MODEL ?= data/models/classify_quick.safetensors
 demo: build data
 	@test -f $(DEMO_MODEL) || bin/classify train --quick --model $(DEMO_MODEL)
 	bin/classify eval --model $(DEMO_MODEL)

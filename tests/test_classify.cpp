@@ -32,15 +32,34 @@ BOOST_AUTO_TEST_SUITE(classify_program)
 
 BOOST_AUTO_TEST_CASE(quick_training_reaches_85_percent) {
   const std::string dir = temp_dir("quick");
-  Run r = classify("train --quick --quiet --json --threads 2 --model " + dir + "/m.safetensors",
-                   dir);
+  // Run from `dir`, with the default model paths: --quick saves classify_quick, never the
+  // classify.safetensors the later lessons start from.
+  const std::string in_dir = "--data /usr/share/datasets/fashion-mnist --threads 2 ";
+  const std::string cd = "cd " + dir + " && ";
+  Run r;
+  {
+    const int rc = std::system((cd + DETLAB_BIN_DIR + "/classify train --quick --quiet --json " +
+                                in_dir + " >" + dir + "/out.txt 2>" + dir + "/err.txt").c_str());
+    r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    r.out = dl::read_file_text(dir + "/out.txt");
+    r.err = dl::read_file_text(dir + "/err.txt");
+  }
   BOOST_REQUIRE_MESSAGE(r.status == 0, r.err);
   json j = json::parse(r.out);
   BOOST_TEST(j["test_accuracy"].get<double>() >= 0.85, r.out);
-  BOOST_TEST(fs::exists(dir + "/m.csv"));
-  BOOST_TEST(fs::exists(dir + "/m.svg"));
+  const std::string m = dir + "/data/models/classify_quick";
+  BOOST_TEST(fs::exists(m + ".safetensors"));
+  BOOST_TEST(!fs::exists(dir + "/data/models/classify.safetensors"));
+  BOOST_TEST(fs::exists(m + ".csv"));
+  BOOST_TEST(fs::exists(m + ".svg"));
+  // eval without --model reads the quick model when it is the only one, and says so.
+  const int rc = std::system((cd + DETLAB_BIN_DIR + "/classify eval " + in_dir + " >" + dir +
+                              "/eval.txt 2>" + dir + "/eval_err.txt").c_str());
+  BOOST_TEST(WEXITSTATUS(rc) == 0);
+  BOOST_TEST(dl::read_file_text(dir + "/eval_err.txt").find("classify_quick.safetensors") !=
+             std::string::npos);
   // eval on the saved model reproduces the accuracy train reported.
-  Run e = classify("eval --json --model " + dir + "/m.safetensors", dir);
+  Run e = classify("eval --json --model " + m + ".safetensors", dir);
   BOOST_REQUIRE_MESSAGE(e.status == 0, e.err);
   json ej = json::parse(e.out);
   BOOST_TEST(std::fabs(ej["accuracy"].get<double>() - j["test_accuracy"].get<double>()) < 1e-9);

@@ -29,6 +29,19 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* kDefaultModel = "data/models/classify.safetensors";
+// --quick's model has its own name: the later lessons start from kDefaultModel, and an
+// 87 % quick model must never replace the full backbone silently.
+const char* kQuickModel = "data/models/classify_quick.safetensors";
+
+// eval / predict: the full model, or the quick one when it is all there is (said once).
+std::string model_to_read(const cli::CommonArgs& a) {
+  if (!a.model.empty()) return a.model;
+  if (!std::filesystem::exists(kDefaultModel) && std::filesystem::exists(kQuickModel)) {
+    if (!a.quiet && !a.json) fmt::print(stderr, "note: reading the --quick model {}\n", kQuickModel);
+    return kQuickModel;
+  }
+  return kDefaultModel;
+}
 
 struct TrainOptions {
   bool quick = false;
@@ -53,7 +66,7 @@ std::unique_ptr<models::SmallCnn> load_model(const std::string& path) {
 
 int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   const std::string data_dir = a.data.empty() ? kFashionMnistDir : a.data;
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  const std::string model_path = !a.model.empty() ? a.model : t.quick ? kQuickModel : kDefaultModel;
   // --quick: a third of the training set for one epoch (< 30 s on 2 cores).
   int64_t limit = t.limit > 0 ? t.limit : (t.quick ? 20000 : 0);
   if (a.epochs < 0) a.epochs = t.quick ? 1 : 6;
@@ -139,7 +152,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
 
 int cmd_eval(const cli::CommonArgs& a) {
   const std::string data_dir = a.data.empty() ? kFashionMnistDir : a.data;
-  auto model = load_model(a.model.empty() ? kDefaultModel : a.model);
+  auto model = load_model(model_to_read(a));
   FashionMnist test = load_fashion_mnist(data_dir, "test");
   const models::ClassifierEval ev = models::evaluate_classifier(*model, test, a.batch > 0 ? a.batch : 500);
   const auto& names = fashion_mnist_classes();
@@ -193,7 +206,7 @@ std::vector<std::string> export_test_images(const cli::CommonArgs& a, int n,
 }
 
 int cmd_predict(const cli::CommonArgs& a, std::vector<std::string> images, int from_test) {
-  auto model = load_model(a.model.empty() ? kDefaultModel : a.model);
+  auto model = load_model(model_to_read(a));
   const std::string out_dir = cli::predictions_dir(a);
   const auto& names = fashion_mnist_classes();
   for (const auto& p : export_test_images(a, from_test, out_dir)) images.push_back(p);
@@ -254,7 +267,7 @@ int main(int argc, char** argv) {
 
   cli::Command train = app.subcommand("train", "train the CNN and save it with its logs");
   cli::add_common_flags(train, args);
-  train.flag("--quick", topt.quick, "small fast config: 20k images, 1 epoch");
+  train.flag("--quick", topt.quick, "small fast config: 20k images, 1 epoch, saved as classify_quick");
   train.option("--optim", topt.optim, "sgd (Nesterov momentum) or adamw")
       .one_of({"sgd", "adamw"});
   train.option("--limit", topt.limit, "train on this many images only")
