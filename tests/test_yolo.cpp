@@ -261,6 +261,38 @@ BOOST_AUTO_TEST_CASE(heads_and_config) {
   BOOST_TEST(net.named_parameters().front().first == "backbone.0.weight");
 }
 
+// A batch of the tiny 64 x 64 scenes at the 128 x 128 input: without jitter the boxes are
+// the scene's doubled (or mirrored); with jitter they move with the picture, stay inside
+// it, and the same seed gives the same batch.
+BOOST_AUTO_TEST_CASE(batches_resized_and_jittered) {
+  const DetectionDataset ds = load_detection_dataset(tiny_data() + "/train", 4);
+  const models::YoloConfig c;
+  Rng rng(5);
+  const models::YoloBatch plain = models::make_yolo_batch(ds, {0, 1, 2, 3}, c, false, 0.0f, rng);
+  BOOST_TEST((plain.images.shape() == Shape{4, 3, 128, 128}));
+  for (size_t n = 0; n < 4; ++n) {
+    BOOST_REQUIRE(plain.boxes[n].size() == ds.items[n].boxes.size());
+    for (size_t k = 0; k < plain.boxes[n].size(); ++k) {
+      BOOST_TEST(plain.boxes[n][k].x1 == 2 * ds.items[n].boxes[k].x1);
+      BOOST_TEST(plain.boxes[n][k].y2 == 2 * ds.items[n].boxes[k].y2);
+    }
+  }
+  Rng r1(6), r2(6);
+  const models::YoloBatch a = models::make_yolo_batch(ds, {0, 1, 2, 3}, c, true, 0.2f, r1);
+  const models::YoloBatch b = models::make_yolo_batch(ds, {0, 1, 2, 3}, c, true, 0.2f, r2);
+  BOOST_TEST((std::equal(a.images.begin(), a.images.end(), b.images.begin())));
+  bool moved = false;
+  for (size_t n = 0; n < 4; ++n) {
+    BOOST_TEST(a.boxes[n].size() == a.labels[n].size());
+    for (size_t k = 0; k < a.boxes[n].size(); ++k) {
+      const Box& q = a.boxes[n][k];
+      BOOST_TEST((q.x1 >= 0 && q.y1 >= 0 && q.x2 <= 128 && q.y2 <= 128 && q.x1 < q.x2 && q.y1 < q.y2));
+      moved |= k < plain.boxes[n].size() && std::fabs(q.x1 - plain.boxes[n][k].x1) > 0.5f;
+    }
+  }
+  BOOST_TEST(moved);
+}
+
 BOOST_AUTO_TEST_CASE(tiny_training_then_eval_predict_bench) {
   const std::string data = tiny_data();
   const std::string dir = detlab_test::temp_dir("yolo_train");
@@ -321,6 +353,6 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
                                    "shape.safetensors");
   detlab_test::check_usage_errors(
       yolo, dir,
-      {"train --grid 0", "train --grid 33", "train --boxes 0", "train --head mlp", "train --lambda-coord -1",
+      {"train --grid 0", "train --grid 33", "train --boxes 0", "train --jitter 0.9", "train --head mlp", "train --lambda-coord -1",
        "eval --nms 2", "predict", "bench --limit 0", "predict --threshold 1.5 x.png"});
 }

@@ -74,9 +74,11 @@ Yolo::Yolo(const YoloConfig& cfg, Rng& rng) : config(cfg) {
     register_module("fc1", fc1);
     register_module("drop", drop);
     register_module("fc2", fc2);
-  } else {
-    head = std::make_shared<Conv2d>(in, D, 1, 1, 0, rng);
+  } else {  // the same two layers, applied to every cell alone: 1 x 1 convolutions
+    head_hidden = std::make_shared<Conv2d>(in, cfg.hidden, 1, 1, 0, rng);
+    head = std::make_shared<Conv2d>(cfg.hidden, D, 1, 1, 0, rng);
     for (float& w : head->weight.value()) w = rng.normal(0.0f, 0.01f);
+    register_module("head_hidden", head_hidden);
     register_module("head", head);
   }
 }
@@ -96,6 +98,7 @@ Var Yolo::head_forward(const Var& feat) {
     h = (*drop)(ag::leaky_relu((*fc1)(ag::flatten(h, 1)), 0.1f));
     return ag::reshape((*fc2)(h), {N, S, S, D});  // the paper reshapes its last FC layer
   }
+  h = ag::leaky_relu((*head_hidden)(h), 0.1f);
   return ag::permute((*head)(h), {0, 2, 3, 1});  // [N, D, S, S] -> [N, S, S, D]
 }
 
@@ -248,24 +251,43 @@ YoloLoss yolo_loss(const Var& out, const std::vector<YoloTarget>& targets, const
 }
 
 YoloBatch make_yolo_batch(const DetectionDataset& ds, const std::vector<int64_t>& idx,
-                          const YoloConfig& cfg, bool flip, Rng& rng) {
+                          const YoloConfig& cfg, bool flip, float jitter, Rng& rng) {
   const int s = cfg.input_size;
   YoloBatch b;
   b.images = Tensor({static_cast<int64_t>(idx.size()), 3, s, s});
   for (size_t n = 0; n < idx.size(); ++n) {
     const DetectionItem& item = ds.items[idx[n]];
+    const float W = float(item.image.width), H = float(item.image.height);
     const bool mirror = flip && rng.bernoulli(0.5f);
+    // §2.2: "random scaling and translations of up to 20% of the original image size":
+    // the region of the image that becomes the input, zoom z (> 1 enlarges), shift (dx, dy)
+    float z = 1, dx = 0, dy = 0;
+    if (jitter > 0) {
+      z = 1.0f + rng.uniform(-jitter, jitter);
+      dx = rng.uniform(-jitter, jitter) * W;
+      dy = rng.uniform(-jitter, jitter) * H;
+    }
+    const float x0 = (W - W / z) / 2 + dx, y0 = (H - H / z) / 2 + dy;
+    const float sx = float(s) / (W / z), sy = float(s) / (H / z);
+    Image input;
+    if (jitter > 0)
+      input = warp_region(item.image, x0, y0, x0 + W / z, y0 + H / z, s, s, image_mean(item.image));
     const bool same = item.image.width == s && item.image.height == s;
-    copy_into_batch(same ? item.image : resize_bilinear(item.image, s, s), mirror, b.images,
-                    static_cast<int64_t>(n));
-    const float sx = float(s) / float(item.image.width), sy = float(s) / float(item.image.height);
+    copy_into_batch(jitter > 0 ? input : same ? item.image : resize_bilinear(item.image, s, s),
+                    mirror, b.images, static_cast<int64_t>(n));
     std::vector<Box> boxes;
-    for (const Box& g : item.boxes) {
-      const Box r{g.x1 * sx, g.y1 * sy, g.x2 * sx, g.y2 * sy};
+    std::vector<int> labels;
+    for (size_t k = 0; k < item.boxes.size(); ++k) {
+      const Box& g = item.boxes[k];
+      const Box moved{(g.x1 - x0) * sx, (g.y1 - y0) * sy, (g.x2 - x0) * sx, (g.y2 - y0) * sy};
+      const Box r = clip_box(moved, float(s), float(s));
+      // an object pushed mostly out of the picture is no longer a target
+      if (r.width() < 2 || r.height() < 2 || box_area(r) < 0.25f * box_area(moved)) continue;
       boxes.push_back(mirror ? hflip_box(r, float(s)) : r);
+      labels.push_back(item.labels[k]);
     }
     b.boxes.push_back(std::move(boxes));
-    b.labels.push_back(item.labels);
+    b.labels.push_back(std::move(labels));
   }
   return b;
 }

@@ -140,15 +140,18 @@ struct YoloLoss {
 YoloLoss yolo_loss(const Var& out, const std::vector<YoloTarget>& targets, const YoloConfig& cfg,
                    const YoloLossOptions& o = {});
 
-// A training batch: N images resized to input_size (each mirrored with probability 1/2
-// when `flip`), their ground truth in the resized pixels.
+// A training batch: N images resized to input_size, their ground truth in the resized
+// pixels. Augmentation (§2.2): each image mirrored with probability 1/2 when `flip`;
+// with jitter j > 0, zoomed by 1 +- j and shifted by up to +- j of its size (the paper:
+// 20 %), the uncovered border filled with the image's mean colour; an object left less
+// than a quarter visible is dropped from the targets.
 struct YoloBatch {
   Tensor images;  // [N, 3, input_size, input_size]
   std::vector<std::vector<Box>> boxes;
   std::vector<std::vector<int>> labels;
 };
 YoloBatch make_yolo_batch(const DetectionDataset& ds, const std::vector<int64_t>& idx,
-                          const YoloConfig& cfg, bool flip, Rng& rng);
+                          const YoloConfig& cfg, bool flip, float jitter, Rng& rng);
 
 // ---- inference (§2: "class-specific confidence scores") ---------------------------------
 struct YoloDetectOptions {
@@ -183,7 +186,7 @@ class Yolo : public Module {
 
   YoloConfig config;
   std::shared_ptr<Sequential> backbone, neck;
-  std::shared_ptr<Conv2d> head;              // "conv" head
+  std::shared_ptr<Conv2d> head_hidden, head;  // "conv" head
   std::shared_ptr<Linear> fc1, fc2;          // "fc" head
   std::shared_ptr<Dropout> drop;
 };
