@@ -194,7 +194,8 @@ BOOST_AUTO_TEST_CASE(responsible_cell_and_predictor) {
 // ground truth (in any image size: the output is relative), and decode_yolo_output
 // scores that box Pr(class) * confidence.
 BOOST_AUTO_TEST_CASE(decode_round_trip) {
-  models::YoloConfig c;  // S = 8, B = 2, C = 10
+  models::YoloConfig c;  // S = 8, C = 10
+  c.boxes = 2;           // the paper's B; targets go to predictor 0 here, written to 1
   const std::vector<std::vector<Box>> boxes = {{{3, 7, 40, 30}, {70, 64, 126, 120}, {50, 10, 66, 26}}};
   Tensor out({1, c.grid, c.grid, c.depth()});
   const auto t = models::yolo_targets(out, boxes, {{4, 9, 0}}, c, 128, 128);
@@ -314,7 +315,7 @@ BOOST_AUTO_TEST_CASE(tiny_training_then_eval_predict_bench) {
 
   const json entry =
       detlab_test::predict_tiny_scene(yolo, data, "--threshold 0 --show-grid --model " + model, dir);
-  BOOST_TEST(entry["proposals"].get<int>() == 8 * 8 * 2);
+  BOOST_TEST(entry["proposals"].get<int>() == 8 * 8 * 1);  // S x S x B boxes
   const Image grid = load_image(dir + "/pred/000001.grid.png");
   BOOST_TEST(grid.width == 2 * 6 * 64 + 8);  // two 6x panels side by side
   BOOST_TEST(fs::exists(dir + "/pred/000001.yolo.json"));

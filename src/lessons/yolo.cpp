@@ -238,7 +238,7 @@ int main(int argc, char** argv) {
   train.option("--limit", topt.limit, "use this many train scenes only").range(int64_t(1), int64_t(10000000));
   train.option("--val-images", topt.val_images, "test scenes for the per-epoch mAP").range(1, 100000);
   train.option("--grid", mc.grid, "S: grid cells per side (default 8)").range(1, 32);
-  train.option("--boxes", mc.boxes, "B: boxes per cell (default 2)").range(1, 8);
+  train.option("--boxes", mc.boxes, "B: boxes per cell (default 1; the paper 2)").range(1, 8);
   train.option("--head", mc.head, "conv (1x1 conv per cell) or fc (the paper's two FC layers)")
       .one_of({"conv", "fc"});
   train.option("--width", mc.width, "the neck's first conv width (default 64)").range(1, 1024);
