@@ -59,7 +59,7 @@ ImageResult detect_timed(Yolo& net, const Image& img, const models::YoloDetectOp
 // ---- train ----------------------------------------------------------------------------
 int cmd_train(cli::CommonArgs a, TrainOptions t) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
-  if (a.epochs < 0) a.epochs = 12;
+  if (a.epochs < 0) a.epochs = 14;
   if (a.batch < 0) a.batch = 4;   // more steps beat larger batches here (lessons/06)
   if (a.lr < 0) a.lr = 2e-3f;
   const auto t_start = Clock::now();
@@ -154,7 +154,7 @@ int cmd_eval(const cli::CommonArgs& a, const models::YoloDetectOptions& d, int64
     return 0;
   }
   print_detection_eval(e, test.class_names);
-  fmt::print("{} images: {:.4f} s/image, no proposals ({} x {} grid, {} boxes per cell = {} "
+  fmt::print("{} images: {:.4f} s/image, no proposals ({} x {} grid, B = {}: {} "
              "boxes/image)\n",
              test.items.size(), e.seconds / n, c.grid, c.grid, c.boxes, c.grid * c.grid * c.boxes);
   return 0;
