@@ -22,6 +22,7 @@
 #include "models/localizer.h"
 #include "models/rcnn.h"
 #include "models/spp_net.h"
+#include "models/yolo.h"
 #include "nn/checkpoint.h"
 #include "run_program.h"
 #include "tensor/rng.h"
@@ -87,6 +88,8 @@ void write_inputs(const std::string& d) {
   const m::FasterRcnnConfig frc;
   save_model<m::FasterRcnn>(d + "/faster_rcnn.safetensors", frc, "classes",
                             names(frc.classes(), "c"));
+  const m::YoloConfig yc;
+  save_model<m::Yolo>(d + "/yolo.safetensors", yc, "classes", names(yc.classes(), "c"));
 
   dl::write_file_atomic(d + "/empty.safetensors", std::string());
   dl::write_file_atomic(d + "/empty.png", std::string());
@@ -167,6 +170,13 @@ std::vector<Case> table() {
     t.push_back({p, "eval --model {d}/" + std::string(p) + ".safetensors --data {d}/nowhere", 1,
                  "nowhere", ""});
   }
+  // yolo resizes every image to its input size: the 2 x 3 picture is fine.
+  add_model_rows(t, "yolo", "faster_rcnn");
+  t.push_back({"yolo", "eval --model {d}/yolo.safetensors --data {d}/overflow", 1,
+               "annotations.json", "number"});
+  t.push_back({"yolo", "eval --model {d}/yolo.safetensors --data {d}/nowhere", 1, "nowhere", ""});
+  t.push_back({"yolo", "train --scratch --data {d}/nowhere --model {d}/y.safetensors", 1, "nowhere", ""});
+  t.push_back({"yolo", "train --head mlp", 2, "", ""});
   const std::string ss = "selective_search";
   t.push_back({ss, "predict {d}/missing.png", 1, "missing.png", ""});
   t.push_back({ss, "predict {d}/empty.png", 1, "empty.png", "empty"});

@@ -84,6 +84,15 @@ def programs(b, D):
                  f"{D}/scenes", "--threads", T])
                 .strip().splitlines()[-1])["seconds_per_image"]["total"],
         },
+        "yolo": {  # no proposals: one network, then decoding and NMS
+            "images": 24,
+            "train": [f"{b}/yolo", "train", "--scratch", "--epochs", "1", "--limit",
+                      "24", "--val-images", "2", "--data", f"{D}/scenes"],
+            "infer": lambda T: 1.0 / json.loads(run(
+                [f"{b}/yolo", "bench", "--json", "--limit", "4", "--data",
+                 f"{D}/scenes", "--threads", T])
+                .strip().splitlines()[-1])["seconds_per_image"]["total"],
+        },
     }
 
 

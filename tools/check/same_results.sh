@@ -24,6 +24,9 @@ elif [ -n "${1:-}" ]; then
   for p in faster_rcnn; do
     cmake --build "$wt/build" -j "$(nproc)" --target "$p" >/dev/null 2>&1 || true
   done
+  for p in yolo; do
+    cmake --build "$wt/build" -j "$(nproc)" --target "$p" >/dev/null 2>&1 || true
+  done
   base_bin="$wt/bin"
 else
   echo "usage: $0 BASE_REV | --bin DIR" >&2
@@ -90,6 +93,13 @@ run() {
       --model "$m/faster_rcnn.safetensors" > "$out/faster_rcnn.eval.json"
     "$bin/faster_rcnn" predict --json --threads 2 --model "$m/faster_rcnn.safetensors" \
       --out "$out/pred" "$img" > "$out/faster_rcnn.predict.json"
+  fi
+  if [ -x "$bin/yolo" ]; then  # compared only when the base has it too
+    "$bin/yolo" train $q $pre --epochs 1 --batch 4 --val-images 2 --data "$s" \
+      --model "$m/yolo.safetensors" >/dev/null
+    "$bin/yolo" eval --json --threads 2 --data "$s" --model "$m/yolo.safetensors" > "$out/yolo.eval.json"
+    "$bin/yolo" predict --json --threads 2 --model "$m/yolo.safetensors" \
+      --out "$out/pred" "$img" > "$out/yolo.predict.json"
   fi
 }
 mkdir -p "$work/base" "$work/new"

@@ -460,6 +460,76 @@ case(L, "grouping_random", "selective_search_grouping",
      None, description="six regions in a ring; the order of the five merges")
 
 
+# ---- yolo: the training targets (lesson 06) ----------------------------------------------
+L = "yolo"
+# The test's hand case (tests/test_yolo.cpp): S = 2, B = 2, C = 2 on a 100 x 100 image,
+# 50-pixel cells. The object [12, 32, 48, 48] has its centre (30, 40) in cell (0, 0):
+# x = 30/50 = 0.6, y = 40/50 = 0.8, sqrt(36/100) = 0.6, sqrt(16/100) = 0.4. Predictor 0
+# (0.5, 0.8, 0.6, 0.5) is the box [7, 27.5, 43, 52.5]: IoU 496/980 = 124/245; predictor 1
+# a 4 x 4 box inside the truth: IoU 16/576. Predictor 0 is responsible.
+yolo_hand = [0.5, 0.8, 0.6, 0.5, 0.8, 0.6, 0.8, 0.2, 0.2, 0.3, 0.7, 0.1,
+             0, 0, 0, 0, 0.2, 0, 0, 0, 0, 0, 0, 0,
+             0, 0, 0, 0, 0, 0, 0, 0, 0, -0.4, 0, 0,
+             0, 0, 0, 0, 0.1, 0, 0, 0, 0, 0.1, 0, 0]
+case(L, "targets_one_object", "yolo_targets",
+     {"grid": 2, "boxes": 2, "num_classes": 2, "image_size": [100, 100],
+      "ground_truth": [[12, 32, 48, 48]], "labels": [0],
+      "output": {"shape": [2, 2, 12], "data": yolo_hand}},
+     {"cells": [[0, 0]], "predictors": [0], "classes": [0], "objects": [0], "xy": [[0.6, 0.8]],
+      "sqrt_wh": [[0.6, 0.4]], "iou": [124 / 245]}, FLOAT,
+     description="the centre's cell, x and y in the cell, sqrt w and h in the image; the "
+                 "predictor with the higher IoU (124/245) is responsible")
+# All-zero predictions overlap nothing: the closest predictor is responsible, a tie, so
+# predictor 0. Centres (95, 15) -> cell (0, 1); (10, 10) and (20, 20) both in cell (0, 0):
+# the larger box [0, 0, 40, 40] is kept; (80, 80) -> cell (1, 1), x = 80/50 - 1 = 0.6.
+case(L, "targets_cells", "yolo_targets",
+     {"grid": 2, "boxes": 2, "num_classes": 2, "image_size": [100, 100],
+      "ground_truth": [[90, 10, 100, 20], [5, 5, 15, 15], [0, 0, 40, 40], [60, 60, 100, 100]],
+      "labels": [1, 0, 1, 0]},
+     {"cells": [[0, 0], [0, 1], [1, 1]], "predictors": [0, 0, 0], "classes": [1, 1, 0],
+      "objects": [2, 0, 3], "xy": [[0.4, 0.4], [0.9, 0.3], [0.6, 0.6]],
+      "sqrt_wh": [[0.4 ** 0.5, 0.4 ** 0.5], [0.1 ** 0.5, 0.1 ** 0.5], [0.4 ** 0.5, 0.4 ** 0.5]],
+      "iou": [0, 0, 0]}, FLOAT,
+     description="one object per cell (two centres in one cell: the larger box); targets "
+                 "sorted by row, column")
+# The truth [10, 10, 40, 40] (30 x 30) in cell (0, 0) of a 2 x 2 grid, B = 3: predictor 0 a
+# 25 x 25 box on its centre (IoU 625/900), predictors 1 and 2 36 x 25 and 25 x 36
+# (IoU 750/1050 = 5/7 each): the tie goes to the lower index, 1.
+case(L, "targets_best_iou", "yolo_targets",
+     {"grid": 2, "boxes": 3, "num_classes": 1, "image_size": [100, 100],
+      "ground_truth": [[10, 10, 40, 40]], "labels": [0],
+      "output": {"shape": [2, 2, 16],
+                 "data": [0.5, 0.5, 0.5, 0.5, 0.9, 0.5, 0.5, 0.6, 0.5, 0.1, 0.5, 0.5, 0.5, 0.6, 0.2, 1]
+                 + [0] * 48}},
+     {"cells": [[0, 0]], "predictors": [1], "classes": [0], "objects": [0], "xy": [[0.5, 0.5]],
+      "sqrt_wh": [[0.3 ** 0.5, 0.3 ** 0.5]], "iou": [5 / 7]}, FLOAT,
+     description="the highest IoU is responsible, whatever the confidences; equal IoUs: the "
+                 "lower index")
+# No predictor overlaps the truth [60, 60, 90, 90] (cell (1, 1), target (0.5, 0.5, 0.548,
+# 0.548)): predictor 0 outputs zeros (distance 1.1), predictor 1 (0.5, 0.5, 0.1, 0), a box
+# without area (distance 0.5): predictor 1, confidence target 0.
+case(L, "targets_no_overlap", "yolo_targets",
+     {"grid": 2, "boxes": 2, "num_classes": 1, "image_size": [100, 100],
+      "ground_truth": [[60, 60, 90, 90]], "labels": [0],
+      "output": {"shape": [2, 2, 11], "data": [0] * 33 + [0, 0, 0, 0, 0.9, 0.5, 0.5, 0.1, 0, 0, 1]}},
+     {"cells": [[1, 1]], "predictors": [1], "classes": [0], "objects": [0], "xy": [[0.5, 0.5]],
+      "sqrt_wh": [[0.3 ** 0.5, 0.3 ** 0.5]], "iou": [0]}, FLOAT,
+     description="no predictor overlaps the truth: the one closest in (x, y, sqrt w, sqrt h) "
+                 "(the darknet code's rule)")
+yolo_rng = random.Random(19)
+yolo_gt = []
+for _ in range(4):
+    w, h = yolo_rng.uniform(16, 64), yolo_rng.uniform(16, 64)
+    x, y = yolo_rng.uniform(0, 128 - w), yolo_rng.uniform(0, 128 - h)
+    yolo_gt.append([r4(x), r4(y), r4(x + w), r4(y + h)])
+case(L, "targets_scene_random", "yolo_targets",
+     {"grid": 8, "boxes": 2, "num_classes": 10, "image_size": [128, 128], "ground_truth": yolo_gt,
+      "labels": [yolo_rng.randrange(10) for _ in range(4)],
+      "output": tensor(yolo_rng, [8, 8, 20], -0.2, 1.0)}, None, FLOAT,
+     description="the default 8 x 8 grid, B = 2, C = 10 on a 128 x 128 scene: 4 objects, "
+                 "random predictions")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only")

@@ -1,0 +1,280 @@
+// Lesson 06: YOLO v1 (Redmon et al., CVPR 2016) -- detection without proposals. One
+// network maps the image to an S x S x (5B + C) tensor: for each grid cell, B boxes
+// (x, y, w, h, confidence) and one class distribution; the loss is sum-squared error
+// (eq. 3); at test time Pr(class | object) * confidence scores every box, then per-class
+// NMS. No Selective Search, no RPN, no RoI pooling.
+//   bin/yolo train [--pretrained FILE | --scratch] [--grid S] [--boxes B] [--head conv|fc]
+//   bin/yolo eval       VOC AP@0.5 per class + mAP, COCO AP, seconds per image
+//   bin/yolo predict IMAGE... [--show-grid]   detections (PNG + JSON); the grid, each
+//                       cell's boxes and the class probability map (the paper's Fig. 2)
+//   bin/yolo bench      seconds per image: backbone / head / decode + NMS
+#include <fmt/core.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "data/batching.h"
+#include "data/detection_dataset.h"
+#include "eval/detection_eval.h"
+#include "lessons/common/cli.h"
+#include "lessons/common/detection_eval.h"
+#include "lessons/common/fit.h"
+#include "lessons/common/model_file.h"
+#include "lessons/common/predict_with_proposals.h"
+#include "lessons/common/pretrained.h"
+#include "lessons/common/stage_bench.h"
+#include "lessons/common/yolo_pictures.h"
+#include "models/yolo.h"
+#include "util/timing.h"
+
+using namespace dl;
+using json = nlohmann::json;
+using models::Yolo;
+
+namespace {
+
+const char* kProgram = "yolo";
+const char* kDefaultModel = "data/models/yolo.safetensors";
+
+std::unique_ptr<Yolo> load(const std::string& path, std::vector<std::string>* classes = nullptr) {
+  return cli::load_detector<Yolo, models::YoloConfig>(path, kProgram, classes);
+}
+
+struct TrainOptions {
+  std::string pretrained = cli::kPretrainedModel;
+  bool scratch = false, flip = true;
+  float jitter = 0.0f;
+  int64_t limit = 0;
+  int val_images = 50;
+  models::YoloConfig model;
+  models::YoloLossOptions loss;
+};
+
+ImageResult detect_timed(Yolo& net, const Image& img, const models::YoloDetectOptions& d) {
+  models::YoloStageTimes st;
+  std::vector<Detection> dets = net.detect(img, d, &st);
+  return {std::move(dets), st.total(), 0.0};  // no proposals
+}
+
+// ---- train ----------------------------------------------------------------------------
+int cmd_train(cli::CommonArgs a, TrainOptions t) {
+  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  if (a.epochs < 0) a.epochs = 14;
+  if (a.batch < 0) a.batch = 4;   // more steps beat larger batches here (lessons/06)
+  if (a.lr < 0) a.lr = 2e-3f;
+  const auto t_start = Clock::now();
+
+  // 1. data: images and their boxes, nothing else -- no proposals
+  DetectionDataset train = load_detection_dataset(cli::scenes_split_dir(a, "train"), t.limit);
+  DetectionDataset val = load_detection_dataset(cli::scenes_split_dir(a, "test"), t.val_images);
+  if (train.items.empty()) throw FileError(train.dir, "the training set has no images");
+
+  // 2. model: lesson 00's backbone, a new neck and the S x S x (5B + C) head
+  Rng rng(a.seed);
+  models::YoloConfig cfg = t.model;
+  cfg.num_classes = static_cast<int>(train.class_names.size());
+  Yolo model(cfg, rng);
+  const std::string init = cli::start_from_pretrained(t.pretrained, t.scratch, model, a.quiet);
+
+  // 3. eq. 3 on each batch: the targets depend on the current predictions (which of a
+  //    cell's B predictors is responsible), so they are made after the forward pass
+  cli::FitOptions fo;
+  fo.epochs = a.epochs;
+  EpochBatches batches(static_cast<int64_t>(train.items.size()), a.batch, a.seed);
+  fo.steps_per_epoch = batches.steps_per_epoch();
+  fo.quiet = a.quiet;
+  fo.lr = a.lr;
+  auto batch_loss = [&](int epoch, int64_t s, int64_t global) {
+    Rng step_rng = Rng(a.seed).fork(1000000 + static_cast<uint64_t>(global));
+    const models::YoloBatch b = models::make_yolo_batch(train, batches.step(epoch, s), cfg, t.flip, t.jitter,
+                                                         step_rng);
+    const Var out = model(Var(b.images));
+    const auto targets = models::yolo_targets(out.value(), b.boxes, b.labels, cfg,
+                                              cfg.input_size, cfg.input_size);
+    const models::YoloLoss L = models::yolo_loss(out, targets, cfg, t.loss);
+    cli::StepLosses r;
+    r.images = b.images.size(0);
+    r.total = L.total;
+    r.parts = {{"xy", L.xy.item()}, {"wh", L.wh.item()}, {"obj", L.object.item()},
+               {"noobj", L.no_object.item()}, {"cls", L.classification.item()}};
+    return r;
+  };
+  double last_map = 0;
+  auto epoch_end = [&](cli::EpochLog& log) {
+    model.eval();
+    last_map = evaluate_detector(val, [&](const DetectionItem& item) {
+                 return detect_timed(model, item.image, {});
+               }).voc_map50;
+    model.train();
+    log.metrics["val_map50"] = last_map;
+  };
+  const auto t0 = Clock::now();
+  const auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
+  const double train_seconds = seconds_since(t0), total_seconds = seconds_since(t_start);
+
+  // 4. save
+  const json args = {{"epochs", a.epochs}, {"batch", a.batch}, {"lr", a.lr}, {"seed", a.seed},
+                     {"lambda_coord", t.loss.lambda_coord}, {"lambda_noobj", t.loss.lambda_noobj},
+                     {"flip", t.flip}, {"jitter", t.jitter}, {"init", init}, {"train_images", train.items.size()}};
+  const std::string stem = cli::save_training_run(
+      model_path, model,
+      {{"config", cfg.to_json()}, {"classes", json(train.class_names).dump()},
+       {"train_args", args.dump()}, {"val_map50", fmt::format("{:.4f}", last_map)}},
+      logs, "yolo (" + init + ")",
+      json({{"train_seconds", total_seconds}, {"training_loop_seconds", train_seconds}}).dump(2) + "\n");
+  if (a.json) {
+    fmt::print("{}\n", json({{"model", model_path}, {"val_map50", last_map},
+                             {"val_images", val.items.size()}, {"train_seconds", train_seconds},
+                             {"total_seconds", total_seconds}, {"epochs", a.epochs},
+                             {"final_loss", logs.empty() ? 0.0 : logs.back().train_loss},
+                             {"first_loss", logs.empty() ? 0.0 : logs.front().train_loss},
+                             {"init", init}})
+                           .dump());
+  } else {
+    fmt::print("val VOC mAP@0.5 {:.1f}% on {} test scenes after {} epochs; training {:.1f} s\n",
+               100 * last_map, val.items.size(), a.epochs, train_seconds);
+    fmt::print("saved {} (+ {}.csv, {}.svg)\n", model_path, stem, stem);
+  }
+  return 0;
+}
+
+// ---- eval ------------------------------------------------------------------------------
+int cmd_eval(const cli::CommonArgs& a, const models::YoloDetectOptions& d, int64_t limit) {
+  std::unique_ptr<Yolo> net = load(a.model.empty() ? kDefaultModel : a.model);
+  DetectionDataset test = load_detection_dataset(cli::scenes_split_dir(a, "test"), limit);
+  const DetectionEval e = evaluate_detector(
+      test, [&](const DetectionItem& item) { return detect_timed(*net, item.image, d); });
+  const models::YoloConfig& c = net->config;
+  const double n = static_cast<double>(std::max<size_t>(1, test.items.size()));
+  if (a.json) {
+    json j = detection_eval_json(e, test.class_names);
+    j["grid"] = c.grid;
+    j["boxes_per_cell"] = c.boxes;
+    fmt::print("{}\n", j.dump());
+    return 0;
+  }
+  print_detection_eval(e, test.class_names);
+  fmt::print("{} images: {:.4f} s/image, no proposals ({} x {} grid, B = {}: {} "
+             "boxes/image)\n",
+             test.items.size(), e.seconds / n, c.grid, c.grid, c.boxes, c.grid * c.grid * c.boxes);
+  return 0;
+}
+
+// ---- predict -----------------------------------------------------------------------------
+int cmd_predict(const cli::CommonArgs& a, const models::YoloDetectOptions& d, bool show_grid,
+                const std::vector<std::string>& images) {
+  std::vector<std::string> classes;
+  std::unique_ptr<Yolo> net = load(a.model.empty() ? kDefaultModel : a.model, &classes);
+  const models::YoloConfig& c = net->config;
+  const cli::PredictSettings s{kProgram, cli::predictions_dir(a), classes, "class confidence",
+                               d.threshold, a.json};
+  return cli::predict_images(images, s, [&](const std::string& path, const Image& img) {
+    models::YoloStageTimes st;
+    cli::PredictedImage p;
+    const Tensor out = net->predict(img, &st);
+    {
+      ScopedTimer timer(st.decode);
+      p.result.detections = models::decode_yolo_output(out.data(), c, img.width, img.height, d);
+    }
+    p.result.seconds = st.total();
+    p.proposals = int64_t(c.grid) * c.grid * c.boxes;  // the boxes it looked at
+    if (show_grid) {
+      std::filesystem::create_directories(s.out_dir);
+      const auto stem = std::filesystem::path(s.out_dir) / std::filesystem::path(path).stem();
+      save_image(stem.string() + ".grid.png", cli::yolo_grid_picture(img, out.data(), c, classes));
+    }
+    return p;
+  });
+}
+
+// ---- bench ---------------------------------------------------------------------------------
+int cmd_bench(const cli::CommonArgs& a, const models::YoloDetectOptions& d,
+              const std::vector<std::string>& paths, int64_t limit) {
+  std::unique_ptr<Yolo> net;
+  if (const std::string path = cli::bench_model_file(a, kDefaultModel); !path.empty()) {
+    net = load(path);
+  } else {
+    Rng rng(a.seed);
+    net = std::make_unique<Yolo>(models::YoloConfig{}, rng);
+    net->eval();
+  }
+  const std::vector<cli::BenchImage> images = cli::bench_images(a, paths, limit, 10);
+  const cli::StageBench b = cli::time_own_stages(
+      images, {"backbone", "head", "decode_nms"}, {}, "none", [&](const Image& img) {
+        models::YoloStageTimes st;
+        cli::StageRun r;
+        r.detections = net->detect(img, d, &st);
+        r.seconds = {st.backbone, st.head, st.decode};
+        return r;
+      });
+  if (a.json) {
+    fmt::print("{}\n", cli::stage_bench_json(b).dump());
+    return 0;
+  }
+  cli::print_stage_table(b, {"backbone", "neck + head", "decode + NMS"});
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cli::CommandLine app{"yolo: one network from image to S x S x (5B + C) grid (lesson 06)"};
+  app.require_one_subcommand();
+  cli::CommonArgs args;
+  TrainOptions topt;
+  models::YoloDetectOptions dopt;
+  bool show_grid = false;
+  int64_t limit = 0;
+  std::vector<std::string> images;
+  auto add_detect = [&](cli::Command& sub, const char* what) {
+    sub.option("--threshold", dopt.threshold, what).range(0.0f, 1.0f);
+    sub.option("--nms", dopt.nms, "per-class NMS IoU").range(0.0, 1.0);
+  };
+
+  cli::Command train = app.subcommand("train", "train on the train scenes (eq. 3)");
+  cli::add_common_flags(train, args);
+  cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
+  models::YoloConfig& mc = topt.model;
+  train.option("--limit", topt.limit, "use this many train scenes only").range(int64_t(1), int64_t(10000000));
+  train.option("--val-images", topt.val_images, "test scenes for the per-epoch mAP").range(1, 100000);
+  train.option("--grid", mc.grid, "S: grid cells per side (default 8)").range(1, 32);
+  train.option("--boxes", mc.boxes, "B: boxes per cell (default 1; the paper 2)").range(1, 8);
+  train.option("--head", mc.head, "conv (1x1 conv per cell) or fc (the paper's two FC layers)")
+      .one_of({"conv", "fc"});
+  train.option("--width", mc.width, "the neck's first conv width (default 64)").range(1, 1024);
+  train.option("--hidden", mc.hidden, "the fc head's hidden width (default 256)").range(1, 16384);
+  train.option("--lambda-coord", topt.loss.lambda_coord, "weight of the box coordinates (5)").range(0.0f, 1e6f);
+  train.option("--lambda-noobj", topt.loss.lambda_noobj, "weight of no-object confidences (0.5)").range(0.0f, 1e6f);
+  train.flag("!--no-flip", topt.flip, "no horizontal flipping");
+  train.option("--jitter", topt.jitter, "random zoom and shift, fraction of the size").range(0.0f, 0.5f);
+
+  cli::Command eval = app.subcommand("eval", "VOC AP@0.5 and COCO AP on the test scenes");
+  cli::add_common_flags(eval, args);
+  add_detect(eval, "lowest class-specific confidence kept (default 0.05)");
+  eval.option("--limit", limit, "evaluate this many scenes only").range(int64_t(1), int64_t(10000000));
+
+  cli::Command predict = app.subcommand("predict", "draw detections and the grid");
+  cli::add_common_flags(predict, args);
+  add_detect(predict, "lowest class-specific confidence drawn (default 0.2)");
+  predict.flag("--show-grid", show_grid, "draw the grid, every cell's boxes and the class map");
+  predict.option("images", images, "PNG/JPEG/BMP files").required();
+
+  cli::Command bench = app.subcommand("bench", "seconds per image by stage");
+  cli::add_common_flags(bench, args);
+  bench.option("--limit", limit, "test scenes to time when no IMAGE is given (default 10)")
+      .range(int64_t(1), int64_t(100000));
+  bench.option("images", images, "PNG/JPEG/BMP files (default: test scenes)");
+
+  const int rc_parse = cli::parse(app, argc, argv);
+  if (rc_parse >= 0) return rc_parse;
+  return cli::run_guarded([&] {
+    cli::apply_threads(args.threads);
+    if (train) return cmd_train(args, topt);  // --grid 1..32: within the 32 x 32 map
+    if (eval) return cmd_eval(args, dopt, limit);
+    if (predict) {
+      if (predict.count("--threshold") == 0) dopt.threshold = 0.2f;
+      return cmd_predict(args, dopt, show_grid, images);
+    }
+    return cmd_bench(args, dopt, images, limit);
+  });
+}
