@@ -16,6 +16,7 @@ const std::vector<Exercise>& exercise_registry() {
     add_pose_exercises(r);
     add_proposal_exercises(r);
     add_rpn_exercises(r);
+    add_ssd_exercises(r);
     add_program_exercises(r);
     return r;
   }();
