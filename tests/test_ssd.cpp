@@ -73,7 +73,8 @@ std::vector<Box> boxes_of(const json& c) {
 
 BOOST_AUTO_TEST_SUITE(ssd_against_torchvision)
 
-// bin/ssd's default maps and scales: the same 8160 boxes, within 1e-6 of the 128-pixel side.
+// bin/ssd's maps and scales with ratios 2 and 3: the same 8160 boxes, within 1e-6 of the
+// 128-pixel side.
 BOOST_AUTO_TEST_CASE(default_boxes_of_the_default_model) {
   const json& c = golden().at("default_boxes").at("default");
   const auto scales = ssd_scales(c.at("s_min").get<double>(), c.at("s_max").get<double>(), 4);
@@ -83,9 +84,13 @@ BOOST_AUTO_TEST_CASE(default_boxes_of_the_default_model) {
   const std::vector<Box> b = boxes_of(c);
   BOOST_TEST(b.size() == 8160u);
   BOOST_TEST(max_diff(boxes_to_tensor(b), dec(c.at("boxes")), "pixels") <= 1e-6 * 128);
-  // ... and what Ssd itself places on a 128 x 128 scene.
+  // ... and what Ssd itself places on a 128 x 128 scene with these scales and ratios.
   Rng rng(1);
-  models::Ssd net(models::SsdConfig{}, rng);
+  models::SsdConfig cfg;
+  cfg.s_min = c.at("s_min").get<float>();
+  cfg.s_max = c.at("s_max").get<float>();
+  cfg.aspect_ratios = c.at("aspect_ratios").get<std::vector<float>>();
+  models::Ssd net(cfg, rng);
   const std::vector<Box> own = net.default_boxes(net.map_sizes(128, 128), 128, 128);
   BOOST_TEST(max_diff(boxes_to_tensor(own), dec(c.at("boxes")), "Ssd") <= 1e-6 * 128);
 }
@@ -295,7 +300,8 @@ BOOST_AUTO_TEST_CASE(tiny_training_then_eval_predict_bench) {
   BOOST_TEST(ej["images"].get<int>() == 6);
   detlab_test::check_ap_in_range(ej);
   BOOST_TEST(ej["proposal_seconds_per_image"].get<double>() == 0.0);
-  BOOST_TEST(ej["default_boxes_per_image"].get<int>() == (16 * 16 + 8 * 8 + 4 * 4 + 2 * 2) * 6);
+  BOOST_TEST(ej["default_boxes_per_image"].get<int>() ==
+             (16 * 16 + 8 * 8 + 4 * 4 + 2 * 2) * models::SsdConfig{}.boxes_per_cell());
 
   detlab_test::predict_tiny_scene(ssd, data, "--threshold 0 --show-default-boxes --model " + model, dir);
   for (const char* f : {"000001.ssd.json", "000001.default_boxes.1.png", "000001.default_boxes.4.png"})

@@ -226,7 +226,7 @@ int cmd_bench(const cli::CommonArgs& a, const models::SsdDetectOptions& d,
     fmt::print("{}\n", cli::stage_bench_json(b).dump());
     return 0;
   }
-  cli::print_stage_table(b, {"backbone + extra layers", "heads + softmax", "decode + NMS"});
+  cli::print_stage_table(b, {"conv layers", "predictors", "decode + NMS"});
   return 0;
 }
 
@@ -255,7 +255,7 @@ int main(int argc, char** argv) {
   train.option("--val-images", topt.val_images, "test scenes for the per-epoch mAP").range(1, 100000);
   train.option("--s-min", mc.s_min, "smallest default-box scale, of the image side (0.12)").range(0.01f, 2.0f);
   train.option("--s-max", mc.s_max, "largest default-box scale (0.48)").range(0.01f, 2.0f);
-  train.option("--aspect-ratios", mc.aspect_ratios, "width/height ratios besides 1, each with its reciprocal (2,3)")
+  train.option("--aspect-ratios", mc.aspect_ratios, "width/height ratios besides 1, each with its reciprocal (2)")
       .delimiter(',').range(1.05f, 10.0f).expected(0, 8);
   train.option("--maps", mc.maps, "feature maps: 32x32, then halved by each extra layer (4)").range(1, 6);
   train.option("--channels", mc.channels, "width of every feature map (64)").range(1, 1024);

@@ -5,8 +5,9 @@ torchvision 0.14 (Debian's python3-torchvision). Run with Debian's interpreter:
     /usr/bin/python3 tools/golden/make_torchvision_ssd_golden.py
 
 Writes tests/golden/torchvision/ssd.json:
-  - default_boxes: DefaultBoxGenerator on bin/ssd's default maps (32, 16, 8, 4 on a
-    128 x 128 image, ratios [2, 3]) with detlab's scales passed explicitly (the formula
+  - default_boxes: DefaultBoxGenerator on bin/ssd's default maps and scales (32, 16, 8, 4
+    on a 128 x 128 image, s_min 0.12, s_max 0.48) with the paper's full set of ratios
+    [2, 3] (bin/ssd's default is [2]), detlab's scales passed explicitly (the formula
     for k = 1..m + 1), and the last map's boxes with torchvision's own scale list (the
     formula, then 1.0; the other maps' boxes are the same), in pixels; and a non-square case (96 x 128, maps 12 x 16 and 6 x 8 and 3 x 4, ratios
     [2]) in both relative (cx, cy, w, h) and pixel form, with clip off and on;
