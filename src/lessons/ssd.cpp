@@ -65,7 +65,7 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   if (a.epochs < 0) a.epochs = 8;
   if (a.batch > 0) t.images_per_batch = a.batch;
-  if (a.lr < 0) a.lr = 2e-3f;
+  if (a.lr < 0) a.lr = 6e-3f;  // 2e-3: 64.9 %, 3e-3: 67.2, 4e-3: 67.9, 6e-3: 69.2, 1e-2: 69.2
   const auto t_start = Clock::now();
 
   // 1. data
