@@ -23,6 +23,7 @@
 #include "models/rcnn.h"
 #include "models/spp_net.h"
 #include "models/yolo.h"
+#include "models/ssd.h"
 #include "nn/checkpoint.h"
 #include "run_program.h"
 #include "tensor/rng.h"
@@ -90,6 +91,8 @@ void write_inputs(const std::string& d) {
                             names(frc.classes(), "c"));
   const m::YoloConfig yc;
   save_model<m::Yolo>(d + "/yolo.safetensors", yc, "classes", names(yc.classes(), "c"));
+  const m::SsdConfig ssd;
+  save_model<m::Ssd>(d + "/ssd.safetensors", ssd, "classes", names(ssd.classes(), "c"));
 
   dl::write_file_atomic(d + "/empty.safetensors", std::string());
   dl::write_file_atomic(d + "/empty.png", std::string());
@@ -144,7 +147,8 @@ void add_model_rows(std::vector<Case>& t, const std::string& p, const std::strin
   t.push_back({p, "predict" + model + " --out {d}/afile/out {d}/ok.png", 1, "afile", ""});
   // A 2 x 3 picture: most programs take it; a backbone that pools twice (spp_net,
   // fast_rcnn, faster_rcnn) has no feature map for it and says so.
-  const bool pools_whole_image = p == "spp_net" || p == "fast_rcnn" || p == "faster_rcnn";
+  const bool pools_whole_image =
+      p == "spp_net" || p == "fast_rcnn" || p == "faster_rcnn" || p == "ssd";
   t.push_back({p, "predict" + model + " --out {d}/pred {d}/tiny.png", pools_whole_image ? 1 : 0,
                "tiny.png", "2x3 image too small"});
   t.push_back({p, "predict" + model + " --threads -1 {d}/ok.png", 2, "", ""});
@@ -177,6 +181,12 @@ std::vector<Case> table() {
   t.push_back({"yolo", "eval --model {d}/yolo.safetensors --data {d}/nowhere", 1, "nowhere", ""});
   t.push_back({"yolo", "train --scratch --data {d}/nowhere --model {d}/y.safetensors", 1, "nowhere", ""});
   t.push_back({"yolo", "train --head mlp", 2, "", ""});
+  // ssd (lesson 06): the same rows as the detectors above, and another detector's model.
+  add_model_rows(t, "ssd", "faster_rcnn");
+  t.push_back({"ssd", "eval --model {d}/ssd.safetensors --data {d}/overflow", 1, "annotations.json", "number"});
+  t.push_back({"ssd", "eval --model {d}/ssd.safetensors --data {d}/nowhere", 1, "nowhere", ""});
+  t.push_back({"ssd", "train --quiet --scratch --s-min 0.5 --s-max 0.1 --data {d}/nowhere", 1, "--s-min", ""});
+  t.push_back({"ssd", "train --aspect-ratios 0.5", 2, "", ""});
   const std::string ss = "selective_search";
   t.push_back({ss, "predict {d}/missing.png", 1, "missing.png", ""});
   t.push_back({ss, "predict {d}/empty.png", 1, "empty.png", "empty"});

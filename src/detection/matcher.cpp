@@ -48,4 +48,17 @@ std::vector<int> match_boxes(const std::vector<Box>& ground_truth,
                            static_cast<int>(predictions.size()), matcher);
 }
 
+std::vector<int> match_default_boxes(const std::vector<float>& quality, int num_gt, int num_pred,
+                                     float threshold) {
+  // Rule 2 first: one threshold, so nothing lies between the two.
+  std::vector<int> matches =
+      match_predictions(quality, num_gt, num_pred, Matcher{threshold, threshold, false});
+  // Rule 1: each ground truth's best default box is its match, whatever the overlap.
+  for (int g = 0; g < num_gt && num_pred > 0; ++g) {
+    const float* row = quality.data() + static_cast<size_t>(g) * num_pred;
+    matches[std::max_element(row, row + num_pred) - row] = g;
+  }
+  return matches;
+}
+
 }  // namespace dl

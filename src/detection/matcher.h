@@ -40,4 +40,14 @@ std::vector<int> match_predictions(const std::vector<float>& quality, int num_gt
 std::vector<int> match_boxes(const std::vector<Box>& ground_truth,
                              const std::vector<Box>& predictions, const Matcher& matcher);
 
+// SSD's matching strategy (Liu et al. 2016, §2.2; torchvision's SSDMatcher): "match each
+// ground truth box to the default box with the best jaccard overlap", then every default
+// box with overlap >= threshold (0.5) to its best ground truth. The first rule is applied
+// last, ground truth by ground truth, so it wins; when two ground truths share their best
+// default box, the later one keeps it (torchvision's index assignment does the same), and
+// a ground truth's best box is the lowest-index one among equals. Entries: the ground-truth
+// index, or kBelowLowThreshold (background). quality as for match_predictions.
+std::vector<int> match_default_boxes(const std::vector<float>& quality, int num_gt, int num_pred,
+                                     float threshold = 0.5f);
+
 }  // namespace dl

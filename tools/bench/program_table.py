@@ -93,6 +93,15 @@ def programs(b, D):
                  f"{D}/scenes", "--threads", T])
                 .strip().splitlines()[-1])["seconds_per_image"]["total"],
         },
+        "ssd": {  # no proposals: one network, then NMS
+            "images": 24,
+            "train": [f"{b}/ssd", "train", "--scratch", "--epochs", "1", "--limit",
+                      "24", "--val-images", "2", "--data", f"{D}/scenes"],
+            "infer": lambda T: 1.0 / json.loads(run(
+                [f"{b}/ssd", "bench", "--json", "--limit", "4", "--data",
+                 f"{D}/scenes", "--threads", T])
+                .strip().splitlines()[-1])["seconds_per_image"]["total"],
+        },
     }
 
 
@@ -114,7 +123,8 @@ def main():
     ap.add_argument("--bin", default="bin")
     ap.add_argument("--out", default="out/bench/programs.json")
     ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--programs", default="classify,classify_localize,deeppose,fast_rcnn,faster_rcnn")
+    ap.add_argument("--programs",
+                    default="classify,classify_localize,deeppose,fast_rcnn,faster_rcnn,yolo,ssd")
     args = ap.parse_args()
     b = os.path.abspath(args.bin)
     threads = args.threads.split(",")

@@ -21,7 +21,7 @@ elif [ -n "${1:-}" ]; then
   cmake --build "$wt/build" -j "$(nproc)" --target classify classify_localize deeppose \
     sliding_window selective_search rcnn spp_net fast_rcnn datagen >/dev/null
   # Programs newer than some bases: built where the base has them.
-  for p in faster_rcnn; do
+  for p in faster_rcnn ssd; do
     cmake --build "$wt/build" -j "$(nproc)" --target "$p" >/dev/null 2>&1 || true
   done
   for p in yolo; do
@@ -100,6 +100,14 @@ run() {
     "$bin/yolo" eval --json --threads 2 --data "$s" --model "$m/yolo.safetensors" > "$out/yolo.eval.json"
     "$bin/yolo" predict --json --threads 2 --model "$m/yolo.safetensors" \
       --out "$out/pred" "$img" > "$out/yolo.predict.json"
+  fi
+  if [ -x "$bin/ssd" ]; then  # compared only when the base has it too
+    "$bin/ssd" train $q $pre --epochs 1 --val-images 2 --data "$s" \
+      --model "$m/ssd.safetensors" >/dev/null
+    "$bin/ssd" eval --json --threads 2 --data "$s" \
+      --model "$m/ssd.safetensors" > "$out/ssd.eval.json"
+    "$bin/ssd" predict --json --threads 2 --model "$m/ssd.safetensors" \
+      --out "$out/pred" "$img" > "$out/ssd.predict.json"
   fi
 }
 mkdir -p "$work/base" "$work/new"

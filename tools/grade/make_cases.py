@@ -528,6 +528,56 @@ case(L, "targets_scene_random", "yolo_targets",
       "output": tensor(yolo_rng, [8, 8, 20], -0.2, 1.0)}, None, FLOAT,
      description="the default 8 x 8 grid, B = 2, C = 10 on a 128 x 128 scene: 4 objects, "
                  "random predictions")
+# ---- ssd: default boxes of one map, hard negative mining (own generator) ---------------
+L = "ssd"
+ssd_rng = random.Random(6)
+
+
+def dbox(grid, k, maps, s_min, s_max, ratios, image, clip=True):
+    return {"grid": grid, "map": k, "maps": maps, "s_min": s_min, "s_max": s_max,
+            "aspect_ratios": ratios, "image_size": image, "clip": clip}
+
+
+case(L, "default_boxes_one_cell", "ssd_default_boxes", dbox([1, 1], 1, 2, 0.5, 0.7, [], [100, 100]),
+     {"boxes": [[25, 25, 75, 75], [20.4196, 20.4196, 79.5804, 79.5804]]}, {"abs": 1e-3, "rel": 1e-5},
+     description="one cell, scales 0.5 then 0.7: the square s_1 box and sqrt(0.5 x 0.7) = 0.5916")
+case(L, "default_boxes_ratio_2", "ssd_default_boxes", dbox([1, 1], 1, 2, 0.5, 0.5, [2], [100, 100]),
+     {"boxes": [[25, 25, 75, 75], [25, 25, 75, 75], [14.6447, 32.3223, 85.3553, 67.6777],
+                [32.3223, 14.6447, 67.6777, 85.3553]]}, {"abs": 1e-3, "rel": 1e-5},
+     description="ratio 2 and its reciprocal: w = s sqrt(2), h = s / sqrt(2), then swapped")
+case(L, "default_boxes_grid_order", "ssd_default_boxes", dbox([2, 3], 1, 3, 0.2, 0.6, [2], [60, 90]),
+     None, FLOAT, description="2 x 3 cells on a 90 x 60 image: row by row, centres at (i + 0.5) / f")
+case(L, "default_boxes_middle_map", "ssd_default_boxes",
+     dbox([8, 8], 3, 4, 0.12, 0.48, [2, 3], [128, 128]), None, FLOAT,
+     description="bin/ssd's third map (8 x 8): s_3 = 0.36, s_4 = 0.48, ratios 2, 3")
+case(L, "default_boxes_last_map", "ssd_default_boxes",
+     dbox([4, 4], 4, 4, 0.12, 0.48, [2, 3], [128, 128]), None, FLOAT,
+     description="bin/ssd's last map: s_5 continues the formula (0.60), s' = sqrt(0.48 x 0.60)")
+case(L, "default_boxes_clip", "ssd_default_boxes", dbox([2, 2], 2, 2, 0.6, 0.9, [3], [50, 50]),
+     None, FLOAT, description="s = 0.9 with ratio 3: the width 1.56 is clipped to the image's 1")
+case(L, "hard_negatives_basic", "hard_negative_mining",
+     {"conf_loss": [0.5, 2.0, 0.1, 3.0, 1.0, 0.2, 0.7, 0.3], "positive": [1, 0, 0, 0, 0, 0, 0, 0],
+      "neg_pos_ratio": 3}, {"negatives": [3, 1, 4]},
+     description="one positive: the three negatives with the highest loss, highest first")
+case(L, "hard_negatives_skip_positives", "hard_negative_mining",
+     {"conf_loss": [9.0, 2.0, 8.0, 1.0, 0.5], "positive": [1, 0, 1, 0, 0], "neg_pos_ratio": 1},
+     {"negatives": [1, 3]}, description="a positive's loss never makes it a negative")
+case(L, "hard_negatives_ties", "hard_negative_mining",
+     {"conf_loss": [1.0, 2.0, 2.0, 1.0, 2.0, 1.0], "positive": [0, 0, 0, 0, 1, 0], "neg_pos_ratio": 3},
+     {"negatives": [1, 2, 0]}, description="equal losses: the lower index first")
+case(L, "hard_negatives_ceil", "hard_negative_mining",
+     {"conf_loss": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], "positive": [1, 0, 0, 0, 0, 0], "neg_pos_ratio": 1.5},
+     {"negatives": [5, 4]}, description="ratio 1.5 with one positive keeps ceil(1.5) = 2")
+case(L, "hard_negatives_all", "hard_negative_mining",
+     {"conf_loss": [0.3, 0.1, 0.2], "positive": [0, 1, 0], "neg_pos_ratio": 3},
+     {"negatives": [0, 2]}, description="fewer negatives than 3 x positives: all of them")
+case(L, "hard_negatives_no_positive", "hard_negative_mining",
+     {"conf_loss": [0.3, 0.1, 0.2], "positive": [0, 0, 0], "neg_pos_ratio": 3},
+     {"negatives": []}, description="no positive in the image: no negative either")
+case(L, "hard_negatives_random", "hard_negative_mining",
+     {"conf_loss": [r4(ssd_rng.uniform(0, 5)) for _ in range(300)],
+      "positive": [int(ssd_rng.random() < 0.04) for _ in range(300)], "neg_pos_ratio": 3}, None,
+     description="300 default boxes, a dozen positives")
 
 
 def main():

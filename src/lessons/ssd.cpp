@@ -1,0 +1,300 @@
+// Lesson 06: SSD (Liu et al., ECCV 2016) -- detection without proposals. One network maps
+// the image to class scores and box offsets for default boxes on several feature maps of
+// decreasing resolution (fine maps for small objects, coarse for large); training matches
+// each object to default boxes, mines the hardest negatives to 3:1, and minimises
+// (softmax CE + alpha smooth L1) / N.
+//   bin/ssd train [--pretrained FILE | --scratch]   on the train scenes
+//   bin/ssd eval      VOC AP@0.5 per class + mAP, COCO AP, seconds per image
+//   bin/ssd predict IMAGE... [--show-default-boxes]
+//                     detections (PNG + JSON); the default boxes of one cell on each map
+//   bin/ssd bench     seconds per image: backbone + extra layers / heads / decode + NMS
+#include <fmt/core.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "data/batching.h"
+#include "data/detection_dataset.h"
+#include "detection/default_boxes.h"
+#include "eval/detection_eval.h"
+#include "image/draw.h"
+#include "image/transforms.h"
+#include "lessons/common/cli.h"
+#include "lessons/common/detection_eval.h"
+#include "lessons/common/fit.h"
+#include "lessons/common/model_file.h"
+#include "lessons/common/predict_with_proposals.h"
+#include "lessons/common/pretrained.h"
+#include "lessons/common/rpn_report.h"
+#include "lessons/common/stage_bench.h"
+#include "models/faster_rcnn.h"
+#include "models/ssd.h"
+#include "util/timing.h"
+
+using namespace dl;
+using json = nlohmann::json;
+using models::Ssd;
+
+namespace {
+
+const char* kProgram = "ssd";
+const char* kDefaultModel = "data/models/ssd.safetensors";
+
+std::unique_ptr<Ssd> load(const std::string& path, std::vector<std::string>* classes = nullptr) {
+  return cli::load_detector<Ssd, models::SsdConfig>(path, kProgram, classes);
+}
+
+struct TrainOptions {
+  std::string pretrained = cli::kPretrainedModel;
+  bool scratch = false, flip = true;
+  int64_t limit = 0;
+  int images_per_batch = 8;
+  int val_images = 50;
+  models::SsdTrainingOptions train;
+  models::SsdConfig model;
+};
+
+ImageResult detect_timed(Ssd& net, const Image& img, const models::SsdDetectOptions& d) {
+  models::SsdStageTimes st;
+  std::vector<Detection> dets = net.detect(img, d, &st);
+  return {std::move(dets), st.total(), 0.0};  // no proposals
+}
+
+// ---- train ----------------------------------------------------------------------------
+int cmd_train(cli::CommonArgs a, TrainOptions t) {
+  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  if (a.epochs < 0) a.epochs = 8;
+  if (a.batch > 0) t.images_per_batch = a.batch;
+  if (a.lr < 0) a.lr = 6e-3f;  // 2e-3: 64.9 %, 3e-3: 67.2, 4e-3: 67.9, 6e-3: 69.2, 1e-2: 69.2
+  const auto t_start = Clock::now();
+
+  // 1. data
+  DetectionDataset train = load_detection_dataset(cli::scenes_split_dir(a, "train"), t.limit);
+  DetectionDataset val = load_detection_dataset(cli::scenes_split_dir(a, "test"), t.val_images);
+  if (train.items.empty()) throw FileError(train.dir, "the training set has no images");
+
+  // 2. model: lesson 00's backbone, new extra layers and predictors
+  Rng rng(a.seed);
+  models::SsdConfig cfg = t.model;
+  cfg.num_classes = static_cast<int>(train.class_names.size()) + 1;
+  Ssd model(cfg, rng);
+  const std::string init = cli::start_from_pretrained(t.pretrained, t.scratch, model, a.quiet);
+
+  // 3. matching, hard negative mining, (L_conf + alpha L_loc) / N
+  cli::FitOptions fo;
+  fo.epochs = a.epochs;
+  EpochBatches batches(static_cast<int64_t>(train.items.size()), t.images_per_batch, a.seed);
+  fo.steps_per_epoch = batches.steps_per_epoch();
+  fo.quiet = a.quiet;
+  fo.lr = a.lr;
+  int64_t positives = 0, images = 0;
+  auto batch_loss = [&](int epoch, int64_t s, int64_t global) {
+    if (s == 0) positives = images = 0;
+    const std::vector<int64_t> idx = batches.step(epoch, s);
+    Rng step_rng = Rng(a.seed).fork(1000000 + static_cast<uint64_t>(global));
+    const models::FasterRcnnBatch b = models::make_faster_rcnn_batch(train, idx, t.flip, step_rng);
+    const models::SsdLoss L = model.losses(b.images, b.boxes, b.labels, t.train);
+    positives += L.positives;
+    images += static_cast<int64_t>(idx.size());
+    cli::StepLosses out;
+    out.images = static_cast<int64_t>(idx.size());
+    out.total = L.total;
+    out.parts = {{"conf", L.classification.item()}, {"loc", L.localization.item()}};
+    return out;
+  };
+  double last_map = 0;
+  auto epoch_end = [&](cli::EpochLog& log) {
+    log.metrics["positives_per_image"] = images ? double(positives) / images : 0;
+    model.eval();
+    last_map = evaluate_detector(val, [&](const DetectionItem& item) {
+                 return detect_timed(model, item.image, {});
+               }).voc_map50;
+    model.train();
+    log.metrics["val_map50"] = last_map;
+  };
+  const auto t0 = Clock::now();
+  const auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
+  const double train_seconds = seconds_since(t0), total_seconds = seconds_since(t_start);
+
+  // 4. save
+  const json args = {{"epochs", a.epochs}, {"images_per_batch", t.images_per_batch},
+                     {"match_iou", t.train.match_iou}, {"neg_pos_ratio", t.train.neg_pos_ratio},
+                     {"alpha", t.train.alpha}, {"flip", t.flip}, {"lr", a.lr}, {"seed", a.seed},
+                     {"init", init}, {"train_images", train.items.size()}};
+  const std::string stem = cli::save_training_run(
+      model_path, model,
+      {{"config", cfg.to_json()}, {"classes", json(train.class_names).dump()},
+       {"train_args", args.dump()}, {"val_map50", fmt::format("{:.4f}", last_map)}},
+      logs, "ssd (" + init + ")",
+      json({{"train_seconds", total_seconds}, {"training_loop_seconds", train_seconds}}).dump(2) + "\n");
+  if (a.json) {
+    fmt::print("{}\n", json({{"model", model_path}, {"val_map50", last_map},
+                             {"val_images", val.items.size()}, {"train_seconds", train_seconds},
+                             {"total_seconds", total_seconds}, {"epochs", a.epochs},
+                             {"final_loss", logs.empty() ? 0.0 : logs.back().train_loss},
+                             {"first_loss", logs.empty() ? 0.0 : logs.front().train_loss},
+                             {"init", init}})
+                           .dump());
+  } else {
+    fmt::print("val VOC mAP@0.5 {:.1f}% on {} test scenes after {} epochs; training {:.1f} s\n",
+               100 * last_map, val.items.size(), a.epochs, train_seconds);
+    fmt::print("saved {} (+ {}.csv, {}.svg)\n", model_path, stem, stem);
+  }
+  return 0;
+}
+
+// ---- eval ------------------------------------------------------------------------------
+int cmd_eval(const cli::CommonArgs& a, const models::SsdDetectOptions& d, int64_t limit) {
+  std::unique_ptr<Ssd> net = load(a.model.empty() ? kDefaultModel : a.model);
+  DetectionDataset test = load_detection_dataset(cli::scenes_split_dir(a, "test"), limit);
+  const DetectionEval e = evaluate_detector(
+      test, [&](const DetectionItem& item) { return detect_timed(*net, item.image, d); });
+  if (a.json) {
+    json j = detection_eval_json(e, test.class_names);
+    if (!test.items.empty()) {  // the scenes are all the same size
+      const Image& img = test.items[0].image;
+      j["default_boxes_per_image"] =
+          net->default_boxes(net->map_sizes(img.height, img.width), img.height, img.width).size();
+    }
+    fmt::print("{}\n", j.dump());
+    return 0;
+  }
+  print_detection_eval(e, test.class_names);
+  fmt::print("{} images: {:.4f} s/image (no proposals: one network, then NMS)\n",
+             test.items.size(), e.seconds / double(std::max<size_t>(1, test.items.size())));
+  return 0;
+}
+
+// ---- predict -----------------------------------------------------------------------------
+// STEM.default_boxes.K.png: map K's default boxes at the cell under (x, y), one colour per
+// box, on the image enlarged to ~384 pixels.
+void save_default_box_pictures(Ssd& net, const Image& img, float x, float y, const std::string& stem) {
+  const std::vector<GridSize> maps = net.map_sizes(img.height, img.width);
+  const std::vector<double> s = ssd_scales(net.config.s_min, net.config.s_max, int(maps.size()));
+  const int zoom = std::max(1, 384 / std::max(img.width, img.height));
+  for (size_t k = 0; k < maps.size(); ++k) {
+    const std::vector<Box> boxes = map_default_boxes(maps[k], s[k], s[k + 1], net.config.aspect_ratios,
+                                                     img.height, img.width);
+    const int cx = std::clamp(int(x / img.width * maps[k].width), 0, maps[k].width - 1);
+    const int cy = std::clamp(int(y / img.height * maps[k].height), 0, maps[k].height - 1);
+    save_image(fmt::format("{}.default_boxes.{}.png", stem, k + 1),
+               cli::draw_cell_anchors(img, boxes, net.config.boxes_per_cell(), maps[k].width, cx, cy, zoom));
+  }
+}
+
+int cmd_predict(const cli::CommonArgs& a, const models::SsdDetectOptions& d, bool show_boxes,
+                const std::vector<std::string>& images) {
+  std::vector<std::string> classes;
+  std::unique_ptr<Ssd> net = load(a.model.empty() ? kDefaultModel : a.model, &classes);
+  const cli::PredictSettings s{kProgram, cli::predictions_dir(a), classes, "class score",
+                               d.threshold, a.json};
+  return cli::predict_images(images, s, [&](const std::string& path, const Image& img) {
+    cli::PredictedImage p;
+    p.result = detect_timed(*net, img, d);
+    if (show_boxes) {
+      std::filesystem::create_directories(s.out_dir);
+      const auto& dets = p.result.detections;
+      save_default_box_pictures(*net, img, dets.empty() ? img.width / 2.0f : dets[0].box.cx(),
+                                dets.empty() ? img.height / 2.0f : dets[0].box.cy(),
+                                (std::filesystem::path(s.out_dir) / std::filesystem::path(path).stem()).string());
+    }
+    return p;
+  });
+}
+
+// ---- bench ---------------------------------------------------------------------------------
+int cmd_bench(const cli::CommonArgs& a, const models::SsdDetectOptions& d,
+              const std::vector<std::string>& paths, int64_t limit) {
+  std::unique_ptr<Ssd> net;
+  if (const std::string path = cli::bench_model_file(a, kDefaultModel); !path.empty()) {
+    net = load(path);
+  } else {
+    Rng rng(a.seed);
+    net = std::make_unique<Ssd>(models::SsdConfig{}, rng);  // 11 classes
+    net->eval();
+  }
+  const std::vector<cli::BenchImage> images = cli::bench_images(a, paths, limit, 10);
+  const cli::StageBench b = cli::time_own_stages(
+      images, {"features", "heads", "postprocess"}, {}, "none", [&](const Image& img) {
+        models::SsdStageTimes st;
+        cli::StageRun r;
+        r.detections = net->detect(img, d, &st);
+        r.seconds = {st.features, st.heads, st.postprocess};
+        return r;
+      });
+  if (a.json) {
+    fmt::print("{}\n", cli::stage_bench_json(b).dump());
+    return 0;
+  }
+  cli::print_stage_table(b, {"conv layers", "predictors", "decode + NMS"});
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cli::CommandLine app{"ssd: default boxes on several maps, one network, no proposals (lesson 06)"};
+  app.require_one_subcommand();
+  cli::CommonArgs args;
+  TrainOptions topt;
+  models::SsdDetectOptions dopt;
+  bool show_boxes = false;
+  int64_t limit = 0;
+  std::vector<std::string> images;
+  auto add_detect = [&](cli::Command& sub, const char* what) {
+    sub.option("--threshold", dopt.threshold, what).range(0.0f, 1.0f);
+    sub.option("--nms", dopt.nms, "per-class NMS IoU (0.45)").range(0.0, 1.0);
+  };
+
+  cli::Command train = app.subcommand("train", "train on the train scenes");
+  cli::add_common_flags(train, args);
+  cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
+  models::SsdConfig& mc = topt.model;
+  models::SsdTrainingOptions& to = topt.train;
+  train.option("--limit", topt.limit, "use this many train scenes only").range(int64_t(1), int64_t(10000000));
+  train.option("--val-images", topt.val_images, "test scenes for the per-epoch mAP").range(1, 100000);
+  train.option("--s-min", mc.s_min, "smallest default-box scale, of the image side (0.12)").range(0.01f, 2.0f);
+  train.option("--s-max", mc.s_max, "largest default-box scale (0.48)").range(0.01f, 2.0f);
+  train.option("--aspect-ratios", mc.aspect_ratios, "width/height ratios besides 1, each with its reciprocal (2)")
+      .delimiter(',').range(1.05f, 10.0f).expected(0, 8);
+  train.option("--maps", mc.maps, "feature maps: 32x32, then halved by each extra layer (4)").range(1, 6);
+  train.option("--channels", mc.channels, "width of every feature map (64)").range(1, 1024);
+  train.option("--match-iou", to.match_iou, "IoU of a positive default box (0.5)").range(0.0f, 1.0f);
+  train.option("--neg-ratio", to.neg_pos_ratio, "hard negatives per positive (3)").range(0.0f, 1000.0f);
+  train.option("--alpha", to.alpha, "weight of the localisation loss (1)").range(0.0f, 1000.0f);
+  train.flag("!--no-flip", topt.flip, "no horizontal flipping");
+
+  cli::Command eval = app.subcommand("eval", "VOC AP@0.5 and COCO AP on the test scenes");
+  cli::add_common_flags(eval, args);
+  add_detect(eval, "lowest class score kept (default 0.01)");
+  eval.option("--limit", limit, "evaluate this many scenes only").range(int64_t(1), int64_t(10000000));
+
+  cli::Command predict = app.subcommand("predict", "draw detections and default boxes");
+  cli::add_common_flags(predict, args);
+  add_detect(predict, "lowest class score drawn (default 0.5)");
+  predict.flag("--show-default-boxes", show_boxes,
+               "draw each map's default boxes at the first detection's (or the central) cell");
+  predict.option("images", images, "PNG/JPEG/BMP files").required();
+
+  cli::Command bench = app.subcommand("bench", "seconds per image by stage");
+  cli::add_common_flags(bench, args);
+  bench.option("--limit", limit, "test scenes to time when no IMAGE is given (default 10)")
+      .range(int64_t(1), int64_t(100000));
+  bench.option("images", images, "PNG/JPEG/BMP files (default: test scenes)");
+
+  const int rc_parse = cli::parse(app, argc, argv);
+  if (rc_parse >= 0) return rc_parse;
+  return cli::run_guarded([&] {
+    cli::apply_threads(args.threads);
+    if (train) {
+      if (mc.s_min > mc.s_max) throw std::invalid_argument("--s-min is above --s-max");
+      return cmd_train(args, topt);
+    }
+    if (eval) return cmd_eval(args, dopt, limit);
+    if (predict) {
+      if (predict.count("--threshold") == 0) dopt.threshold = 0.5f;
+      return cmd_predict(args, dopt, show_boxes, images);
+    }
+    return cmd_bench(args, dopt, images, limit);
+  });
+}
