@@ -177,7 +177,6 @@ int cmd_predict(const cli::CommonArgs& a, const models::YoloDetectOptions& d, bo
       p.result.detections = models::decode_yolo_output(out.data(), c, img.width, img.height, d);
     }
     p.result.seconds = st.total();
-    p.proposals = int64_t(c.grid) * c.grid * c.boxes;  // the boxes it looked at
     if (show_grid) {
       std::filesystem::create_directories(s.out_dir);
       const auto stem = std::filesystem::path(s.out_dir) / std::filesystem::path(path).stem();

@@ -43,7 +43,11 @@ int predict_images(const std::vector<std::string>& images, const PredictSettings
                             {"annotated", png}};
     if (photo.reduced()) entry["resized_from"] = {photo.file_width, photo.file_height};
     write_file_atomic(stem + "." + s.program + ".json", entry.dump(2) + "\n");
-    if (!s.json)
+    // A one-shot detector (yolo, ssd) has no proposal stage to report.
+    if (!s.json && p.proposals == 0 && r.proposal_seconds == 0)
+      fmt::print("{}: {} detections with {} >= {:.2f} ({:.3f} s) -> {}, .json\n", path,
+                 r.detections.size(), s.score_name, s.threshold, r.seconds, png);
+    else if (!s.json)
       fmt::print("{}: {} detections with {} >= {:.2f} from {} proposals ({:.3f} s + {:.3f} s "
                  "proposals) -> {}, .json\n",
                  path, r.detections.size(), s.score_name, s.threshold, p.proposals, r.seconds,
