@@ -218,12 +218,7 @@ int cmd_bench(const cli::CommonArgs& a, const models::FasterRcnnDetectOptions& d
         r.proposals = d.proposals.post_nms_top_n;
         return r;
       });
-  if (a.json) {
-    fmt::print("{}\n", cli::stage_bench_json(b).dump());
-    return 0;
-  }
-  cli::print_stage_table(b, {"backbone", "RPN head", "proposals", "RoI pool", "FC head", "NMS"});
-  return 0;
+  return cli::report_stage_bench(b, a.json, {"backbone", "RPN head", "proposals", "RoI pool", "FC head", "NMS"});
 }
 
 }  // namespace

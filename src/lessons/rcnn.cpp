@@ -169,9 +169,7 @@ int cmd_bench(const cli::CommonArgs& a, const ProposalOptions& po,
   const cli::StageBench b = cli::run_region_bench(
       a, po, c, kStages,
       [&](const Image& img, const std::vector<Box>& p) { return timed_detect(*model, img, p, o); });
-  if (a.json) fmt::print("{}\n", cli::stage_bench_json(b).dump());
-  else cli::print_stage_table(b);
-  return 0;
+  return cli::report_stage_bench(b, a.json);
 }
 
 }  // namespace

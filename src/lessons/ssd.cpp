@@ -222,12 +222,7 @@ int cmd_bench(const cli::CommonArgs& a, const models::SsdDetectOptions& d,
         r.seconds = {st.features, st.heads, st.postprocess};
         return r;
       });
-  if (a.json) {
-    fmt::print("{}\n", cli::stage_bench_json(b).dump());
-    return 0;
-  }
-  cli::print_stage_table(b, {"conv layers", "predictors", "decode + NMS"});
-  return 0;
+  return cli::report_stage_bench(b, a.json, {"conv layers", "predictors", "decode + NMS"});
 }
 
 }  // namespace

@@ -206,12 +206,7 @@ int cmd_bench(const cli::CommonArgs& a, const models::YoloDetectOptions& d,
         r.seconds = {st.backbone, st.head, st.decode};
         return r;
       });
-  if (a.json) {
-    fmt::print("{}\n", cli::stage_bench_json(b).dump());
-    return 0;
-  }
-  cli::print_stage_table(b, {"backbone", "neck + head", "decode + NMS"});
-  return 0;
+  return cli::report_stage_bench(b, a.json, {"backbone", "neck + head", "decode + NMS"});
 }
 
 }  // namespace

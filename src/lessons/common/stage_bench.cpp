@@ -134,4 +134,12 @@ void print_stage_table(const StageBench& b, const std::vector<std::string>& labe
              b.proposals / n, b.preset);
 }
 
+int report_stage_bench(const StageBench& b, bool json, const std::vector<std::string>& labels) {
+  if (json)
+    fmt::print("{}\n", stage_bench_json(b).dump());
+  else
+    print_stage_table(b, labels);
+  return 0;
+}
+
 }  // namespace dl::cli

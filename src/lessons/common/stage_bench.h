@@ -86,4 +86,7 @@ nlohmann::json stage_bench_json(const StageBench& b);
 void print_stage_table(const StageBench& b, const std::vector<std::string>& labels = {},
                        const std::function<void(const std::string&, double)>& after_row = {});
 
+// `bench`'s output: stage_bench_json on one line with --json, else the table. Returns 0.
+int report_stage_bench(const StageBench& b, bool json, const std::vector<std::string>& labels = {});
+
 }  // namespace dl::cli
