@@ -259,7 +259,7 @@ BOOST_AUTO_TEST_CASE(four_losses_of_a_batch) {
   cfg.fast_rcnn.hidden = 32;
   models::FasterRcnn net(cfg, rng);
   Rng step(9);
-  const models::FasterRcnnBatch b = models::make_faster_rcnn_batch(ds, {0, 1}, true, step);
+  const models::DetectionBatch b = models::make_detection_batch(ds, {0, 1}, true, step);
   const models::FasterRcnnLoss L = net.losses(b, {}, step);
   for (const Var* v : {&L.rpn_objectness, &L.rpn_box, &L.classification, &L.localization})
     BOOST_TEST((std::isfinite(v->item()) && v->item() >= 0.0f));
@@ -279,7 +279,7 @@ BOOST_AUTO_TEST_CASE(four_losses_of_a_batch) {
   models::FasterRcnn aligned(cfg, rng2);
   BOOST_TEST(aligned.fast_rcnn->roi_align);
   Rng step2(9);
-  const models::FasterRcnnBatch b2 = models::make_faster_rcnn_batch(ds, {0, 1}, true, step2);
+  const models::DetectionBatch b2 = models::make_detection_batch(ds, {0, 1}, true, step2);
   const models::FasterRcnnLoss L2 = aligned.losses(b2, {}, step2);
   BOOST_TEST(std::isfinite(L2.classification.item()));
   BOOST_TEST(L2.rpn_objectness.item() == L.rpn_objectness.item());  // the RPN is the same

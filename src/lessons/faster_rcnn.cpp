@@ -96,7 +96,7 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
     if (s == 0) fg = rois_seen = 0;
     const std::vector<int64_t> idx = batches.step(epoch, s);
     Rng step_rng = Rng(a.seed).fork(1000000 + static_cast<uint64_t>(global));
-    const models::FasterRcnnBatch b = models::make_faster_rcnn_batch(train, idx, t.flip, step_rng);
+    const models::DetectionBatch b = models::make_detection_batch(train, idx, t.flip, step_rng);
     const models::FasterRcnnLoss L = model.losses(b, t.train, step_rng);
     fg += L.foreground;
     rois_seen += L.rois;

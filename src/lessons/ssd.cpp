@@ -27,7 +27,7 @@
 #include "lessons/common/pretrained.h"
 #include "lessons/common/rpn_report.h"
 #include "lessons/common/stage_bench.h"
-#include "models/faster_rcnn.h"
+#include "models/detection_batch.h"
 #include "models/ssd.h"
 #include "util/timing.h"
 
@@ -92,7 +92,7 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
     if (s == 0) positives = images = 0;
     const std::vector<int64_t> idx = batches.step(epoch, s);
     Rng step_rng = Rng(a.seed).fork(1000000 + static_cast<uint64_t>(global));
-    const models::FasterRcnnBatch b = models::make_faster_rcnn_batch(train, idx, t.flip, step_rng);
+    const models::DetectionBatch b = models::make_detection_batch(train, idx, t.flip, step_rng);
     const models::SsdLoss L = model.losses(b.images, b.boxes, b.labels, t.train);
     positives += L.positives;
     images += static_cast<int64_t>(idx.size());

@@ -220,17 +220,6 @@ FastRcnnBatch make_fast_rcnn_batch(const DetectionDataset& ds,
   return b;
 }
 
-void copy_into_batch(const Image& img, bool flip, Tensor& batch, int64_t n) {
-  const int64_t h = img.height, w = img.width, H = batch.size(2), W = batch.size(3);
-  check_shape(batch.dim() == 4 && batch.size(1) == 3 && n < batch.size(0) && h <= H && w <= W,
-              "copy_into_batch", "image larger than the batch");
-  const Tensor x = backbone_input(img, flip);
-  for (int64_t c = 0; c < 3; ++c)
-    for (int64_t y = 0; y < h; ++y)
-      std::copy(x.data() + (c * h + y) * w, x.data() + (c * h + y) * w + w,
-                batch.data() + ((n * 3 + c) * H + y) * W);
-}
-
 FastRcnnLoss fast_rcnn_loss(const Var& scores, const Var& deltas, const std::vector<int>& labels,
                             const std::vector<BoxDelta>& targets, float lambda, float beta) {
   const int64_t R = static_cast<int64_t>(labels.size());

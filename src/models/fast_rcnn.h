@@ -30,6 +30,7 @@
 #include "detection/detection.h"
 #include "image/image.h"
 #include "models/backbone.h"
+#include "models/detection_batch.h"  // copy_into_batch
 #include "nn/config_fields.h"
 #include "tensor/rng.h"
 
@@ -169,10 +170,6 @@ FastRcnnBatch make_fast_rcnn_batch(const DetectionDataset& ds,
                                    const std::vector<std::vector<Box>>& proposals,
                                    const std::vector<int64_t>& idx, const FastRcnnBatchOptions& o,
                                    Rng rng);
-
-// Image n of a padded batch [N, 3, H, W]: backbone_input(img, flip) copied to its
-// top-left corner (the rest stays zero = the mean colour).
-void copy_into_batch(const Image& img, bool flip, Tensor& batch, int64_t n);
 
 // L = mean_i CE(p_i, u_i) + lambda * (1/R) sum_{i: u_i >= 1} smoothL1(t^{u_i}_i - v_i)
 // (§2.3, eq. 1 and 3, beta = 1; torchvision's fastrcnn_loss: beta = 1/9): the box term

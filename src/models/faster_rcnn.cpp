@@ -32,31 +32,7 @@ FasterRcnn::FasterRcnn(const FasterRcnnConfig& cfg, Rng& rng) : config(cfg) {
   register_module("rpn", rpn);
 }
 
-FasterRcnnBatch make_faster_rcnn_batch(const DetectionDataset& ds, const std::vector<int64_t>& idx,
-                                       bool flip, Rng& rng) {
-  FasterRcnnBatch b;
-  int H = 0, W = 0;
-  for (int64_t i : idx) {
-    H = std::max(H, ds.items[i].image.height);
-    W = std::max(W, ds.items[i].image.width);
-  }
-  b.images = Tensor({static_cast<int64_t>(idx.size()), 3, H, W});
-  for (size_t n = 0; n < idx.size(); ++n) {
-    const DetectionItem& item = ds.items[idx[n]];
-    const bool mirror = flip && rng.bernoulli(0.5f);
-    copy_into_batch(item.image, mirror, b.images, static_cast<int64_t>(n));
-    std::vector<Box> boxes = item.boxes;
-    if (mirror)
-      for (Box& q : boxes) q = hflip_box(q, float(item.image.width));
-    b.widths.push_back(item.image.width);
-    b.heights.push_back(item.image.height);
-    b.boxes.push_back(std::move(boxes));
-    b.labels.push_back(item.labels);
-  }
-  return b;
-}
-
-FasterRcnnLoss FasterRcnn::losses(const FasterRcnnBatch& b, const FasterRcnnTrainingOptions& o,
+FasterRcnnLoss FasterRcnn::losses(const DetectionBatch& b, const FasterRcnnTrainingOptions& o,
                                   Rng& rng) {
   const int64_t N = b.images.size(0);
   Var feat = fast_rcnn->features(Var(b.images));

@@ -23,6 +23,7 @@
 
 #include "data/detection_dataset.h"
 #include "detection/detection.h"
+#include "models/detection_batch.h"
 #include "models/fast_rcnn.h"
 #include "models/rpn.h"
 
@@ -62,18 +63,6 @@ struct FasterRcnnStageTimes {
   double total() const { return fast.total() + rpn + proposals; }
 };
 
-// A training batch: N images (each mirrored with probability 1/2) padded to the largest,
-// with their (mirrored) ground truth.
-struct FasterRcnnBatch {
-  Tensor images;  // [N, 3, H, W]
-  std::vector<int> widths, heights;
-  std::vector<std::vector<Box>> boxes;
-  std::vector<std::vector<int>> labels;  // object classes 0..K-1
-};
-
-FasterRcnnBatch make_faster_rcnn_batch(const DetectionDataset& ds, const std::vector<int64_t>& idx,
-                                       bool flip, Rng& rng);
-
 // The four losses of §3.2, named as the progress bar and the curves show them.
 struct FasterRcnnLoss {
   Var total, rpn_objectness, rpn_box, classification, localization;
@@ -94,7 +83,7 @@ class FasterRcnn : public Module {
   std::string name() const override { return "FasterRcnn"; }
 
   // The four losses of a batch. rng samples the anchors and the RoIs.
-  FasterRcnnLoss losses(const FasterRcnnBatch& batch, const FasterRcnnTrainingOptions& o,
+  FasterRcnnLoss losses(const DetectionBatch& batch, const FasterRcnnTrainingOptions& o,
                         Rng& rng);
 
   // The conv layers and the RPN head on one image (no gradient).

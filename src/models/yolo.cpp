@@ -5,7 +5,7 @@
 
 #include "detection/postprocess.h"
 #include "image/transforms.h"
-#include "models/fast_rcnn.h"  // copy_into_batch
+#include "models/detection_batch.h"  // copy_into_batch
 #include "util/timing.h"
 
 namespace dl::models {

@@ -21,10 +21,7 @@ elif [ -n "${1:-}" ]; then
   cmake --build "$wt/build" -j "$(nproc)" --target classify classify_localize deeppose \
     sliding_window selective_search rcnn spp_net fast_rcnn datagen >/dev/null
   # Programs newer than some bases: built where the base has them.
-  for p in faster_rcnn ssd; do
-    cmake --build "$wt/build" -j "$(nproc)" --target "$p" >/dev/null 2>&1 || true
-  done
-  for p in yolo; do
+  for p in faster_rcnn yolo ssd; do
     cmake --build "$wt/build" -j "$(nproc)" --target "$p" >/dev/null 2>&1 || true
   done
   base_bin="$wt/bin"
