@@ -132,28 +132,11 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
       {"bg_iou_lo", t.train.bg_iou_lo},
       {"flip", t.flip}, {"lr", a.lr}, {"seed", a.seed}, {"init", init},
       {"train_images", train.items.size()}};
-  const std::string stem = cli::save_training_run(
-      model_path, model,
-      {{"config", cfg.to_json()},
-       {"classes", json(train.class_names).dump()},
-       {"train_args", args.dump()},
-       {"val_map50", fmt::format("{:.4f}", last_map)}},
-      logs, "faster_rcnn (" + init + ")",
-      json({{"train_seconds", total_seconds}, {"training_loop_seconds", train_seconds}}).dump(2) + "\n");
-  if (a.json) {
-    fmt::print("{}\n", json({{"model", model_path}, {"val_map50", last_map},
-                             {"val_images", val.items.size()}, {"train_seconds", train_seconds},
-                             {"total_seconds", total_seconds}, {"epochs", a.epochs},
-                             {"final_loss", logs.empty() ? 0.0 : logs.back().train_loss},
-                             {"first_loss", logs.empty() ? 0.0 : logs.front().train_loss},
-                             {"init", init}})
-                           .dump());
-  } else {
-    fmt::print("val VOC mAP@0.5 {:.1f}% on {} test scenes after {} epochs; training {:.1f} s\n",
-               100 * last_map, val.items.size(), a.epochs, train_seconds);
-    fmt::print("saved {} (+ {}.csv, {}.svg)\n", model_path, stem, stem);
-  }
-  return 0;
+  return cli::finish_detector_training(
+      model, logs,
+      {kProgram, model_path, init, cfg.to_json(), train.class_names, args.dump(), last_map,
+       val.items.size(), a.epochs, train_seconds, total_seconds},
+      a.json);
 }
 
 // ---- eval ------------------------------------------------------------------------------
