@@ -359,6 +359,12 @@ BOOST_AUTO_TEST_CASE(semantically_bad_annotations_are_refused) {
   // to escape as "[json.exception.out_of_range.406] number overflow" without the file.
   expect_error_mentions(p, doc(R"({"id": 1, "file_name": "a.png", "width": 1e999, "height": 3})", ""),
                         {"bad.json", "malformed JSON", "overflow"});
+  // Image paths stay inside the dataset folder: no absolute paths, no ".." steps.
+  for (const char* name : {"/etc/passwd", "../secret.png", "images/../../x.png", "a\\\\..\\\\..\\\\x.png"})
+    expect_error_mentions(p, doc(R"({"id": 1, "file_name": ")" + std::string(name) + R"(", "width": 4, "height": 3})", ""),
+                          {"images[0].file_name", "relative path inside the dataset folder"});
+  write_file_atomic(p, doc(R"({"id": 1, "file_name": "images/..x../a.png", "width": 4, "height": 3})", ""));
+  BOOST_TEST(read_coco(p).images.size() == 1u);  // ".." inside a name is not a step up
   // Skeleton joints index the category's keypoints (1-based); 1e30 was cast to int.
   const std::string kps = R"({"id": 1, "name": "p", "keypoints": ["a", "b"], "skeleton": )";
   for (const char* limb : {"[[1, 1e30]]", "[[0, 1]]", "[[1, 3]]", "[[1.5, 2]]"})

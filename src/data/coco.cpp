@@ -207,6 +207,20 @@ const CocoCategory* CocoDataset::find_category(int64_t id) const {
   return nullptr;
 }
 
+namespace {
+bool safe_relative_path(const std::string& p) {
+  if (p.empty() || p[0] == '/' || p[0] == '\\' || p.find('\0') != std::string::npos) return false;
+  size_t start = 0;
+  while (start <= p.size()) {
+    size_t end = p.find_first_of("/\\", start);
+    if (end == std::string::npos) end = p.size();
+    if (p.compare(start, end - start, "..") == 0 && end - start == 2) return false;
+    start = end + 1;
+  }
+  return true;
+}
+}  // namespace
+
 CocoDataset parse_coco(const std::string& text, const std::string& name) {
   const json root = parse_json(text, name);
   const Ctx top{name, ""};
@@ -221,6 +235,11 @@ CocoDataset parse_coco(const std::string& text, const std::string& name) {
     CocoImage im;
     im.id = get_int(field(images[i], "id", c), c.at("id"));
     im.file_name = get_string(field(images[i], "file_name", c), c.at("file_name"));
+    // Image paths are read relative to the annotation file's folder: an absolute path
+    // or a ".." step would let an annotation file point a program at any file.
+    if (!safe_relative_path(im.file_name))
+      c.at("file_name").fail("\"" + im.file_name +
+                             "\" must be a relative path inside the dataset folder (no \"..\", not absolute)");
     // Checked before narrowing to int: a width of 2^32 + 128 must not become 128.
     const int64_t w = get_int(field(images[i], "width", c), c.at("width"));
     const int64_t h = get_int(field(images[i], "height", c), c.at("height"));
