@@ -21,6 +21,7 @@
 #include "models/classifier.h"
 #include "nn/optimizer.h"
 #include "util/timing.h"
+#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -67,6 +68,7 @@ std::unique_ptr<models::SmallCnn> load_model(const std::string& path) {
 int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   const std::string data_dir = a.data.empty() ? kFashionMnistDir : a.data;
   const std::string model_path = !a.model.empty() ? a.model : t.quick ? kQuickModel : kDefaultModel;
+  const OutputLock lock(model_path);  // one run per model file; folder writable
   // --quick: a third of the training set for one epoch (< 30 s on 2 cores).
   int64_t limit = t.limit > 0 ? t.limit : (t.quick ? 20000 : 0);
   if (a.epochs < 0) a.epochs = t.quick ? 1 : 6;
@@ -98,7 +100,8 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   Augment aug;
   aug.enabled = t.augment;
   const cli::FitOptions fo{a.epochs, (n + a.batch - 1) / a.batch, a.quiet, t.optim, a.lr,
-                           sgd ? 5e-4f : 0.05f, 100};
+                           sgd ? 5e-4f : 0.05f, 100,
+                           {&model, model_path, a.resume}};
 
   // 4. train
   std::vector<int64_t> order;
@@ -266,7 +269,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> images;
 
   cli::Command train = app.subcommand("train", "train the CNN and save it with its logs");
-  cli::add_common_flags(train, args);
+  cli::add_train_flags(train, args);
   train.flag("--quick", topt.quick, "small fast config: 20k images, 1 epoch, saved as classify_quick");
   train.option("--optim", topt.optim, "sgd (Nesterov momentum) or adamw")
       .one_of({"sgd", "adamw"});

@@ -29,6 +29,7 @@
 #include "nn/optimizer.h"
 #include "util/files.h"
 #include "util/timing.h"
+#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -80,6 +81,7 @@ std::string split_dir(const cli::CommonArgs& a, const char* split) {
 
 int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  const OutputLock lock(model_path);  // one run per model file; folder writable
   if (a.epochs < 0) a.epochs = 16;
   if (a.batch < 0) a.batch = 32;
   if (a.lr < 0) a.lr = t.optim == "sgd" ? 0.02f : 4e-3f;
@@ -125,7 +127,8 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   // 3. loss L = CE(scores, class) + lambda * ||box - target||^2 (Localizer::losses);
   // SGD (weight decay 5e-4) or AdamW (0.05) with a cosine LR
   const cli::FitOptions fo{a.epochs, (n + a.batch - 1) / a.batch, a.quiet, t.optim, a.lr,
-                           t.optim == "sgd" ? 5e-4f : 0.05f};
+                           t.optim == "sgd" ? 5e-4f : 0.05f, 100,
+                           {&model, model_path, a.resume}};
 
   // 4. train
   std::vector<int64_t> order;
@@ -262,7 +265,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> images;
 
   cli::Command train = app.subcommand("train", "train with CE + lambda * L2 and save the model");
-  cli::add_common_flags(train, args);
+  cli::add_train_flags(train, args);
   cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
   train.option("--lambda", topt.lambda, "weight of the box (L2) loss").range(0.0f, 1e6f);
   train.option("--optim", topt.optim, "sgd (Nesterov momentum) or adamw").one_of({"sgd", "adamw"});

@@ -27,6 +27,7 @@
 #include "grading/child_process.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/compare_chart.h"
+#include "nn/checkpoint.h"
 #include "util/files.h"
 
 using namespace dl;
@@ -67,6 +68,14 @@ double train_seconds(const std::string& model) {
   const fs::path stem = fs::path(model).parent_path() / fs::path(model).stem();
   if (fs::exists(stem.string() + ".train.json")) {
     const json j = json::parse(read_file_text(stem.string() + ".train.json"), nullptr, false);
+    // Logs are written before their model: a run killed in between leaves an older
+    // model beside newer logs, whose times are not this model's.
+    if (j.is_object() && j.contains("weights_fingerprint") && j["weights_fingerprint"].is_string() &&
+        j["weights_fingerprint"].get<std::string>() != fmt::format("{:016x}", nn::weights_fingerprint(model))) {
+      fmt::print(stderr, "note: {}.train.json belongs to another run than {} (killed before saving?); "
+                 "its training time is not shown\n", stem.string(), model);
+      return -1;
+    }
     if (j.is_object() && j.contains("train_seconds") && j["train_seconds"].is_number())
       return j["train_seconds"].get<double>();
   }

@@ -33,6 +33,7 @@
 #include "nn/checkpoint.h"
 #include "util/files.h"
 #include "util/timing.h"
+#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -86,6 +87,7 @@ std::string split_dir(const cli::CommonArgs& a, const char* split) {
 // ---- train -----------------------------------------------------------------------------
 int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  const OutputLock lock(model_path);  // one run per model file; folder writable
   if (a.epochs < 0) a.epochs = 12;
   if (a.batch < 0) a.batch = 32;
   if (a.lr < 0) a.lr = 6e-3f;  // 1.5e-3 / 3e-3 / 6e-3 / 1e-2: PCK 0.730 / 0.762 / 0.782 / 0.730 (64 px)

@@ -28,6 +28,7 @@
 #include "models/fast_rcnn.h"
 #include "proposals/region_proposals.h"
 #include "util/timing.h"
+#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -58,6 +59,7 @@ struct TrainOptions {
 // ---- train ----------------------------------------------------------------------------
 int cmd_train(cli::CommonArgs a, TrainOptions t, const ProposalOptions& po) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  const OutputLock lock(model_path);  // one run per model file; folder writable
   if (a.epochs < 0) a.epochs = 8;  // ~5 min on 2 threads; val mAP plateaus from epoch 4-6
   if (a.batch > 0) t.images_per_batch = a.batch;
   a.batch = t.images_per_batch;
@@ -127,6 +129,7 @@ int cmd_train(cli::CommonArgs a, TrainOptions t, const ProposalOptions& po) {
     log.metrics["val_map50"] = last_map;
   };
   const auto t0 = Clock::now();
+  fo.resume = {&model, model_path, a.resume};
   const auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
   const double train_seconds = seconds_since(t0), total_seconds = seconds_since(t_start);
 
@@ -242,7 +245,7 @@ int main(int argc, char** argv) {
   };
 
   cli::Command train = app.subcommand("train", "train end to end on the train scenes");
-  cli::add_common_flags(train, args);
+  cli::add_train_flags(train, args);
   cli::add_proposal_flags(train, po);
   cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
   train.option("--limit", topt.limit, "use this many train scenes only")

@@ -31,6 +31,7 @@
 #include "lessons/common/stage_bench.h"
 #include "models/faster_rcnn.h"
 #include "util/timing.h"
+#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -66,6 +67,7 @@ ImageResult detect_timed(FasterRcnn& net, const Image& img, const models::Faster
 // ---- train ----------------------------------------------------------------------------
 int cmd_train(cli::CommonArgs a, TrainOptions t) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  const OutputLock lock(model_path);  // one run per model file; folder writable
   if (a.epochs < 0) a.epochs = 8;
   if (a.batch > 0) t.images_per_batch = a.batch;
   if (a.lr < 0) a.lr = 1e-3f;
@@ -118,6 +120,7 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
     log.metrics["val_map50"] = last_map;
   };
   const auto t0 = Clock::now();
+  fo.resume = {&model, model_path, a.resume};
   const auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
   const double train_seconds = seconds_since(t0), total_seconds = seconds_since(t_start);
 
@@ -228,7 +231,7 @@ int main(int argc, char** argv) {
   };
 
   cli::Command train = app.subcommand("train", "train end to end on the train scenes");
-  cli::add_common_flags(train, args);
+  cli::add_train_flags(train, args);
   cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
   models::RpnConfig& rc = topt.model.rpn;
   models::FasterRcnnTrainingOptions& to = topt.train;

@@ -32,6 +32,7 @@
 #include "lessons/common/stage_bench.h"
 #include "models/rcnn.h"
 #include "util/timing.h"
+#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -51,6 +52,7 @@ struct TrainOptions : cli::RegionTrainOptions {
 // ---- train: proposals -> fine-tuning -> features -> SVMs -> box regressors -------------
 int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& po) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  const OutputLock lock(model_path);  // one run per model file; folder writable
   if (a.epochs < 0) a.epochs = 8;
   if (a.batch < 0) a.batch = 128;
   if (a.lr < 0) a.lr = 3e-3f;
@@ -76,7 +78,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
   }
   // 3. fine-tuning on warped, randomly mirrored windows: 25% foreground (sec. 2.3)
   const cli::WindowFinetuning ft = cli::finetune_on_windows(
-      model.cnn->parameters(), a, t, d,
+      model.cnn->parameters(), {model.cnn.get(), model_path, a.resume}, a, t, d,
       [&](bool test, int fg, int bg, Rng r) {
         return test ? models::warped_window_batch(cfg, d.test, d.test_windows, fg, bg, r)
                     : models::warped_window_batch(cfg, d.train, d.windows, fg, bg, r);
@@ -184,7 +186,7 @@ int main(int argc, char** argv) {
   cli::RegionDetectorCommands detect;
 
   cli::Command train = app.subcommand("train", "fine-tune the CNN, train the SVMs and box regressors");
-  cli::add_common_flags(train, args);
+  cli::add_train_flags(train, args);
   cli::add_proposal_flags(train, po);
   train.option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
   train.flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");

@@ -34,6 +34,7 @@
 #include "models/sliding_window.h"
 #include "util/files.h"
 #include "util/timing.h"
+#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -98,6 +99,7 @@ struct TrainOptions {
 
 int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ScanOptions& so) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  const OutputLock lock(model_path);  // one run per model file; folder writable
   if (a.epochs < 0) a.epochs = 8;
   if (a.batch < 0) a.batch = 64;
   if (a.lr < 0) a.lr = 3e-3f;
@@ -124,7 +126,8 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ScanOptions& so) {
 
   // 3. softmax loss over background + classes (crop_losses), AdamW with a cosine LR
   const cli::FitOptions fo{a.epochs, (per_epoch + a.batch - 1) / a.batch, a.quiet, "adamw",
-                           a.lr, 0.05f};
+                           a.lr, 0.05f, 100,
+                           {&model, model_path, a.resume}};
 
   // 4. train
   std::vector<models::CropSample> samples;
@@ -274,7 +277,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> images;
 
   cli::Command train = app.subcommand("train", "train the crop classifier (background + classes)");
-  cli::add_common_flags(train, args);
+  cli::add_train_flags(train, args);
   cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
   train.flag("--freeze-backbone", topt.freeze_backbone, "train only the new layers");
   train.option("--hidden", topt.net.hidden, "channels of the 4x4 'fully connected' conv")

@@ -41,6 +41,7 @@
 #include "lessons/common/stage_bench.h"
 #include "models/spp_net.h"
 #include "util/timing.h"
+#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -69,6 +70,7 @@ struct TrainOptions : cli::RegionTrainOptions {
 // ---- train: proposals -> conv maps -> fc fine-tuning -> features -> SVMs -> regressors --
 int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& po) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  const OutputLock lock(model_path);  // one run per model file; folder writable
   if (a.epochs < 0) a.epochs = 6;
   if (a.batch < 0) a.batch = 128;
   if (a.lr < 0) a.lr = 1e-3f;
@@ -104,7 +106,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
 
   // 4. fine-tune fc6, fc7 and the softmax on SPP vectors
   const cli::WindowFinetuning ft = cli::finetune_on_windows(
-      model.fc_parameters(), a, t, d,
+      model.fc_parameters(), {&model, model_path, a.resume}, a, t, d,
       [&](bool test, int fg, int bg, Rng r) {
         return models::spp_window_batch(model, test ? test_maps : train_maps,
                                         test ? d.test_windows : d.windows, fg, bg, r);
@@ -255,7 +257,7 @@ int main(int argc, char** argv) {
   cli::RegionDetectorCommands detect;
 
   cli::Command train = app.subcommand("train", "fine-tune the fc layers, train SVMs and box regressors");
-  cli::add_common_flags(train, args);
+  cli::add_train_flags(train, args);
   cli::add_proposal_flags(train, po);
   train.option("--pretrained", topt.pretrained, "classify model whose backbone to use");
   train.flag("--scratch", topt.scratch, "random (frozen) convs instead of --pretrained");

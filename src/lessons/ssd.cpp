@@ -30,6 +30,7 @@
 #include "models/detection_batch.h"
 #include "models/ssd.h"
 #include "util/timing.h"
+#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -63,6 +64,7 @@ ImageResult detect_timed(Ssd& net, const Image& img, const models::SsdDetectOpti
 // ---- train ----------------------------------------------------------------------------
 int cmd_train(cli::CommonArgs a, TrainOptions t) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  const OutputLock lock(model_path);  // one run per model file; folder writable
   if (a.epochs < 0) a.epochs = 8;
   if (a.batch > 0) t.images_per_batch = a.batch;
   if (a.lr < 0) a.lr = 6e-3f;  // 2e-3: 64.9 %, 3e-3: 67.2, 4e-3: 67.9, 6e-3: 69.2, 1e-2: 69.2
@@ -113,6 +115,7 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
     log.metrics["val_map50"] = last_map;
   };
   const auto t0 = Clock::now();
+  fo.resume = {&model, model_path, a.resume};
   const auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
   const double train_seconds = seconds_since(t0), total_seconds = seconds_since(t_start);
 
@@ -227,7 +230,7 @@ int main(int argc, char** argv) {
   };
 
   cli::Command train = app.subcommand("train", "train on the train scenes");
-  cli::add_common_flags(train, args);
+  cli::add_train_flags(train, args);
   cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
   models::SsdConfig& mc = topt.model;
   models::SsdTrainingOptions& to = topt.train;

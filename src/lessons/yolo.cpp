@@ -26,6 +26,7 @@
 #include "lessons/common/yolo_pictures.h"
 #include "models/yolo.h"
 #include "util/timing.h"
+#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -59,6 +60,7 @@ ImageResult detect_timed(Yolo& net, const Image& img, const models::YoloDetectOp
 // ---- train ----------------------------------------------------------------------------
 int cmd_train(cli::CommonArgs a, TrainOptions t) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  const OutputLock lock(model_path);  // one run per model file; folder writable
   if (a.epochs < 0) a.epochs = 14;
   if (a.batch < 0) a.batch = 4;   // more steps beat larger batches here (lessons/06)
   if (a.lr < 0) a.lr = 2e-3f;
@@ -109,6 +111,7 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
     log.metrics["val_map50"] = last_map;
   };
   const auto t0 = Clock::now();
+  fo.resume = {&model, model_path, a.resume};
   const auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
   const double train_seconds = seconds_since(t0), total_seconds = seconds_since(t_start);
 
@@ -211,7 +214,7 @@ int main(int argc, char** argv) {
   };
 
   cli::Command train = app.subcommand("train", "train on the train scenes (eq. 3)");
-  cli::add_common_flags(train, args);
+  cli::add_train_flags(train, args);
   cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
   models::YoloConfig& mc = topt.model;
   train.option("--limit", topt.limit, "use this many train scenes only").range(int64_t(1), int64_t(10000000));

@@ -48,6 +48,36 @@ std::map<std::string, std::string> read_checkpoint_metadata(const std::string& p
   return load_safetensors(path).metadata;
 }
 
+namespace {
+uint64_t fingerprint(std::vector<std::pair<std::string, const Tensor*>> ts) {
+  std::sort(ts.begin(), ts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  uint64_t h = 0xcbf29ce484222325ULL;
+  auto mix = [&](const void* data, size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
+  };
+  for (const auto& [name, t] : ts) {
+    mix(name.data(), name.size() + 1);
+    for (int64_t d : t->shape()) mix(&d, sizeof d);
+    mix(t->data(), static_cast<size_t>(t->numel()) * sizeof(float));
+  }
+  return h;
+}
+}  // namespace
+
+uint64_t weights_fingerprint(Module& model) {
+  std::vector<std::pair<std::string, const Tensor*>> ts;
+  for (auto& s : state(model)) ts.emplace_back(s.first, s.second);
+  return fingerprint(ts);
+}
+
+uint64_t weights_fingerprint(const std::string& model_path) {
+  const SafeTensors file = load_safetensors(model_path);
+  std::vector<std::pair<std::string, const Tensor*>> ts;
+  for (const auto& t : file.tensors) ts.emplace_back(t.first, &t.second);
+  return fingerprint(ts);
+}
+
 void save_checkpoint(const std::string& path, Module& model,
                      const std::map<std::string, std::string>& metadata) {
   std::vector<std::pair<std::string, Tensor>> tensors;

@@ -21,6 +21,13 @@ void save_checkpoint(const std::string& path, Module& model,
 // All checks run before anything is copied: a refused file leaves the model unchanged.
 std::map<std::string, std::string> load_checkpoint(const std::string& path, Module& model);
 
+// A 64-bit FNV-1a over the tensors' names, shapes and bytes in name order: the same for
+// a model in memory and for the file it was saved to. Training logs carry it, so a log
+// can be matched to its model (a kill between writing the two must not pair a new log
+// with an old model unnoticed).
+uint64_t weights_fingerprint(Module& model);
+uint64_t weights_fingerprint(const std::string& model_path);
+
 // Only the metadata (e.g. to read the model config before building the model).
 std::map<std::string, std::string> read_checkpoint_metadata(const std::string& path);
 

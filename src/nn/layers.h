@@ -67,7 +67,9 @@ class MaxPool2d : public Module {
 // Inverted dropout (Srivastava et al. 2014); its own Rng keeps masks reproducible.
 class Dropout : public Module {
  public:
-  explicit Dropout(float p, uint64_t seed = 0) : p(p), rng(seed) {}
+  explicit Dropout(float p, uint64_t seed = 0) : p(p), rng(seed) { register_rng("rng", &rng); }
+  Dropout(const Dropout&) = delete;  // the registry points at this object's rng
+  Dropout& operator=(const Dropout&) = delete;
   Var forward(const Var& x) override { return ag::dropout(x, p, is_training(), rng); }
   std::string name() const override { return "Dropout"; }
   float p;

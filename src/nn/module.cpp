@@ -17,6 +17,8 @@ Tensor* Module::register_buffer(const std::string& name, Tensor value) {
   return &buffers_.back().second;
 }
 
+void Module::register_rng(const std::string& name, Rng* rng) { rngs_.emplace_back(name, rng); }
+
 void Module::register_module(const std::string& name, std::shared_ptr<Module> child) {
   children_.emplace_back(name, std::move(child));
 }
@@ -42,6 +44,13 @@ std::vector<std::pair<std::string, Var>> Module::named_parameters() const {
 std::vector<std::pair<std::string, Tensor*>> Module::named_buffers() {
   std::vector<std::pair<std::string, Tensor*>> out;
   collect_buffers("", out);
+  return out;
+}
+
+std::vector<std::pair<std::string, Rng*>> Module::named_rngs() {
+  std::vector<std::pair<std::string, Rng*>> out = rngs_;
+  for (auto& c : children_)
+    for (auto& r : c.second->named_rngs()) out.emplace_back(c.first + "." + r.first, r.second);
   return out;
 }
 

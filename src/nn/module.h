@@ -30,6 +30,9 @@ class Module {
   // in registration order (deterministic: optimizers and checkpoints rely on it).
   std::vector<std::pair<std::string, Var>> named_parameters() const;
   std::vector<std::pair<std::string, Tensor*>> named_buffers();
+  // Random generators a module draws from while training (Dropout's masks): state that
+  // is neither learned nor a tensor, saved by --resume so a continued run draws the same.
+  std::vector<std::pair<std::string, Rng*>> named_rngs();
   std::vector<Var> parameters() const;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children() const {
     return children_;
@@ -41,6 +44,7 @@ class Module {
  protected:
   Var register_parameter(const std::string& name, Tensor value);
   Tensor* register_buffer(const std::string& name, Tensor value);
+  void register_rng(const std::string& name, Rng* rng);  // a member of this module
   void register_module(const std::string& name, std::shared_ptr<Module> child);
 
  private:
@@ -52,6 +56,7 @@ class Module {
   bool training_ = true;
   std::vector<std::pair<std::string, Var>> params_;
   std::deque<std::pair<std::string, Tensor>> buffers_;  // deque: pointers stay valid
+  std::vector<std::pair<std::string, Rng*>> rngs_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
 };
 

@@ -86,6 +86,27 @@ void Adam::step() {
   }
 }
 
+std::vector<std::pair<std::string, Tensor*>> Sgd::state_tensors() {
+  std::vector<std::pair<std::string, Tensor*>> out;
+  for (size_t i = 0; i < buf_.size(); ++i) out.emplace_back("momentum." + std::to_string(i), &buf_[i]);
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor*>> Adam::state_tensors() {
+  std::vector<std::pair<std::string, Tensor*>> out;
+  for (size_t i = 0; i < m_.size(); ++i) {
+    out.emplace_back("m." + std::to_string(i), &m_[i]);
+    out.emplace_back("v." + std::to_string(i), &v_[i]);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, int64_t*>> Adam::state_counters() {
+  std::vector<std::pair<std::string, int64_t*>> out;
+  for (size_t i = 0; i < t_.size(); ++i) out.emplace_back("t." + std::to_string(i), &t_[i]);
+  return out;
+}
+
 float clip_grad_norm(const std::vector<Var>& params, float max_norm) {
   double total = 0.0;
   for (const auto& p : params) {

@@ -22,6 +22,11 @@ class Optimizer {
   float lr() const { return lr_; }
   void set_lr(float lr) { lr_ = lr; }
   const std::vector<Var>& params() const { return params_; }
+  // What step() remembers besides the parameters, for --resume to save and restore:
+  // per-parameter tensors named "<kind>.<index>" (undefined until the parameter's first
+  // update) and integer counters.
+  virtual std::vector<std::pair<std::string, Tensor*>> state_tensors() = 0;
+  virtual std::vector<std::pair<std::string, int64_t*>> state_counters() { return {}; }
 
  protected:
   bool active(const Var& p) const { return p.requires_grad() && p.grad().defined(); }
@@ -38,6 +43,7 @@ class Sgd : public Optimizer {
  public:
   Sgd(std::vector<Var> params, float lr, SgdOptions o = {});
   void step() override;
+  std::vector<std::pair<std::string, Tensor*>> state_tensors() override;
 
  private:
   SgdOptions o_;
@@ -53,6 +59,8 @@ class Adam : public Optimizer {
  public:
   Adam(std::vector<Var> params, float lr, AdamOptions o = {});
   void step() override;
+  std::vector<std::pair<std::string, Tensor*>> state_tensors() override;
+  std::vector<std::pair<std::string, int64_t*>> state_counters() override;
 
  private:
   AdamOptions o_;

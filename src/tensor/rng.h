@@ -25,6 +25,13 @@ class Rng {
   // index), so parallel loops can draw per item without sharing state.
   Rng fork(uint64_t key) const;
 
+  // The whole state, to save a generator mid-run and continue it exactly (--resume).
+  struct State {
+    uint64_t state = 0, inc = 0, seed = 0;
+  };
+  State state() const { return {state_, inc_, seed_}; }
+  void set_state(const State& s) { state_ = s.state, inc_ = s.inc, seed_ = s.seed; }
+
  private:
   uint64_t state_ = 0, inc_ = 0, seed_ = 0;
 };

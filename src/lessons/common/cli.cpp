@@ -170,6 +170,13 @@ void add_common_flags(Command& sub, CommonArgs& a) {
   sub.flag("--quiet", a.quiet, "no progress output");
 }
 
+void add_train_flags(Command& train, CommonArgs& a) {
+  add_common_flags(train, a);
+  train.flag("--resume", a.resume,
+             "continue an interrupted run from its last finished epoch (same flags; the "
+             "model comes out byte-identical to an uninterrupted run)");
+}
+
 int parse(CommandLine& cmd, int argc, char** argv) {
   CLI::App& app = *cmd.owned_;
   try {

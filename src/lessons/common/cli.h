@@ -117,6 +117,7 @@ struct CommonArgs {
   int threads = 0;         // 0: OpenMP's default
   bool json = false;       // machine-readable output on stdout
   bool quiet = false;      // no progress bar or log lines
+  bool resume = false;     // train: continue from the resume point (lessons/common/resume.h)
 };
 
 // Where predict writes its annotated images and JSON: --out, else data/predictions.
@@ -125,6 +126,8 @@ std::string predictions_dir(const CommonArgs& a);
 // Adds --data --model --out --epochs --batch --lr --seed --threads --json --quiet.
 void add_common_flags(Command& sub, CommonArgs& a);
 
+// The common flags plus --resume, for `train` subcommands.
+void add_train_flags(Command& train, CommonArgs& a);
 // Parses argv; returns -1 to continue, or the exit status (0 for --help, 2 for a usage error).
 int parse(CommandLine& app, int argc, char** argv);
 

@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "lessons/common/resume.h"
 #include "nn/checkpoint.h"
 #include "nn/lr_schedule.h"
 #include "nn/optimizer.h"
@@ -28,6 +29,24 @@ std::vector<EpochLog> fit(const std::vector<Var>& params, const FitOptions& o,
   sched.total = static_cast<int>(o.steps_per_epoch * o.epochs);
   sched.warmup = static_cast<int>(std::min<int64_t>(o.max_warmup, o.steps_per_epoch));
 
+  // Resume points: what must match is what shapes the schedule and the optimizer.
+  const std::string run_key = nlohmann::json{{"epochs", o.epochs}, {"steps_per_epoch", o.steps_per_epoch},
+                                             {"optimizer", o.optimizer}, {"lr", o.lr},
+                                             {"weight_decay", o.weight_decay}, {"max_warmup", o.max_warmup}}
+                                  .dump();
+  std::vector<EpochLog> done;  // every epoch's log, the resumed ones first
+  std::string resume_file;
+  if (o.resume.model) {
+    resume_file = resume_path(o.resume.model_path);
+    if (o.resume.resume && std::filesystem::exists(resume_file)) {
+      done = load_resume_point(resume_file, *o.resume.model, *opt, run_key);
+      if (!o.quiet)
+        fmt::print(stderr, "resuming from {} after epoch {} of {}\n", resume_file, done.size(), o.epochs);
+    } else if (o.resume.resume && !o.quiet) {
+      fmt::print(stderr, "no resume point {}: training from the start\n", resume_file);
+    }
+  }
+
   std::map<std::string, double> sums;  // of each named loss over the epoch's updates
   int64_t updates = 0;
   auto step = [&](int epoch, int64_t s, int64_t global) {
@@ -46,21 +65,33 @@ std::vector<EpochLog> fit(const std::vector<Var>& params, const FitOptions& o,
   auto end = [&](EpochLog& log) {
     for (const auto& [name, sum] : sums) log.metrics["train_" + name] = updates ? sum / updates : 0;
     if (epoch_end) epoch_end(log);
+    done.push_back(log);
+    // Not after the last epoch: the model itself is saved next.
+    if (!resume_file.empty() && log.epoch < o.epochs)
+      save_resume_point(resume_file, *o.resume.model, *opt, done, run_key);
   };
-  return train_loop({o.epochs, o.steps_per_epoch, o.quiet}, step, end,
-                    [&](int e) { return sched.at(static_cast<int>(e * o.steps_per_epoch)); });
+  TrainLoopConfig loop{o.epochs, o.steps_per_epoch, o.quiet, static_cast<int>(done.size())};
+  train_loop(loop, step, end,
+             [&](int e) { return sched.at(static_cast<int>(e * o.steps_per_epoch)); });
+  return done;
 }
 
 std::string save_training_run(const std::string& model_path, nn::Module& model,
                               const std::map<std::string, std::string>& metadata,
                               const std::vector<EpochLog>& logs, const std::string& title,
                               const std::string& timings_json) {
-  nn::save_checkpoint(model_path, model, metadata);
   namespace fs = std::filesystem;
   const std::string stem =
       (fs::path(model_path).parent_path() / fs::path(model_path).stem()).string();
+  // The logs first, then the model: a run killed in between leaves the old, complete
+  // model, and the new logs' fingerprint (not the old model's) tells them apart.
+  nlohmann::json run = timings_json.empty() ? nlohmann::json::object() : nlohmann::json::parse(timings_json);
+  run["weights_fingerprint"] = fmt::format("{:016x}", nn::weights_fingerprint(model));
   write_training_logs(stem, logs, title);
-  if (!timings_json.empty()) write_file_atomic(stem + ".train.json", timings_json);
+  write_file_atomic(stem + ".train.json", run.dump(2) + "\n");
+  nn::save_checkpoint(model_path, model, metadata);
+  std::error_code ec;
+  fs::remove(resume_path(model_path), ec);  // the run is complete
   return stem;
 }
 

@@ -37,6 +37,13 @@ struct FitOptions {
   float lr = 1e-3f;
   float weight_decay = 1e-4f;  // decoupled (AdamW) or L2 (SGD)
   int max_warmup = 100;        // warm-up steps: min(max_warmup, steps_per_epoch)
+  // Resume points (resume.h), kept when `model` is set: written after every epoch but
+  // the last next to model_path; `resume` continues from one.
+  struct Resume {
+    nn::Module* model = nullptr;
+    std::string model_path;
+    bool resume = false;
+  } resume = {};
 };
 
 // batch_loss(epoch, step, global_step) builds one batch and returns its losses;
@@ -45,10 +52,11 @@ std::vector<EpochLog> fit(const std::vector<Var>& params, const FitOptions& o,
                           const std::function<StepLosses(int, int64_t, int64_t)>& batch_loss,
                           const std::function<void(EpochLog&)>& epoch_end = nullptr);
 
-// Writes the trained model (metadata as save_checkpoint takes it), then STEM.csv and
-// STEM.svg (the curves, titled `title`) and STEM.train.json (`timings`: wall times live
-// beside the model, not in it, so the model file stays bit-identical). Returns STEM (the
-// model path without its extension).
+// Writes STEM.csv and STEM.svg (the curves, titled `title`) and STEM.train.json
+// (`timings` plus the weights' fingerprint: wall times live beside the model, not in it,
+// so the model file stays bit-identical), then the model (metadata as save_checkpoint
+// takes it), then removes its resume point. Returns STEM (the model path without its
+// extension).
 std::string save_training_run(const std::string& model_path, nn::Module& model,
                               const std::map<std::string, std::string>& metadata,
                               const std::vector<EpochLog>& logs, const std::string& title,

@@ -55,7 +55,8 @@ RegionTrainingData load_region_training_data(const CommonArgs& a, const RegionTr
   return d;
 }
 
-WindowFinetuning finetune_on_windows(const std::vector<Var>& params, const CommonArgs& a,
+WindowFinetuning finetune_on_windows(const std::vector<Var>& params, const FitOptions::Resume& resume,
+                                     const CommonArgs& a,
                                      const RegionTrainOptions& t, const RegionTrainingData& d,
                                      const WindowBatchFn& batch, const WindowLogitsFn& logits) {
   FitOptions o;
@@ -64,6 +65,7 @@ WindowFinetuning finetune_on_windows(const std::vector<Var>& params, const Commo
   o.quiet = a.quiet;
   o.lr = a.lr;
   o.weight_decay = 0.05f;
+  o.resume = resume;
   const int fg = std::max(1, static_cast<int>(std::lround(a.batch * t.fg_fraction)));
   const int bg = std::max(0, a.batch - fg);
   // A fixed test sample for the per-epoch accuracy, 25% foreground like the batches.

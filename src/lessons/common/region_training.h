@@ -75,8 +75,10 @@ struct WindowFinetuning {
 // Fine-tunes `params` by softmax cross-entropy (fit: AdamW with weight decay 0.05, a
 // cosine schedule) for --epochs x --steps-per-epoch batches of --batch windows, a
 // fg_fraction of them foreground; after each epoch the accuracy on a fixed test sample
-// of 1024 windows (25% foreground) is logged as test_window_acc.
-WindowFinetuning finetune_on_windows(const std::vector<Var>& params, const CommonArgs& a,
+// of 1024 windows (25% foreground) is logged as test_window_acc. `resume`: fit's resume
+// points for the model being fine-tuned.
+WindowFinetuning finetune_on_windows(const std::vector<Var>& params, const FitOptions::Resume& resume,
+                                     const CommonArgs& a,
                                      const RegionTrainOptions& t, const RegionTrainingData& d,
                                      const WindowBatchFn& batch, const WindowLogitsFn& logits);
 

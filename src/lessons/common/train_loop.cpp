@@ -18,8 +18,8 @@ std::vector<EpochLog> train_loop(const TrainLoopConfig& cfg,
                                  const std::function<double(int)>& lr_of) {
   std::vector<EpochLog> logs;
   Progress bar(cfg.epochs, cfg.steps_per_epoch, cfg.quiet);
-  int64_t global = 0, images = 0;
-  for (int e = 0; e < cfg.epochs; ++e) {
+  int64_t global = cfg.first_epoch * cfg.steps_per_epoch, images = 0;
+  for (int e = cfg.first_epoch; e < cfg.epochs; ++e) {
     const auto t0 = Clock::now();
     EpochLog log;
     log.epoch = e + 1;

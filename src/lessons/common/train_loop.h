@@ -29,6 +29,7 @@ struct TrainLoopConfig {
   int epochs = 1;
   int64_t steps_per_epoch = 1;
   bool quiet = false;
+  int first_epoch = 0;  // > 0: epochs before it were done by an earlier, resumed run
 };
 
 // step(epoch, step, global_step) trains on one batch. Throws std::runtime_error
