@@ -271,10 +271,8 @@ int main(int argc, char** argv) {
   cli::Command train = app.subcommand("train", "train the CNN and save it with its logs");
   cli::add_train_flags(train, args);
   train.flag("--quick", topt.quick, "small fast config: 20k images, 1 epoch, saved as classify_quick");
-  train.option("--optim", topt.optim, "sgd (Nesterov momentum) or adamw")
-      .one_of({"sgd", "adamw"});
-  train.option("--limit", topt.limit, "train on this many images only")
-      .range(int64_t(1), int64_t(60000));
+  train.option("--optim", topt.optim, "sgd (Nesterov momentum) or adamw").one_of({"sgd", "adamw"});
+  train.option("--limit", topt.limit, "train on this many images only").range(int64_t(1), int64_t(60000));
   train.flag("--augment", topt.augment, "random crop (pad 2) and horizontal flip");
   cli::Command eval = app.subcommand("eval", "accuracy, per-class accuracy, confusion matrix");
   cli::add_common_flags(eval, args);
@@ -282,8 +280,7 @@ int main(int argc, char** argv) {
   cli::add_common_flags(predict, args);
   int from_test = 0;
   predict.option("images", images, "PNG/JPEG/BMP/PGM files");
-  predict.option("--test", from_test, "also predict the first N test-split images")
-      .range(0, 10000);
+  predict.option("--test", from_test, "also predict the first N test-split images").range(0, 10000);
   cli::Command bench = app.subcommand("bench", "images/s at batch 1 and 64");
   cli::add_common_flags(bench, args);
 

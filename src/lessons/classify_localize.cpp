@@ -272,15 +272,11 @@ int main(int argc, char** argv) {
   train.option("--cls-input", topt.cls_input,
                "class head reads the fc features (fc) or the spatially averaged map (avg)")
       .one_of({"fc", "avg"});
-  train.option("--neck-channels", topt.neck_channels, "channels of the two neck convs")
-      .range(1, 1024);
+  train.option("--neck-channels", topt.neck_channels, "channels of the two neck convs").range(1, 1024);
   train.option("--backbone-channels", topt.backbone_channels,
-               "channels of the two backbone convs, C1,C2 (lesson 00's: 16,32)")
-      .expected(2)
-      .delimiter(',')
+               "channels of the two backbone convs, C1,C2 (lesson 00's: 16,32)").expected(2).delimiter(',')
       .range(1, 1024);
-  train.option("--input-size", topt.input_size, "network input side (multiple of 16)")
-      .range(16, 512);
+  train.option("--input-size", topt.input_size, "network input side (multiple of 16)").range(16, 512);
   train.option("--dropout", topt.dropout, "dropout before the heads").range(0.0f, 0.95f);
   train.option("--train-scenes", topt.train_scenes,
                "online (fresh generated scenes every step) or files (DATA/train)")

@@ -18,7 +18,6 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <sstream>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -27,7 +26,7 @@
 #include "grading/child_process.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/compare_chart.h"
-#include "nn/checkpoint.h"
+#include "lessons/common/training_time.h"
 #include "util/files.h"
 
 using namespace dl;
@@ -56,51 +55,6 @@ struct Row {
 
 double number(const json& j, const char* key, double fallback) {
   return j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
-}
-
-// Training time: MODELS/NAME.train.json's "train_seconds" when the program writes one
-// (programs whose training is more than epochs, e.g. R-CNN's features and SVMs), else
-// the `seconds` column of MODELS/NAME.csv summed (the shared training loop writes one row
-// per epoch), plus MODELS/NAME.stage*.csv for programs that train in stages. Never in
-// the checkpoint: a wall time there would make two runs' model files differ, and
-// detlab's are bit-identical.
-double train_seconds(const std::string& model) {
-  const fs::path stem = fs::path(model).parent_path() / fs::path(model).stem();
-  if (fs::exists(stem.string() + ".train.json")) {
-    const json j = json::parse(read_file_text(stem.string() + ".train.json"), nullptr, false);
-    // Logs are written before their model: a run killed in between leaves an older
-    // model beside newer logs, whose times are not this model's.
-    if (j.is_object() && j.contains("weights_fingerprint") && j["weights_fingerprint"].is_string() &&
-        j["weights_fingerprint"].get<std::string>() != fmt::format("{:016x}", nn::weights_fingerprint(model))) {
-      fmt::print(stderr, "note: {}.train.json belongs to another run than {} (killed before saving?); "
-                 "its training time is not shown\n", stem.string(), model);
-      return -1;
-    }
-    if (j.is_object() && j.contains("train_seconds") && j["train_seconds"].is_number())
-      return j["train_seconds"].get<double>();
-  }
-  std::vector<std::string> logs = {stem.string() + ".csv"};
-  for (int s = 2; s <= 9; ++s) logs.push_back(fmt::format("{}.stage{}.csv", stem.string(), s));
-  double total = 0;
-  bool any = false;
-  for (const std::string& path : logs) {
-    if (!fs::exists(path)) continue;
-    std::istringstream in(read_file_text(path));
-    std::string line, name;
-    std::getline(in, line);
-    int column = -1, i = 0;
-    for (std::istringstream h(line); std::getline(h, name, ','); ++i)
-      if (name == "seconds") column = i;
-    if (column < 0) continue;
-    while (std::getline(in, line)) {
-      std::istringstream row(line);
-      std::string value;
-      for (int k = 0; k <= column && std::getline(row, value, ','); ++k) {}
-      total += std::atof(value.c_str());
-      any = true;
-    }
-  }
-  return any ? total : -1;
 }
 
 // Whether `bin/NAME eval` takes --cache-dir, i.e. reads region proposals (the shared
@@ -151,7 +105,7 @@ Row measure(const std::string& method, const Options& o) {
   const std::string model = model_of(method, o);
   Row r;
   r.method = method;
-  r.train_seconds = train_seconds(model);
+  r.train_seconds = cli::recorded_train_seconds(model);
   std::vector<std::string> argv = {program, "eval", "--json", "--model", model};
   if (!o.data.empty()) argv.insert(argv.end(), {"--data", o.data});
   if (o.limit > 0) argv.insert(argv.end(), {"--limit", std::to_string(o.limit)});
@@ -322,13 +276,11 @@ int main(int argc, char** argv) {
   Options o;
   app.option("--methods", o.methods,
              "detlab programs, comma-separated; the first is the reference (default with "
-             "--plot tradeoff: every detector)")
-      .delimiter(',');
+             "--plot tradeoff: every detector)").delimiter(',');
   app.option("--data", o.data, "dataset directory passed to each eval (default: theirs)");
   app.option("--models", o.models, "directory of the NAME.safetensors models");
   app.option("--out", o.out, "directory for compare.json and the SVG charts");
-  app.option("--limit", o.limit, "evaluate on the first N test images")
-      .range(1, 1000000);
+  app.option("--limit", o.limit, "evaluate on the first N test images").range(1, 1000000);
   app.option("--threads", o.threads, "OpenMP threads for each eval").range(0, 1024);
   app.option("--time-limit", o.time_limit, "seconds allowed per eval")
       .positive();

@@ -27,6 +27,7 @@
 #include "image/transforms.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/draw_pose.h"
+#include "lessons/common/figure_splits.h"
 #include "lessons/common/fit.h"
 #include "lessons/common/model_file.h"
 #include "models/deeppose.h"
@@ -43,8 +44,6 @@ using models::Pose;
 namespace {
 
 const char* kDefaultModel = "data/models/deeppose.safetensors";
-const char* kDefaultData = "data/generated/figures";
-const int64_t kTrainCount = 8000, kTestCount = 1000;
 
 struct TrainOptions {
   int stages = 2;
@@ -67,21 +66,10 @@ struct TrainOptions {
   std::string from;  // a deeppose model whose stages are kept (trains only the stages after)
 };
 
-// ---- model files and data --------------------------------------------------------------
+// ---- model files --------------------------------------------------------------------
 std::unique_ptr<models::DeepPoseCascade> load_model(const std::string& path) {
   return cli::load_weights<models::DeepPoseCascade>(
       path, cli::read_model_config_as<models::DeepPoseConfig>(path, "deeppose"));
-}
-
-std::string split_dir(const cli::CommonArgs& a, const char* split) {
-  const std::string dir = (fs::path(a.data.empty() ? kDefaultData : a.data) / split).string();
-  if (!fs::exists(dir)) {
-    const bool train = split[1] == 'r';
-    throw FileError(dir, fmt::format("no such dataset directory; make it with `bin/datagen figures "
-                                     "--count {} --seed {} --out {}` (lessons/02)",
-                                     train ? kTrainCount : kTestCount, train ? 1 : 2, dir));
-  }
-  return dir;
 }
 
 // ---- train -----------------------------------------------------------------------------
@@ -93,15 +81,9 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   if (a.lr < 0) a.lr = 6e-3f;  // 1.5e-3 / 3e-3 / 6e-3 / 1e-2: PCK 0.730 / 0.762 / 0.782 / 0.730 (64 px)
   const int cascade_epochs = t.cascade_epochs >= 0 ? t.cascade_epochs : 3;
 
-  KeypointDataset train = load_keypoint_dataset(split_dir(a, "train"), t.limit);
-  KeypointDataset test = load_keypoint_dataset(split_dir(a, "test"));
+  cli::FigureSplits data = cli::load_figure_splits(a, t.limit);
+  KeypointDataset &train = data.train, &test = data.test;
   const int64_t n = static_cast<int64_t>(train.items.size());
-  if (n == 0) throw FileError(train.dir, "the training set has no images");
-  if (test.num_joints() != train.num_joints())
-    throw FileError(test.dir, "the test set's joints differ from the training set's");
-  if (train.num_joints() != kFigureJoints)
-    throw FileError(train.dir, fmt::format("expected the {} figure joints, found {}",
-                                           kFigureJoints, train.num_joints()));
   if (t.facing_camera)
     for (auto& item : train.items) relabel_facing_camera(item.keypoints);
 
@@ -119,6 +101,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   std::vector<PoseStageScores> final_scores;
   std::vector<double> stage_seconds;
   std::vector<Pose> prev_train;  // stage s-1's poses on the training set
+  std::vector<std::vector<cli::EpochLog>> stage_logs;  // written with the model, once all stages trained
   const std::string stem = (fs::path(model_path).parent_path() / fs::path(model_path).stem()).string();
   const auto t0 = Clock::now();
   for (int s = 1; s <= t.stages; ++s) {
@@ -157,9 +140,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
     stage_seconds.push_back(seconds_since(ts));
     if (epochs == 0) last = score_poses(test, models::run_cascade(model, test, s).back());
     final_scores.push_back(last);
-    if (!logs.empty())
-      cli::write_training_logs(s == 1 ? stem : fmt::format("{}.stage{}", stem, s), logs,
-                               fmt::format("deeppose stage {}", s));
+    stage_logs.push_back(logs);
     if (s < t.stages) prev_train = models::run_cascade(model, train, s).back();
   }
   const double seconds = seconds_since(t0);
@@ -172,6 +153,11 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
                {"facing_camera", t.facing_camera}, {"flip", t.flip},
                {"cascade_lr", t.cascade_lr},  {"neighbours", t.neighbours}};
   json per_stage = stage_scores_json(final_scores);
+  // Logs only once every stage has trained: a stage that fails leaves the old model's logs.
+  for (int s = 1; s <= t.stages; ++s)
+    if (!stage_logs[s - 1].empty())
+      cli::write_training_logs(s == 1 ? stem : fmt::format("{}.stage{}", stem, s), stage_logs[s - 1],
+                               fmt::format("deeppose stage {}", s));
   nn::save_checkpoint(model_path, model,
                       {{"config", cfg.to_json()}, {"joints", json(train.joint_names).dump()},
                        {"train_args", args.dump()}, {"test_scores", per_stage.dump()}});
@@ -190,11 +176,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
 int cmd_eval(const cli::CommonArgs& a) {
   const std::string path = a.model.empty() ? kDefaultModel : a.model;
   auto model = load_model(path);
-  KeypointDataset test = load_keypoint_dataset(split_dir(a, "test"));
-  if (test.items.empty()) throw FileError(test.dir, "the test set has no images");
-  const int K = model->config.stages[0].num_joints;
-  if (test.num_joints() != K)
-    throw FileError(test.dir, fmt::format("{} joints, the model has {}", test.num_joints(), K));
+  const KeypointDataset test = cli::load_figures_test(a, model->config.stages[0].num_joints);
   const auto poses = models::run_cascade(*model, test, static_cast<int>(model->stages.size()));
   const PoseCascadeEval ev = evaluate_cascade(test, poses);
   if (a.json)
@@ -293,42 +275,33 @@ int main(int argc, char** argv) {
   cli::Command train = app.subcommand("train", "train stage 1, then each cascade stage, and save");
   cli::add_common_flags(train, args);
   train.option("--stages", topt.stages, "number of stages (1 = no cascade)").range(1, 6);
-  train.option("--sigma", topt.sigma, "cascade window side / predicted torso diameter")
-      .range(0.1f, 10.0f);
+  train.option("--sigma", topt.sigma, "cascade window side / predicted torso diameter").range(0.1f, 10.0f);
   train.option("--input", topt.stage1.input_size, "stage 1 input size in pixels (multiple of 16)")
       .range(16, 512);
-  train.option("--channels", topt.stage1.channels,
-               "stage 1 conv blocks' channels (each halves the size)")
+  train.option("--channels", topt.stage1.channels, "stage 1 conv blocks' channels (each halves the size)")
       .expected(1, 8).range(1, 1024);
   train.option("--hidden", topt.stage1.hidden, "stage 1 hidden fully connected units").range(1, 65536);
-  train.option("--dropout", topt.stage1.dropout, "stage 1 dropout before the last layer")
-      .range(0.0f, 0.9f);
+  train.option("--dropout", topt.stage1.dropout, "stage 1 dropout before the last layer").range(0.0f, 0.9f);
   train.option("--cascade-epochs", topt.cascade_epochs, "epochs of each stage >= 2").range(0, 1000);
   train.option("--cascade-input", topt.cascade.input_size,
-               "window size in pixels of each stage >= 2 (multiple of 8)")
-      .range(8, 256);
+               "window size in pixels of each stage >= 2 (multiple of 8)").range(8, 256);
   train.option("--cascade-channels", topt.cascade.channels,
                "conv blocks' channels of each stage >= 2 (each halves the window)")
       .expected(1, 8).range(1, 1024);
-  train.option("--cascade-hidden", topt.cascade.hidden,
-               "hidden fully connected units of each stage >= 2")
+  train.option("--cascade-hidden", topt.cascade.hidden, "hidden fully connected units of each stage >= 2")
       .range(1, 65536);
-  train.option("--cascade-lr", topt.cascade_lr, "Adam learning rate of each stage >= 2")
-      .range(1e-7f, 1.0f);
+  train.option("--cascade-lr", topt.cascade_lr, "Adam learning rate of each stage >= 2").range(1e-7f, 1.0f);
   train.option("--crops-per-image", topt.crops_per_image,
-               "joint windows per training image and epoch (stages >= 2)")
-      .range(1, kFigureJoints);
+               "joint windows per training image and epoch (stages >= 2)").range(1, kFigureJoints);
   train.option("--neighbours", topt.neighbours,
                "stages >= 2: a window also trains on the other joints within this many "
-               "window sides of its centre (0: its own joint only, as the paper)")
-      .range(0.0f, 0.5f);
+               "window sides of its centre (0: its own joint only, as the paper)").range(0.0f, 0.5f);
   train.flag("--facing-camera", topt.facing_camera,
              "relabel the training figures as if all faced the camera (default: their own "
              "left/right)");
   train.flag("--no-flip", no_flip, "stage 1 without mirrored training images");
   train.option("--from", topt.from, "keep this deeppose model's stages before the last of --stages");
-  train.option("--limit", topt.limit, "train on this many images only")
-      .range(int64_t(1), int64_t(10000000));
+  train.option("--limit", topt.limit, "train on this many images only").range(int64_t(1), int64_t(10000000));
   cli::Command eval = app.subcommand("eval", "PCK, PDJ, PCP and pixel error per stage");
   cli::add_common_flags(eval, args);
   cli::Command predict = app.subcommand("predict", "draw the predicted skeleton on images");

@@ -18,6 +18,7 @@
 #include "eval/detection_eval.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/detection_eval.h"
+#include "lessons/common/detector_program.h"
 #include "lessons/common/fast_rcnn_report.h"
 #include "lessons/common/fit.h"
 #include "lessons/common/model_file.h"
@@ -46,12 +47,9 @@ std::unique_ptr<FastRcnn> load(const std::string& path, std::vector<std::string>
 }
 
 struct TrainOptions {
-  std::string pretrained = cli::kPretrainedModel;
-  bool scratch = false;
-  int64_t limit = 0;
+  cli::DetectorTrainFlags start;
   int images_per_batch = 2;  // N (§2.3)
   float lambda = 1.0f;       // weight of the box loss
-  int val_images = 50;
   models::FastRcnnBatchOptions batch;
   models::FastRcnnConfig model;
 };
@@ -70,9 +68,8 @@ int cmd_train(cli::CommonArgs a, TrainOptions t, const ProposalOptions& po) {
   const auto t_start = Clock::now();
 
   // 1. data and proposals (computed once, then read from the cache)
-  DetectionDataset train = load_detection_dataset(cli::scenes_split_dir(a, "train"), t.limit);
-  DetectionDataset val = load_detection_dataset(cli::scenes_split_dir(a, "test"), t.val_images);
-  if (train.items.empty()) throw FileError(train.dir, "the training set has no images");
+  const cli::DetectorScenes scenes = cli::load_detector_scenes(a, t.start);
+  const DetectionDataset &train = scenes.train, &val = scenes.val;
   auto tp = Clock::now();
   const auto train_props = dataset_proposals(train, po);
   dataset_proposals(val, po);  // into the cache, so each epoch's validation only reads it
@@ -90,17 +87,12 @@ int cmd_train(cli::CommonArgs a, TrainOptions t, const ProposalOptions& po) {
   models::FastRcnnConfig cfg = t.model;
   cfg.num_classes = static_cast<int>(train.class_names.size()) + 1;
   FastRcnn model(cfg, rng);
-  const std::string init = cli::start_from_pretrained(t.pretrained, t.scratch, model, a.quiet);
+  const std::string init = cli::start_from_pretrained(t.start.pretrained, t.start.scratch, model, a.quiet);
 
   // 3. train with AdamW, warm-up and cosine decay (the paper: SGD, 30k + 10k iterations);
   //    each step N images in a shuffled order, R / N RoIs from each
   const int64_t n_images = static_cast<int64_t>(train.items.size());
-  cli::FitOptions fo;
-  fo.epochs = a.epochs;
   EpochBatches batches(n_images, t.images_per_batch, a.seed);
-  fo.steps_per_epoch = batches.steps_per_epoch();
-  fo.quiet = a.quiet;
-  fo.lr = a.lr;
   int64_t fg = 0, rois_seen = 0;
   auto batch_loss = [&](int epoch, int64_t s, int64_t global) {
     if (s == 0) fg = rois_seen = 0;
@@ -123,13 +115,13 @@ int cmd_train(cli::CommonArgs a, TrainOptions t, const ProposalOptions& po) {
     log.metrics.emplace("train_cls_loss", 0.0);  // (an epoch without a single update)
     log.metrics.emplace("train_box_loss", 0.0);
     log.metrics["fg_fraction"] = rois_seen ? double(fg) / rois_seen : 0;
-    model.eval();
+    model.eval();  // (its own evaluator: proposals from the cache)
     last_map = cli::evaluate_fast_rcnn(model, val, po, {}).e.voc_map50;
     model.train();
     log.metrics["val_map50"] = last_map;
   };
   const auto t0 = Clock::now();
-  fo.resume = {&model, model_path, a.resume};
+  const cli::FitOptions fo = cli::detector_fit_options(a, batches.steps_per_epoch(), model, model_path);
   const auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
   const double train_seconds = seconds_since(t0), total_seconds = seconds_since(t_start);
 
@@ -229,15 +221,11 @@ int main(int argc, char** argv) {
   ProposalOptions po;
   models::FastRcnnDetectOptions dopt;
   models::FastRcnnSvd svd;
-  int64_t limit = 0;
   bool cached = false;
-  std::vector<std::string> images;
 
   auto add_svd = [&](cli::Command& sub) {
-    sub.option("--svd", svd.fc6, "truncated SVD of fc6 with this rank (§3.1; 0 = off)")
-        .range(0, 65536);
-    sub.option("--svd-fc7", svd.fc7, "rank for fc7 (default: --svd / 4)")
-        .range(1, 65536);
+    sub.option("--svd", svd.fc6, "truncated SVD of fc6 with this rank (§3.1; 0 = off)").range(0, 65536);
+    sub.option("--svd-fc7", svd.fc7, "rank for fc7 (default: --svd / 4)").range(1, 65536);
   };
   auto add_detect = [&](cli::Command& sub, const char* what) {
     sub.option("--threshold", dopt.threshold, what).range(0.0f, 1.0f);
@@ -245,59 +233,39 @@ int main(int argc, char** argv) {
   };
 
   cli::Command train = app.subcommand("train", "train end to end on the train scenes");
-  cli::add_train_flags(train, args);
+  cli::add_detector_train_flags(train, args, topt.start, topt.batch.flip);
   cli::add_proposal_flags(train, po);
-  cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
-  train.option("--limit", topt.limit, "use this many train scenes only")
-      .range(int64_t(1), int64_t(10000000));
-  train.option("--val-images", topt.val_images, "test scenes for the per-epoch mAP")
-      .range(1, 100000);
   train.option("--rois", topt.batch.rois_per_batch, "RoIs per mini-batch R (--batch is N images)")
       .range(1, 100000);
-  train.option("--fg-fraction", topt.batch.fg_fraction, "foreground share of the RoIs")
-      .range(0.0f, 1.0f);
+  train.option("--fg-fraction", topt.batch.fg_fraction, "foreground share of the RoIs").range(0.0f, 1.0f);
   train.option("--bg-lo", topt.batch.bg_iou_lo, "lowest IoU of a background RoI").range(0.0f, 0.5f);
   train.option("--lambda", topt.lambda, "weight of the box loss").range(0.0f, 1e6f);
-  train.flag("!--no-flip", topt.batch.flip, "no horizontal flipping");
   train.option("--pool", topt.model.pool, "RoI pooling grid side").range(1, 32);
   train.option("--hidden", topt.model.hidden, "fc6 / fc7 width").range(1, 16384);
   train.option("--neck-channels", topt.model.c3, "channels of the neck conv").range(1, 1024);
   train.option("--dropout", topt.model.dropout, "dropout after fc6 and fc7").range(0.0f, 0.95f);
 
-  cli::Command eval = app.subcommand("eval", "VOC AP@0.5 and COCO AP on the test scenes");
-  cli::add_common_flags(eval, args);
-  cli::add_proposal_flags(eval, po);
-  add_detect(eval, "lowest class score kept (default 0.05)");
-  add_svd(eval);
-  eval.option("--limit", limit, "evaluate this many scenes only")
-      .range(int64_t(1), int64_t(10000000));
-
-  cli::Command predict = app.subcommand("predict", "draw detections on images (PNG + JSON)");
-  cli::add_common_flags(predict, args);
-  cli::add_proposal_flags(predict, po);
-  add_detect(predict, "lowest class score drawn (default 0.5)");
-  add_svd(predict);
-  predict.option("images", images, "PNG/JPEG/BMP files").required();
-
-  cli::Command bench = app.subcommand("bench", "seconds per image by stage");
-  cli::add_common_flags(bench, args);
-  cli::add_proposal_flags(bench, po);
-  add_svd(bench);
-  bench.option("--limit", limit, "test scenes to time when no IMAGE is given (default 10)")
-      .range(int64_t(1), int64_t(100000));
-  bench.flag("--cached", cached, "read proposals from the cache instead of timing them");
-  bench.option("images", images, "PNG/JPEG/BMP files (default: test scenes)");
+  cli::DetectorCommands c;
+  cli::add_detector_commands(app, args, c, "VOC AP@0.5 and COCO AP on the test scenes",
+                             "draw detections on images (PNG + JSON)");
+  for (cli::Command* sub : {&c.eval, &c.predict, &c.bench}) {
+    cli::add_proposal_flags(*sub, po);
+    add_svd(*sub);
+  }
+  add_detect(c.eval, "lowest class score kept (default 0.05)");
+  add_detect(c.predict, "lowest class score drawn (default 0.5)");
+  c.bench.flag("--cached", cached, "read proposals from the cache instead of timing them");
 
   const int rc = cli::parse(app, argc, argv);
   if (rc >= 0) return rc;
   return cli::run_guarded([&] {
     cli::apply_threads(args.threads);
     if (train) return cmd_train(args, topt, po);
-    if (eval) return cmd_eval(args, po, dopt, svd, limit);
-    if (predict) {
-      if (predict.count("--threshold") == 0) dopt.threshold = 0.5f;
-      return cmd_predict(args, po, dopt, svd, images);
+    if (c.eval) return cmd_eval(args, po, dopt, svd, c.limit);
+    if (c.predict) {
+      if (c.predict.count("--threshold") == 0) dopt.threshold = 0.5f;
+      return cmd_predict(args, po, dopt, svd, c.images);
     }
-    return cmd_bench(args, po, svd, images, limit, cached);
+    return cmd_bench(args, po, svd, c.images, c.limit, cached);
   });
 }

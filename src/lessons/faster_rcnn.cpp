@@ -22,6 +22,7 @@
 #include "eval/detection_eval.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/detection_eval.h"
+#include "lessons/common/detector_program.h"
 #include "lessons/common/fit.h"
 #include "lessons/common/model_file.h"
 #include "lessons/common/predict_with_proposals.h"
@@ -47,11 +48,9 @@ std::unique_ptr<FasterRcnn> load(const std::string& path, std::vector<std::strin
 }
 
 struct TrainOptions {
-  std::string pretrained = cli::kPretrainedModel;
-  bool scratch = false, flip = true;
-  int64_t limit = 0;
+  cli::DetectorTrainFlags start;
+  bool flip = true;
   int images_per_batch = 2;
-  int val_images = 50;
   models::FasterRcnnTrainingOptions train;
   models::FasterRcnnConfig model;
 };
@@ -74,25 +73,19 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
   const auto t_start = Clock::now();
 
   // 1. data: no proposals to compute -- the network makes its own
-  DetectionDataset train = load_detection_dataset(cli::scenes_split_dir(a, "train"), t.limit);
-  DetectionDataset val = load_detection_dataset(cli::scenes_split_dir(a, "test"), t.val_images);
-  if (train.items.empty()) throw FileError(train.dir, "the training set has no images");
+  const cli::DetectorScenes scenes = cli::load_detector_scenes(a, t.start);
+  const DetectionDataset &train = scenes.train, &val = scenes.val;
 
   // 2. model: lesson 00's backbone, Fast R-CNN's neck and head, a new RPN
   Rng rng(a.seed);
   models::FasterRcnnConfig cfg = t.model;
   cfg.fast_rcnn.num_classes = static_cast<int>(train.class_names.size()) + 1;
   FasterRcnn model(cfg, rng);
-  const std::string init = cli::start_from_pretrained(t.pretrained, t.scratch, model, a.quiet);
+  const std::string init = cli::start_from_pretrained(t.start.pretrained, t.start.scratch, model, a.quiet);
 
   // 3. approximate joint training (§3.2): the four losses summed, one backward pass
   const int64_t n_images = static_cast<int64_t>(train.items.size());
-  cli::FitOptions fo;
-  fo.epochs = a.epochs;
   EpochBatches batches(n_images, t.images_per_batch, a.seed);
-  fo.steps_per_epoch = batches.steps_per_epoch();
-  fo.quiet = a.quiet;
-  fo.lr = a.lr;
   int64_t fg = 0, rois_seen = 0;
   auto batch_loss = [&](int epoch, int64_t s, int64_t global) {
     if (s == 0) fg = rois_seen = 0;
@@ -112,15 +105,13 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
   double last_map = 0;
   auto epoch_end = [&](cli::EpochLog& log) {
     log.metrics["fg_fraction"] = rois_seen ? double(fg) / rois_seen : 0;
-    model.eval();
-    last_map = evaluate_detector(val, [&](const DetectionItem& item) {
-                 return detect_timed(model, item.image, {});
-               }).voc_map50;
-    model.train();
+    last_map = cli::validation_map(model, val, [&](const DetectionItem& item) {
+      return detect_timed(model, item.image, {});
+    });
     log.metrics["val_map50"] = last_map;
   };
   const auto t0 = Clock::now();
-  fo.resume = {&model, model_path, a.resume};
+  const cli::FitOptions fo = cli::detector_fit_options(a, batches.steps_per_epoch(), model, model_path);
   const auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
   const double train_seconds = seconds_since(t0), total_seconds = seconds_since(t_start);
 
@@ -217,9 +208,7 @@ int main(int argc, char** argv) {
   ProposalOptions po;
   models::FasterRcnnDetectOptions dopt;
   Pictures show;
-  int64_t limit = 0;
   bool no_recall = false;
-  std::vector<std::string> images;
   auto add_test_proposals = [&](cli::Command& sub) {
     sub.option("--pre-nms", dopt.proposals.pre_nms_top_n, "RPN boxes before NMS (test)").range(1, 1000000);
     sub.option("--post-nms", dopt.proposals.post_nms_top_n, "RPN proposals kept (test)").range(1, 100000);
@@ -231,12 +220,9 @@ int main(int argc, char** argv) {
   };
 
   cli::Command train = app.subcommand("train", "train end to end on the train scenes");
-  cli::add_train_flags(train, args);
-  cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
+  cli::add_detector_train_flags(train, args, topt.start, topt.flip);
   models::RpnConfig& rc = topt.model.rpn;
   models::FasterRcnnTrainingOptions& to = topt.train;
-  train.option("--limit", topt.limit, "use this many train scenes only").range(int64_t(1), int64_t(10000000));
-  train.option("--val-images", topt.val_images, "test scenes for the per-epoch mAP").range(1, 100000);
   train.option("--anchor-sizes", rc.anchor_sizes, "anchor sides in pixels (default 16,32,64)")
       .delimiter(',').range(4.0f, 1024.0f);
   train.option("--aspect-ratios", rc.aspect_ratios, "anchor height/width ratios (default 0.5,1,2)")
@@ -251,30 +237,21 @@ int main(int argc, char** argv) {
   train.option("--fg-fraction", to.fg_fraction, "foreground share of the RoIs").range(0.0f, 1.0f);
   train.option("--bg-lo", to.bg_iou_lo, "lowest IoU of a background RoI (0)").range(0.0f, 0.5f);
   train.flag("--roi-align", topt.model.roi_align, "RoIAlign instead of RoI max pooling");
-  train.flag("!--no-flip", topt.flip, "no horizontal flipping");
   train.option("--pool", topt.model.fast_rcnn.pool, "RoI pooling grid side").range(1, 32);
   train.option("--hidden", topt.model.fast_rcnn.hidden, "fc6 / fc7 width").range(1, 16384);
 
-  cli::Command eval = app.subcommand("eval", "VOC AP@0.5, COCO AP and proposal recall on the test scenes");
-  cli::add_common_flags(eval, args);
-  cli::add_proposal_flags(eval, po);
-  add_detect(eval, "lowest class score kept (default 0.05)");
-  eval.option("--limit", limit, "evaluate this many scenes only").range(int64_t(1), int64_t(10000000));
-  eval.flag("--no-recall", no_recall, "skip the proposal recall table (and Selective Search)");
+  cli::DetectorCommands c;
+  cli::add_detector_commands(app, args, c, "VOC AP@0.5, COCO AP and proposal recall on the test scenes",
+                             "draw detections, objectness, anchors, proposals");
+  cli::add_proposal_flags(c.eval, po);
+  add_detect(c.eval, "lowest class score kept (default 0.05)");
+  c.eval.flag("--no-recall", no_recall, "skip the proposal recall table (and Selective Search)");
 
-  cli::Command predict = app.subcommand("predict", "draw detections, objectness, anchors, proposals");
-  cli::add_common_flags(predict, args);
-  add_detect(predict, "lowest class score drawn (default 0.5)");
-  predict.flag("--show-anchors", show.anchors, "draw the k anchors of the central position");
-  predict.option("--show-proposals", show.proposals, "draw the first N RPN proposals").range(0, 100000);
-  predict.option("images", images, "PNG/JPEG/BMP files").required();
+  add_detect(c.predict, "lowest class score drawn (default 0.5)");
+  c.predict.flag("--show-anchors", show.anchors, "draw the k anchors of the central position");
+  c.predict.option("--show-proposals", show.proposals, "draw the first N RPN proposals").range(0, 100000);
 
-  cli::Command bench = app.subcommand("bench", "seconds per image by stage");
-  cli::add_common_flags(bench, args);
-  add_test_proposals(bench);
-  bench.option("--limit", limit, "test scenes to time when no IMAGE is given (default 10)")
-      .range(int64_t(1), int64_t(100000));
-  bench.option("images", images, "PNG/JPEG/BMP files (default: test scenes)");
+  add_test_proposals(c.bench);
 
   const int rc_parse = cli::parse(app, argc, argv);
   if (rc_parse >= 0) return rc_parse;
@@ -285,11 +262,11 @@ int main(int argc, char** argv) {
         throw std::invalid_argument("--rpn-negative-iou is above --rpn-positive-iou");
       return cmd_train(args, topt);
     }
-    if (eval) return cmd_eval(args, po, dopt, limit, !no_recall);
-    if (predict) {
-      if (predict.count("--threshold") == 0) dopt.head.threshold = 0.5f;
-      return cmd_predict(args, dopt, show, images);
+    if (c.eval) return cmd_eval(args, po, dopt, c.limit, !no_recall);
+    if (c.predict) {
+      if (c.predict.count("--threshold") == 0) dopt.head.threshold = 0.5f;
+      return cmd_predict(args, dopt, show, c.images);
     }
-    return cmd_bench(args, dopt, images, limit);
+    return cmd_bench(args, dopt, c.images, c.limit);
   });
 }

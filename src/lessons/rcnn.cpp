@@ -190,10 +190,8 @@ int main(int argc, char** argv) {
   cli::add_proposal_flags(train, po);
   train.option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
   train.flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");
-  train.option("--hidden", topt.hidden, "feature dimension (the 'fc' layer's channels)")
-      .range(1, 4096);
-  train.option("--neck-channels", topt.c3, "channels of the neck conv")
-      .range(1, 1024);
+  train.option("--hidden", topt.hidden, "feature dimension (the 'fc' layer's channels)").range(1, 4096);
+  train.option("--neck-channels", topt.c3, "channels of the neck conv").range(1, 1024);
   train.option("--input-size", topt.input_size, "warped crop side S (4k + 14: 18, 22, 26, ...)")
       .range(18, 254);
   train.option("--context", topt.context, "context pixels around the box in the crop (R-CNN: 16 of 227)")

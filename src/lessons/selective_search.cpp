@@ -234,8 +234,7 @@ int main(int argc, char** argv) {
   auto add_preset = [&](cli::Command& sub, bool allow_all) {
     std::vector<std::string> names = {"single", "fast", "quality"};
     if (allow_all) names.push_back("all");
-    sub.option("--preset", opt.preset, "Uijlings et al. §5.2 configuration (default fast)")
-        .one_of(names);
+    sub.option("--preset", opt.preset, "Uijlings et al. §5.2 configuration (default fast)").one_of(names);
   };
   // Diversification overrides (predict, eval); checked when parsed, so a typo is a usage error.
   auto add_overrides = [&](cli::Command& sub) {
@@ -254,8 +253,7 @@ int main(int argc, char** argv) {
     sub.option("--color-spaces", opt.overrides.color_spaces, "override: e.g. HSV,Lab (RGB I Lab rgI HSV H)")
         .delimiter(',')
         .check(valid([](const std::string& s) { parse_color_space(s); }), "COLOURSPACE");
-    sub.option("--ks", opt.overrides.ks, "override: graph-segmentation k values, e.g. 50,100")
-        .delimiter(',')
+    sub.option("--ks", opt.overrides.ks, "override: graph-segmentation k values, e.g. 50,100").delimiter(',')
         .range(1.0f, 100000.0f);
     sub.option("--strategies", opt.overrides.strategies, "override: e.g. C+T+S+F,T+S+F (letters C T S F)")
         .delimiter(',')
@@ -280,16 +278,14 @@ int main(int argc, char** argv) {
   cli::add_common_flags(eval, args);
   add_preset(eval, false);
   add_overrides(eval);
-  eval.option("--limit", opt.limit, "evaluate this many scenes only")
-      .range(int64_t(1), int64_t(10000000));
+  eval.option("--limit", opt.limit, "evaluate this many scenes only").range(int64_t(1), int64_t(10000000));
   eval.option("--show", opt.show,
               "draw ground truth and each object's best proposal for the first N images of each set")
       .range(0, 1000);
   cli::Command bench = app.subcommand("bench", "seconds, boxes and recall@0.5 per image for each preset");
   cli::add_common_flags(bench, args);
   add_preset(bench, true);
-  bench.option("--limit", opt.limit, "scenes to time (default 4)")
-      .range(int64_t(1), int64_t(10000));
+  bench.option("--limit", opt.limit, "scenes to time (default 4)").range(int64_t(1), int64_t(10000));
 
   const int rc = cli::parse(app, argc, argv);
   if (rc >= 0) return rc;

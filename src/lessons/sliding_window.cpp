@@ -77,8 +77,7 @@ void add_scan_flags(cli::Command& sub, ScanOptions& o, bool with_mode) {
         .one_of({"crops", "conv"});
   sub.option("--nms", o.scan.post.nms_iou,
              "IoU above which a lower-scoring box of the same class is dropped").range(0.0, 1.0);
-  sub.option("--crop-batch", o.scan.crop_batch, "crops per network call in --mode crops")
-      .range(1, 4096);
+  sub.option("--crop-batch", o.scan.crop_batch, "crops per network call in --mode crops").range(1, 4096);
 }
 
 // The model file: the crop classifier and its object classes (network class k + 1 is
@@ -280,8 +279,7 @@ int main(int argc, char** argv) {
   cli::add_train_flags(train, args);
   cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
   train.flag("--freeze-backbone", topt.freeze_backbone, "train only the new layers");
-  train.option("--hidden", topt.net.hidden, "channels of the 4x4 'fully connected' conv")
-      .range(1, 4096);
+  train.option("--hidden", topt.net.hidden, "channels of the 4x4 'fully connected' conv").range(1, 4096);
   train.option("--neck-channels", topt.net.c3, "channels of the neck conv").range(1, 1024);
   train.option("--input-size", topt.net.input_size, "crop side S (4k + 14: 18, 22, 26, 30, ...)")
       .range(18, 254);
@@ -292,16 +290,13 @@ int main(int argc, char** argv) {
   cli::Command eval = app.subcommand("eval", "VOC AP@0.5 and COCO AP on the test scenes");
   cli::add_common_flags(eval, args);
   add_scan_flags(eval, so, true);
-  eval.option("--threshold", so.threshold, "lowest class score kept (default 0.05)")
-      .range(0.0f, 1.0f);
-  eval.option("--limit", so.limit, "evaluate this many scenes only")
-      .range(int64_t(1), int64_t(10000000));
+  eval.option("--threshold", so.threshold, "lowest class score kept (default 0.05)").range(0.0f, 1.0f);
+  eval.option("--limit", so.limit, "evaluate this many scenes only").range(int64_t(1), int64_t(10000000));
 
   cli::Command predict = app.subcommand("predict", "draw detections (and score maps) on images");
   cli::add_common_flags(predict, args);
   add_scan_flags(predict, so, true);
-  predict.option("--threshold", so.threshold, "lowest class score drawn (default 0.5)")
-      .range(0.0f, 1.0f);
+  predict.option("--threshold", so.threshold, "lowest class score drawn (default 0.5)").range(0.0f, 1.0f);
   predict.flag("--heatmap", so.heatmap, "also write the per-class score maps");
   predict.option("images", images, "PNG/JPEG/BMP files").required();
 

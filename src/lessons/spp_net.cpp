@@ -261,18 +261,15 @@ int main(int argc, char** argv) {
   cli::add_proposal_flags(train, po);
   train.option("--pretrained", topt.pretrained, "classify model whose backbone to use");
   train.flag("--scratch", topt.scratch, "random (frozen) convs instead of --pretrained");
-  train.option("--hidden", topt.hidden, "fc6 / fc7 width (the SVMs' feature dimension)")
-      .range(1, 4096);
+  train.option("--hidden", topt.hidden, "fc6 / fc7 width (the SVMs' feature dimension)").range(1, 4096);
   train.option("--levels", topt.levels, "pyramid levels n (n x n bins each), e.g. 4 2 1")
       .expected(1, 64).range(1, 64);
   train.option("--scales", topt.scales,
                "image scale factors, each window pooled at the one whose scaled area is "
                "closest to --target-size^2 (default 1, one scale; SPP-net §4.2's five: "
-               "0.7,0.84,1,1.26,1.74)")
-      .delimiter(',');
+               "0.7,0.84,1,1.26,1.74)").delimiter(',');
   train.option("--target-size", topt.target_size,
-               "side of the pretraining input windows are scaled towards (28)")
-      .range(1.0f, 4096.0f);
+               "side of the pretraining input windows are scaled towards (28)").range(1.0f, 4096.0f);
   cli::add_region_train_flags(train, topt);
 
   cli::add_region_detector_commands(app, args, po, detect);

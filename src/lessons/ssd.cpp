@@ -21,6 +21,7 @@
 #include "image/transforms.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/detection_eval.h"
+#include "lessons/common/detector_program.h"
 #include "lessons/common/fit.h"
 #include "lessons/common/model_file.h"
 #include "lessons/common/predict_with_proposals.h"
@@ -46,11 +47,9 @@ std::unique_ptr<Ssd> load(const std::string& path, std::vector<std::string>* cla
 }
 
 struct TrainOptions {
-  std::string pretrained = cli::kPretrainedModel;
-  bool scratch = false, flip = true;
-  int64_t limit = 0;
+  cli::DetectorTrainFlags start;
+  bool flip = true;
   int images_per_batch = 8;
-  int val_images = 50;
   models::SsdTrainingOptions train;
   models::SsdConfig model;
 };
@@ -71,24 +70,18 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
   const auto t_start = Clock::now();
 
   // 1. data
-  DetectionDataset train = load_detection_dataset(cli::scenes_split_dir(a, "train"), t.limit);
-  DetectionDataset val = load_detection_dataset(cli::scenes_split_dir(a, "test"), t.val_images);
-  if (train.items.empty()) throw FileError(train.dir, "the training set has no images");
+  const cli::DetectorScenes scenes = cli::load_detector_scenes(a, t.start);
+  const DetectionDataset &train = scenes.train, &val = scenes.val;
 
   // 2. model: lesson 00's backbone, new extra layers and predictors
   Rng rng(a.seed);
   models::SsdConfig cfg = t.model;
   cfg.num_classes = static_cast<int>(train.class_names.size()) + 1;
   Ssd model(cfg, rng);
-  const std::string init = cli::start_from_pretrained(t.pretrained, t.scratch, model, a.quiet);
+  const std::string init = cli::start_from_pretrained(t.start.pretrained, t.start.scratch, model, a.quiet);
 
   // 3. matching, hard negative mining, (L_conf + alpha L_loc) / N
-  cli::FitOptions fo;
-  fo.epochs = a.epochs;
   EpochBatches batches(static_cast<int64_t>(train.items.size()), t.images_per_batch, a.seed);
-  fo.steps_per_epoch = batches.steps_per_epoch();
-  fo.quiet = a.quiet;
-  fo.lr = a.lr;
   int64_t positives = 0, images = 0;
   auto batch_loss = [&](int epoch, int64_t s, int64_t global) {
     if (s == 0) positives = images = 0;
@@ -107,15 +100,13 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
   double last_map = 0;
   auto epoch_end = [&](cli::EpochLog& log) {
     log.metrics["positives_per_image"] = images ? double(positives) / images : 0;
-    model.eval();
-    last_map = evaluate_detector(val, [&](const DetectionItem& item) {
-                 return detect_timed(model, item.image, {});
-               }).voc_map50;
-    model.train();
+    last_map = cli::validation_map(model, val, [&](const DetectionItem& item) {
+      return detect_timed(model, item.image, {});
+    });
     log.metrics["val_map50"] = last_map;
   };
   const auto t0 = Clock::now();
-  fo.resume = {&model, model_path, a.resume};
+  const cli::FitOptions fo = cli::detector_fit_options(a, batches.steps_per_epoch(), model, model_path);
   const auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
   const double train_seconds = seconds_since(t0), total_seconds = seconds_since(t_start);
 
@@ -222,20 +213,15 @@ int main(int argc, char** argv) {
   TrainOptions topt;
   models::SsdDetectOptions dopt;
   bool show_boxes = false;
-  int64_t limit = 0;
-  std::vector<std::string> images;
   auto add_detect = [&](cli::Command& sub, const char* what) {
     sub.option("--threshold", dopt.threshold, what).range(0.0f, 1.0f);
     sub.option("--nms", dopt.nms, "per-class NMS IoU (0.45)").range(0.0, 1.0);
   };
 
   cli::Command train = app.subcommand("train", "train on the train scenes");
-  cli::add_train_flags(train, args);
-  cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
+  cli::add_detector_train_flags(train, args, topt.start, topt.flip);
   models::SsdConfig& mc = topt.model;
   models::SsdTrainingOptions& to = topt.train;
-  train.option("--limit", topt.limit, "use this many train scenes only").range(int64_t(1), int64_t(10000000));
-  train.option("--val-images", topt.val_images, "test scenes for the per-epoch mAP").range(1, 100000);
   train.option("--s-min", mc.s_min, "smallest default-box scale, of the image side (0.12)").range(0.01f, 2.0f);
   train.option("--s-max", mc.s_max, "largest default-box scale (0.48)").range(0.01f, 2.0f);
   train.option("--aspect-ratios", mc.aspect_ratios, "width/height ratios besides 1, each with its reciprocal (2)")
@@ -245,25 +231,16 @@ int main(int argc, char** argv) {
   train.option("--match-iou", to.match_iou, "IoU of a positive default box (0.5)").range(0.0f, 1.0f);
   train.option("--neg-ratio", to.neg_pos_ratio, "hard negatives per positive (3)").range(0.0f, 1000.0f);
   train.option("--alpha", to.alpha, "weight of the localisation loss (1)").range(0.0f, 1000.0f);
-  train.flag("!--no-flip", topt.flip, "no horizontal flipping");
 
-  cli::Command eval = app.subcommand("eval", "VOC AP@0.5 and COCO AP on the test scenes");
-  cli::add_common_flags(eval, args);
-  add_detect(eval, "lowest class score kept (default 0.01)");
-  eval.option("--limit", limit, "evaluate this many scenes only").range(int64_t(1), int64_t(10000000));
+  cli::DetectorCommands c;
+  cli::add_detector_commands(app, args, c, "VOC AP@0.5 and COCO AP on the test scenes",
+                             "draw detections and default boxes");
+  add_detect(c.eval, "lowest class score kept (default 0.01)");
 
-  cli::Command predict = app.subcommand("predict", "draw detections and default boxes");
-  cli::add_common_flags(predict, args);
-  add_detect(predict, "lowest class score drawn (default 0.5)");
-  predict.flag("--show-default-boxes", show_boxes,
+  add_detect(c.predict, "lowest class score drawn (default 0.5)");
+  c.predict.flag("--show-default-boxes", show_boxes,
                "draw each map's default boxes at the first detection's (or the central) cell");
-  predict.option("images", images, "PNG/JPEG/BMP files").required();
 
-  cli::Command bench = app.subcommand("bench", "seconds per image by stage");
-  cli::add_common_flags(bench, args);
-  bench.option("--limit", limit, "test scenes to time when no IMAGE is given (default 10)")
-      .range(int64_t(1), int64_t(100000));
-  bench.option("images", images, "PNG/JPEG/BMP files (default: test scenes)");
 
   const int rc_parse = cli::parse(app, argc, argv);
   if (rc_parse >= 0) return rc_parse;
@@ -273,11 +250,11 @@ int main(int argc, char** argv) {
       if (mc.s_min > mc.s_max) throw std::invalid_argument("--s-min is above --s-max");
       return cmd_train(args, topt);
     }
-    if (eval) return cmd_eval(args, dopt, limit);
-    if (predict) {
-      if (predict.count("--threshold") == 0) dopt.threshold = 0.5f;
-      return cmd_predict(args, dopt, show_boxes, images);
+    if (c.eval) return cmd_eval(args, dopt, c.limit);
+    if (c.predict) {
+      if (c.predict.count("--threshold") == 0) dopt.threshold = 0.5f;
+      return cmd_predict(args, dopt, show_boxes, c.images);
     }
-    return cmd_bench(args, dopt, images, limit);
+    return cmd_bench(args, dopt, c.images, c.limit);
   });
 }

@@ -18,6 +18,7 @@
 #include "eval/detection_eval.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/detection_eval.h"
+#include "lessons/common/detector_program.h"
 #include "lessons/common/fit.h"
 #include "lessons/common/model_file.h"
 #include "lessons/common/predict_with_proposals.h"
@@ -42,11 +43,9 @@ std::unique_ptr<Yolo> load(const std::string& path, std::vector<std::string>* cl
 }
 
 struct TrainOptions {
-  std::string pretrained = cli::kPretrainedModel;
-  bool scratch = false, flip = true;
+  cli::DetectorTrainFlags start;
+  bool flip = true;
   float jitter = 0.0f;
-  int64_t limit = 0;
-  int val_images = 50;
   models::YoloConfig model;
   models::YoloLossOptions loss;
 };
@@ -67,25 +66,19 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
   const auto t_start = Clock::now();
 
   // 1. data: images and their boxes, nothing else -- no proposals
-  DetectionDataset train = load_detection_dataset(cli::scenes_split_dir(a, "train"), t.limit);
-  DetectionDataset val = load_detection_dataset(cli::scenes_split_dir(a, "test"), t.val_images);
-  if (train.items.empty()) throw FileError(train.dir, "the training set has no images");
+  const cli::DetectorScenes scenes = cli::load_detector_scenes(a, t.start);
+  const DetectionDataset &train = scenes.train, &val = scenes.val;
 
   // 2. model: lesson 00's backbone, a new neck and the S x S x (5B + C) head
   Rng rng(a.seed);
   models::YoloConfig cfg = t.model;
   cfg.num_classes = static_cast<int>(train.class_names.size());
   Yolo model(cfg, rng);
-  const std::string init = cli::start_from_pretrained(t.pretrained, t.scratch, model, a.quiet);
+  const std::string init = cli::start_from_pretrained(t.start.pretrained, t.start.scratch, model, a.quiet);
 
   // 3. eq. 3 on each batch: the targets depend on the current predictions (which of a
   //    cell's B predictors is responsible), so they are made after the forward pass
-  cli::FitOptions fo;
-  fo.epochs = a.epochs;
   EpochBatches batches(static_cast<int64_t>(train.items.size()), a.batch, a.seed);
-  fo.steps_per_epoch = batches.steps_per_epoch();
-  fo.quiet = a.quiet;
-  fo.lr = a.lr;
   auto batch_loss = [&](int epoch, int64_t s, int64_t global) {
     Rng step_rng = Rng(a.seed).fork(1000000 + static_cast<uint64_t>(global));
     const models::YoloBatch b = models::make_yolo_batch(train, batches.step(epoch, s), cfg, t.flip, t.jitter,
@@ -103,15 +96,13 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
   };
   double last_map = 0;
   auto epoch_end = [&](cli::EpochLog& log) {
-    model.eval();
-    last_map = evaluate_detector(val, [&](const DetectionItem& item) {
-                 return detect_timed(model, item.image, {});
-               }).voc_map50;
-    model.train();
+    last_map = cli::validation_map(model, val, [&](const DetectionItem& item) {
+      return detect_timed(model, item.image, {});
+    });
     log.metrics["val_map50"] = last_map;
   };
   const auto t0 = Clock::now();
-  fo.resume = {&model, model_path, a.resume};
+  const cli::FitOptions fo = cli::detector_fit_options(a, batches.steps_per_epoch(), model, model_path);
   const auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
   const double train_seconds = seconds_since(t0), total_seconds = seconds_since(t_start);
 
@@ -206,19 +197,14 @@ int main(int argc, char** argv) {
   TrainOptions topt;
   models::YoloDetectOptions dopt;
   bool show_grid = false;
-  int64_t limit = 0;
-  std::vector<std::string> images;
   auto add_detect = [&](cli::Command& sub, const char* what) {
     sub.option("--threshold", dopt.threshold, what).range(0.0f, 1.0f);
     sub.option("--nms", dopt.nms, "per-class NMS IoU").range(0.0, 1.0);
   };
 
   cli::Command train = app.subcommand("train", "train on the train scenes (eq. 3)");
-  cli::add_train_flags(train, args);
-  cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
+  cli::add_detector_train_flags(train, args, topt.start, topt.flip);
   models::YoloConfig& mc = topt.model;
-  train.option("--limit", topt.limit, "use this many train scenes only").range(int64_t(1), int64_t(10000000));
-  train.option("--val-images", topt.val_images, "test scenes for the per-epoch mAP").range(1, 100000);
   train.option("--grid", mc.grid, "S: grid cells per side (default 8)").range(1, 32);
   train.option("--boxes", mc.boxes, "B: boxes per cell (default 1; the paper 2)").range(1, 8);
   train.option("--head", mc.head, "conv (1x1 conv per cell) or fc (the paper's two FC layers)")
@@ -227,36 +213,25 @@ int main(int argc, char** argv) {
   train.option("--hidden", mc.hidden, "the fc head's hidden width (default 256)").range(1, 16384);
   train.option("--lambda-coord", topt.loss.lambda_coord, "weight of the box coordinates (5)").range(0.0f, 1e6f);
   train.option("--lambda-noobj", topt.loss.lambda_noobj, "weight of no-object confidences (0.5)").range(0.0f, 1e6f);
-  train.flag("!--no-flip", topt.flip, "no horizontal flipping");
   train.option("--jitter", topt.jitter, "random zoom and shift, fraction of the size").range(0.0f, 0.5f);
 
-  cli::Command eval = app.subcommand("eval", "VOC AP@0.5 and COCO AP on the test scenes");
-  cli::add_common_flags(eval, args);
-  add_detect(eval, "lowest class-specific confidence kept (default 0.05)");
-  eval.option("--limit", limit, "evaluate this many scenes only").range(int64_t(1), int64_t(10000000));
-
-  cli::Command predict = app.subcommand("predict", "draw detections and the grid");
-  cli::add_common_flags(predict, args);
-  add_detect(predict, "lowest class-specific confidence drawn (default 0.2)");
-  predict.flag("--show-grid", show_grid, "draw the grid, every cell's boxes and the class map");
-  predict.option("images", images, "PNG/JPEG/BMP files").required();
-
-  cli::Command bench = app.subcommand("bench", "seconds per image by stage");
-  cli::add_common_flags(bench, args);
-  bench.option("--limit", limit, "test scenes to time when no IMAGE is given (default 10)")
-      .range(int64_t(1), int64_t(100000));
-  bench.option("images", images, "PNG/JPEG/BMP files (default: test scenes)");
+  cli::DetectorCommands c;
+  cli::add_detector_commands(app, args, c, "VOC AP@0.5 and COCO AP on the test scenes",
+                             "draw detections and the grid");
+  add_detect(c.eval, "lowest class-specific confidence kept (default 0.05)");
+  add_detect(c.predict, "lowest class-specific confidence drawn (default 0.2)");
+  c.predict.flag("--show-grid", show_grid, "draw the grid, every cell's boxes and the class map");
 
   const int rc_parse = cli::parse(app, argc, argv);
   if (rc_parse >= 0) return rc_parse;
   return cli::run_guarded([&] {
     cli::apply_threads(args.threads);
     if (train) return cmd_train(args, topt);  // --grid 1..32: within the 32 x 32 map
-    if (eval) return cmd_eval(args, dopt, limit);
-    if (predict) {
-      if (predict.count("--threshold") == 0) dopt.threshold = 0.2f;
-      return cmd_predict(args, dopt, show_grid, images);
+    if (c.eval) return cmd_eval(args, dopt, c.limit);
+    if (c.predict) {
+      if (c.predict.count("--threshold") == 0) dopt.threshold = 0.2f;
+      return cmd_predict(args, dopt, show_grid, c.images);
     }
-    return cmd_bench(args, dopt, images, limit);
+    return cmd_bench(args, dopt, c.images, c.limit);
   });
 }

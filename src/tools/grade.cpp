@@ -58,8 +58,7 @@ int main(int argc, char** argv) {
   app.option("--time-scale", o.time_scale, "multiply every time limit (slow machines)")
       .positive();
   app.option("--memory-limit", o.memory_limit_mb,
-             "address-space limit of each case in MB (0: none)")
-      .range(int64_t{0}, int64_t{1} << 30)
+             "address-space limit of each case in MB (0: none)").range(int64_t{0}, int64_t{1} << 30)
       .show_default();
   app.flag("--unit-only", o.unit_only, "skip the end-to-end (training) cases");
   app.flag("--regenerate", regenerate,
