@@ -36,6 +36,8 @@ bench: build data
 	  bin/datagen scenes --count 200 --split test --seed 2 --out $(GEN)/scenes/test
 	@echo "lessons 04-06: test time per scene, proposals computed (Fast R-CNN paper, VGG16: 146x w/o proposals; Faster R-CNN: 0.2 s vs 2.3 s with them; YOLO 45 fps, SSD300 46 fps, Faster R-CNN 7 fps)"
 	bin/compare --bench --methods rcnn,spp_net,fast_rcnn,faster_rcnn,yolo,ssd --limit 50
+	@echo "lessons 04-05 at the papers' geometry (VGG16, 800x600 photo, 2000 proposals; R-CNN extrapolated from 4 crops)"
+	bin/compare --bench --geometry paper
 
 data:
 	tools/fetch-data.sh

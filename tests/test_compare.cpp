@@ -175,3 +175,40 @@ BOOST_AUTO_TEST_CASE(proposals_computed_unless_a_cache_is_named) {
   BOOST_TEST(fs::exists(dir + "/out/compare_bench.json"));
   fs::remove_all(dir);
 }
+
+// --geometry paper: the four methods at the papers' scale on a photo (here at a shorter
+// side of 128, so the test is quick). What must hold whatever the machine: R-CNN's network time is
+// its sampled crops scaled by the proposal count, each of which costs a VGG16 pass on
+// 224 x 224, so it is the slowest without proposals; the first three share Selective
+// Search's time; Faster R-CNN keeps at most 300 proposals; the files are written.
+BOOST_AUTO_TEST_CASE(paper_geometry_times_the_four_methods) {
+  const std::string dir = detlab_test::temp_dir("compare_paper");
+  const std::string photo = "data/samples/skimage/coffee.png";  // 400 x 600 -> 128 x 192
+  Run c = compare("--bench --geometry paper --shorter-side 128 --json --threads 1 --photo " +
+                      std::string(DETLAB_SOURCE_DIR) + "/" + photo + " --out " + dir + "/out",
+                  dir);
+  BOOST_REQUIRE_MESSAGE(c.status == 0, c.err);
+  const json j = json::parse(c.out);
+  BOOST_TEST(std::min(j["width"].get<int>(), j["height"].get<int>()) == 128);
+  const json& m = j["methods"];
+  BOOST_REQUIRE_EQUAL(m.size(), 4u);
+  BOOST_TEST(m[0]["method"] == "rcnn");
+  BOOST_TEST(m[0]["extrapolated"] == true);
+  const int n = std::min(2000, j["selective_search_boxes"].get<int>());
+  for (int i = 0; i < 3; ++i) {
+    BOOST_TEST(m[i]["proposals_per_image"] == n);
+    BOOST_TEST(m[i]["test_seconds_per_image"].get<double>() - m[i]["test_seconds_per_image_without_proposals"].get<double>() ==
+               m[0]["test_seconds_per_image"].get<double>() - m[0]["test_seconds_per_image_without_proposals"].get<double>(),
+               boost::test_tools::tolerance(1e-9));
+  }
+  BOOST_TEST(m[3]["proposals_per_image"].get<int>() <= 300);
+  for (int i = 1; i < 4; ++i)
+    BOOST_TEST(m[0]["test_seconds_per_image_without_proposals"].get<double>() >
+               m[i]["test_seconds_per_image_without_proposals"].get<double>());
+  BOOST_TEST(fs::exists(dir + "/out/compare_paper_geometry.svg"));
+  BOOST_TEST(fs::exists(dir + "/out/compare_paper_geometry.json"));
+  // A photo that is not there: one line naming it, exit 1.
+  Run bad = compare("--bench --geometry paper --photo " + dir + "/none.jpg", dir);
+  BOOST_TEST(bad.status == 1);
+  BOOST_TEST(bad.err.find(dir + "/none.jpg") != std::string::npos, bad.err);
+}

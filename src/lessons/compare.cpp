@@ -26,6 +26,8 @@
 #include "grading/child_process.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/compare_chart.h"
+#include "image/image.h"
+#include "lessons/common/paper_geometry.h"
 #include "lessons/common/training_time.h"
 #include "util/files.h"
 
@@ -43,6 +45,9 @@ struct Options {
   bool json = false, bench = false;
   std::string plot;            // "tradeoff": also draw compare_tradeoff.svg and the papers' table
   std::string proposal_cache;  // '' = proposals computed during each eval
+  std::string geometry = "scenes";  // "paper": lessons/common/paper_geometry.h
+  std::string photo = "data/samples/darknet/dog.jpg";
+  cli::PaperGeometryOptions paper;
 };
 
 struct Row {
@@ -292,7 +297,18 @@ int main(int argc, char** argv) {
              "computing them; default: computed in each eval)");
   app.option("--plot", o.plot, "tradeoff: the speed/accuracy figure beside the papers' numbers")
       .one_of({"tradeoff"});
+  app.option("--geometry", o.geometry, "with --bench: scenes (each program's bench) or paper (VGG16, "
+             "a photo at shorter side 600, 2000 proposals: the papers' scale)").one_of({"scenes", "paper"});
+  app.option("--photo", o.photo, "the photo for --geometry paper");
+  app.option("--shorter-side", o.paper.shorter_side, "--geometry paper: the photo's shorter side (600)")
+      .range(32, 2000);
   if (int rc = cli::parse(app, argc, argv); rc >= 0) return rc;
+  if (o.geometry == "paper")
+    return cli::run_guarded([&] {
+      cli::apply_threads(o.threads);
+      const cli::PaperGeometryTimes t = cli::time_paper_geometry(load_image(o.photo, 3), o.paper);
+      return cli::report_paper_geometry(t, o.photo, o.json, o.out);
+    });
   if (o.methods.empty()) {
     if (o.plot != "tradeoff") {
       fmt::print(stderr, "compare: --methods is required (or --plot tradeoff)\n");

@@ -65,10 +65,13 @@ std::string svg_timing_bars(const std::string& title, const std::vector<MethodTi
     test.push_back(m.test_seconds);
     without.push_back(m.test_seconds_without_proposals);
   }
+  // Without any training time (a test-time benchmark), two panels over the whole width.
+  const bool trained = std::any_of(train.begin(), train.end(), [](double v) { return v >= 0; });
+  const double Q = trained ? P : W / 2, x0 = trained ? P : 0;
   if (!methods.empty()) {
-    s += panel(20, 60, P - 20, "Training time", methods, train);
-    s += panel(P + 10, 60, P - 20, "Test time per image", methods, test);
-    s += panel(2 * P + 10, 60, P - 20, "... without proposals", methods, without);
+    if (trained) s += panel(20, 60, P - 20, "Training time", methods, train);
+    s += panel(x0 + 10, 60, Q - 20, "Test time per image", methods, test);
+    s += panel(x0 + Q + 10, 60, Q - 20, "... without proposals", methods, without);
   }
   return s + "</svg>\n";
 }
