@@ -262,6 +262,19 @@ BOOST_AUTO_TEST_CASE(tiny_training_then_eval_predict_bench) {
 
   detlab_test::bench_tiny_scenes(mask_rcnn, data, "--model " + model,
                                  {"backbone", "rpn", "mask_roi_align", "mask_head", "paste_masks"}, dir);
+
+  // compare: a row per model of the program (PROGRAM:MODEL), with the mask AP column.
+  fs::create_directories(dir + "/models");
+  fs::copy_file(model, dir + "/models/mask_rcnn.safetensors");
+  fs::copy_file(model, dir + "/models/mask_rcnn_b.safetensors");
+  const json cj = detlab_test::json_output(detlab_test::run_program(
+      "compare", "--methods mask_rcnn,mask_rcnn:mask_rcnn_b --json --threads 1 --data " + data +
+                     " --models " + dir + "/models --out " + dir + "/cmp",
+      dir));
+  BOOST_REQUIRE(cj["methods"].size() == 2u);
+  BOOST_TEST(cj["methods"][1]["method"] == "mask_rcnn_b");
+  BOOST_TEST(cj["methods"][0]["mask_ap"].get<double>() == mask_ap);
+  BOOST_TEST(cj["methods"][1]["mask_ap"].get<double>() == mask_ap);
 }
 
 BOOST_AUTO_TEST_CASE(starts_from_a_faster_rcnn_model) {
