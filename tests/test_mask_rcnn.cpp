@@ -340,4 +340,16 @@ BOOST_AUTO_TEST_CASE(bad_inputs_exit_1_naming_the_file) {
        "bench --max-masks -1", "train --bogus"});
   detlab_test::check_exit_1_naming(
       mask_rcnn("train --quiet --no-init --init x.safetensors --data " + data, dir), "--no-init");
+  // Scenes without masks: nothing for the mask branch to learn from.
+  fs::create_directories(dir + "/nomasks");
+  fs::copy(data + "/train", dir + "/nomasks/train", fs::copy_options::recursive);
+  fs::copy(data + "/test", dir + "/nomasks/test", fs::copy_options::recursive);
+  json ann = json::parse(read_file_text(dir + "/nomasks/train/annotations.json"));
+  for (json& a : ann["annotations"]) a.erase("segmentation");
+  write_file_atomic(dir + "/nomasks/train/annotations.json", ann.dump());
+  detlab_test::check_exit_1_naming(
+      mask_rcnn("train --quiet --no-init --scratch --data " + dir + "/nomasks --model " + dir +
+                    "/y.safetensors",
+                dir),
+      "annotations.json", "no segmentation");
 }
