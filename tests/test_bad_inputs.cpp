@@ -19,6 +19,7 @@
 #include "models/deeppose.h"
 #include "models/fast_rcnn.h"
 #include "models/faster_rcnn.h"
+#include "models/mask_rcnn.h"
 #include "models/localizer.h"
 #include "models/rcnn.h"
 #include "models/spp_net.h"
@@ -89,6 +90,8 @@ void write_inputs(const std::string& d) {
   const m::FasterRcnnConfig frc;
   save_model<m::FasterRcnn>(d + "/faster_rcnn.safetensors", frc, "classes",
                             names(frc.classes(), "c"));
+  const m::MaskRcnnConfig mrc;
+  save_model<m::MaskRcnn>(d + "/mask_rcnn.safetensors", mrc, "classes", names(mrc.classes(), "c"));
   const m::YoloConfig yc;
   save_model<m::Yolo>(d + "/yolo.safetensors", yc, "classes", names(yc.classes(), "c"));
   const m::SsdConfig ssd;
@@ -148,7 +151,7 @@ void add_model_rows(std::vector<Case>& t, const std::string& p, const std::strin
   // A 2 x 3 picture: most programs take it; a backbone that pools twice (spp_net,
   // fast_rcnn, faster_rcnn) has no feature map for it and says so.
   const bool pools_whole_image =
-      p == "spp_net" || p == "fast_rcnn" || p == "faster_rcnn" || p == "ssd";
+      p == "spp_net" || p == "fast_rcnn" || p == "faster_rcnn" || p == "ssd" || p == "mask_rcnn";
   t.push_back({p, "predict" + model + " --out {d}/pred {d}/tiny.png", pools_whole_image ? 1 : 0,
                "tiny.png", "2x3 image too small"});
   t.push_back({p, "predict" + model + " --threads -1 {d}/ok.png", 2, "", ""});
@@ -187,6 +190,12 @@ std::vector<Case> table() {
   t.push_back({"ssd", "eval --model {d}/ssd.safetensors --data {d}/nowhere", 1, "nowhere", ""});
   t.push_back({"ssd", "train --quiet --scratch --s-min 0.5 --s-max 0.1 --data {d}/nowhere", 1, "--s-min", ""});
   t.push_back({"ssd", "train --aspect-ratios 0.5", 2, "", ""});
+  // mask_rcnn (lesson 07): the detectors' rows; --init must be a faster_rcnn model.
+  add_model_rows(t, "mask_rcnn", "faster_rcnn");
+  t.push_back({"mask_rcnn", "eval --model {d}/mask_rcnn.safetensors --data {d}/overflow", 1, "annotations.json", "number"});
+  t.push_back({"mask_rcnn", "eval --model {d}/mask_rcnn.safetensors --data {d}/nowhere", 1, "nowhere", ""});
+  t.push_back({"mask_rcnn", "train --data {d}/nowhere --model {d}/x.safetensors", 1, "nowhere", ""});
+  t.push_back({"mask_rcnn", "train --mask-pool 0", 2, "", ""});
   const std::string ss = "selective_search";
   t.push_back({ss, "predict {d}/missing.png", 1, "missing.png", ""});
   t.push_back({ss, "predict {d}/empty.png", 1, "empty.png", "empty"});

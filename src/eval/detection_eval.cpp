@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "data/rle.h"
 #include "util/files.h"
 #include "util/timing.h"
 
@@ -14,7 +15,7 @@ DetectionEval evaluate_detector(const DetectionDataset& test,
   // Nothing to measure: AP over no images is not a number to print.
   if (test.items.empty()) throw FileError(test.dir, "the test set has no images");
   DetectionEval e;
-  std::vector<CocoAnnotation> results;
+  std::vector<CocoAnnotation> results, segm_results;
   int64_t id = 1;
   for (const auto& item : test.items) {
     const ImageResult r = detect(item);
@@ -29,12 +30,24 @@ DetectionEval evaluate_detector(const DetectionDataset& test,
       a.area = a.bbox[2] * a.bbox[3];
       a.score = d.score;
       results.push_back(a);
+      if (d.mask.empty()) continue;
+      // The mask as COCO RLE; its area decides the detection's area range (segm).
+      Mask m(item.image.height, item.image.width);
+      if (d.mask.size() != m.data.size())
+        throw std::invalid_argument("evaluate_detector: a mask is not image-sized");
+      m.data = d.mask;
+      a.segmentation.kind = CocoSegmentation::Kind::CompressedRle;
+      a.segmentation.rle = rle_encode(m);
+      a.area = static_cast<double>(rle_area(a.segmentation.rle));
+      segm_results.push_back(std::move(a));
     }
   }
   // test.coco holds the loaded images only (load_detection_dataset trims it for --limit).
   e.voc = voc_evaluate(test.coco, results, 0.5f);
   e.voc_map50 = voc_mean_ap(e.voc);
   e.coco = coco_evaluate(test.coco, results);
+  e.has_masks = !segm_results.empty();
+  if (e.has_masks) e.coco_segm = coco_evaluate(test.coco, segm_results, CocoIouType::Segm);
   e.images = static_cast<int64_t>(test.items.size());
   e.detections = static_cast<int64_t>(results.size());
   return e;
@@ -68,7 +81,7 @@ nlohmann::json detection_eval_json(const DetectionEval& e, const std::vector<std
   for (size_t c = 0; c < e.voc.size() && c < classes.size(); ++c)
     per_class[classes[c]] = {{"voc_ap50", e.voc[c].ap}, {"num_gt", e.voc[c].num_gt}};
   const double n = static_cast<double>(std::max<int64_t>(1, e.images));
-  return {{"images", e.images},
+  nlohmann::json j = {{"images", e.images},
           {"voc_map50", e.voc_map50},
           {"coco_ap", e.coco.stats[0]},
           {"coco_ap50", e.coco.stats[1]},
@@ -78,6 +91,13 @@ nlohmann::json detection_eval_json(const DetectionEval& e, const std::vector<std
           {"proposal_seconds_per_image", e.proposal_seconds / n},
           {"detections", e.detections},
           {"per_class", per_class}};
+  if (e.has_masks) {
+    j["mask_ap"] = e.coco_segm.stats[0];
+    j["mask_ap50"] = e.coco_segm.stats[1];
+    j["mask_ap75"] = e.coco_segm.stats[2];
+    j["mask_stats"] = e.coco_segm.stats;
+  }
+  return j;
 }
 
 void print_detection_eval(const DetectionEval& e, const std::vector<std::string>& classes) {
@@ -90,6 +110,7 @@ void print_detection_eval(const DetectionEval& e, const std::vector<std::string>
   fmt::print("{:<12} {:>6} {:>8.1f}%   (VOC mAP, all-point AP at IoU 0.5)\n\n", "mean", "",
              100 * e.voc_map50);
   fmt::print("{}\n", coco_summary(e.coco));
+  if (e.has_masks) fmt::print("masks (COCO segm):\n{}\n", coco_summary(e.coco_segm));
 }
 
 }  // namespace dl

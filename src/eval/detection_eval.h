@@ -2,6 +2,8 @@
 // then VOC AP@0.5 per class (all-point interpolation) and the 12 COCO numbers, as a
 // table or as the JSON that every detector's `eval --json` shares -- the contract
 // bin/compare reads (voc_map50, coco_ap, seconds_per_image, proposal_seconds_per_image).
+// Detections that carry a mask (Mask R-CNN) are also scored as segmentations: COCO's
+// mask AP (the same COCOeval with mask IoU), in the JSON as mask_ap, mask_ap50, ...
 #pragma once
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -27,6 +29,8 @@ struct DetectionEval {
   std::vector<VocClassResult> voc;  // per class
   double voc_map50 = 0;
   CocoEvalResult coco;
+  bool has_masks = false;  // some detection had a mask: coco_segm is filled
+  CocoEvalResult coco_segm;
   int64_t images = 0, detections = 0;
   double seconds = 0, proposal_seconds = 0;  // totals over the images
 };

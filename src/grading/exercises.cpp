@@ -11,6 +11,7 @@ const std::vector<Exercise>& exercise_registry() {
     std::vector<Exercise> r;
     add_box_exercises(r);
     add_roi_exercises(r);
+    add_mask_exercises(r);
     add_loss_exercises(r);
     add_metric_exercises(r);
     add_pose_exercises(r);

@@ -45,6 +45,7 @@ nlohmann::json matrix_to_json(const std::vector<float>& values, size_t rows, siz
 // Registration, one function per area (exercise_<area>.cpp).
 void add_box_exercises(std::vector<Exercise>& out);        // IoU, GIoU, NMS, coding, anchors, matching
 void add_roi_exercises(std::vector<Exercise>& out);        // RoI pool, RoIAlign
+void add_mask_exercises(std::vector<Exercise>& out);       // mask targets, mask pasting
 void add_loss_exercises(std::vector<Exercise>& out);       // multitask localisation loss
 void add_metric_exercises(std::vector<Exercise>& out);     // PCK, VOC AP
 void add_pose_exercises(std::vector<Exercise>& out);       // the cascade's window targets

@@ -13,6 +13,9 @@
 //   bin/compare --bench --methods rcnn,spp_net,fast_rcnn [--limit N]   test time only
 //   bin/compare --plot tradeoff [--methods ...]   the lecture's speed/accuracy trade-off:
 //               every detector detlab has (the default methods) beside the papers' numbers
+// A method PROGRAM:MODEL runs bin/PROGRAM on MODELS/MODEL.safetensors, so two models of
+// one program get a row each (mask_rcnn:mask_rcnn_roi_pool, Mask R-CNN's RoI pooling
+// ablation); a program whose eval reports mask_ap (Mask R-CNN) fills the mask AP column.
 #include <fmt/core.h>
 #include <fmt/format.h>
 
@@ -53,7 +56,7 @@ struct Options {
 struct Row {
   std::string method;
   double train_seconds = -1, test_seconds = -1, proposal_seconds = 0;
-  double voc_map50 = -1, coco_ap = -1;
+  double voc_map50 = -1, coco_ap = -1, mask_ap = -1;
   int images = 0;
   double without_proposals() const { return test_seconds - proposal_seconds; }
 };
@@ -97,19 +100,26 @@ std::string program_path(const std::string& method) {
   return program;
 }
 
-// o.models/METHOD.safetensors, which must exist.
+// METHOD is PROGRAM or PROGRAM:MODEL: the program's name, and the model file's stem.
+std::string program_of(const std::string& method) { return method.substr(0, method.find(':')); }
+std::string model_stem_of(const std::string& method) {
+  const size_t colon = method.find(':');
+  return colon == std::string::npos ? method : method.substr(colon + 1);
+}
+
+// o.models/STEM.safetensors, which must exist.
 std::string model_of(const std::string& method, const Options& o) {
-  const std::string model = (fs::path(o.models) / (method + ".safetensors")).string();
+  const std::string model = (fs::path(o.models) / (model_stem_of(method) + ".safetensors")).string();
   if (!fs::exists(model))
-    throw FileError(model, fmt::format("no such model; train it with `bin/{} train`", method));
+    throw FileError(model, fmt::format("no such model; train it with `bin/{} train`", program_of(method)));
   return model;
 }
 
 Row measure(const std::string& method, const Options& o) {
-  const std::string program = program_path(method);
+  const std::string program = program_path(program_of(method));
   const std::string model = model_of(method, o);
   Row r;
-  r.method = method;
+  r.method = model_stem_of(method);
   r.train_seconds = cli::recorded_train_seconds(model);
   std::vector<std::string> argv = {program, "eval", "--json", "--model", model};
   if (!o.data.empty()) argv.insert(argv.end(), {"--data", o.data});
@@ -125,6 +135,7 @@ Row measure(const std::string& method, const Options& o) {
   r.proposal_seconds = number(j, "proposal_seconds_per_image", 0);
   r.voc_map50 = number(j, "voc_map50", -1);
   r.coco_ap = number(j, "coco_ap", -1);
+  r.mask_ap = number(j, "mask_ap", -1);
   r.images = static_cast<int>(number(j, "images", 0));
   return r;
 }
@@ -145,8 +156,8 @@ int run_bench(const Options& o) {
     fmt::print("{:<14} {:>11} {:>16} {:>9} {:>13} {:>10}\n", "method", "test/image",
                "w/o proposals", "speed-up", "(w/o prop.)", "proposals");
   for (const std::string& m : o.methods) {
-    const std::string program = program_path(m);
-    const std::string model = (fs::path(o.models) / (m + ".safetensors")).string();
+    const std::string program = program_path(program_of(m));
+    const std::string model = (fs::path(o.models) / (model_stem_of(m) + ".safetensors")).string();
     std::vector<std::string> argv = {program, "bench", "--json", "--quiet"};
     if (fs::exists(model)) argv.insert(argv.end(), {"--model", model});
     else untrained.push_back(m);
@@ -162,7 +173,7 @@ int run_bench(const Options& o) {
     const double speedup = total > 0 ? ref_total / total : -1;
     const double speedup_wo = without > 0 ? ref_without / without : -1;
     const double props = number(j, "proposals_per_image", -1);
-    table.push_back({{"method", m},
+    table.push_back({{"method", model_stem_of(m)},
                      {"model", fs::exists(model) ? model : "random weights"},
                      {"test_seconds_per_image", total},
                      {"test_seconds_per_image_without_proposals", without},
@@ -198,7 +209,7 @@ int run(const Options& o) {
   // Every program and model first: a missing one is one line now, not an error after
   // the other methods' evals.
   for (const std::string& m : o.methods) {
-    program_path(m);
+    program_path(program_of(m));
     model_of(m, o);
   }
   for (const std::string& m : o.methods) {
@@ -220,6 +231,7 @@ int run(const Options& o) {
                      {"speedup_without_proposals", speedup_wo},
                      {"voc_map50", r.voc_map50},
                      {"coco_ap", r.coco_ap},
+                     {"mask_ap", r.mask_ap},
                      {"images", r.images}});
     chart.push_back({r.method, r.train_seconds, r.test_seconds, r.without_proposals(), r.voc_map50});
   }
@@ -248,16 +260,18 @@ int run(const Options& o) {
     fmt::print("{}\n", doc.dump());
     return 0;
   }
-  fmt::print("{:<14} {:>10} {:>11} {:>16} {:>9} {:>13} {:>11} {:>8}\n", "method", "train",
-             "test/image", "w/o proposals", "speed-up", "(w/o prop.)", "VOC mAP@.5", "COCO AP");
+  fmt::print("{:<14} {:>10} {:>11} {:>16} {:>9} {:>13} {:>11} {:>8} {:>8}\n", "method", "train",
+             "test/image", "w/o proposals", "speed-up", "(w/o prop.)", "VOC mAP@.5", "COCO AP",
+             "mask AP");
   for (size_t i = 0; i < rows.size(); ++i) {
     const Row& r = rows[i];
-    fmt::print("{:<14} {:>10} {:>11} {:>16} {:>9} {:>13} {:>11} {:>8}\n", r.method,
+    fmt::print("{:<14} {:>10} {:>11} {:>16} {:>9} {:>13} {:>11} {:>8} {:>8}\n", r.method,
                cell(r.train_seconds, "{:.1f} s"), cell(r.test_seconds, "{:.4f} s"),
                cell(r.without_proposals(), "{:.4f} s"),
                cell(table[i]["speedup"].get<double>(), "{:.1f}x"),
                cell(table[i]["speedup_without_proposals"].get<double>(), "{:.1f}x"),
-               cell(100 * r.voc_map50, "{:.1f}%"), cell(r.coco_ap, "{:.3f}"));
+               cell(100 * r.voc_map50, "{:.1f}%"), cell(r.coco_ap, "{:.3f}"),
+               cell(r.mask_ap, "{:.3f}"));
   }
   fmt::print("\n{} test images; speed-ups against {}; written {}, compare.svg, "
              "compare_speed_accuracy.svg{}\n",
@@ -280,8 +294,8 @@ int main(int argc, char** argv) {
   cli::CommandLine app{"compare: train/test time and accuracy of detectors, side by side (lesson 04)"};
   Options o;
   app.option("--methods", o.methods,
-             "detlab programs, comma-separated; the first is the reference (default with "
-             "--plot tradeoff: every detector)").delimiter(',');
+             "detlab programs (PROGRAM or PROGRAM:MODEL), comma-separated; the first is the "
+             "reference (default with --plot tradeoff: every detector)").delimiter(',');
   app.option("--data", o.data, "dataset directory passed to each eval (default: theirs)");
   app.option("--models", o.models, "directory of the NAME.safetensors models");
   app.option("--out", o.out, "directory for compare.json and the SVG charts");

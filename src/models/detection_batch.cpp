@@ -26,6 +26,7 @@ DetectionBatch make_detection_batch(const DetectionDataset& ds, const std::vecto
     b.heights.push_back(item.image.height);
     b.boxes.push_back(std::move(boxes));
     b.labels.push_back(item.labels);
+    b.flipped.push_back(mirror);
   }
   return b;
 }

@@ -19,6 +19,7 @@ struct DetectionBatch {
   std::vector<int> widths, heights;
   std::vector<std::vector<Box>> boxes;
   std::vector<std::vector<int>> labels;  // object classes 0..K-1
+  std::vector<bool> flipped;             // image n was mirrored (its masks must be too)
 };
 
 // Images idx of ds; one rng.bernoulli(0.5) per image when `flip`.

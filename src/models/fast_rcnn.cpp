@@ -174,11 +174,13 @@ RoiSample sample_rois(const std::vector<Box>& proposals, const std::vector<Box>&
     out.rois.push_back(cand[i]);
     out.labels.push_back(labels[i]);
     out.targets.push_back(encode_box(gt_boxes[match[i]], cand[i], coder));
+    out.matched.push_back(match[i]);
   }
   for (int i : s.negatives) {
     out.rois.push_back(cand[i]);
     out.labels.push_back(0);
     out.targets.push_back({0, 0, 0, 0});
+    out.matched.push_back(-1);
   }
   return out;
 }

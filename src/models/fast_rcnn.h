@@ -145,6 +145,7 @@ struct RoiSample {
   std::vector<Box> rois;             // sampled RoIs, foreground first
   std::vector<int> labels;           // 0 background, k + 1 for class k
   std::vector<BoxDelta> targets;     // encoded ground truth (zeros for background)
+  std::vector<int> matched;          // index of the matched ground-truth box (-1: background)
 };
 
 // One image's RoIs: the proposals plus the ground-truth boxes themselves (§2.3 adds

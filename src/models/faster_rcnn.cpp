@@ -57,6 +57,7 @@ FasterRcnnLoss FasterRcnn::losses(const DetectionBatch& b, const FasterRcnnTrain
   std::vector<float> rois;
   std::vector<int> labels;
   std::vector<BoxDelta> box_targets;
+  std::vector<int> matched;
   for (int64_t n = 0; n < N; ++n) {
     const Proposals p = propose(r.objectness.value(), r.deltas.value(), n, anchors, b.widths[n],
                                 b.heights[n], o.proposals);
@@ -65,6 +66,7 @@ FasterRcnnLoss FasterRcnn::losses(const DetectionBatch& b, const FasterRcnnTrain
       rois.insert(rois.end(), {float(n), s.rois[i].x1, s.rois[i].y1, s.rois[i].x2, s.rois[i].y2});
       labels.push_back(s.labels[i]);
       box_targets.push_back(s.targets[i]);
+      matched.push_back(s.matched[i]);
     }
   }
 
@@ -74,16 +76,19 @@ FasterRcnnLoss FasterRcnn::losses(const DetectionBatch& b, const FasterRcnnTrain
   L.rpn_box = rl.box;
   L.rois = static_cast<int64_t>(labels.size());
   for (int l : labels) L.foreground += l > 0;
+  L.features = feat;
+  L.roi_boxes = Tensor({L.rois, 5});
+  std::copy(rois.begin(), rois.end(), L.roi_boxes.begin());
   if (L.rois == 0) {  // no proposal and no object in any image: the RPN alone learns
     L.classification = L.localization = ag::mul(ag::sum_all(feat), 0.0f);
   } else {
-    Tensor roi_tensor({L.rois, 5});
-    std::copy(rois.begin(), rois.end(), roi_tensor.begin());
-    const FastRcnnOutput out = fast_rcnn->head(fast_rcnn->pool_rois(feat, roi_tensor));
+    const FastRcnnOutput out = fast_rcnn->head(fast_rcnn->pool_rois(feat, L.roi_boxes));
     const FastRcnnLoss hl = fast_rcnn_loss(out.scores, out.deltas, labels, box_targets, o.lambda);
     L.classification = hl.classification;
     L.localization = hl.localization;
   }
+  L.labels = std::move(labels);
+  L.matched = std::move(matched);
   L.total = ag::add(ag::add(L.rpn_objectness, L.rpn_box),
                     ag::add(L.classification, ag::mul(L.localization, o.lambda)));
   return L;

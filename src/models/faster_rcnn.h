@@ -67,6 +67,12 @@ struct FasterRcnnStageTimes {
 struct FasterRcnnLoss {
   Var total, rpn_objectness, rpn_box, classification, localization;
   int64_t rois = 0, foreground = 0;  // sampled RoIs of the head, and how many are objects
+  // What a head added on the same map needs (Mask R-CNN's mask branch): the shared map,
+  // the sampled RoIs [rois, 5] (batch index, x1, y1, x2, y2), their labels (0
+  // background, k + 1 class k) and matched ground-truth box in their image (-1: none).
+  Var features;
+  Tensor roi_boxes;
+  std::vector<int> labels, matched;
 };
 
 // One image's RPN stage, for pictures and for detect.

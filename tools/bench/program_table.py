@@ -84,6 +84,15 @@ def programs(b, D):
                  f"{D}/scenes", "--threads", T])
                 .strip().splitlines()[-1])["seconds_per_image"]["total"],
         },
+        "mask_rcnn": {  # Faster R-CNN + the mask branch; inference includes the RPN
+            "images": 24,
+            "train": [f"{b}/mask_rcnn", "train", "--no-init", "--scratch", "--epochs", "1",
+                      "--limit", "24", "--val-images", "2", "--data", f"{D}/scenes"],
+            "infer": lambda T: 1.0 / json.loads(run(
+                [f"{b}/mask_rcnn", "bench", "--json", "--limit", "4", "--data",
+                 f"{D}/scenes", "--threads", T])
+                .strip().splitlines()[-1])["seconds_per_image"]["total"],
+        },
         "yolo": {  # no proposals: one network, then decoding and NMS
             "images": 24,
             "train": [f"{b}/yolo", "train", "--scratch", "--epochs", "1", "--limit",
@@ -124,7 +133,7 @@ def main():
     ap.add_argument("--out", default="out/bench/programs.json")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--programs",
-                    default="classify,classify_localize,deeppose,fast_rcnn,faster_rcnn,yolo,ssd")
+                    default="classify,classify_localize,deeppose,fast_rcnn,faster_rcnn,mask_rcnn,yolo,ssd")
     args = ap.parse_args()
     b = os.path.abspath(args.bin)
     threads = args.threads.split(",")

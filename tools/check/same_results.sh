@@ -21,7 +21,7 @@ elif [ -n "${1:-}" ]; then
   cmake --build "$wt/build" -j "$(nproc)" --target classify classify_localize deeppose \
     sliding_window selective_search rcnn spp_net fast_rcnn datagen >/dev/null
   # Programs newer than some bases: built where the base has them.
-  for p in faster_rcnn yolo ssd; do
+  for p in faster_rcnn yolo ssd mask_rcnn; do
     cmake --build "$wt/build" -j "$(nproc)" --target "$p" >/dev/null 2>&1 || true
   done
   base_bin="$wt/bin"
@@ -90,6 +90,14 @@ run() {
       --model "$m/faster_rcnn.safetensors" > "$out/faster_rcnn.eval.json"
     "$bin/faster_rcnn" predict --json --threads 2 --model "$m/faster_rcnn.safetensors" \
       --out "$out/pred" "$img" > "$out/faster_rcnn.predict.json"
+  fi
+  if [ -x "$bin/mask_rcnn" ]; then  # compared only when the base has it too
+    "$bin/mask_rcnn" train $q $pre --no-init --epochs 1 --val-images 2 --data "$s" \
+      --model "$m/mask_rcnn.safetensors" >/dev/null
+    "$bin/mask_rcnn" eval --json --threads 2 --data "$s" \
+      --model "$m/mask_rcnn.safetensors" > "$out/mask_rcnn.eval.json"
+    "$bin/mask_rcnn" predict --json --threads 2 --model "$m/mask_rcnn.safetensors" \
+      --out "$out/pred" "$img" > "$out/mask_rcnn.predict.json"
   fi
   if [ -x "$bin/yolo" ]; then  # compared only when the base has it too
     "$bin/yolo" train $q $pre --epochs 1 --batch 4 --val-images 2 --data "$s" \

@@ -344,6 +344,42 @@ case(L, "roi_align_backward_random", "roi_align_backward",
      description="overlapping RoIs, adaptive sampling")
 
 # ---- deeppose: PCK ---------------------------------------------------------------------
+# ---- mask_rcnn: mask targets and mask pasting (their own generator: the cases above keep
+# drawing the same numbers from rng)
+mrng = random.Random(20261203)
+
+
+def blob(rng, h, w):
+    cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+    rx, ry = rng.uniform(1.5, w / 2), rng.uniform(1.5, h / 2)
+    return [1.0 if ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1 else 0.0
+            for y in range(h) for x in range(w)]
+
+
+case(L, "mask_targets_full", "mask_targets",
+     {"gt_masks": {"shape": [1, 8, 8], "data": [1.0] * 64}, "rois": [[1, 1, 5, 5]],
+      "matched": [0], "M": 2},
+     {"targets": {"shape": [1, 2, 2], "data": [1.0, 1.0, 1.0, 1.0]}}, FLOAT,
+     description="an RoI inside a full mask: all ones")
+case(L, "mask_targets_half", "mask_targets",
+     {"gt_masks": {"shape": [1, 8, 8], "data": [1.0 if x < 4 else 0.0 for y in range(8) for x in range(8)]},
+      "rois": [[0, 0, 8, 8]], "matched": [0], "M": 2},
+     {"targets": {"shape": [1, 2, 2], "data": [0.875, 0.0, 0.875, 0.0]}}, FLOAT,
+     description="left half of the mask; 4 x 4 samples per bin, the sample at x = 3.5 reads 0.5")
+case(L, "mask_targets_random", "mask_targets",
+     {"gt_masks": {"shape": [3, 12, 16], "data": blob(mrng, 12, 16) + blob(mrng, 12, 16) + blob(mrng, 12, 16)},
+      "rois": [[1.5, 2.25, 9.75, 11.0], [6.0, 0.5, 15.5, 7.25], [-2.0, -1.0, 5.0, 6.0], [3.0, 3.0, 4.0, 4.5]],
+      "matched": [2, 0, 1, 0], "M": 5}, None, FLOAT,
+     description="fractional RoIs, one partly outside the image, one smaller than a cell")
+case(L, "paste_masks_one", "paste_masks",
+     {"masks": {"shape": [1, 2, 2], "data": [1.0, 0.0, 1.0, 1.0]}, "boxes": [[2, 2, 6, 6]],
+      "height": 10, "width": 10}, None, FLOAT,
+     description="a 2 x 2 mask padded by one cell, resized to its enlarged box, pasted")
+case(L, "paste_masks_random", "paste_masks",
+     {"masks": {"shape": [3, 6, 6], "data": [r4(mrng.uniform(0, 1)) for _ in range(108)]},
+      "boxes": [[1.3, 2.7, 9.4, 8.8], [-3, 4, 5, 13], [6.5, 0, 7.5, 1.2]], "height": 12, "width": 11},
+     None, FLOAT, description="fractional boxes, one crossing the image border, one under 2 pixels")
+
 L = "deeppose"
 case(L, "pck_box", "pck",
      {"samples": [{"predicted": [0, 0, 10, 10, 50, 50], "ground_truth": [0, 0, 2, 12, 10, 2, 80, 80, 2],

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "data/rle.h"
 #include "image/draw.h"
 #include "image/transforms.h"
 
@@ -14,6 +15,16 @@ Image draw_detections(const Image& img, const std::vector<Detection>& dets,
   const int zoom = std::max(1, 384 / std::max(1, std::min(img.width, img.height)));
   Image canvas = zoom > 1 ? resize_bilinear(img, img.width * zoom, img.height * zoom) : img;
   const int thick = std::max(1, std::min(canvas.width, canvas.height) / 192);
+  // Instance masks (Mask R-CNN) first, translucent, so boxes and labels stay readable.
+  for (auto it = dets.rbegin(); it != dets.rend(); ++it) {
+    if (it->mask.size() != static_cast<size_t>(img.width) * img.height) continue;
+    std::vector<uint8_t> big(static_cast<size_t>(canvas.width) * canvas.height);
+    for (int y = 0; y < canvas.height; ++y)
+      for (int x = 0; x < canvas.width; ++x)
+        big[static_cast<size_t>(y) * canvas.width + x] =
+            it->mask[static_cast<size_t>(y / zoom) * img.width + x / zoom];
+    draw_mask(canvas, big.data(), canvas.width, canvas.height, palette_color(it->cls), 0.45f);
+  }
   for (auto it = dets.rbegin(); it != dets.rend(); ++it) {  // best first in dets: drawn on top
     const Color c = palette_color(it->cls);
     draw_rect(canvas, it->box.x1 * zoom, it->box.y1 * zoom, it->box.x2 * zoom, it->box.y2 * zoom,
@@ -25,12 +36,20 @@ Image draw_detections(const Image& img, const std::vector<Detection>& dets,
 }
 
 nlohmann::json detections_json(const std::vector<Detection>& dets,
-                               const std::vector<std::string>& classes) {
+                               const std::vector<std::string>& classes, int width, int height) {
   nlohmann::json out = nlohmann::json::array();
-  for (const Detection& d : dets)
-    out.push_back({{"class", classes.at(d.cls)},
-                   {"score", d.score},
-                   {"box_xyxy", {d.box.x1, d.box.y1, d.box.x2, d.box.y2}}});
+  for (const Detection& d : dets) {
+    nlohmann::json j = {{"class", classes.at(d.cls)},
+                        {"score", d.score},
+                        {"box_xyxy", {d.box.x1, d.box.y1, d.box.x2, d.box.y2}}};
+    if (!d.mask.empty() && d.mask.size() == static_cast<size_t>(width) * height) {
+      Mask m(height, width);
+      m.data = d.mask;
+      const Rle rle = rle_encode(m);
+      j["segmentation"] = {{"size", {height, width}}, {"counts", rle_to_string(rle)}};
+    }
+    out.push_back(std::move(j));
+  }
   return out;
 }
 

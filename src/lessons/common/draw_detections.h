@@ -11,13 +11,16 @@
 
 namespace dl::cli {
 
-// The image with `dets` drawn, the best-scoring last (on top). Small scenes are drawn
+// The image with `dets` drawn, the best-scoring last (on top), masks translucent. Small scenes are drawn
 // enlarged (to about 384 px) so that the labels leave the objects visible.
 Image draw_detections(const Image& img, const std::vector<Detection>& dets,
                       const std::vector<std::string>& classes);
 
-// [{"class", "score", "box_xyxy"}...] in the image's own pixel coordinates.
+// [{"class", "score", "box_xyxy"}...] in the image's own pixel coordinates; a detection
+// with a width x height mask also gets "segmentation": COCO's compressed RLE {"size",
+// "counts"}.
 nlohmann::json detections_json(const std::vector<Detection>& dets,
-                               const std::vector<std::string>& classes);
+                               const std::vector<std::string>& classes, int width = 0,
+                               int height = 0);
 
 }  // namespace dl::cli

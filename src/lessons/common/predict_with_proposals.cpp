@@ -39,7 +39,7 @@ int predict_images(const std::vector<std::string>& images, const PredictSettings
                             {"proposals", p.proposals},
                             {"proposal_seconds", r.proposal_seconds},
                             {"seconds", r.seconds},
-                            {"detections", detections_json(r.detections, s.classes)},
+                            {"detections", detections_json(r.detections, s.classes, img.width, img.height)},
                             {"annotated", png}};
     if (photo.reduced()) entry["resized_from"] = {photo.file_width, photo.file_height};
     write_file_atomic(stem + "." + s.program + ".json", entry.dump(2) + "\n");

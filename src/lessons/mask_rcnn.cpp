@@ -1,0 +1,285 @@
+// Lesson 07: Mask R-CNN (He, Gkioxari, Dollár, Girshick, ICCV 2017) -- instance
+// segmentation. Faster R-CNN (lesson 05) gains a third branch on each RoI: RoIAlign
+// 14 x 14 and a small FCN that predicts a 28 x 28 mask per class; per-class sigmoid,
+// binary cross-entropy on the ground-truth class's mask only.
+//   bin/mask_rcnn train [--init FILE | --no-init]   from lesson 05's faster_rcnn model (all
+//                             of it: backbone, RPN, box head), the mask head new; joint
+//                             fine-tuning with the five losses. --roi-pool: the mask
+//                             branch pools with RoI max pooling (Table 2c's ablation)
+//   bin/mask_rcnn eval        box AP (VOC AP@0.5, COCO) and mask AP (COCO segm)
+//   bin/mask_rcnn predict IMAGE...   translucent masks with class and score (PNG + JSON
+//                             with COCO RLE segmentations)
+//   bin/mask_rcnn bench       seconds per image: Faster R-CNN's stages + the mask branch's
+#include <fmt/core.h>
+
+#include <nlohmann/json.hpp>
+
+#include "data/batching.h"
+#include "data/instance_masks.h"
+#include "eval/detection_eval.h"
+#include "lessons/common/cli.h"
+#include "lessons/common/detection_eval.h"
+#include "lessons/common/fit.h"
+#include "lessons/common/model_file.h"
+#include "lessons/common/predict_with_proposals.h"
+#include "lessons/common/pretrained.h"
+#include "lessons/common/stage_bench.h"
+#include "models/mask_rcnn.h"
+#include "util/output_lock.h"
+#include "util/timing.h"
+
+using namespace dl;
+using json = nlohmann::json;
+using models::MaskRcnn;
+
+namespace {
+
+const char* kProgram = "mask_rcnn";
+const char* kDefaultModel = "data/models/mask_rcnn.safetensors";
+const char* kFasterRcnnModel = "data/models/faster_rcnn.safetensors";
+
+std::unique_ptr<MaskRcnn> load(const std::string& path, std::vector<std::string>* classes = nullptr) {
+  return cli::load_detector<MaskRcnn, models::MaskRcnnConfig>(path, kProgram, classes);
+}
+
+struct TrainOptions {
+  std::string init = kFasterRcnnModel;  // a faster_rcnn model, or "" (--no-init)
+  std::string pretrained = cli::kPretrainedModel;
+  bool no_init = false, scratch = false, flip = true;
+  int64_t limit = 0;
+  int images_per_batch = 2;
+  int val_images = 50;
+  models::MaskRcnnTrainingOptions train;
+  models::MaskRcnnConfig model;
+};
+
+ImageResult detect_timed(MaskRcnn& net, const Image& img, const models::MaskRcnnDetectOptions& d) {
+  models::MaskRcnnStageTimes st;
+  std::vector<Detection> dets = net.detect(img, d, &st);
+  return {std::move(dets), st.total(), st.faster.rpn + st.faster.proposals};
+}
+
+// ---- train ----------------------------------------------------------------------------
+int cmd_train(cli::CommonArgs a, TrainOptions t) {
+  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
+  const OutputLock lock(model_path);  // one run per model file; folder writable
+  if (a.epochs < 0) a.epochs = 2;
+  if (a.batch > 0) t.images_per_batch = a.batch;
+  if (a.lr < 0) a.lr = 5e-4f;
+  const auto t_start = Clock::now();
+
+  // 1. data: the scenes with every object's mask
+  DetectionDataset train = load_detection_dataset(cli::scenes_split_dir(a, "train"), t.limit);
+  DetectionDataset val = load_detection_dataset(cli::scenes_split_dir(a, "test"), t.val_images);
+  if (train.items.empty()) throw FileError(train.dir, "the training set has no images");
+  const std::vector<std::vector<Mask>> masks = load_instance_masks(train);
+
+  // 2. model: lesson 05's Faster R-CNN as trained (its own architecture), a new mask head
+  models::MaskRcnnConfig cfg = t.model;
+  if (!t.no_init) {
+    cfg.faster_rcnn = cli::read_model_config_as<models::FasterRcnnConfig>(t.init, "faster_rcnn");
+    if (cli::read_model_names(t.init, "classes", cfg.classes()) != train.class_names)
+      throw FileError(t.init, "its classes are not the training scenes' classes");
+  }
+  cfg.faster_rcnn.fast_rcnn.num_classes = static_cast<int>(train.class_names.size()) + 1;
+  Rng rng(a.seed);
+  MaskRcnn model(cfg, rng);
+  std::string init;
+  if (t.no_init) {
+    init = cli::start_from_pretrained(t.pretrained, t.scratch, model, a.quiet);
+  } else {
+    const nn::LoadReport r = nn::load_checkpoint_prefix(t.init, model, "", "faster_rcnn.");
+    init = t.init;
+    if (!a.quiet) fmt::print(stderr, "faster_rcnn: {}\n", r.str());
+  }
+
+  // 3. the multi-task loss (§3): Faster R-CNN's four + L_mask, one backward pass
+  cli::FitOptions fo;
+  fo.epochs = a.epochs;
+  EpochBatches batches(static_cast<int64_t>(train.items.size()), t.images_per_batch, a.seed);
+  fo.steps_per_epoch = batches.steps_per_epoch();
+  fo.quiet = a.quiet;
+  fo.lr = a.lr;
+  auto batch_loss = [&](int epoch, int64_t s, int64_t global) {
+    const std::vector<int64_t> idx = batches.step(epoch, s);
+    Rng step_rng = Rng(a.seed).fork(1000000 + static_cast<uint64_t>(global));
+    const models::MaskBatch b = models::make_mask_batch(train, masks, idx, t.flip, step_rng);
+    const models::MaskRcnnLoss L = model.losses(b, t.train, step_rng);
+    cli::StepLosses out;
+    out.images = t.images_per_batch;
+    out.total = L.total;
+    out.parts = {{"rpn_cls", L.faster.rpn_objectness.item()}, {"rpn_box", L.faster.rpn_box.item()},
+                 {"cls_loss", L.faster.classification.item()},
+                 {"box_loss", L.faster.localization.item()}, {"mask_loss", L.mask.item()}};
+    return out;
+  };
+  double last_map = 0;
+  auto epoch_end = [&](cli::EpochLog& log) {
+    model.eval();
+    const DetectionEval e = evaluate_detector(
+        val, [&](const DetectionItem& item) { return detect_timed(model, item.image, {}); });
+    model.train();
+    last_map = e.voc_map50;
+    log.metrics["val_map50"] = last_map;
+    log.metrics["val_mask_ap"] = e.has_masks ? e.coco_segm.stats[0] : 0.0;
+  };
+  const auto t0 = Clock::now();
+  fo.resume = {&model, model_path, a.resume};
+  const auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
+  const double train_seconds = seconds_since(t0), total_seconds = seconds_since(t_start);
+
+  // 4. save
+  const json args = {{"epochs", a.epochs}, {"images_per_batch", t.images_per_batch},
+                     {"rois_per_image", t.train.faster.rois_per_image},
+                     {"mask_rois_per_image", t.train.mask_rois_per_image},
+                     {"mask_weight", t.train.mask_weight}, {"flip", t.flip}, {"lr", a.lr},
+                     {"seed", a.seed}, {"init", init}, {"train_images", train.items.size()}};
+  return cli::finish_detector_training(
+      model, logs,
+      {kProgram, model_path, init, cfg.to_json(), train.class_names, args.dump(), last_map,
+       val.items.size(), a.epochs, train_seconds, total_seconds},
+      a.json);
+}
+
+// ---- eval ------------------------------------------------------------------------------
+int cmd_eval(const cli::CommonArgs& a, const models::MaskRcnnDetectOptions& d, int64_t limit) {
+  std::unique_ptr<MaskRcnn> net = load(a.model.empty() ? kDefaultModel : a.model);
+  DetectionDataset test = load_detection_dataset(cli::scenes_split_dir(a, "test"), limit);
+  const DetectionEval e = evaluate_detector(
+      test, [&](const DetectionItem& item) { return detect_timed(*net, item.image, d); });
+  const double n = static_cast<double>(test.items.size());
+  const bool align = !net->config.mask_head.roi_pool;
+  if (a.json) {
+    json j = detection_eval_json(e, test.class_names);
+    j["seconds_per_image_without_proposals"] = (e.seconds - e.proposal_seconds) / n;
+    j["mask_pooling"] = align ? "roi_align" : "roi_pool";
+    fmt::print("{}\n", j.dump());
+    return 0;
+  }
+  print_detection_eval(e, test.class_names);
+  fmt::print("box AP {:.3f}, mask AP {:.3f} (mask branch: {}); {} images, {:.4f} s/image\n",
+             e.coco.stats[0], e.has_masks ? e.coco_segm.stats[0] : 0.0,
+             align ? "RoIAlign" : "RoI pooling", test.items.size(), e.seconds / n);
+  return 0;
+}
+
+// ---- predict -----------------------------------------------------------------------------
+int cmd_predict(const cli::CommonArgs& a, const models::MaskRcnnDetectOptions& d,
+                const std::vector<std::string>& images) {
+  std::vector<std::string> classes;
+  std::unique_ptr<MaskRcnn> net = load(a.model.empty() ? kDefaultModel : a.model, &classes);
+  const cli::PredictSettings s{kProgram, cli::predictions_dir(a), classes, "class score",
+                               d.faster.head.threshold, a.json};
+  return cli::predict_images(images, s, [&](const std::string&, const Image& img) {
+    models::MaskRcnnStageTimes st;
+    cli::PredictedImage p;
+    p.result.detections = net->detect(img, d, &st);
+    p.result.proposal_seconds = st.faster.rpn + st.faster.proposals;
+    p.result.seconds = st.total() - p.result.proposal_seconds;
+    p.proposals = d.faster.proposals.post_nms_top_n;
+    return p;
+  });
+}
+
+// ---- bench ---------------------------------------------------------------------------------
+int cmd_bench(const cli::CommonArgs& a, const models::MaskRcnnDetectOptions& d,
+              const std::vector<std::string>& paths, int64_t limit) {
+  std::unique_ptr<MaskRcnn> net;
+  if (const std::string path = cli::bench_model_file(a, kDefaultModel); !path.empty()) {
+    net = load(path);
+  } else {
+    Rng rng(a.seed);
+    net = std::make_unique<MaskRcnn>(models::MaskRcnnConfig{}, rng);  // 10 classes
+    net->eval();
+  }
+  const std::vector<cli::BenchImage> images = cli::bench_images(a, paths, limit, 10);
+  const cli::StageBench b = cli::time_own_stages(
+      images,
+      {"backbone", "rpn", "proposal_layer", "roi_pool", "head", "nms", "mask_roi_align",
+       "mask_head", "paste_masks"},
+      {"rpn", "proposal_layer"}, "rpn", [&](const Image& img) {
+        models::MaskRcnnStageTimes st;
+        cli::StageRun r;
+        r.detections = net->detect(img, d, &st);
+        const models::FastRcnnStageTimes& f = st.faster.fast;
+        r.seconds = {f.conv, st.faster.rpn, st.faster.proposals, f.roi_pool, f.fc, f.nms,
+                     st.mask_pool, st.mask_head, st.paste};
+        r.proposals = d.faster.proposals.post_nms_top_n;
+        return r;
+      });
+  return cli::report_stage_bench(b, a.json,
+                                 {"backbone", "RPN head", "proposals", "RoI pool", "FC head",
+                                  "NMS", "mask RoIAlign", "mask head", "paste masks"});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cli::CommandLine app{"mask_rcnn: Faster R-CNN + a mask branch, instance segmentation (lesson 07)"};
+  app.require_one_subcommand();
+  cli::CommonArgs args;
+  TrainOptions topt;
+  models::MaskRcnnDetectOptions dopt;
+  int64_t limit = 0;
+  std::vector<std::string> images;
+  auto add_detect = [&](cli::Command& sub, const char* what) {
+    sub.option("--threshold", dopt.faster.head.threshold, what).range(0.0f, 1.0f);
+    sub.option("--nms", dopt.faster.head.nms, "per-class NMS IoU").range(0.0, 1.0);
+    sub.option("--post-nms", dopt.faster.proposals.post_nms_top_n, "RPN proposals kept").range(1, 100000);
+    sub.option("--max-masks", dopt.max_masks, "masks for the best N detections").range(0, 100000);
+    sub.option("--mask-threshold", dopt.mask_threshold, "mask probability of an object pixel (0.5)")
+        .range(0.0f, 1.0f);
+  };
+
+  cli::Command train = app.subcommand("train", "fine-tune Faster R-CNN with a mask branch");
+  cli::add_train_flags(train, args);
+  models::MaskRcnnTrainingOptions& to = topt.train;
+  models::MaskHeadConfig& mh = topt.model.mask_head;
+  train.option("--init", topt.init, "faster_rcnn model to start from (its architecture too)");
+  train.flag("--no-init", topt.no_init, "no faster_rcnn model: the backbone from --pretrained");
+  cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
+  train.option("--limit", topt.limit, "use this many train scenes only").range(int64_t(1), int64_t(10000000));
+  train.option("--val-images", topt.val_images, "test scenes for the per-epoch mAP").range(1, 100000);
+  train.option("--rois", to.faster.rois_per_image, "RoIs sampled per image for the box head").range(1, 100000);
+  train.option("--mask-rois", to.mask_rois_per_image, "positive RoIs per image for the mask head").range(1, 100000);
+  train.option("--mask-weight", to.mask_weight, "weight of the mask loss").range(0.0f, 100.0f);
+  train.option("--mask-channels", mh.channels, "width of the mask head's convs").range(1, 1024);
+  train.option("--mask-convs", mh.convs, "3x3 convs of the mask head").range(0, 16);
+  train.option("--mask-pool", mh.pool, "RoIAlign side (masks are twice that)").range(1, 32);
+  train.flag("--roi-pool", mh.roi_pool, "mask branch pools with RoI max pooling (Table 2c)");
+  train.flag("!--no-flip", topt.flip, "no horizontal flipping");
+
+  cli::Command eval = app.subcommand("eval", "box AP and mask AP on the test scenes");
+  cli::add_common_flags(eval, args);
+  add_detect(eval, "lowest class score kept (default 0.05)");
+  eval.option("--limit", limit, "evaluate this many scenes only").range(int64_t(1), int64_t(10000000));
+
+  cli::Command predict = app.subcommand("predict", "draw masks, boxes, classes and scores");
+  cli::add_common_flags(predict, args);
+  add_detect(predict, "lowest class score drawn (default 0.5)");
+  predict.option("images", images, "PNG/JPEG/BMP files").required();
+
+  cli::Command bench = app.subcommand("bench", "seconds per image by stage");
+  cli::add_common_flags(bench, args);
+  add_detect(bench, "lowest class score kept (default 0.05)");
+  bench.option("--limit", limit, "test scenes to time when no IMAGE is given (default 10)")
+      .range(int64_t(1), int64_t(100000));
+  bench.option("images", images, "PNG/JPEG/BMP files (default: test scenes)");
+
+  const int rc_parse = cli::parse(app, argc, argv);
+  if (rc_parse >= 0) return rc_parse;
+  return cli::run_guarded([&] {
+    cli::apply_threads(args.threads);
+    if (train) {
+      if (train.count("--init") && topt.no_init)
+        throw std::invalid_argument("--init and --no-init exclude each other");
+      return cmd_train(args, topt);
+    }
+    if (eval) return cmd_eval(args, dopt, limit);
+    if (predict) {
+      if (predict.count("--threshold") == 0) dopt.faster.head.threshold = 0.5f;
+      return cmd_predict(args, dopt, images);
+    }
+    return cmd_bench(args, dopt, images, limit);
+  });
+}
