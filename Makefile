@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all deps build test bench demo data generated grade sanitize fuzz clean
+.PHONY: all deps build test bench demo data pretrained generated grade sanitize fuzz clean
 
 all: build
 
@@ -39,6 +39,16 @@ bench: build data
 
 data:
 	tools/fetch-data.sh
+
+# face-api's trained face networks (npm package, MIT) for bin/faces, then imported into
+# detlab's safetensors (lessons/06, lessons/02). Nothing is fetched at run time.
+FACEAPI = data/pretrained/face-api
+pretrained: build
+	tools/fetch-data.sh --pretrained
+	@for net in tiny_face_detector_model ssd_mobilenetv1_model face_landmark_68_model; do \
+	  test -f $(FACEAPI)/$$net.safetensors || \
+	    bin/import_tfjs $(FACEAPI)/$$net-weights_manifest.json --out $(FACEAPI)/$$net.safetensors || exit 1; \
+	done
 
 # The lessons' generated data sets (deterministic; each made once, skipped if present).
 GEN = data/generated
