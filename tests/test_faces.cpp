@@ -75,6 +75,28 @@ BOOST_AUTO_TEST_CASE(tf_same_padding_is_asymmetric_for_odd_totals) {
   BOOST_TEST(y.shape() == Shape({1, 1, 1, 2}));
   BOOST_TEST(y[0] == -1.0f);
   BOOST_TEST(y[1] == -2.0f);
+  // Both ways (ceil_mode for 2x2/2, a -inf padded copy for 2x2/1) against the definition.
+  Rng rng(3);
+  for (int64_t n : {5, 6, 7, 13}) {
+    for (int s : {1, 2}) {
+      const Tensor v = uniform({1, 2, n, n + 1}, -1.0f, 1.0f, rng);
+      const Tensor m = nn::max_pool2d_same(Var(v), 2, s).value();
+      const int64_t oh = (n + s - 1) / s, ow = (n + 1 + s - 1) / s;
+      BOOST_REQUIRE(m.shape() == Shape({1, 2, oh, ow}));
+      const auto pt = nn::tf_same_padding(n, 2, s);
+      for (int64_t c = 0; c < 2; ++c)
+        for (int64_t i = 0; i < oh; ++i)
+          for (int64_t j = 0; j < ow; ++j) {
+            float best = -1e30f;
+            for (int64_t a = 0; a < 2; ++a)
+              for (int64_t b = 0; b < 2; ++b) {
+                const int64_t yy = i * s - pt.before + a, xx = j * s + b;
+                if (yy >= 0 && yy < n && xx < n + 1) best = std::max(best, v.at({0, c, yy, xx}));
+              }
+            BOOST_TEST(m.at({0, c, i, j}) == best);
+          }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(decoding_a_hand_made_output) {
