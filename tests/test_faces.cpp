@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "image/image.h"
+#include "models/ssd_mobilenet_face.h"
 #include "models/tiny_face_detector.h"
 #include "nn/tf_padding.h"
 #include "nn/tfjs_weights.h"
@@ -27,6 +28,7 @@ namespace {
 
 const std::string kFaceApi = "data/pretrained/face-api";
 const std::string kTinyManifest = kFaceApi + "/tiny_face_detector_model-weights_manifest.json";
+const std::string kSsdManifest = kFaceApi + "/ssd_mobilenetv1_model-weights_manifest.json";
 
 // The sample photos the golden dumps were made from, by stem.
 std::string sample_path(const std::string& stem) {
@@ -38,9 +40,10 @@ std::string sample_path(const std::string& stem) {
 }
 
 // face-api's weights straight from the manifest (what bin/import_tfjs writes).
-std::unique_ptr<models::TinyFaceDetector> tiny_from_manifest() {
-  auto net = std::make_unique<models::TinyFaceDetector>();
-  const std::vector<TfjsWeight> weights = load_tfjs_weights(kTinyManifest);
+template <class Net>
+std::unique_ptr<Net> from_manifest(const std::string& manifest) {
+  auto net = std::make_unique<Net>();
+  const std::vector<TfjsWeight> weights = load_tfjs_weights(manifest);
   for (auto& [name, var] : net->named_parameters()) {
     bool found = false;
     for (const TfjsWeight& w : weights)
@@ -125,7 +128,7 @@ BOOST_AUTO_TEST_CASE(matches_face_api_javascript_on_the_sample_photos) {
     BOOST_TEST_MESSAGE("skipped: " << kTinyManifest << " is absent (make pretrained fetches it)");
     return;
   }
-  auto net = tiny_from_manifest();
+  auto net = from_manifest<models::TinyFaceDetector>(kTinyManifest);
   int files = 0;
   for (const auto& e : fs::directory_iterator("data/golden/faces")) {
     const std::string f = e.path().string();
@@ -170,6 +173,56 @@ BOOST_AUTO_TEST_CASE(matches_face_api_javascript_on_the_sample_photos) {
   BOOST_TEST(files >= 5);
 }
 
+BOOST_AUTO_TEST_CASE(ssd_matches_face_api_javascript_on_the_sample_photos) {
+  if (!fs::exists(kSsdManifest)) {
+    BOOST_TEST_MESSAGE("skipped: " << kSsdManifest << " is absent (make pretrained fetches it)");
+    return;
+  }
+  auto net = from_manifest<models::SsdMobilenetFace>(kSsdManifest);
+  int files = 0;
+  for (const auto& e : fs::directory_iterator("data/golden/faces")) {
+    const std::string f = e.path().string();
+    if (f.find(".ssd_mobilenetv1.json") == std::string::npos) continue;
+    const json g = json::parse(read_file_text(f));
+    const std::string path = sample_path(g["image"]);
+    BOOST_TEST_CONTEXT(f) {
+      BOOST_REQUIRE_MESSAGE(!path.empty(), "sample photo of " << f);
+      ++files;
+      const Image img = load_image(path, 3);
+      const models::SsdFaceOutput out = net->predict(img);
+      // The 200 best default boxes: scores and decoded corners within 1e-4 (both are
+      // in [0, 1]-ish units: scores are probabilities, corners fractions of the square).
+      float worst_score = 0, worst_box = 0;
+      for (const json& b : g["best"]) {
+        const int k = b["index"];
+        worst_score = std::max(worst_score, std::fabs(out.scores[k] - b["score"].get<float>()));
+        for (int c = 0; c < 4; ++c)
+          worst_box = std::max(worst_box, std::fabs(out.boxes[4 * k + c] - b["box"][c].get<float>()));
+      }
+      const auto every = g["every_10th_score"].get<std::vector<float>>();
+      for (size_t i = 0; i < every.size(); ++i)
+        worst_score = std::max(worst_score, std::fabs(out.scores[10 * i] - every[i]));
+      BOOST_TEST(worst_score <= 1e-4f);
+      BOOST_TEST(worst_box <= 1e-4f);
+      BOOST_TEST_MESSAGE(g["image"].get<std::string>() << ": ssd largest score difference "
+                                                      << worst_score << ", box " << worst_box);
+      models::SsdFaceOptions o;
+      o.score_threshold = g["score_threshold"];
+      const auto dets = net->detect(img, o);
+      BOOST_REQUIRE_EQUAL(dets.size(), g["detections"].size());
+      for (size_t k = 0; k < dets.size(); ++k) {
+        const json& d = g["detections"][k];
+        BOOST_TEST(std::fabs(dets[k].box.x1 - d["x1"].get<double>()) <= 0.5);
+        BOOST_TEST(std::fabs(dets[k].box.y1 - d["y1"].get<double>()) <= 0.5);
+        BOOST_TEST(std::fabs(dets[k].box.x2 - d["x2"].get<double>()) <= 0.5);
+        BOOST_TEST(std::fabs(dets[k].box.y2 - d["y2"].get<double>()) <= 0.5);
+        BOOST_TEST(std::fabs(dets[k].score - d["score"].get<double>()) <= 1e-4);
+      }
+    }
+  }
+  BOOST_TEST(files >= 5);
+}
+
 BOOST_AUTO_TEST_CASE(program_bad_inputs_and_predict) {
   const std::string dir = temp_dir("faces");
   const Program faces{"faces"};
@@ -191,5 +244,11 @@ BOOST_AUTO_TEST_CASE(program_bad_inputs_and_predict) {
     BOOST_TEST(fs::exists(dir + "/astronaut.grid.png"));
     BOOST_TEST(j.dump().find("face") != std::string::npos);
   }
+  const std::string ssd = kFaceApi + "/ssd_mobilenetv1_model.safetensors";
+  check_usage_errors(faces, dir, {"predict --detector ssd --show-grid " + photo,
+                                  "predict --detector yolo " + photo});
+  if (fs::exists(ssd) && fs::exists(model))
+    check_exit_1_naming(faces("predict --detector ssd --model " + model + " " + photo, dir),
+                        "tiny_face_detector_model.safetensors", "ssd_mobilenetv1");
   fs::remove_all(dir);
 }

@@ -1,22 +1,29 @@
-// Lesson 06, "a real one": a real detector on real photos. face-api's Tiny Face Detector
-// (Tiny-YOLOv2 with depthwise-separable convolutions, trained on faces) is imported from
-// its TensorFlow.js weights (`make pretrained`, bin/import_tfjs) and run on detlab's
-// engine: a 13 x 13 grid, 5 anchor boxes per cell, sigmoid offsets and objectness,
-// exp(t) x anchor sizes, NMS (models/tiny_face_detector.h).
-//   bin/faces predict IMAGE... [--threshold T] [--show-grid]   boxes + scores (PNG + JSON);
-//                       --show-grid draws the grid and every anchor box above the threshold
-//   bin/faces bench [IMAGE...]                                 seconds per image by stage
+// Lesson 06, "a real one": real detectors on real photos. face-api's two face detectors,
+// trained on faces, imported from their TensorFlow.js weights (`make pretrained`,
+// bin/import_tfjs) and run on detlab's engine:
+//   --detector tiny  Tiny-YOLOv2 with depthwise-separable convolutions: a 13 x 13 grid,
+//                    5 anchor boxes per cell, sigmoid offsets and objectness, exp(t) x
+//                    anchor sizes, NMS (models/tiny_face_detector.h)
+//   --detector ssd   SSD on MobileNetV1: 5118 default boxes on 6 maps (32 x 32 .. 1 x 1),
+//                    offsets and class scores per box, NMS (models/ssd_mobilenet_face.h)
+//   bin/faces predict IMAGE... [--detector tiny|ssd] [--threshold T] [--show-grid]
+//                       boxes + scores (PNG + JSON); --show-grid (tiny) draws the grid and
+//                       every anchor box above the threshold
+//   bin/faces bench [IMAGE...] [--detector tiny|ssd]          seconds per image by stage
 // One program rather than `bin/yolo --pretrained face`: this network is not trained
 // here, has no eval split, and its input pipeline (pad to square, TF resize, mean RGB)
 // and grid differ from bin/yolo's; yolo's commands would each need a second branch.
 #include <fmt/core.h>
 
 #include <filesystem>
+#include <functional>
+#include <memory>
 
 #include "image/draw.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/predict_with_proposals.h"
 #include "lessons/common/stage_bench.h"
+#include "models/ssd_mobilenet_face.h"
 #include "models/tiny_face_detector.h"
 #include "nn/checkpoint.h"
 #include "util/files.h"
@@ -28,15 +35,51 @@ using models::TinyFaceDetector;
 namespace {
 
 const char* kProgram = "faces";
-const char* kDefaultModel = "data/pretrained/face-api/tiny_face_detector_model.safetensors";
+const std::string kPretrained = "data/pretrained/face-api/";
 
-std::unique_ptr<TinyFaceDetector> load(const std::string& path) {
+struct Options {
+  std::string detector = "tiny";
+  models::TinyFaceDetectorOptions tiny;
+  models::SsdFaceOptions ssd;
+  bool show_grid = false;
+};
+
+std::string model_path(const cli::CommonArgs& a, const Options& o) {
+  if (!a.model.empty()) return a.model;
+  return kPretrained + (o.detector == "ssd" ? "ssd_mobilenetv1_model" : "tiny_face_detector_model") +
+         ".safetensors";
+}
+
+void require_file(const std::string& path) {
   if (!std::filesystem::exists(path))
     throw FileError(path, "no such file (make pretrained fetches and imports face-api's networks)");
-  auto net = std::make_unique<TinyFaceDetector>();
+}
+
+// The chosen detector as one function image -> faces, with its stage times.
+using FaceDetect = std::function<std::vector<Detection>(const Image&, double* seconds_by_stage)>;
+
+FaceDetect load_detector(const cli::CommonArgs& a, const Options& o) {
+  const std::string path = model_path(a, o);
+  require_file(path);
+  if (o.detector == "ssd") {
+    auto net = std::make_shared<models::SsdMobilenetFace>();
+    models::load_ssd_mobilenet_face(path, *net);
+    return [net, o](const Image& img, double* s) {
+      models::SsdFaceStageTimes st;
+      auto d = net->detect(img, o.ssd, &st);
+      s[0] = st.preprocess, s[1] = st.network, s[2] = st.decode;
+      return d;
+    };
+  }
+  auto net = std::make_shared<TinyFaceDetector>();
   nn::load_checkpoint(path, *net);
   net->eval();
-  return net;
+  return [net, o](const Image& img, double* s) {
+    models::TinyFaceStageTimes st;
+    auto d = net->detect(img, o.tiny, &st);
+    s[0] = st.preprocess, s[1] = st.network, s[2] = st.decode;
+    return d;
+  };
 }
 
 // The grid (13 x 13 at 416) over the padded square, and each anchor box scoring above
@@ -58,36 +101,41 @@ Image grid_picture(const Image& img, const std::vector<models::TinyFaceCandidate
   return pic;
 }
 
-int cmd_predict(const cli::CommonArgs& a, const models::TinyFaceDetectorOptions& o, bool show_grid,
-                const std::vector<std::string>& images) {
-  std::unique_ptr<TinyFaceDetector> net = load(a.model.empty() ? kDefaultModel : a.model);
-  const cli::PredictSettings s{kProgram, cli::predictions_dir(a), {"face"}, "score",
-                               o.score_threshold, a.json};
+int cmd_predict(const cli::CommonArgs& a, const Options& o, const std::vector<std::string>& images) {
+  const FaceDetect detect = load_detector(a, o);
+  std::unique_ptr<TinyFaceDetector> tiny;  // --show-grid: the candidates before NMS
+  if (o.show_grid) {
+    tiny = std::make_unique<TinyFaceDetector>();
+    nn::load_checkpoint(model_path(a, o), *tiny);
+  }
+  const float threshold = o.detector == "ssd" ? o.ssd.score_threshold : o.tiny.score_threshold;
+  const cli::PredictSettings s{kProgram, cli::predictions_dir(a), {"face"}, "score", threshold, a.json};
   return cli::predict_images(images, s, [&](const std::string& path, const Image& img) {
-    models::TinyFaceStageTimes st;
-    std::vector<models::TinyFaceCandidate> cand;
+    double st[3];
     cli::PredictedImage p;
-    p.result.detections = net->detect(img, o, &st, &cand);
-    p.result.seconds = st.total();
-    if (show_grid) {
+    p.result.detections = detect(img, st);
+    p.result.seconds = st[0] + st[1] + st[2];
+    if (tiny) {
+      std::vector<models::TinyFaceCandidate> cand;
+      tiny->detect(img, o.tiny, nullptr, &cand);
       std::filesystem::create_directories(s.out_dir);
       const auto stem = std::filesystem::path(s.out_dir) / std::filesystem::path(path).stem();
-      save_image(stem.string() + ".grid.png", grid_picture(img, cand, o.input_size / 32));
+      save_image(stem.string() + ".grid.png", grid_picture(img, cand, o.tiny.input_size / 32));
     }
     return p;
   });
 }
 
-int cmd_bench(const cli::CommonArgs& a, const models::TinyFaceDetectorOptions& o,
-              const std::vector<std::string>& paths, int64_t limit) {
-  std::unique_ptr<TinyFaceDetector> net = load(a.model.empty() ? kDefaultModel : a.model);
+int cmd_bench(const cli::CommonArgs& a, const Options& o, const std::vector<std::string>& paths,
+              int64_t limit) {
+  const FaceDetect detect = load_detector(a, o);
   const std::vector<cli::BenchImage> images = cli::bench_images(a, paths, limit, 10);
   const cli::StageBench b = cli::time_own_stages(
       images, {"preprocess", "network", "decode_nms"}, {}, "none", [&](const Image& img) {
-        models::TinyFaceStageTimes st;
         cli::StageRun r;
-        r.detections = net->detect(img, o, &st);
-        r.seconds = {st.preprocess, st.network, st.decode};
+        double st[3];
+        r.detections = detect(img, st);
+        r.seconds = {st[0], st[1], st[2]};
         return r;
       });
   return cli::report_stage_bench(b, a.json, {"pad + resize", "network", "decode + NMS"});
@@ -96,18 +144,19 @@ int cmd_bench(const cli::CommonArgs& a, const models::TinyFaceDetectorOptions& o
 }  // namespace
 
 int main(int argc, char** argv) {
-  cli::CommandLine app{"faces: face-api's Tiny Face Detector (Tiny-YOLOv2) on real photos (lesson 06)"};
+  cli::CommandLine app{"faces: face-api's face detectors (Tiny-YOLOv2, SSD-MobileNetV1) on real photos (lesson 06)"};
   app.require_one_subcommand();
   cli::CommonArgs args;
-  models::TinyFaceDetectorOptions opt;
-  bool show_grid = false;
+  Options opt;
   int64_t limit = 0;
   std::vector<std::string> images;
+  float threshold = 0.5f;
   auto add_detect = [&](cli::Command& sub) {
-    sub.option("--threshold", opt.score_threshold, "lowest objectness kept (default 0.5)")
-        .range(0.0f, 1.0f);
-    sub.option("--nms", opt.iou_threshold, "NMS IoU (default 0.4)").range(0.0, 1.0);
-    sub.option("--input-size", opt.input_size, "network input side, multiple of 32 (default 416)")
+    sub.option("--detector", opt.detector, "tiny (Tiny-YOLOv2, default) or ssd (SSD-MobileNetV1)")
+        .one_of({"tiny", "ssd"});
+    sub.option("--threshold", threshold, "lowest face score kept (default 0.5)").range(0.0f, 1.0f);
+    sub.option("--nms", opt.tiny.iou_threshold, "NMS IoU (default 0.4 tiny, 0.5 ssd)").range(0.0, 1.0);
+    sub.option("--input-size", opt.tiny.input_size, "tiny: input side, multiple of 32 (default 416)")
         .range(32, 1024)
         .check([](const std::string& v) { return std::stoi(v) % 32 ? "not a multiple of 32" : ""; },
                "SIZE");
@@ -116,7 +165,7 @@ int main(int argc, char** argv) {
   cli::Command predict = app.subcommand("predict", "draw the faces found, with scores");
   cli::add_common_flags(predict, args);
   add_detect(predict);
-  predict.flag("--show-grid", show_grid, "also draw the grid and every anchor box above the threshold");
+  predict.flag("--show-grid", opt.show_grid, "tiny: also draw the grid and every anchor box above the threshold");
   predict.option("images", images, "PNG/JPEG/BMP files").required();
 
   cli::Command bench = app.subcommand("bench", "seconds per image by stage");
@@ -128,9 +177,18 @@ int main(int argc, char** argv) {
 
   const int rc_parse = cli::parse(app, argc, argv);
   if (rc_parse >= 0) return rc_parse;
+  if (opt.show_grid && opt.detector != "tiny") {
+    fmt::print(stderr, "--show-grid draws the tiny detector's grid: use it with --detector tiny\n");
+    return 2;
+  }
   return cli::run_guarded([&] {
     cli::apply_threads(args.threads);
-    if (predict) return cmd_predict(args, opt, show_grid, images);
+    opt.tiny.score_threshold = opt.ssd.score_threshold = threshold;
+    if ((predict && predict.count("--nms") == 0) || (bench && bench.count("--nms") == 0))
+      opt.ssd.iou_threshold = 0.5;
+    else
+      opt.ssd.iou_threshold = opt.tiny.iou_threshold;
+    if (predict) return cmd_predict(args, opt, images);
     return cmd_bench(args, opt, images, limit);
   });
 }

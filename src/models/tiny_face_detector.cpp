@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "detection/nms.h"
+#include "image/tf_resize.h"
 #include "nn/tf_padding.h"
 #include "util/timing.h"
 
@@ -50,35 +51,11 @@ Var TinyFaceDetector::forward(const Var& x) {
 }
 
 Tensor tiny_face_input(const Image& img, int size) {
-  check_shape(img.channels == 3 && img.width > 0 && img.height > 0, "tiny_face_input",
-              "needs an RGB image");
-  const int side = std::max(img.width, img.height);  // the zero-padded square
-  const double ratio = static_cast<double>(side) / size;
-  Tensor t({1, 3, size, size});
-  auto pixel = [&](int x, int y, int c) -> double {
-    return x < img.width && y < img.height ? img.at(x, y, c) : 0.0;
-  };
-  for (int oy = 0; oy < size; ++oy) {
-    // TensorFlow's resize_bilinear, align_corners = false, half_pixel_centers = false,
-    // in double as tfjs's CPU kernel computes it, rounded to float once.
-    const double sy = ratio * oy;
-    const int y0 = std::max(0, static_cast<int>(std::floor(sy)));
-    const int y1 = std::min(side - 1, static_cast<int>(std::ceil(sy)));
-    const double fy = sy - y0;
-    for (int ox = 0; ox < size; ++ox) {
-      const double sx = ratio * ox;
-      const int x0 = std::max(0, static_cast<int>(std::floor(sx)));
-      const int x1 = std::min(side - 1, static_cast<int>(std::ceil(sx)));
-      const double fx = sx - x0;
-      for (int c = 0; c < 3; ++c) {
-        const double top = pixel(x0, y0, c) + (pixel(x1, y0, c) - pixel(x0, y0, c)) * fx;
-        const double bottom = pixel(x0, y1, c) + (pixel(x1, y1, c) - pixel(x0, y1, c)) * fx;
-        const float v = static_cast<float>(top + (bottom - top) * fy);
-        t[(static_cast<int64_t>(c) * size + oy) * size + ox] =
-            (v - TinyFaceDetector::kMeanRgb[c]) / 255.0f;
-      }
-    }
-  }
+  Tensor t = tf_square_resize(img, size);
+  const int64_t plane = static_cast<int64_t>(size) * size;
+  for (int c = 0; c < 3; ++c)
+    for (int64_t i = 0; i < plane; ++i)
+      t[c * plane + i] = (t[c * plane + i] - TinyFaceDetector::kMeanRgb[c]) / 255.0f;
   return t;
 }
 
@@ -90,9 +67,8 @@ std::vector<TinyFaceCandidate> decode_tiny_face(const Tensor& out, int image_w, 
               "decode_tiny_face", "expects [1, 25, G, G], got " + out.shape_str());
   // face-api's extractBoxes: boxes relative to the resized image (not the padded
   // square), whose sides are rounded to whole pixels.
-  const double scale = static_cast<double>(input_size) / std::max(image_w, image_h);
-  const double corr_x = input_size / std::round(image_w * scale);
-  const double corr_y = input_size / std::round(image_h * scale);
+  const ResizedSides sides = tf_resized_sides(image_w, image_h, input_size);
+  const double corr_x = input_size / sides.width, corr_y = input_size / sides.height;
   auto at = [&](int a, int v, int64_t row, int64_t col) {
     return static_cast<double>(out[((a * kBoxValues + v) * cells + row) * cells + col]);
   };

@@ -40,4 +40,19 @@ Var max_pool2d_same(const Var& x, int kernel, int stride) {
   return ag::max_pool2d(padded, o);
 }
 
+Var conv2d_same(const Var& x, const Var& weight, const Var& bias, int stride, int groups) {
+  const int kh = static_cast<int>(weight.value().size(2)), kw = static_cast<int>(weight.value().size(3));
+  const SamePadding ph = tf_same_padding(x.value().size(2), kh, stride);
+  const SamePadding pw = tf_same_padding(x.value().size(3), kw, stride);
+  ag::Conv2dOptions o;
+  o.stride_h = o.stride_w = stride;
+  o.groups = groups;
+  if (ph.before == ph.after && pw.before == pw.after) {
+    o.pad_h = ph.before;
+    o.pad_w = pw.before;
+    return ag::conv2d(x, weight, bias, o);
+  }
+  return ag::conv2d(ag::pad2d(x, ph.before, ph.after, pw.before, pw.after), weight, bias, o);
+}
+
 }  // namespace dl::nn

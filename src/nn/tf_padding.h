@@ -19,4 +19,8 @@ SamePadding tf_same_padding(int64_t in, int kernel, int stride);
 // (they are -infinity), so a window over the border takes the max of its real pixels.
 Var max_pool2d_same(const Var& x, int kernel, int stride);
 
+// conv2d with TensorFlow's "same" padding: symmetric padding through conv2d itself,
+// an asymmetric one (3x3/2 on an even map: 0 before, 1 after) as a zero-padded copy.
+Var conv2d_same(const Var& x, const Var& weight, const Var& bias, int stride, int groups = 1);
+
 }  // namespace dl::nn

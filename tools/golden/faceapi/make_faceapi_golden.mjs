@@ -5,7 +5,8 @@
 //   bin/image_to_ppm <photos> --out /tmp/ppm # pixels exactly as detlab decodes them
 //   node tools/golden/faceapi/make_faceapi_golden.mjs data/pretrained/face-api /tmp/ppm data/golden/faces
 // For each photo and network it writes OUT/<photo>.<net>.json: the raw output tensor
-// (tfjs's NHWC layout, 7 significant digits), the decoded boxes and scores after NMS.
+// (tfjs's NHWC layout, 7 significant digits; for the SSD's 5118 boxes a subset), the
+// decoded boxes and scores after NMS.
 import { createRequire } from 'module';
 import fs from 'fs';
 import path from 'path';
@@ -49,6 +50,8 @@ async function main() {
   await tf.ready();
   const tiny = new faceapi.TinyFaceDetector();
   tiny.loadFromWeightMap(loadWeights('tiny_face_detector_model'));
+  const ssd = new faceapi.SsdMobilenetv1();
+  ssd.loadFromWeightMap(loadWeights('ssd_mobilenetv1_model'));
   fs.mkdirSync(outDir, { recursive: true });
   const photos = fs.readdirSync(ppmDir).filter((f) => f.endsWith('.ppm')).sort();
   for (const f of photos) {
@@ -67,6 +70,24 @@ async function main() {
     raw.dispose();
     fs.writeFileSync(path.join(outDir, `${stem}.tiny_face_detector.json`), JSON.stringify(out) + '\n');
     console.log(`${stem}: ${dets.length} faces (tiny)`);
+
+    // SSD: 5118 default boxes. Stored: the 200 best-scoring boxes (index, score, decoded
+    // corners ymin, xmin, ymax, xmax) and every 10th box's score.
+    const { boxes, scores } = await ssd.forward(img);
+    const s = Array.from(scores[0].dataSync());
+    const b = boxes[0].arraySync();
+    const order = s.map((v, i) => i).sort((i, j) => s[j] - s[i] || i - j).slice(0, 200);
+    const ssdDets = await ssd.locateFaces(img, new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 100 }));
+    fs.writeFileSync(path.join(outDir, `${stem}.ssd_mobilenetv1.json`), JSON.stringify({
+      source: 'face-api 1.7.15 SsdMobilenetv1, tfjs 4.22.0 cpu backend',
+      image: stem, width: w, height: h, input_size: 512, score_threshold: 0.5, iou_threshold: 0.5,
+      best: order.map((i) => ({ index: i, score: g7(s[i]), box: b[i].map(g7) })),
+      every_10th_score: s.filter((v, i) => i % 10 === 0).map(g7),
+      detections: ssdDets.map(boxJson),
+    }) + '\n');
+    boxes.forEach((t) => t.dispose());
+    scores.forEach((t) => t.dispose());
+    console.log(`${stem}: ${ssdDets.length} faces (ssd)`);
     img.dispose();
   }
 }
