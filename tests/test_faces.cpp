@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "image/image.h"
+#include "models/face_landmark_68.h"
 #include "models/ssd_mobilenet_face.h"
 #include "models/tiny_face_detector.h"
 #include "nn/tf_padding.h"
@@ -29,6 +30,7 @@ namespace {
 const std::string kFaceApi = "data/pretrained/face-api";
 const std::string kTinyManifest = kFaceApi + "/tiny_face_detector_model-weights_manifest.json";
 const std::string kSsdManifest = kFaceApi + "/ssd_mobilenetv1_model-weights_manifest.json";
+const std::string kLandmarkManifest = kFaceApi + "/face_landmark_68_model-weights_manifest.json";
 
 // The sample photos the golden dumps were made from, by stem.
 std::string sample_path(const std::string& stem) {
@@ -223,6 +225,45 @@ BOOST_AUTO_TEST_CASE(ssd_matches_face_api_javascript_on_the_sample_photos) {
   BOOST_TEST(files >= 5);
 }
 
+BOOST_AUTO_TEST_CASE(landmarks_match_face_api_javascript_on_the_detected_faces) {
+  if (!fs::exists(kLandmarkManifest)) {
+    BOOST_TEST_MESSAGE("skipped: " << kLandmarkManifest << " is absent (make pretrained fetches it)");
+    return;
+  }
+  auto net = from_manifest<models::FaceLandmark68>(kLandmarkManifest);
+  int faces = 0;
+  for (const auto& e : fs::directory_iterator("data/golden/faces")) {
+    const std::string f = e.path().string();
+    if (f.find(".face_landmark_68.json") == std::string::npos) continue;
+    const json g = json::parse(read_file_text(f));
+    const Image img = load_image(sample_path(g["image"]), 3);
+    for (const json& face : g["faces"]) {
+      BOOST_TEST_CONTEXT(f << " " << face["detector"] << " face " << face["crop"].dump()) {
+        ++faces;
+        const json& b = face["box"];
+        const Box box{b["x1"].get<float>(), b["y1"].get<float>(), b["x2"].get<float>(), b["y2"].get<float>()};
+        const auto crop = models::face_crop_rect(box, img.width, img.height);
+        for (int c = 0; c < 4; ++c) BOOST_TEST(crop[c] == face["crop"][c].get<int>());
+        Tensor raw;
+        const std::vector<float> pts = net->landmarks(img, box, &raw);
+        const auto want = face["raw"].get<std::vector<float>>();
+        BOOST_REQUIRE_EQUAL(raw.numel(), static_cast<int64_t>(want.size()));
+        float worst = 0, worst_px = 0;
+        for (size_t k = 0; k < want.size(); ++k) worst = std::max(worst, std::fabs(raw[k] - want[k]));
+        BOOST_TEST(worst <= 1e-4f);  // the outputs are fractions of the crop (0..1)
+        BOOST_REQUIRE_EQUAL(pts.size(), 136u);
+        for (int k = 0; k < 68; ++k)
+          for (int c = 0; c < 2; ++c)
+            worst_px = std::max(worst_px, std::fabs(pts[2 * k + c] - face["points"][k][c].get<float>()));
+        BOOST_TEST(worst_px <= 0.5f);
+        BOOST_TEST_MESSAGE(g["image"].get<std::string>() << ": landmarks raw difference " << worst
+                                                        << ", points " << worst_px << " px");
+      }
+    }
+  }
+  BOOST_TEST(faces >= 5);
+}
+
 BOOST_AUTO_TEST_CASE(program_bad_inputs_and_predict) {
   const std::string dir = temp_dir("faces");
   const Program faces{"faces"};
@@ -243,6 +284,12 @@ BOOST_AUTO_TEST_CASE(program_bad_inputs_and_predict) {
                                      " --model " + model + " " + photo, dir));
     BOOST_TEST(fs::exists(dir + "/astronaut.grid.png"));
     BOOST_TEST(j.dump().find("face") != std::string::npos);
+    if (fs::exists(kFaceApi + "/face_landmark_68_model.safetensors")) {
+      BOOST_TEST(faces("predict --landmarks --threads 1 --out " + dir + " --model " + model + " " + photo, dir).status == 0);
+      const json lm = json::parse(read_file_text(dir + "/astronaut.landmarks.json"));
+      BOOST_REQUIRE_EQUAL(lm["faces"].size(), 1u);
+      BOOST_TEST(lm["faces"][0]["points"].size() == 136u);
+    }
   }
   const std::string ssd = kFaceApi + "/ssd_mobilenetv1_model.safetensors";
   check_usage_errors(faces, dir, {"predict --detector ssd --show-grid " + photo,

@@ -9,6 +9,9 @@
 //   bin/faces predict IMAGE... [--detector tiny|ssd] [--threshold T] [--show-grid]
 //                       boxes + scores (PNG + JSON); --show-grid (tiny) draws the grid and
 //                       every anchor box above the threshold
+//   --landmarks      (lesson 02) the 68 face landmarks regressed on each face found by
+//                    face-api's landmark net (models/face_landmark_68.h): drawn to
+//                    STEM.landmarks.png, listed in STEM.landmarks.json (x, y per point)
 //   bin/faces bench [IMAGE...] [--detector tiny|ssd]          seconds per image by stage
 // One program rather than `bin/yolo --pretrained face`: this network is not trained
 // here, has no eval split, and its input pipeline (pad to square, TF resize, mean RGB)
@@ -16,6 +19,7 @@
 #include <fmt/core.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <functional>
 #include <memory>
 
@@ -23,6 +27,7 @@
 #include "lessons/common/cli.h"
 #include "lessons/common/predict_with_proposals.h"
 #include "lessons/common/stage_bench.h"
+#include "models/face_landmark_68.h"
 #include "models/ssd_mobilenet_face.h"
 #include "models/tiny_face_detector.h"
 #include "nn/checkpoint.h"
@@ -42,6 +47,7 @@ struct Options {
   models::TinyFaceDetectorOptions tiny;
   models::SsdFaceOptions ssd;
   bool show_grid = false;
+  bool landmarks = false;
 };
 
 std::string model_path(const cli::CommonArgs& a, const Options& o) {
@@ -101,8 +107,31 @@ Image grid_picture(const Image& img, const std::vector<models::TinyFaceCandidate
   return pic;
 }
 
+// The 68 points of every face, drawn and listed beside the detections.
+void save_landmarks(models::FaceLandmark68& net, const Image& img, const std::vector<Detection>& dets,
+                    const std::string& stem) {
+  Image pic = img;
+  nlohmann::json faces = nlohmann::json::array();
+  for (const Detection& d : dets) {
+    const std::vector<float> pts = net.landmarks(img, d.box);
+    for (size_t k = 0; k + 1 < pts.size(); k += 2) fill_circle(pic, pts[k], pts[k + 1], 1.5f, Color{0, 255, 0});
+    draw_rect(pic, d.box.x1, d.box.y1, d.box.x2, d.box.y2, Color{255, 200, 0}, 1);
+    faces.push_back({{"box", {d.box.x1, d.box.y1, d.box.x2, d.box.y2}}, {"score", d.score}, {"points", pts}});
+  }
+  save_image(stem + ".landmarks.png", pic);
+  write_file_atomic(stem + ".landmarks.json", nlohmann::json{{"faces", faces}}.dump(2) + "\n");
+}
+
 int cmd_predict(const cli::CommonArgs& a, const Options& o, const std::vector<std::string>& images) {
   const FaceDetect detect = load_detector(a, o);
+  std::unique_ptr<models::FaceLandmark68> marks;
+  if (o.landmarks) {
+    const std::string path = kPretrained + "face_landmark_68_model.safetensors";
+    require_file(path);
+    marks = std::make_unique<models::FaceLandmark68>();
+    nn::load_checkpoint(path, *marks);
+    marks->eval();
+  }
   std::unique_ptr<TinyFaceDetector> tiny;  // --show-grid: the candidates before NMS
   if (o.show_grid) {
     tiny = std::make_unique<TinyFaceDetector>();
@@ -115,11 +144,15 @@ int cmd_predict(const cli::CommonArgs& a, const Options& o, const std::vector<st
     cli::PredictedImage p;
     p.result.detections = detect(img, st);
     p.result.seconds = st[0] + st[1] + st[2];
+    const auto stem = std::filesystem::path(s.out_dir) / std::filesystem::path(path).stem();
+    if (marks) {
+      std::filesystem::create_directories(s.out_dir);
+      save_landmarks(*marks, img, p.result.detections, stem.string());
+    }
     if (tiny) {
       std::vector<models::TinyFaceCandidate> cand;
       tiny->detect(img, o.tiny, nullptr, &cand);
       std::filesystem::create_directories(s.out_dir);
-      const auto stem = std::filesystem::path(s.out_dir) / std::filesystem::path(path).stem();
       save_image(stem.string() + ".grid.png", grid_picture(img, cand, o.tiny.input_size / 32));
     }
     return p;
@@ -166,6 +199,7 @@ int main(int argc, char** argv) {
   cli::add_common_flags(predict, args);
   add_detect(predict);
   predict.flag("--show-grid", opt.show_grid, "tiny: also draw the grid and every anchor box above the threshold");
+  predict.flag("--landmarks", opt.landmarks, "also the 68 landmarks of each face (lesson 02)");
   predict.option("images", images, "PNG/JPEG/BMP files").required();
 
   cli::Command bench = app.subcommand("bench", "seconds per image by stage");

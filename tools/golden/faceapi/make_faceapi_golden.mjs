@@ -52,6 +52,8 @@ async function main() {
   tiny.loadFromWeightMap(loadWeights('tiny_face_detector_model'));
   const ssd = new faceapi.SsdMobilenetv1();
   ssd.loadFromWeightMap(loadWeights('ssd_mobilenetv1_model'));
+  const lm = new faceapi.FaceLandmark68Net();
+  lm.loadFromWeightMap(loadWeights('face_landmark_68_model'));
   fs.mkdirSync(outDir, { recursive: true });
   const photos = fs.readdirSync(ppmDir).filter((f) => f.endsWith('.ppm')).sort();
   for (const f of photos) {
@@ -88,6 +90,31 @@ async function main() {
     boxes.forEach((t) => t.dispose());
     scores.forEach((t) => t.dispose());
     console.log(`${stem}: ${ssdDets.length} faces (ssd)`);
+
+    // 68 landmarks on each face the SSD found and on each the tiny detector found: the
+    // crop face-api takes (box clipped at the borders, floored), the net's raw 136
+    // outputs, and the points in the photo's pixels.
+    const faces = [];
+    for (const [detector, list] of [['ssd', ssdDets], ['tiny', dets]]) {
+      for (const d of list) {
+        const crop = d.box.clipAtImageBorders(w, h);
+        const [faceTensor] = await faceapi.extractFaceTensors(img, [d]);
+        const netInput = await faceapi.toNetInput(faceTensor);
+        const rawOut = tf.tidy(() => lm.runNet(netInput));
+        const marks = await lm.detectLandmarks(faceTensor);
+        faces.push({
+          detector, box: boxJson(d), crop: [crop.x, crop.y, crop.width, crop.height],
+          raw: Array.from(rawOut.dataSync(), g7),
+          points: marks.shiftBy(crop.x, crop.y).positions.map((p) => [p.x, p.y]),
+        });
+        rawOut.dispose();
+        faceTensor.dispose();
+      }
+    }
+    fs.writeFileSync(path.join(outDir, `${stem}.face_landmark_68.json`), JSON.stringify({
+      source: 'face-api 1.7.15 FaceLandmark68Net, tfjs 4.22.0 cpu backend',
+      image: stem, width: w, height: h, input_size: 112, faces,
+    }) + '\n');
     img.dispose();
   }
 }
