@@ -284,6 +284,16 @@ BOOST_AUTO_TEST_CASE(program_bad_inputs_and_predict) {
                                      " --model " + model + " " + photo, dir));
     BOOST_TEST(fs::exists(dir + "/astronaut.grid.png"));
     BOOST_TEST(j.dump().find("face") != std::string::npos);
+    // Re-rounding the 8-bit weights to 8 bits changes nothing; to 4 bits it does.
+    const json j8 = json_output(faces("predict --json --threads 1 --requantize 8 --out " + dir +
+                                      " --model " + model + " " + photo, dir));
+    const json j4 = json_output(faces("predict --json --threads 1 --requantize 4 --out " + dir +
+                                      " --model " + model + " " + photo, dir));
+    const auto score = [](const json& r) { return r[0]["detections"].empty() ? -1.0 : r[0]["detections"][0]["score"].get<double>(); };
+    BOOST_TEST(std::fabs(score(j8) - score(j) ) < 1e-4);
+    BOOST_TEST(std::fabs(score(j4) - score(j)) > 1e-3);
+    check_exit_1_naming(faces("predict --requantize 6 --model " + dir + "/classify.safetensors " + photo, dir),
+                        "classify.safetensors");
     if (fs::exists(kFaceApi + "/face_landmark_68_model.safetensors")) {
       BOOST_TEST(faces("predict --landmarks --threads 1 --out " + dir + " --model " + model + " " + photo, dir).status == 0);
       const json lm = json::parse(read_file_text(dir + "/astronaut.landmarks.json"));

@@ -106,6 +106,19 @@ BOOST_AUTO_TEST_CASE(layouts_follow_conv2d_and_linear) {
   BOOST_TEST(detlab_weight_name("a/b/c") == "a.b.c");
 }
 
+BOOST_AUTO_TEST_CASE(requantize_re_rounds_onto_fewer_levels) {
+  // 256 levels of scale 0.1 from -1: 8 bits gives the same values, 1 bit only the ends
+  // (-1 and 24.5: 10 is nearer -1), 2 bits 4 levels 8.5 apart.
+  const TfjsQuantization q{"uint8", 0.1, -1.0};
+  Tensor v({4}, {-1.0f, -0.9f, 10.0f, 24.5f});
+  const Tensor same = requantize(v, q, 8);
+  for (int i = 0; i < 4; ++i) BOOST_TEST(same[i] == v[i], boost::test_tools::tolerance(1e-5f));
+  const Tensor one = requantize(v, q, 1);
+  BOOST_TEST(one.to_vector() == std::vector<float>({-1.0f, -1.0f, -1.0f, 24.5f}), boost::test_tools::per_element());
+  const Tensor two = requantize(v, q, 2);
+  BOOST_TEST(two[2] == 7.5f, boost::test_tools::tolerance(1e-5f));  // -1 + 8.5: nearest of -1, 7.5, 16, 24.5
+}
+
 BOOST_AUTO_TEST_CASE(bad_manifests_are_refused_naming_the_problem) {
   const std::vector<uint8_t> four(4, 7);
   const auto m1 = [](const std::string& entry, const std::string& paths = R"(["a.bin"])") {

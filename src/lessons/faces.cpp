@@ -31,6 +31,7 @@
 #include "models/ssd_mobilenet_face.h"
 #include "models/tiny_face_detector.h"
 #include "nn/checkpoint.h"
+#include "nn/tfjs_weights.h"
 #include "util/files.h"
 #include "util/timing.h"
 
@@ -48,7 +49,24 @@ struct Options {
   models::SsdFaceOptions ssd;
   bool show_grid = false;
   bool landmarks = false;
+  int requantize = 0;  // > 0: weights re-rounded to this many bits (lesson 06)
 };
+
+// --requantize: every quantised tensor (the file's tfjs_quantization metadata) re-rounded
+// onto 2^bits levels over its original range, to see what fewer bits would cost.
+void requantize(nn::Module& net, const std::string& path, int bits) {
+  const auto file_meta = nn::read_checkpoint_metadata(path);
+  const auto it = file_meta.find("tfjs_quantization");
+  if (it == file_meta.end())
+    throw FileError(path, "no tfjs_quantization metadata: --requantize needs a file bin/import_tfjs wrote");
+  const auto meta = nlohmann::json::parse(it->second);
+  for (auto& [name, var] : net.named_parameters())
+    if (meta.contains(name)) {
+      const auto& q = meta[name];
+      const Tensor t = requantize(var.value(), {q["dtype"], q["scale"], q["min"]}, bits);
+      std::copy(t.begin(), t.end(), var.value().begin());
+    }
+}
 
 std::string model_path(const cli::CommonArgs& a, const Options& o) {
   if (!a.model.empty()) return a.model;
@@ -70,6 +88,7 @@ FaceDetect load_detector(const cli::CommonArgs& a, const Options& o) {
   if (o.detector == "ssd") {
     auto net = std::make_shared<models::SsdMobilenetFace>();
     models::load_ssd_mobilenet_face(path, *net);
+    if (o.requantize) requantize(*net, path, o.requantize);
     return [net, o](const Image& img, double* s) {
       models::SsdFaceStageTimes st;
       auto d = net->detect(img, o.ssd, &st);
@@ -80,6 +99,7 @@ FaceDetect load_detector(const cli::CommonArgs& a, const Options& o) {
   auto net = std::make_shared<TinyFaceDetector>();
   nn::load_checkpoint(path, *net);
   net->eval();
+  if (o.requantize) requantize(*net, path, o.requantize);
   return [net, o](const Image& img, double* s) {
     models::TinyFaceStageTimes st;
     auto d = net->detect(img, o.tiny, &st);
@@ -131,11 +151,13 @@ int cmd_predict(const cli::CommonArgs& a, const Options& o, const std::vector<st
     marks = std::make_unique<models::FaceLandmark68>();
     nn::load_checkpoint(path, *marks);
     marks->eval();
+    if (o.requantize) requantize(*marks, path, o.requantize);
   }
   std::unique_ptr<TinyFaceDetector> tiny;  // --show-grid: the candidates before NMS
   if (o.show_grid) {
     tiny = std::make_unique<TinyFaceDetector>();
     nn::load_checkpoint(model_path(a, o), *tiny);
+    if (o.requantize) requantize(*tiny, model_path(a, o), o.requantize);
   }
   const float threshold = o.detector == "ssd" ? o.ssd.score_threshold : o.tiny.score_threshold;
   const cli::PredictSettings s{kProgram, cli::predictions_dir(a), {"face"}, "score", threshold, a.json};
@@ -199,6 +221,8 @@ int main(int argc, char** argv) {
   cli::add_common_flags(predict, args);
   add_detect(predict);
   predict.flag("--show-grid", opt.show_grid, "tiny: also draw the grid and every anchor box above the threshold");
+  predict.option("--requantize", opt.requantize, "re-round the 8-bit weights to BITS bits (lesson 06)")
+      .range(1, 8);
   predict.flag("--landmarks", opt.landmarks, "also the 68 landmarks of each face (lesson 02)");
   predict.option("images", images, "PNG/JPEG/BMP files").required();
 

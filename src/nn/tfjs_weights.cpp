@@ -160,6 +160,19 @@ Tensor to_detlab_layout(const TfjsWeight& w) {
   return w.value.clone();
 }
 
+Tensor requantize(const Tensor& values, const TfjsQuantization& q, int bits) {
+  check_shape(bits >= 1 && bits <= 16, "requantize", "bits must be 1..16");
+  const double levels = std::ldexp(1.0, bits) - 1;
+  const double step = q.scale * 255.0 / levels;
+  Tensor out = values.clone();
+  if (step <= 0) return out;
+  for (float& v : out) {
+    const double k = std::min(std::max(std::round((v - q.min) / step), 0.0), levels);
+    v = static_cast<float>(k * step + q.min);
+  }
+  return out;
+}
+
 std::string detlab_weight_name(const std::string& tfjs_name) {
   std::string s = tfjs_name;
   for (char& c : s)

@@ -55,6 +55,11 @@ std::vector<TfjsWeight> load_tfjs_weights(const std::string& manifest_path);
 // "*depthwise*") [kh, kw, C, m] -> [C * m, 1, kh, kw], dense [in, out] -> [out, in];
 // other ranks unchanged.
 Tensor to_detlab_layout(const TfjsWeight& w);
+// The values re-rounded onto 2^bits evenly spaced levels spanning the same range as q's
+// 256 (min .. min + 255 scale): what the network would compute had it been stored with
+// fewer bits. bits = 8 gives back the dequantised values themselves (up to rounding).
+Tensor requantize(const Tensor& values, const TfjsQuantization& q, int bits);
+
 // The safetensors name: the manifest's name with '/' replaced by '.'.
 std::string detlab_weight_name(const std::string& tfjs_name);
 
