@@ -30,6 +30,10 @@ bench: build data
 	bin/bench_train_step --threads 1
 	/usr/bin/python3 tools/bench/torch_train_step.py --allocator both --threads 2
 	/usr/bin/python3 tools/bench/torch_train_step.py --allocator tuned --threads 1
+	@echo "face-api's Tiny Face Detector (make pretrained), batch 1, 416x416: detlab vs PyTorch 1.13, same script run"
+	@if [ -f data/pretrained/face-api/tiny_face_detector_model.safetensors ]; then \
+	  /usr/bin/python3 tools/bench/torch_tiny_face.py --threads 2; \
+	else echo "  skipped: run make pretrained first"; fi
 	@echo "per-program throughput (training at the default batch, inference at batch 1)"
 	/usr/bin/python3 tools/bench/program_table.py --out out/bench/programs.json
 	@test -f $(GEN)/scenes/test/annotations.json || \

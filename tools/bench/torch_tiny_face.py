@@ -4,8 +4,10 @@ in PyTorch 1.13 from the weights bin/import_tfjs wrote, next to detlab's own run
 same network: batch 1, 416 x 416, the same thread count, in one script run.
 
 detlab's figure is the "network" stage of `bin/faces bench` (the forward pass only, as
-here; pre-processing and decoding are timed separately there). Both also report their
-outputs' largest difference, so the two are known to compute the same thing.
+here; pre-processing and decoding are timed separately there): the mean over RUNS
+passes after bench's warm-up; PyTorch's is the median of RUNS passes after 3 warm-ups.
+That the two networks compute the same thing is checked elsewhere: detlab's against
+face-api's JavaScript (tests/test_faces.cpp); this script only checks the output shape.
 
 usage: torch_tiny_face.py [--threads 2] [--runs 30] [--model FILE] [--image FILE]
 """
