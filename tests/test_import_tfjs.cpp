@@ -142,6 +142,11 @@ BOOST_AUTO_TEST_CASE(bad_manifests_are_refused_naming_the_problem) {
   BOOST_TEST(refusal(m1(ok, R"(["../a.bin"])"), {{"../a.bin", four}}).find("relative path") !=
              std::string::npos);
   BOOST_TEST(refusal(m1(ok, R"(["/etc/passwd"])"), {}).find("relative path") != std::string::npos);
+  BOOST_TEST(refusal(m1(R"({"name": "w", "shape": [4], "dtype": "float32",
+      "quantization": {"dtype": "uint8", "scale": 1e300, "min": 0}})"), {{"a.bin", four}})
+                 .find("beyond float") != std::string::npos);
+  // A zero-sized tensor takes no bytes (found by the fuzzer: no storage to copy into).
+  BOOST_TEST(refusal(m1(R"({"name": "e", "shape": [0, 3], "dtype": "float32"}, )" + ok), {{"a.bin", four}}).empty());
   BOOST_TEST(refusal("{", {}).find("not a JSON") != std::string::npos);
   BOOST_TEST(refusal("[]", {}).find("non-empty") != std::string::npos);
   BOOST_TEST(refusal(m1(ok + "," + ok), {{"a.bin", std::vector<uint8_t>(8)}}).find("twice") !=

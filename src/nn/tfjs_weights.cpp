@@ -69,6 +69,10 @@ TfjsWeight parse_entry(const json& e, const std::string& name) {
         throw FileError(name, at_weight(w.name) + " has no finite quantization \"" + key + "\"");
     w.quantization.scale = q["scale"].get<double>();
     w.quantization.min = q["min"].get<double>();
+    // Every level q * scale + min must be a float (converting a larger double is undefined).
+    if (std::fabs(w.quantization.min) + 65535.0 * std::fabs(w.quantization.scale) >
+        std::numeric_limits<float>::max())
+      throw FileError(name, at_weight(w.name) + " has a quantization range beyond float");
   }
   return w;
 }
@@ -76,6 +80,7 @@ TfjsWeight parse_entry(const json& e, const std::string& name) {
 // Decodes n values starting at `p` into w.value.
 void decode(TfjsWeight& w, const uint8_t* p, int64_t n) {
   w.value = Tensor::uninitialized(w.shape);
+  if (n == 0) return;  // a zero-sized tensor has no storage to copy into
   float* out = w.value.data();
   const TfjsQuantization& q = w.quantization;
   if (q.dtype == "uint8") {
