@@ -284,6 +284,9 @@ BOOST_AUTO_TEST_CASE(program_bad_inputs_and_predict) {
                                      " --model " + model + " " + photo, dir));
     BOOST_TEST(fs::exists(dir + "/astronaut.grid.png"));
     BOOST_TEST(j.dump().find("face") != std::string::npos);
+    // The same faces, bit for bit, with 2 threads.
+    const json j2 = json_output(faces("predict --json --threads 2 --out " + dir + " --model " + model + " " + photo, dir));
+    BOOST_TEST(j2[0]["detections"].dump() == j[0]["detections"].dump());
     // Re-rounding the 8-bit weights to 8 bits changes nothing; to 4 bits it does.
     const json j8 = json_output(faces("predict --json --threads 1 --requantize 8 --out " + dir +
                                       " --model " + model + " " + photo, dir));
