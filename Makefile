@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all deps build test bench demo data generated grade sanitize fuzz clean
+.PHONY: all deps build test bench demo data pretrained generated grade sanitize fuzz clean
 
 all: build
 
@@ -30,6 +30,10 @@ bench: build data
 	bin/bench_train_step --threads 1
 	/usr/bin/python3 tools/bench/torch_train_step.py --allocator both --threads 2
 	/usr/bin/python3 tools/bench/torch_train_step.py --allocator tuned --threads 1
+	@echo "face-api's Tiny Face Detector (make pretrained), batch 1, 416x416: detlab vs PyTorch 1.13, same script run"
+	@if [ -f data/pretrained/face-api/tiny_face_detector_model.safetensors ]; then \
+	  /usr/bin/python3 tools/bench/torch_tiny_face.py --threads 2; \
+	else echo "  skipped: run make pretrained first"; fi
 	@echo "per-program throughput (training at the default batch, inference at batch 1)"
 	/usr/bin/python3 tools/bench/program_table.py --out out/bench/programs.json
 	@test -f $(GEN)/scenes/test/annotations.json || \
@@ -41,6 +45,16 @@ bench: build data
 
 data:
 	tools/fetch-data.sh
+
+# face-api's trained face networks (npm package, MIT) for bin/faces, then imported into
+# detlab's safetensors (lessons/06, lessons/02). Nothing is fetched at run time.
+FACEAPI = data/pretrained/face-api
+pretrained: build
+	tools/fetch-data.sh --pretrained
+	@for net in tiny_face_detector_model ssd_mobilenetv1_model face_landmark_68_model; do \
+	  test -f $(FACEAPI)/$$net.safetensors || \
+	    bin/import_tfjs $(FACEAPI)/$$net-weights_manifest.json --out $(FACEAPI)/$$net.safetensors || exit 1; \
+	done
 
 # The lessons' generated data sets (deterministic; each made once, skipped if present).
 GEN = data/generated

@@ -176,6 +176,11 @@ BOOST_AUTO_TEST_CASE(activations) {
   Var wide = param({2, 3, 4}, rng, -3.0f, 3.0f);
   check([](auto& x) { return ag::relu(x[0]); }, {a});
   check([](auto& x) { return ag::leaky_relu(x[0], 0.1f); }, {a});
+  // ReLU6 away from its two kinks (0 and 6), where finite differences are exact.
+  Var r6(Tensor({2, 3}, {-1.5f, 0.4f, 2.5f, 5.5f, 6.7f, 9.0f}), true);
+  check([](auto& x) { return ag::relu6(x[0]); }, {r6});
+  BOOST_TEST(ag::relu6(r6).value().to_vector() == std::vector<float>({0, 0.4f, 2.5f, 5.5f, 6, 6}),
+             boost::test_tools::per_element());
   check([](auto& x) { return ag::sigmoid(x[0]); }, {wide});
   check([](auto& x) { return ag::tanh(x[0]); }, {wide});
   check([](auto& x) { return ag::softmax(x[0], 1); }, {wide});

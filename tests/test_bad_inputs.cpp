@@ -217,6 +217,19 @@ std::vector<Case> table() {
   t.push_back({"grade", "--golden {d}/golden --quiet", 1, "case.json", ""});
   t.push_back({"grade", "--golden {d}/nowhere --quiet", 1, "nowhere", ""});
   t.push_back({"compare", "--methods rcnn --models {d}/afile", 1, "afile", ""});
+  // faces reads face-api's imported networks (make pretrained), import_tfjs their manifests.
+  t.push_back({"faces", "predict --model {d}/missing.safetensors {d}/ok.png", 1, "missing.safetensors", "make pretrained"});
+  t.push_back({"faces", "predict --model {d}/corrupt.safetensors {d}/ok.png", 1, "corrupt.safetensors", ""});
+  t.push_back({"faces", "predict --detector ssd --model {d}/empty.safetensors {d}/ok.png", 1, "empty.safetensors", ""});
+  t.push_back({"faces", "predict --model {d}/yolo.safetensors {d}/ok.png", 1, "yolo.safetensors", ""});
+  t.push_back({"faces", "predict --detector ssd --model {d}/yolo.safetensors {d}/ok.png", 1, "yolo.safetensors", "ssd_mobilenetv1"});
+  t.push_back({"faces", "bench --model {d}/missing.safetensors {d}/ok.png", 1, "missing.safetensors", ""});
+  t.push_back({"faces", "predict --input-size 100 {d}/ok.png", 2, "", ""});
+  t.push_back({"faces", "predict --requantize 9 {d}/ok.png", 2, "", ""});
+  t.push_back({"import_tfjs", "{d}/missing.json --out {d}/x.safetensors", 1, "missing.json", ""});
+  t.push_back({"import_tfjs", "{d}/corrupt.safetensors --out {d}/x.safetensors", 1, "corrupt.safetensors", "not a JSON"});
+  t.push_back({"import_tfjs", "{d}/golden/lesson/case.json --out {d}/x.safetensors", 1, "case.json", "not a JSON"});
+  t.push_back({"import_tfjs", "{d}/afile", 2, "", ""});
   return t;
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "autograd/ops.h"
+#include "nn/tf_padding.h"
 #include "nn/optimizer.h"
 #include "util/files.h"
 
@@ -95,6 +96,12 @@ Var apply(const std::string& op, const json& p, Inputs& in, const Targets& t,
   if (op == "softmax") return ag::softmax(in["x"], p.at("axis").get<int>());
   if (op == "log_softmax") return ag::log_softmax(in["x"], p.at("axis").get<int>());
   if (op == "relu") return ag::relu(in["x"]);
+  if (op == "relu6") return ag::relu6(in["x"]);
+  // tf_ops.json: TensorFlow's "same" padding (nn/tf_padding.h).
+  if (op == "conv2d_same")
+    return nn::conv2d_same(in["x"], in["weight"], in["bias"], p.at("stride").get<int>(), p.at("groups").get<int>());
+  if (op == "max_pool2d_same")
+    return nn::max_pool2d_same(in["x"], p.at("kernel").get<int>(), p.at("stride").get<int>());
   if (op == "leaky_relu") return ag::leaky_relu(in["x"], p.at("slope").get<float>());
   if (op == "sigmoid") return ag::sigmoid(in["x"]);
   if (op == "tanh") return ag::tanh(in["x"]);
@@ -185,7 +192,7 @@ BOOST_AUTO_TEST_SUITE(torch_golden)
 // Every op the issue lists must have golden cases: deleting a file or a family fails here.
 BOOST_AUTO_TEST_CASE(every_op_matches_pytorch) {
   std::set<std::string> covered;
-  for (const char* fam : {"conv", "pool", "norm_linear_activation", "loss", "tensor_ops"}) {
+  for (const char* fam : {"conv", "pool", "norm_linear_activation", "loss", "tensor_ops", "tf_ops"}) {
     std::set<std::string> ops = check_family(fam);
     covered.insert(ops.begin(), ops.end());
   }
@@ -196,7 +203,8 @@ BOOST_AUTO_TEST_CASE(every_op_matches_pytorch) {
                          "mul", "div", "add_scalar", "mul_scalar", "neg", "exp", "log", "sqrt",
                          "abs", "pow", "clamp", "sum", "mean", "sum_all", "mean_all", "max",
                          "matmul", "bmm", "reshape", "flatten", "permute", "transpose", "slice",
-                         "concat", "stack", "index_select", "gather", "pad2d"})
+                         "concat", "stack", "index_select", "gather", "pad2d", "relu6", "conv2d_same",
+                         "max_pool2d_same"})
     BOOST_TEST(covered.count(op) == 1u, "no PyTorch golden case for " << op);
 }
 

@@ -1,5 +1,6 @@
 // Activations, softmax and dropout. Softmax subtracts each row's maximum before
 // exponentiating, so large logits never overflow (softmax is shift-invariant).
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/ops.h"
@@ -88,6 +89,15 @@ Var leaky_relu(const Var& a, float slope) {
   return make_result(v, "leaky_relu", {a}, [slope](Node& n) {
     accumulate_grad(in(n, 0), map2(in(n, 0).value, n.grad,
                                    [slope](float x, float g) { return x > 0.0f ? g : slope * g; }));
+  });
+}
+
+Var relu6(const Var& a) {
+  Tensor v = map1(a.value(), [](float x) { return std::min(std::max(x, 0.0f), 6.0f); });
+  return make_result(v, "relu6", {a}, [](Node& n) {
+    accumulate_grad(in(n, 0), map2(in(n, 0).value, n.grad, [](float x, float g) {
+                      return x > 0.0f && x < 6.0f ? g : 0.0f;
+                    }));
   });
 }
 

@@ -54,6 +54,9 @@ Var linear(const Var& x, const Var& weight, const Var& bias);
 // ---- activation_ops.cpp --------------------------------------------------------------
 Var relu(const Var& a);
 Var leaky_relu(const Var& a, float negative_slope = 0.01f);
+// min(max(x, 0), 6): MobileNet's activation (Howard et al. 2017, sec. 3.2), bounded so
+// low-precision arithmetic keeps its range; gradient 1 on (0, 6), else 0.
+Var relu6(const Var& a);
 Var sigmoid(const Var& a);
 Var tanh(const Var& a);
 Var softmax(const Var& a, int axis);

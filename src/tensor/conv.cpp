@@ -148,6 +148,41 @@ void for_each_image(int64_t N, int64_t col_size, Body body) {
   }
 }
 
+// The depthwise convolution of MobileNet (Howard et al. 2017, sec. 3.1): one kxk filter
+// per channel (groups = C = K). As a GEMM each group would be a 1 x k*k by k*k x OH*OW
+// product, all copying and no arithmetic; directly, each output plane is the bias plus
+// k*k shifted, scaled rows of its own input plane, added tap by tap in (i, j) order
+// whatever the thread count (threads take whole planes).
+void depthwise_forward(const float* px, const float* pw, const Tensor& b, const ConvGeometry& g,
+                       float* py) {
+  const Conv2dParams& p = g.p;
+  const int64_t planes = g.N * g.C, hw = g.H * g.W, ohw = g.OH * g.OW;
+#pragma omp parallel for schedule(static) if (planes > 1 && !omp_in_parallel())
+  for (int64_t nc = 0; nc < planes; ++nc) {
+    const int64_t c = nc % g.C;
+    const float* in = px + nc * hw;
+    float* out = py + nc * ohw;
+    std::fill(out, out + ohw, b.defined() ? b[c] : 0.0f);
+    for (int64_t i = 0; i < g.kh; ++i)
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const float wij = pw[(c * g.kh + i) * g.kw + j];
+        const Span sx = valid_outputs(j, p.stride_w, p.pad_w, p.dilation_w, g.W, g.OW);
+        if (sx.hi == sx.lo) continue;
+        const int64_t x0 = sx.lo * p.stride_w - p.pad_w + j * p.dilation_w;
+        for (int64_t oy = 0; oy < g.OH; ++oy) {
+          const int64_t iy = oy * p.stride_h - p.pad_h + i * p.dilation_h;
+          if (iy < 0 || iy >= g.H) continue;
+          const float* src = in + iy * g.W + x0;
+          float* r = out + oy * g.OW;
+          if (p.stride_w == 1)
+            for (int64_t ox = sx.lo; ox < sx.hi; ++ox) r[ox] += wij * src[ox - sx.lo];
+          else
+            for (int64_t ox = sx.lo; ox < sx.hi; ++ox) r[ox] += wij * src[(ox - sx.lo) * p.stride_w];
+        }
+      }
+  }
+}
+
 }  // namespace
 
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p) {
@@ -164,6 +199,10 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const C
   const float* px = x.data();
   const float* pw = w.data();
   float* py = y.data();
+  if (p.groups == g.C && g.K == g.C) {
+    depthwise_forward(px, pw, b, g, py);
+    return y;
+  }
   for_each_image(g.N, pointwise ? 0 : ckk * ohw, [&](int64_t n, float* col) {
     const float* img = px + n * g.C * g.H * g.W;
     float* out = py + n * g.K * ohw;

@@ -21,7 +21,7 @@ elif [ -n "${1:-}" ]; then
   cmake --build "$wt/build" -j "$(nproc)" --target classify classify_localize deeppose \
     sliding_window selective_search rcnn spp_net fast_rcnn datagen >/dev/null
   # Programs newer than some bases: built where the base has them.
-  for p in faster_rcnn yolo ssd mask_rcnn; do
+  for p in faster_rcnn yolo ssd mask_rcnn faces; do
     cmake --build "$wt/build" -j "$(nproc)" --target "$p" >/dev/null 2>&1 || true
   done
   base_bin="$wt/bin"
@@ -113,6 +113,14 @@ run() {
       --model "$m/ssd.safetensors" > "$out/ssd.eval.json"
     "$bin/ssd" predict --json --threads 2 --model "$m/ssd.safetensors" \
       --out "$out/pred" "$img" > "$out/ssd.predict.json"
+  fi
+  # face-api's imported networks (make pretrained): predictions on a real photo.
+  local fa="$top/data/pretrained/face-api" photo="$top/data/samples/skimage/astronaut.png"
+  if [ -x "$bin/faces" ] && [ -f "$fa/ssd_mobilenetv1_model.safetensors" ]; then
+    "$bin/faces" predict --json --threads 2 --out "$out/pred" "$photo" > "$out/faces.tiny.predict.json"
+    "$bin/faces" predict --json --threads 2 --detector ssd --landmarks --out "$out/pred" "$photo" \
+      > "$out/faces.ssd.predict.json"
+    cp "$out/pred/astronaut.landmarks.json" "$out/faces.landmarks.json"
   fi
 }
 mkdir -p "$work/base" "$work/new"

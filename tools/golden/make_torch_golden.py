@@ -286,12 +286,48 @@ def small_cnn():
             "losses": losses, "params_after": {k: enc(v) for k, v in ps.items()}}
 
 
+def tf_ops_cases():
+    """The ops of the networks imported from TensorFlow (lesson 06, bin/faces): depthwise
+    convolutions (groups = channels, detlab's direct fast path), ReLU6, and TensorFlow's
+    "same" padding, which pads an odd total on the right/bottom only (in PyTorch: F.pad,
+    then a conv or pool without padding)."""
+    state = torch.get_rng_state()  # its own seed: the files made after it stay as they were
+    torch.manual_seed(20261203)
+    cs = []
+    for (n, c, h, w, s, p) in [(1, 6, 9, 9, 2, 1), (2, 4, 8, 7, 1, 1), (1, 3, 6, 6, 2, 0)]:
+        inputs = {"x": rnd(n, c, h, w), "weight": rnd(c, 1, 3, 3)}
+        cs.append(case(f"depthwise conv2d c{c} {h}x{w} s{s} p{p} no bias", "conv2d",
+                       {"stride": s, "pad": p, "dilation": 1, "groups": c}, inputs,
+                       lambda x, weight: F.conv2d(x, weight, None, s, p, 1, c), list(inputs)))
+    cs.append(case("relu6", "relu6", {}, {"x": rnd(4, 6, lo=-3, hi=9)}, lambda x: F.relu6(x), ["x"]))
+
+    def tf_same(size, k, s):
+        out = -(-size // s)
+        total = max((out - 1) * s + k - size, 0)
+        return total // 2, total - total // 2
+
+    for (c, h, w, k, s, g) in [(4, 8, 8, 3, 2, 1), (4, 7, 9, 3, 2, 4), (3, 6, 6, 1, 1, 1), (6, 9, 8, 3, 1, 6)]:
+        inputs = {"x": rnd(1, c, h, w), "weight": rnd(c if g > 1 else 5, c // g, k, k), "bias": rnd(c if g > 1 else 5)}
+        (pt, pb), (pl, pr) = tf_same(h, k, s), tf_same(w, k, s)
+        cs.append(case(f"conv2d_same {h}x{w} k{k} s{s} g{g}", "conv2d_same", {"stride": s, "groups": g}, inputs,
+                       lambda x, weight, bias: F.conv2d(F.pad(x, (pl, pr, pt, pb)), weight, bias, s, 0, 1, g),
+                       list(inputs)))
+    for (h, w, s) in [(7, 7, 2), (8, 9, 2), (13, 13, 1), (6, 5, 1)]:
+        (pt, pb), (pl, pr) = tf_same(h, 2, s), tf_same(w, 2, s)
+        cs.append(case(f"max_pool2d_same {h}x{w} 2x2/{s}", "max_pool2d_same", {"kernel": 2, "stride": s},
+                       {"x": distinct(1, 2, h, w)},
+                       lambda x: F.max_pool2d(F.pad(x, (pl, pr, pt, pb), value=float("-inf")), 2, s),
+                       ["x"]))
+    torch.set_rng_state(state)
+    return cs
+
+
 def main():
     torch.manual_seed(20261125)
     torch.set_num_threads(1)
     os.makedirs(OUT, exist_ok=True)
     families = {"conv": conv_cases, "pool": pool_cases, "norm_linear_activation": norm_cases,
-                "loss": loss_cases, "tensor_ops": tensor_op_cases}
+                "loss": loss_cases, "tensor_ops": tensor_op_cases, "tf_ops": tf_ops_cases}
     for fam, make in families.items():
         cases = make()
         with open(os.path.join(OUT, fam + ".json"), "w") as f:
