@@ -210,7 +210,7 @@ BOOST_AUTO_TEST_CASE(ssd_matches_face_api_javascript_on_the_sample_photos) {
                                                       << worst_score << ", box " << worst_box);
       models::SsdFaceOptions o;
       o.score_threshold = g["score_threshold"];
-      const auto dets = net->detect(img, o);
+      const auto dets = models::ssd_face_detections(out, img.width, img.height, o);
       BOOST_REQUIRE_EQUAL(dets.size(), g["detections"].size());
       for (size_t k = 0; k < dets.size(); ++k) {
         const json& d = g["detections"][k];
