@@ -1,6 +1,6 @@
 // The imported face detector (models/tiny_face_detector.h, bin/faces): TensorFlow's
 // "same" padding, the decoding of a hand-made output, and agreement with face-api's own
-// JavaScript on the sample photos (data/golden/faces/, tools/golden/faceapi/): raw
+// JavaScript on the sample photos (tests/golden/faces/, tools/golden/faceapi/): raw
 // outputs within 1e-4 relative, boxes within 0.5 px, the same faces after NMS. The
 // comparison needs face-api's weights (`make pretrained`); without them it is skipped
 // with a message, never failed.
@@ -132,7 +132,7 @@ BOOST_AUTO_TEST_CASE(matches_face_api_javascript_on_the_sample_photos) {
   }
   auto net = from_manifest<models::TinyFaceDetector>(kTinyManifest);
   int files = 0;
-  for (const auto& e : fs::directory_iterator("data/golden/faces")) {
+  for (const auto& e : fs::directory_iterator("tests/golden/faces")) {
     const std::string f = e.path().string();
     if (f.find(".tiny_face_detector.json") == std::string::npos) continue;
     const json g = json::parse(read_file_text(f));
@@ -182,7 +182,7 @@ BOOST_AUTO_TEST_CASE(ssd_matches_face_api_javascript_on_the_sample_photos) {
   }
   auto net = from_manifest<models::SsdMobilenetFace>(kSsdManifest);
   int files = 0;
-  for (const auto& e : fs::directory_iterator("data/golden/faces")) {
+  for (const auto& e : fs::directory_iterator("tests/golden/faces")) {
     const std::string f = e.path().string();
     if (f.find(".ssd_mobilenetv1.json") == std::string::npos) continue;
     const json g = json::parse(read_file_text(f));
@@ -210,7 +210,7 @@ BOOST_AUTO_TEST_CASE(ssd_matches_face_api_javascript_on_the_sample_photos) {
                                                       << worst_score << ", box " << worst_box);
       models::SsdFaceOptions o;
       o.score_threshold = g["score_threshold"];
-      const auto dets = net->detect(img, o);
+      const auto dets = models::ssd_face_detections(out, img.width, img.height, o);
       BOOST_REQUIRE_EQUAL(dets.size(), g["detections"].size());
       for (size_t k = 0; k < dets.size(); ++k) {
         const json& d = g["detections"][k];
@@ -232,7 +232,7 @@ BOOST_AUTO_TEST_CASE(landmarks_match_face_api_javascript_on_the_detected_faces) 
   }
   auto net = from_manifest<models::FaceLandmark68>(kLandmarkManifest);
   int faces = 0;
-  for (const auto& e : fs::directory_iterator("data/golden/faces")) {
+  for (const auto& e : fs::directory_iterator("tests/golden/faces")) {
     const std::string f = e.path().string();
     if (f.find(".face_landmark_68.json") == std::string::npos) continue;
     const json g = json::parse(read_file_text(f));

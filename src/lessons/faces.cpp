@@ -18,6 +18,7 @@
 // and grid differ from bin/yolo's; yolo's commands would each need a second branch.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <functional>
@@ -110,7 +111,8 @@ FaceDetect load_detector(const cli::CommonArgs& a, const Options& o) {
 
 // The grid (13 x 13 at 416) over the padded square, and each anchor box scoring above
 // the threshold in its anchor's colour with the cell it belongs to: what a one-shot
-// detector predicts before NMS.
+// detector predicts before NMS. At the best box's cell, dotted, the 5 anchor priors
+// themselves (tw = th = 0): the shapes the predictions start from.
 Image grid_picture(const Image& img, const std::vector<models::TinyFaceCandidate>& cand,
                    int cells) {
   Image pic = img;
@@ -123,6 +125,22 @@ Image grid_picture(const Image& img, const std::vector<models::TinyFaceCandidate
     const Color col = palette_color(c.anchor);
     draw_rect(pic, c.box.x1, c.box.y1, c.box.x2, c.box.y2, col, 1);
     draw_rect(pic, c.col * side, c.row * side, (c.col + 1) * side, (c.row + 1) * side, col, 2);
+  }
+  if (cand.empty()) return pic;
+  const auto best = *std::max_element(cand.begin(), cand.end(),
+                                      [](const auto& a, const auto& b) { return a.score < b.score; });
+  const float cx = (best.col + 0.5f) * side, cy = (best.row + 0.5f) * side;
+  for (int a = 0; a < static_cast<int>(TinyFaceDetector::kAnchors.size()); ++a) {
+    const float hw = static_cast<float>(TinyFaceDetector::kAnchors[a][0]) * side / 2;
+    const float hh = static_cast<float>(TinyFaceDetector::kAnchors[a][1]) * side / 2;
+    const float xs[4] = {cx - hw, cx + hw, cx + hw, cx - hw}, ys[4] = {cy - hh, cy - hh, cy + hh, cy + hh};
+    for (int e = 0; e < 4; ++e)  // dotted: every other 4-pixel dash of each edge
+      for (float t = 0; t < 1; t += 8.0f / (2 * std::max(hw, hh))) {
+        const float x0 = xs[e] + (xs[(e + 1) % 4] - xs[e]) * t, y0 = ys[e] + (ys[(e + 1) % 4] - ys[e]) * t;
+        const float t1 = std::min(1.0f, t + 4.0f / (2 * std::max(hw, hh)));
+        draw_line(pic, x0, y0, xs[e] + (xs[(e + 1) % 4] - xs[e]) * t1, ys[e] + (ys[(e + 1) % 4] - ys[e]) * t1,
+                  palette_color(a));
+      }
   }
   return pic;
 }

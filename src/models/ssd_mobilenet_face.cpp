@@ -172,10 +172,15 @@ std::vector<Detection> SsdMobilenetFace::detect(const Image& img, const SsdFaceO
   SsdFaceStageTimes& t = times ? *times : local;
   const SsdFaceOutput out = predict(img, &t);
   ScopedTimer st(t.decode);
+  return ssd_face_detections(out, img.width, img.height, o);
+}
+
+std::vector<Detection> ssd_face_detections(const SsdFaceOutput& out, int image_w, int image_h,
+                                           const SsdFaceOptions& o) {
   std::vector<Box> boxes;
   std::vector<float> scores;
   std::vector<int> index;
-  for (int64_t k = 0; k < kDefaultBoxes; ++k) {
+  for (int64_t k = 0; k < out.scores.numel(); ++k) {
     if (!(out.scores[k] > o.score_threshold)) continue;
     const float* b = out.boxes.data() + 4 * k;
     // face-api's IoU orders each box's corners first.
@@ -183,16 +188,17 @@ std::vector<Detection> SsdMobilenetFace::detect(const Image& img, const SsdFaceO
     scores.push_back(out.scores[k]);
     index.push_back(static_cast<int>(k));
   }
-  const ResizedSides sides = tf_resized_sides(img.width, img.height, kInputSize);
-  const double pad_x = kInputSize / sides.width, pad_y = kInputSize / sides.height;
+  const int input = SsdMobilenetFace::kInputSize;
+  const ResizedSides sides = tf_resized_sides(image_w, image_h, input);
+  const double pad_x = input / sides.width, pad_y = input / sides.height;
   std::vector<Detection> dets;
   for (int k : nms(boxes, scores, o.iou_threshold, o.max_results)) {
     const float* b = out.boxes.data() + 4 * index[k];
     const double top = std::max(0.0f, b[0]) * pad_y, bottom = std::min(1.0f, b[2]) * pad_y;
     const double left = std::max(0.0f, b[1]) * pad_x, right = std::min(1.0f, b[3]) * pad_x;
     Detection det;
-    det.box = {static_cast<float>(left * img.width), static_cast<float>(top * img.height),
-               static_cast<float>(right * img.width), static_cast<float>(bottom * img.height)};
+    det.box = {static_cast<float>(left * image_w), static_cast<float>(top * image_h),
+               static_cast<float>(right * image_w), static_cast<float>(bottom * image_h)};
     det.score = scores[k];
     dets.push_back(det);
   }

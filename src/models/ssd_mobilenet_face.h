@@ -64,6 +64,11 @@ class SsdMobilenetFace : public nn::Module {
   Var box_predictor(const Var& x, int i) const;
 };
 
+// The faces in predict()'s output for an image_w x image_h photo: score > threshold, NMS,
+// corners clipped to the padded square and mapped to the photo's pixels.
+std::vector<Detection> ssd_face_detections(const SsdFaceOutput& out, int image_w, int image_h,
+                                           const SsdFaceOptions& o);
+
 // Loads an imported ssd_mobilenetv1_model.safetensors: every parameter must be there; the
 // TensorFlow graph's leftover constants (Preprocessor/..., int32 shapes) are ignored.
 void load_ssd_mobilenet_face(const std::string& path, SsdMobilenetFace& net);

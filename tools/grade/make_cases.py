@@ -14,6 +14,7 @@ with a fixed seed (the Mersenne Twister: the same numbers on every platform).
 """
 import argparse
 import json
+import math
 import os
 import random
 
@@ -564,6 +565,60 @@ case(L, "targets_scene_random", "yolo_targets",
       "output": tensor(yolo_rng, [8, 8, 20], -0.2, 1.0)}, None, FLOAT,
      description="the default 8 x 8 grid, B = 2, C = 10 on a 128 x 128 scene: 4 objects, "
                  "random predictions")
+# ---- faces: Tiny-YOLOv2's decoding (lesson 06, "a real one"; face-api's extractBoxes) ----
+L = "yolo"
+TINY_ANCHORS = [(1.603231, 2.094468), (6.041143, 7.080126), (2.882459, 3.518061),
+                (4.266906, 5.178857), (9.041765, 10.66308)]
+
+
+def tiny_decode(data, g, image_w, image_h, input_size, threshold):
+    """The expected values, computed here independently: output [1, 25, G, G] row-major,
+    anchor a's (tx, ty, tw, th, to) in channels 5a .. 5a + 4."""
+    sig = lambda v: 1.0 / (1.0 + math.exp(-v))
+    at = lambda a, v, r, c: data[((a * 5 + v) * g + r) * g + c]
+    scale = input_size / max(image_w, image_h)
+    corr_x = input_size / math.floor(image_w * scale + 0.5)  # JS Math.round (no ties here)
+    corr_y = input_size / math.floor(image_h * scale + 0.5)
+    cand, scores, boxes = [], [], []
+    for r in range(g):
+        for c in range(g):
+            for a, (pw, ph) in enumerate(TINY_ANCHORS):
+                score = sig(at(a, 4, r, c))
+                if not score > threshold:
+                    continue
+                cx = (c + sig(at(a, 0, r, c))) / g * corr_x
+                cy = (r + sig(at(a, 1, r, c))) / g * corr_y
+                w = math.exp(at(a, 2, r, c)) * pw / g * corr_x
+                h = math.exp(at(a, 3, r, c)) * ph / g * corr_y
+                x, y = cx - w / 2, cy - h / 2
+                cand.append([r, c, a])
+                scores.append(score)
+                boxes.append([x * image_w, y * image_h, (x + w) * image_w, (y + h) * image_h])
+    return {"candidates": cand, "scores": scores, "boxes": boxes}
+
+
+def tiny_case(name, data, g, image_hw, input_size, threshold, description):
+    case(L, name, "tiny_yolo_decode",
+         {"output": {"shape": [1, 25, g, g], "data": data}, "image_size": list(image_hw),
+          "input_size": input_size, "score_threshold": threshold},
+         tiny_decode(data, g, image_hw[1], image_hw[0], input_size, threshold),
+         {"abs": 1e-3, "rel": 1e-5}, description=description)
+
+
+one = [-20.0] * (25 * 2 * 2)
+for v in range(4):
+    one[((1 * 5 + v) * 2 + 1) * 2 + 0] = 0.0
+one[((1 * 5 + 4) * 2 + 1) * 2 + 0] = 2.0
+tiny_case("tiny_decode_one_anchor", one, 2, (64, 64), 64, 0.5,
+          "one confident anchor (1, the 6.0 x 7.1-cell prior) at row 1, col 0 of a 2 x 2 grid, "
+          "t = 0: centred in its cell, the prior's size")
+tiny_rng = random.Random(20)
+tiny_case("tiny_decode_wide_photo", [r4(tiny_rng.uniform(-2, 2)) for _ in range(100)], 2,
+          (60, 100), 64, 0.5,
+          "random outputs, a 100 x 60 photo padded to a square: boxes relative to the photo "
+          "(the correction 64 / 38 in y)")
+tiny_case("tiny_decode_grid_4", [r4(tiny_rng.uniform(-3, 3)) for _ in range(400)], 4,
+          (128, 128), 128, 0.7, "a 4 x 4 grid, threshold 0.7: row by row, anchors in order")
 # ---- ssd: default boxes of one map, hard negative mining (own generator) ---------------
 L = "ssd"
 ssd_rng = random.Random(6)

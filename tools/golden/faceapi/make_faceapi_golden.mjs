@@ -3,7 +3,7 @@
 // backend (no native add-ons):
 //   cd tools/golden/faceapi && npm ci        # the pinned packages of package-lock.json
 //   bin/image_to_ppm <photos> --out /tmp/ppm # pixels exactly as detlab decodes them
-//   node tools/golden/faceapi/make_faceapi_golden.mjs data/pretrained/face-api /tmp/ppm data/golden/faces
+//   node tools/golden/faceapi/make_faceapi_golden.mjs data/pretrained/face-api /tmp/ppm tests/golden/faces
 // For each photo and network it writes OUT/<photo>.<net>.json: the raw output tensor
 // (tfjs's NHWC layout, 7 significant digits; for the SSD's 5118 boxes a subset), the
 // decoded boxes and scores after NMS.
