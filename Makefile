@@ -2,9 +2,13 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all deps build test bench demo data pretrained generated grade sanitize fuzz clean
+.PHONY: all help deps build test bench demo data pretrained generated grade sanitize fuzz clean
 
 all: build
+
+# Each program, its lesson, the command to try first and its training time.
+help:
+	@cat lessons/README.md
 
 deps:
 	@tools/install-deps.sh
