@@ -15,7 +15,6 @@
 
 #include "data/batching.h"
 #include "data/segmentation_dataset.h"
-#include "eval/segmentation_metrics.h"
 #include "lessons/common/bench.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/detection_eval.h"  // scenes_split_dir
@@ -24,6 +23,7 @@
 #include "lessons/common/photo.h"
 #include "lessons/common/pretrained.h"
 #include "lessons/common/segmentation_pictures.h"
+#include "lessons/common/segmentation_report.h"
 #include "lessons/common/stage_bench.h"  // bench_model_file
 #include "models/fcn.h"
 #include "nn/optimizer.h"
@@ -163,37 +163,9 @@ int cmd_eval(const cli::CommonArgs& a, int64_t limit) {
     throw FileError(test.dir, fmt::format("{} classes, but the model has {}",
                                           test.class_names.size(), net->config.num_classes));
   const Evaluated e = evaluate(*net, test);
-  const SegmentationScores s = segmentation_scores(e.cm);
-  const int K = net->config.num_classes;
-  const double per_image = e.seconds / double(std::max<size_t>(1, test.items.size()));
-  if (a.json) {
-    json iou = json::object(), confusion = json::array();
-    for (int k = 0; k < K; ++k) {
-      iou[test.class_names[k]] = s.class_iou[k];  // NaN (absent class) -> null
-      json row = json::array();
-      for (int j = 0; j < K; ++j) row.push_back(e.cm.at(k, j));
-      confusion.push_back(row);
-    }
-    fmt::print("{}\n", json({{"images", test.items.size()}, {"pixel_accuracy", s.pixel_accuracy},
-                             {"mean_iou", s.mean_iou}, {"mean_class_accuracy", s.mean_class_accuracy},
-                             {"frequency_weighted_iou", s.frequency_weighted_iou}, {"class_iou", iou},
-                             {"classes", test.class_names}, {"confusion", confusion},
-                             {"upsample", net->config.upsample}, {"skips", net->config.skips},
-                             {"seconds_per_image", per_image}})
-                           .dump());
-    return 0;
-  }
-  fmt::print("{:<12} {:>6} {:>7}  confusion (% of the class's pixels predicted as ...)\n", "class", "IoU", "acc");
-  for (int k = 0; k < K; ++k) {
-    fmt::print("{:<12} {:>6.3f} {:>6.1f}%  ", test.class_names[k].substr(0, 12), s.class_iou[k],
-               100 * s.class_accuracy[k]);
-    uint64_t t = 0;
-    for (int j = 0; j < K; ++j) t += e.cm.at(k, j);
-    for (int j = 0; j < K; ++j) fmt::print("{:>4.0f}", t ? 100.0 * double(e.cm.at(k, j)) / double(t) : 0.0);
-    fmt::print("\n");
-  }
-  fmt::print("pixel accuracy {:.1f}%, mean IoU {:.3f} over {} classes, {} images, {:.4f} s/image\n",
-             100 * s.pixel_accuracy, s.mean_iou, K, test.items.size(), per_image);
+  cli::report_segmentation_eval(e.cm, test.class_names, test.items.size(),
+                                e.seconds / double(std::max<size_t>(1, test.items.size())),
+                                {{"upsample", net->config.upsample}, {"skips", net->config.skips}}, a.json);
   return 0;
 }
 
