@@ -134,7 +134,7 @@ Fcn::Fcn(const FcnConfig& cfg, Rng& rng) : config(cfg) {
     }
     if (!cfg.skips) continue;
     skip.push_back(std::make_shared<Conv2d>(width[k + 1], width[k + 1], 1, 1, 0, rng));
-    // FCN §4.2: the new score layers are "zero-initialized", so the net starts as if
+    // FCN §4.2 starts its new score layers at zero, so the net starts as if
     // there were no skip and learns how much of the finer map to add.
     skip.back()->weight.value().fill(0.0f);
     register_module("skip" + std::to_string(k), skip.back());

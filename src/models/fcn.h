@@ -3,16 +3,16 @@
 // pixel, no objects. Down-sampling makes the network cheap and wide-seeing; up-sampling
 // brings its coarse, semantic map back to the image's pixels. The lecture's four ways
 // up (--upsample):
-//   nearest     each value copied into its 2 x 2 block ("unpooling: nearest neighbor")
-//   bilinear    fixed interpolation (FCN §3.3: "simple bilinear interpolation")
+//   nearest     each value copied into its 2 x 2 block (unpooling, nearest neighbour)
+//   bilinear    fixed bilinear interpolation (FCN §3.3)
 //   max-unpool  each value put back where its max pool's maximum came from, zeros
-//               elsewhere ("max unpooling", remembering the pooling's switches;
+//               elsewhere (max unpooling, remembering the pooling's switches;
 //               SegNet, Badrinarayanan et al. 2017, §3)
-//   transpose   a learned 4 x 4 transposed convolution, stride 2 ("learnable
-//               upsampling", FCN §3.3 "backwards convolution"), started as bilinear
+//   transpose   a learned 4 x 4 transposed convolution, stride 2 (learnable
+//               upsampling; FCN §3.3's backwards convolution), started as bilinear
 // and FCN's skip connections (§4.2, --skips): the coarse map is refined by adding the
 // finer encoder maps of the same resolution, each through a zero-started 1 x 1 conv
-// (FCN's "zero-initialized" score layers on pool3 / pool4).
+// (as FCN's new score layers on pool3 / pool4 start at zero).
 //
 //   image 128 x 128, normalised as the backbone reads it (models/backbone.h)
 //     encoder  [conv3x3(c1)-BN-ReLU-pool] x 2, c2 channels      the backbone  stride 4
@@ -27,8 +27,10 @@
 // map and keeps its channels; each decoder conv leaves the channels that the matching
 // pool pooled, so max unpooling can use that pool's switches -- the decoder mirrors
 // the encoder (SegNet's layout) and the four choices differ in the up-sampling alone.
-// The last x 4 is FCN's own last step (its x 8 "is fixed to bilinear interpolation",
-// §4.2); a learned decoder down to stride 1 would cost more than the whole encoder.
+// The last x 4 is fixed bilinear, as FCN's last up-sampling is (§4.3: the final
+// deconvolution filters are fixed to bilinear, the intermediate ones start as bilinear
+// and are learned); a learned decoder down to stride 1 would cost more than the whole
+// encoder.
 // The transposed convolutions are per channel (groups = channels), as FCN's are (its
 // Caffe layers upsample each class's score map by itself).
 #pragma once
@@ -69,7 +71,7 @@ Var upsample_nearest2x(const Var& x);
 Tensor bilinear_transpose_kernel(int channels);
 
 // ---- the loss -----------------------------------------------------------------------------
-// FCN §3: "per-pixel multinomial logistic loss": softmax cross-entropy of scores
+// FCN's per-pixel multinomial logistic loss: softmax cross-entropy of scores
 // [N, K, H, W] against labels [N, H, W] (class indices as floats), averaged over the
 // pixels; pixels labelled kIgnoreLabel are left out. background_weight < 1 counts the
 // background pixels less (a weighted mean, torch's cross_entropy weight; 1: plain FCN).
