@@ -12,7 +12,7 @@ void add_fcn_exercises(std::vector<Exercise>& out) {
       {"max_unpool",
        "max unpooling: the 2 x 2 max pool's switches (first maximum on ties) and the "
        "decoder map put back at them, zeros elsewhere",
-       "src/tensor/pool.cpp (max_pool2d_forward's argmax, max_unpool2d_forward)",
+       "src/tensor/pool.cpp (max_pool2d_forward, max_unpool2d_forward)",
        [](const json& in, const ExerciseContext&) {
          const Tensor x = tensor_from_json(input(in, "x"), "x");
          if (x.dim() != 4 || x.size(2) < 2 || x.size(3) < 2)
