@@ -23,6 +23,7 @@
 #include "models/localizer.h"
 #include "models/rcnn.h"
 #include "models/spp_net.h"
+#include "models/fcn.h"
 #include "models/yolo.h"
 #include "models/ssd.h"
 #include "nn/checkpoint.h"
@@ -96,6 +97,8 @@ void write_inputs(const std::string& d) {
   save_model<m::Yolo>(d + "/yolo.safetensors", yc, "classes", names(yc.classes(), "c"));
   const m::SsdConfig ssd;
   save_model<m::Ssd>(d + "/ssd.safetensors", ssd, "classes", names(ssd.classes(), "c"));
+  const m::FcnConfig fcn;
+  save_model<m::Fcn>(d + "/fcn.safetensors", fcn, "classes", names(fcn.classes(), "c"));
 
   dl::write_file_atomic(d + "/empty.safetensors", std::string());
   dl::write_file_atomic(d + "/empty.png", std::string());
@@ -196,6 +199,12 @@ std::vector<Case> table() {
   t.push_back({"mask_rcnn", "eval --model {d}/mask_rcnn.safetensors --data {d}/nowhere", 1, "nowhere", ""});
   t.push_back({"mask_rcnn", "train --data {d}/nowhere --model {d}/x.safetensors", 1, "nowhere", ""});
   t.push_back({"mask_rcnn", "train --mask-pool 0", 2, "", ""});
+  // fcn (lesson 07) resizes every image to its input size too: the 2 x 3 picture is fine.
+  add_model_rows(t, "fcn", "yolo");
+  t.push_back({"fcn", "eval --model {d}/fcn.safetensors --data {d}/overflow", 1, "annotations.json", "number"});
+  t.push_back({"fcn", "eval --model {d}/fcn.safetensors --data {d}/nowhere", 1, "nowhere", ""});
+  t.push_back({"fcn", "train --scratch --data {d}/nowhere --model {d}/f.safetensors", 1, "nowhere", ""});
+  t.push_back({"fcn", "train --upsample cubic", 2, "", ""});
   const std::string ss = "selective_search";
   t.push_back({ss, "predict {d}/missing.png", 1, "missing.png", ""});
   t.push_back({ss, "predict {d}/empty.png", 1, "empty.png", "empty"});

@@ -2,6 +2,8 @@
 // one place (the .cpp named in the section header); the backward uses the tensor
 // kernels of src/tensor/. Naming follows PyTorch so the golden tests read 1:1.
 #pragma once
+#include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "autograd/variable.h"
@@ -102,6 +104,17 @@ struct Pool2dOptions {
   bool count_include_pad = true;    // avg_pool2d only
 };
 Var max_pool2d(const Var& x, const Pool2dOptions& o);
+// The same max pool, also returning its switches (where each window's maximum was:
+// tensor/pool.h's argmax), for max_unpool2d to put values back there.
+struct MaxPoolWithSwitches {
+  Var y;
+  std::shared_ptr<const std::vector<int64_t>> switches;
+};
+MaxPoolWithSwitches max_pool2d_with_switches(const Var& x, const Pool2dOptions& o);
+// Max unpooling [N, C, h, w] -> [N, C, out_h, out_w]: each value to its switch, 0
+// elsewhere (tensor/pool.h: max_unpool2d_forward).
+Var max_unpool2d(const Var& x, std::shared_ptr<const std::vector<int64_t>> switches, int out_h,
+                 int out_w);
 Var avg_pool2d(const Var& x, const Pool2dOptions& o);
 Var adaptive_avg_pool2d(const Var& x, int out_h, int out_w);
 // Bilinear resize of [N, C, H, W] to [N, C, out_h, out_w]; align_corners as in

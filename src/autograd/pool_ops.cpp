@@ -28,12 +28,25 @@ Pool2dParams params_of(const Pool2dOptions& o) {
 
 }  // namespace
 
-Var max_pool2d(const Var& x, const Pool2dOptions& o) {
+Var max_pool2d(const Var& x, const Pool2dOptions& o) { return max_pool2d_with_switches(x, o).y; }
+
+MaxPoolWithSwitches max_pool2d_with_switches(const Var& x, const Pool2dOptions& o) {
   MaxPoolResult r = max_pool2d_forward(x.value(), params_of(o));
   auto argmax = std::make_shared<std::vector<int64_t>>(std::move(r.argmax));
-  return make_result(r.y, "max_pool2d", {x}, [argmax](Node& n) {
+  Var y = make_result(r.y, "max_pool2d", {x}, [argmax](Node& n) {
     accumulate_grad(in(n, 0), max_pool2d_backward(n.grad, *argmax, in(n, 0).value.shape()));
   });
+  return {y, argmax};
+}
+
+Var max_unpool2d(const Var& x, std::shared_ptr<const std::vector<int64_t>> idx, int out_h,
+                 int out_w) {
+  check_shape(idx != nullptr, "max_unpool2d", "no switches");
+  return make_result(max_unpool2d_forward(x.value(), *idx, out_h, out_w), "max_unpool2d", {x},
+                     [idx](Node& n) {
+                       accumulate_grad(in(n, 0), max_unpool2d_backward(n.grad, *idx,
+                                                                        in(n, 0).value.shape()));
+                     });
 }
 
 Var avg_pool2d(const Var& x, const Pool2dOptions& o) {

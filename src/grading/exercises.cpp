@@ -20,6 +20,7 @@ const std::vector<Exercise>& exercise_registry() {
     add_yolo_exercises(r);
     add_face_exercises(r);
     add_ssd_exercises(r);
+    add_fcn_exercises(r);
     add_program_exercises(r);
     return r;
   }();

@@ -54,6 +54,7 @@ void add_rpn_exercises(std::vector<Exercise>& out);        // anchor labelling, 
 void add_yolo_exercises(std::vector<Exercise>& out);       // YOLO's targets
 void add_ssd_exercises(std::vector<Exercise>& out);        // default boxes, hard negative mining
 void add_face_exercises(std::vector<Exercise>& out);       // Tiny-YOLOv2's decoding (bin/faces)
+void add_fcn_exercises(std::vector<Exercise>& out);        // max unpooling
 void add_program_exercises(std::vector<Exercise>& out);    // end-to-end: train, check a metric
 
 }  // namespace dl::grading

@@ -244,4 +244,53 @@ Tensor adaptive_avg_pool2d_backward(const Tensor& gy, const Shape& x_shape) {
   return dx;
 }
 
+// ---- max unpooling ---------------------------------------------------------------------
+namespace {
+void check_unpool(const Shape& x, size_t n_indices, int64_t out_h, int64_t out_w, const char* op) {
+  check_shape(x.size() == 4, op, "input must be [N, C, h, w], got " + shape_str(x));
+  check_shape(out_h > 0 && out_w > 0, op, "output size must be positive");
+  check_shape(static_cast<int64_t>(n_indices) == x[0] * x[1] * x[2] * x[3], op,
+              "one index per input value needed, got " + std::to_string(n_indices) + " for " +
+                  shape_str(x));
+}
+}  // namespace
+
+Tensor max_unpool2d_forward(const Tensor& x, const std::vector<int64_t>& indices, int64_t out_h,
+                            int64_t out_w) {
+  check_unpool(x.shape(), indices.size(), out_h, out_w, "max_unpool2d");
+  const int64_t planes = x.size(0) * x.size(1), in_plane = x.size(2) * x.size(3);
+  const int64_t out_plane = out_h * out_w;
+  for (int64_t k : indices)
+    check_shape(k >= 0 && k < out_plane, "max_unpool2d",
+                "index " + std::to_string(k) + " outside the " + std::to_string(out_h) + " x " +
+                    std::to_string(out_w) + " output plane");
+  Tensor y({x.size(0), x.size(1), out_h, out_w});
+  const float* px = x.data();
+  float* py = y.data();
+  const int64_t* pi = indices.data();
+  // Planes are independent; within a plane the scan order fixes who wins a shared place.
+#pragma omp parallel for schedule(static) if (y.numel() > kParallelMin)
+  for (int64_t pl = 0; pl < planes; ++pl)
+    for (int64_t i = pl * in_plane; i < (pl + 1) * in_plane; ++i) py[pl * out_plane + pi[i]] = px[i];
+  return y;
+}
+
+Tensor max_unpool2d_backward(const Tensor& gy, const std::vector<int64_t>& indices,
+                             const Shape& x_shape) {
+  check_unpool(x_shape, indices.size(), gy.dim() == 4 ? gy.size(2) : 0, gy.dim() == 4 ? gy.size(3) : 0,
+               "max_unpool2d_backward");
+  check_shape(gy.size(0) == x_shape[0] && gy.size(1) == x_shape[1], "max_unpool2d_backward",
+              "gradient " + gy.shape_str() + " does not match input " + shape_str(x_shape));
+  const int64_t planes = x_shape[0] * x_shape[1], in_plane = x_shape[2] * x_shape[3];
+  const int64_t out_plane = gy.size(2) * gy.size(3);
+  Tensor dx(x_shape);
+  const float* pg = gy.data();
+  float* pd = dx.data();
+  const int64_t* pi = indices.data();
+#pragma omp parallel for schedule(static) if (gy.numel() > kParallelMin)
+  for (int64_t pl = 0; pl < planes; ++pl)
+    for (int64_t i = pl * in_plane; i < (pl + 1) * in_plane; ++i) pd[i] = pg[pl * out_plane + pi[i]];
+  return dx;
+}
+
 }  // namespace dl

@@ -45,9 +45,25 @@ Tensor avg_pool2d_backward(const Tensor& gy, const Shape& x_shape, const Pool2dP
 Tensor adaptive_avg_pool2d_forward(const Tensor& x, int64_t out_h, int64_t out_w);
 Tensor adaptive_avg_pool2d_backward(const Tensor& gy, const Shape& x_shape);
 
+// Max unpooling (Zeiler & Fergus 2014 "switches"; SegNet, Badrinarayanan et al. 2017
+// §3): the inverse a max pool allows. Each value of x [N, C, h, w] goes back to the
+// place its window's maximum came from -- indices[i] is the flat position iy * W + ix
+// within its plane of [N, C, out_h, out_w], as max_pool2d_forward's argmax gives it --
+// and every other output is 0. As torch.nn.functional.max_unpool2d, a later value
+// written to the same place replaces an earlier one (only overlapping windows, kernel
+// > stride, can do that). Throws ShapeError when indices does not match x or an index
+// leaves the plane.
+Tensor max_unpool2d_forward(const Tensor& x, const std::vector<int64_t>& indices, int64_t out_h,
+                            int64_t out_w);
+// Each input's gradient is the output gradient at the place it was put.
+Tensor max_unpool2d_backward(const Tensor& gy, const std::vector<int64_t>& indices,
+                             const Shape& x_shape);
+
 // The plain definitions (pool_reference.cpp).
 Tensor max_pool2d_reference(const Tensor& x, const Pool2dParams& p);
 Tensor avg_pool2d_reference(const Tensor& x, const Pool2dParams& p);
 Tensor adaptive_avg_pool2d_reference(const Tensor& x, int64_t out_h, int64_t out_w);
+Tensor max_unpool2d_reference(const Tensor& x, const std::vector<int64_t>& indices, int64_t out_h,
+                              int64_t out_w);
 
 }  // namespace dl

@@ -66,4 +66,19 @@ Tensor adaptive_avg_pool2d_reference(const Tensor& x, int64_t out_h, int64_t out
   return y;
 }
 
+// Output (n, c, k / out_w, k % out_w) = x (n, c, iy, ix) for k = indices at that input,
+// taken one input at a time in index order; everything else 0.
+Tensor max_unpool2d_reference(const Tensor& x, const std::vector<int64_t>& indices, int64_t out_h,
+                              int64_t out_w) {
+  const int64_t N = x.size(0), C = x.size(1), h = x.size(2), w = x.size(3);
+  Tensor y({N, C, out_h, out_w});
+  size_t i = 0;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t iy = 0; iy < h; ++iy)
+        for (int64_t ix = 0; ix < w; ++ix, ++i)
+          y.at({n, c, indices.at(i) / out_w, indices.at(i) % out_w}) = x.at({n, c, iy, ix});
+  return y;
+}
+
 }  // namespace dl

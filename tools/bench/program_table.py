@@ -102,6 +102,13 @@ def programs(b, D):
                  f"{D}/scenes", "--threads", T])
                 .strip().splitlines()[-1])["seconds_per_image"]["total"],
         },
+        "fcn": {  # a label per pixel: one network, then the argmax
+            "images": 24,
+            "train": [f"{b}/fcn", "train", "--scratch", "--epochs", "1", "--limit",
+                      "24", "--val-images", "2", "--data", f"{D}/scenes"],
+            "infer": lambda T: bench_batch1(run([f"{b}/fcn", "bench", "--json",
+                                                 "--threads", T])),
+        },
         "ssd": {  # no proposals: one network, then NMS
             "images": 24,
             "train": [f"{b}/ssd", "train", "--scratch", "--epochs", "1", "--limit",
@@ -133,7 +140,7 @@ def main():
     ap.add_argument("--out", default="out/bench/programs.json")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--programs",
-                    default="classify,classify_localize,deeppose,fast_rcnn,faster_rcnn,mask_rcnn,yolo,ssd")
+                    default="classify,classify_localize,deeppose,fast_rcnn,faster_rcnn,mask_rcnn,yolo,ssd,fcn")
     args = ap.parse_args()
     b = os.path.abspath(args.bin)
     threads = args.threads.split(",")

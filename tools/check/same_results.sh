@@ -21,7 +21,7 @@ elif [ -n "${1:-}" ]; then
   cmake --build "$wt/build" -j "$(nproc)" --target classify classify_localize deeppose \
     sliding_window selective_search rcnn spp_net fast_rcnn datagen >/dev/null
   # Programs newer than some bases: built where the base has them.
-  for p in faster_rcnn yolo ssd mask_rcnn faces; do
+  for p in faster_rcnn yolo ssd mask_rcnn faces fcn; do
     cmake --build "$wt/build" -j "$(nproc)" --target "$p" >/dev/null 2>&1 || true
   done
   base_bin="$wt/bin"
@@ -105,6 +105,13 @@ run() {
     "$bin/yolo" eval --json --threads 2 --data "$s" --model "$m/yolo.safetensors" > "$out/yolo.eval.json"
     "$bin/yolo" predict --json --threads 2 --model "$m/yolo.safetensors" \
       --out "$out/pred" "$img" > "$out/yolo.predict.json"
+  fi
+  if [ -x "$bin/fcn" ]; then  # compared only when the base has it too
+    "$bin/fcn" train $q $pre --epochs 1 --batch 4 --val-images 2 --data "$s" \
+      --model "$m/fcn.safetensors" >/dev/null
+    "$bin/fcn" eval --json --threads 2 --data "$s" --model "$m/fcn.safetensors" > "$out/fcn.eval.json"
+    "$bin/fcn" predict --json --threads 2 --model "$m/fcn.safetensors" \
+      --out "$out/pred" "$img" > "$out/fcn.predict.json"
   fi
   if [ -x "$bin/ssd" ]; then  # compared only when the base has it too
     "$bin/ssd" train $q $pre --epochs 1 --val-images 2 --data "$s" \

@@ -670,6 +670,34 @@ case(L, "hard_negatives_random", "hard_negative_mining",
       "positive": [int(ssd_rng.random() < 0.04) for _ in range(300)], "neg_pos_ratio": 3}, None,
      description="300 default boxes, a dozen positives")
 
+# ---- fcn: max unpooling (lesson 07) --------------------------------------------------------
+L = "fcn"
+# The test's hand case (tests/test_fcn.cpp): the windows' maxima 5, 8, 9, 7 sit at flat
+# positions 1, 6, 12 and 15; the decoder's values 10, 20, 30, 40 go back there.
+case(L, "unpool_hand", "max_unpool",
+     {"x": {"shape": [1, 1, 4, 4], "data": [1, 5, 2, 0, 3, 4, 8, 1, 0, 2, 1, 1, 9, 6, 3, 7]},
+      "values": {"shape": [1, 1, 2, 2], "data": [10, 20, 30, 40]}},
+     {"switches": [1, 6, 12, 15],
+      "unpooled": {"shape": [1, 1, 4, 4], "data": [0, 10, 0, 0, 0, 0, 20, 0, 0, 0, 0, 0, 30, 0, 0, 40]}},
+     description="each value back where its window's maximum was, zeros elsewhere")
+# Ties: the first maximum in scan order wins (PyTorch's rule) -- window (0, 0) holds 3, 3,
+# 3, 3: position 0; window (0, 1) holds 2, 7, 7, 1: position 3 (row 0, column 3). An odd
+# last row and column (H = W = 5) are not pooled; unpooled, they stay 0.
+case(L, "unpool_ties_and_odd_size", "max_unpool",
+     {"x": {"shape": [1, 1, 5, 5], "data": [3, 3, 2, 7, 9,
+                                            3, 3, 7, 1, 9,
+                                            0, 1, 4, 4, 9,
+                                            6, 0, 4, 5, 9,
+                                            9, 9, 9, 9, 9]}},
+     {"switches": [0, 3, 15, 18],
+      "unpooled": {"shape": [1, 1, 5, 5], "data": [3, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                                   6, 0, 0, 5, 0, 0, 0, 0, 0, 0]}},
+     description="equal values: the first in scan order; an odd border row and column stay 0")
+fcn_rng = random.Random(7)
+case(L, "unpool_random", "max_unpool",
+     {"x": tensor(fcn_rng, [2, 3, 6, 8]), "values": tensor(fcn_rng, [2, 3, 3, 4])}, None,
+     description="two images, three channels: switches are per plane")
+
 
 def main():
     ap = argparse.ArgumentParser()
