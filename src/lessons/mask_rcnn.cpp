@@ -63,9 +63,9 @@ ImageResult detect_timed(MaskRcnn& net, const Image& img, const models::MaskRcnn
 int cmd_train(cli::CommonArgs a, TrainOptions t) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   const OutputLock lock(model_path);  // one run per model file; folder writable
-  if (a.epochs < 0) a.epochs = 2;
+  if (a.epochs < 0) a.epochs = 4;
   if (a.batch > 0) t.images_per_batch = a.batch;
-  if (a.lr < 0) a.lr = 5e-4f;
+  if (a.lr < 0) a.lr = 1e-3f;
   const auto t_start = Clock::now();
 
   // 1. data: the scenes with every object's mask
