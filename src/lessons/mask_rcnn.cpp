@@ -19,6 +19,7 @@
 #include "eval/detection_eval.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/detection_eval.h"
+#include "lessons/common/detector_program.h"
 #include "lessons/common/fit.h"
 #include "lessons/common/model_file.h"
 #include "lessons/common/predict_with_proposals.h"
@@ -44,11 +45,9 @@ std::unique_ptr<MaskRcnn> load(const std::string& path, std::vector<std::string>
 
 struct TrainOptions {
   std::string init = kFasterRcnnModel;  // a faster_rcnn model, or "" (--no-init)
-  std::string pretrained = cli::kPretrainedModel;
-  bool no_init = false, scratch = false, flip = true;
-  int64_t limit = 0;
+  cli::DetectorTrainFlags start;  // --pretrained / --scratch apply with --no-init
+  bool no_init = false, flip = true;
   int images_per_batch = 2;
-  int val_images = 50;
   models::MaskRcnnTrainingOptions train;
   models::MaskRcnnConfig model;
 };
@@ -69,9 +68,8 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
   const auto t_start = Clock::now();
 
   // 1. data: the scenes with every object's mask
-  DetectionDataset train = load_detection_dataset(cli::scenes_split_dir(a, "train"), t.limit);
-  DetectionDataset val = load_detection_dataset(cli::scenes_split_dir(a, "test"), t.val_images);
-  if (train.items.empty()) throw FileError(train.dir, "the training set has no images");
+  const cli::DetectorScenes scenes = cli::load_detector_scenes(a, t.start);
+  const DetectionDataset &train = scenes.train, &val = scenes.val;
   const std::vector<std::vector<Mask>> masks = load_instance_masks(train);
 
   // 2. model: lesson 05's Faster R-CNN as trained (its own architecture), a new mask head
@@ -86,7 +84,7 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
   MaskRcnn model(cfg, rng);
   std::string init;
   if (t.no_init) {
-    init = cli::start_from_pretrained(t.pretrained, t.scratch, model, a.quiet);
+    init = cli::start_from_pretrained(t.start.pretrained, t.start.scratch, model, a.quiet);
   } else {
     const nn::LoadReport r = nn::load_checkpoint_prefix(t.init, model, "", "faster_rcnn.");
     init = t.init;
@@ -94,12 +92,7 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
   }
 
   // 3. the multi-task loss (§3): Faster R-CNN's four + L_mask, one backward pass
-  cli::FitOptions fo;
-  fo.epochs = a.epochs;
   EpochBatches batches(static_cast<int64_t>(train.items.size()), t.images_per_batch, a.seed);
-  fo.steps_per_epoch = batches.steps_per_epoch();
-  fo.quiet = a.quiet;
-  fo.lr = a.lr;
   auto batch_loss = [&](int epoch, int64_t s, int64_t global) {
     const std::vector<int64_t> idx = batches.step(epoch, s);
     Rng step_rng = Rng(a.seed).fork(1000000 + static_cast<uint64_t>(global));
@@ -124,7 +117,7 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
     log.metrics["val_mask_ap"] = e.has_masks ? e.coco_segm.stats[0] : 0.0;
   };
   const auto t0 = Clock::now();
-  fo.resume = {&model, model_path, a.resume};
+  const cli::FitOptions fo = cli::detector_fit_options(a, batches.steps_per_epoch(), model, model_path);
   const auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
   const double train_seconds = seconds_since(t0), total_seconds = seconds_since(t_start);
 
@@ -220,8 +213,6 @@ int main(int argc, char** argv) {
   cli::CommonArgs args;
   TrainOptions topt;
   models::MaskRcnnDetectOptions dopt;
-  int64_t limit = 0;
-  std::vector<std::string> images;
   auto add_detect = [&](cli::Command& sub, const char* what) {
     sub.option("--threshold", dopt.faster.head.threshold, what).range(0.0f, 1.0f);
     sub.option("--nms", dopt.faster.head.nms, "per-class NMS IoU").range(0.0, 1.0);
@@ -232,14 +223,11 @@ int main(int argc, char** argv) {
   };
 
   cli::Command train = app.subcommand("train", "fine-tune Faster R-CNN with a mask branch");
-  cli::add_train_flags(train, args);
+  cli::add_detector_train_flags(train, args, topt.start, topt.flip);
   models::MaskRcnnTrainingOptions& to = topt.train;
   models::MaskHeadConfig& mh = topt.model.mask_head;
   train.option("--init", topt.init, "faster_rcnn model to start from (its architecture too)");
   train.flag("--no-init", topt.no_init, "no faster_rcnn model: the backbone from --pretrained");
-  cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
-  train.option("--limit", topt.limit, "use this many train scenes only").range(int64_t(1), int64_t(10000000));
-  train.option("--val-images", topt.val_images, "test scenes for the per-epoch mAP").range(1, 100000);
   train.option("--rois", to.faster.rois_per_image, "RoIs sampled per image for the box head").range(1, 100000);
   train.option("--mask-rois", to.mask_rois_per_image, "positive RoIs per image for the mask head").range(1, 100000);
   train.option("--mask-weight", to.mask_weight, "weight of the mask loss").range(0.0f, 100.0f);
@@ -247,24 +235,13 @@ int main(int argc, char** argv) {
   train.option("--mask-convs", mh.convs, "3x3 convs of the mask head").range(0, 16);
   train.option("--mask-pool", mh.pool, "RoIAlign side (masks are twice that)").range(1, 32);
   train.flag("--roi-pool", mh.roi_pool, "mask branch pools with RoI max pooling (Table 2c)");
-  train.flag("!--no-flip", topt.flip, "no horizontal flipping");
 
-  cli::Command eval = app.subcommand("eval", "box AP and mask AP on the test scenes");
-  cli::add_common_flags(eval, args);
-  add_detect(eval, "lowest class score kept (default 0.05)");
-  eval.option("--limit", limit, "evaluate this many scenes only").range(int64_t(1), int64_t(10000000));
-
-  cli::Command predict = app.subcommand("predict", "draw masks, boxes, classes and scores");
-  cli::add_common_flags(predict, args);
-  add_detect(predict, "lowest class score drawn (default 0.5)");
-  predict.option("images", images, "PNG/JPEG/BMP files").required();
-
-  cli::Command bench = app.subcommand("bench", "seconds per image by stage");
-  cli::add_common_flags(bench, args);
-  add_detect(bench, "lowest class score kept (default 0.05)");
-  bench.option("--limit", limit, "test scenes to time when no IMAGE is given (default 10)")
-      .range(int64_t(1), int64_t(100000));
-  bench.option("images", images, "PNG/JPEG/BMP files (default: test scenes)");
+  cli::DetectorCommands c;
+  cli::add_detector_commands(app, args, c, "box AP and mask AP on the test scenes",
+                             "draw masks, boxes, classes and scores");
+  add_detect(c.eval, "lowest class score kept (default 0.05)");
+  add_detect(c.predict, "lowest class score drawn (default 0.5)");
+  add_detect(c.bench, "lowest class score kept (default 0.05)");
 
   const int rc_parse = cli::parse(app, argc, argv);
   if (rc_parse >= 0) return rc_parse;
@@ -275,11 +252,11 @@ int main(int argc, char** argv) {
         throw std::invalid_argument("--init and --no-init exclude each other");
       return cmd_train(args, topt);
     }
-    if (eval) return cmd_eval(args, dopt, limit);
-    if (predict) {
-      if (predict.count("--threshold") == 0) dopt.faster.head.threshold = 0.5f;
-      return cmd_predict(args, dopt, images);
+    if (c.eval) return cmd_eval(args, dopt, c.limit);
+    if (c.predict) {
+      if (c.predict.count("--threshold") == 0) dopt.faster.head.threshold = 0.5f;
+      return cmd_predict(args, dopt, c.images);
     }
-    return cmd_bench(args, dopt, images, limit);
+    return cmd_bench(args, dopt, c.images, c.limit);
   });
 }
