@@ -67,7 +67,7 @@ std::string svg_timing_bars(const std::string& title, const std::vector<MethodTi
   }
   // Without any training time (a test-time benchmark), two panels over the whole width.
   const bool trained = std::any_of(train.begin(), train.end(), [](double v) { return v >= 0; });
-  const double Q = trained ? P : W / 2, x0 = trained ? P : 0;
+  const double x0 = trained ? P : 110, Q = trained ? P : (W - x0) / 2;  // room for the labels
   if (!methods.empty()) {
     if (trained) s += panel(20, 60, P - 20, "Training time", methods, train);
     s += panel(x0 + 10, 60, Q - 20, "Test time per image", methods, test);
