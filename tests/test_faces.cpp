@@ -61,6 +61,20 @@ std::unique_ptr<Net> from_manifest(const std::string& manifest) {
   return net;
 }
 
+// The faces after NMS: as many as the reference kept, corners within 0.5 px, scores
+// within 1e-4.
+void check_same_faces(const std::vector<Detection>& dets, const json& expected) {
+  BOOST_REQUIRE_EQUAL(dets.size(), expected.size());
+  for (size_t k = 0; k < dets.size(); ++k) {
+    const json& d = expected[k];
+    BOOST_TEST(std::fabs(dets[k].box.x1 - d["x1"].get<double>()) <= 0.5);
+    BOOST_TEST(std::fabs(dets[k].box.y1 - d["y1"].get<double>()) <= 0.5);
+    BOOST_TEST(std::fabs(dets[k].box.x2 - d["x2"].get<double>()) <= 0.5);
+    BOOST_TEST(std::fabs(dets[k].box.y2 - d["y2"].get<double>()) <= 0.5);
+    BOOST_TEST(std::fabs(dets[k].score - d["score"].get<double>()) <= 1e-4);
+  }
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(tf_same_padding_is_asymmetric_for_odd_totals) {
@@ -161,15 +175,7 @@ BOOST_AUTO_TEST_CASE(matches_face_api_javascript_on_the_sample_photos) {
       o.input_size = size;
       o.score_threshold = g["score_threshold"];
       const auto dets = net->detect(img, o);
-      BOOST_REQUIRE_EQUAL(dets.size(), g["detections"].size());
-      for (size_t k = 0; k < dets.size(); ++k) {
-        const json& d = g["detections"][k];
-        BOOST_TEST(std::fabs(dets[k].box.x1 - d["x1"].get<double>()) <= 0.5);
-        BOOST_TEST(std::fabs(dets[k].box.y1 - d["y1"].get<double>()) <= 0.5);
-        BOOST_TEST(std::fabs(dets[k].box.x2 - d["x2"].get<double>()) <= 0.5);
-        BOOST_TEST(std::fabs(dets[k].box.y2 - d["y2"].get<double>()) <= 0.5);
-        BOOST_TEST(std::fabs(dets[k].score - d["score"].get<double>()) <= 1e-4);
-      }
+      check_same_faces(dets, g["detections"]);
     }
   }
   BOOST_TEST(files >= 5);
@@ -211,15 +217,7 @@ BOOST_AUTO_TEST_CASE(ssd_matches_face_api_javascript_on_the_sample_photos) {
       models::SsdFaceOptions o;
       o.score_threshold = g["score_threshold"];
       const auto dets = models::ssd_face_detections(out, img.width, img.height, o);
-      BOOST_REQUIRE_EQUAL(dets.size(), g["detections"].size());
-      for (size_t k = 0; k < dets.size(); ++k) {
-        const json& d = g["detections"][k];
-        BOOST_TEST(std::fabs(dets[k].box.x1 - d["x1"].get<double>()) <= 0.5);
-        BOOST_TEST(std::fabs(dets[k].box.y1 - d["y1"].get<double>()) <= 0.5);
-        BOOST_TEST(std::fabs(dets[k].box.x2 - d["x2"].get<double>()) <= 0.5);
-        BOOST_TEST(std::fabs(dets[k].box.y2 - d["y2"].get<double>()) <= 0.5);
-        BOOST_TEST(std::fabs(dets[k].score - d["score"].get<double>()) <= 1e-4);
-      }
+      check_same_faces(dets, g["detections"]);
     }
   }
   BOOST_TEST(files >= 5);
