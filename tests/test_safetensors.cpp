@@ -90,7 +90,8 @@ BOOST_AUTO_TEST_CASE(layout_and_round_trip) {
     const Tensor* got = st.find(name);
     BOOST_REQUIRE(got);
     BOOST_TEST(got->shape() == t.shape());
-    BOOST_TEST(std::memcmp(got->data(), t.data(), sizeof(float) * t.numel()) == 0);
+    // (an empty tensor has no storage: memcmp must not see its null pointer)
+    BOOST_TEST((t.numel() == 0 || std::memcmp(got->data(), t.data(), sizeof(float) * t.numel()) == 0));
   }
   BOOST_TEST(st.find("missing") == nullptr);
 }
