@@ -1,5 +1,8 @@
 #include "data/fashion_mnist.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <fmt/core.h>
 #include <zlib.h>
 
@@ -15,6 +18,9 @@ const std::vector<std::string>& fashion_mnist_classes() {
 }
 
 namespace {
+
+// Fashion-MNIST has 70,000 items; a million 28x28 images (784 MB) is the most we accept.
+constexpr uint32_t kMaxIdxItems = 1000000;
 
 // Owns a gzFile; reads exactly n bytes or throws "truncated".
 struct GzReader {
@@ -46,6 +52,17 @@ struct GzReader {
     read(b, 4, what);
     return (uint32_t(b[0]) << 24) | (uint32_t(b[1]) << 16) | (uint32_t(b[2]) << 8) | b[3];
   }
+  // Reads n bytes into v, growing it as the data arrives: a header that claims more
+  // items than the file holds costs a "truncated" error, not the memory it claims.
+  void read_growing(std::vector<uint8_t>& v, size_t n, const char* what) {
+    constexpr size_t kChunk = size_t(1) << 20;
+    v.clear();
+    while (v.size() < n) {
+      const size_t at = v.size(), len = std::min(kChunk, n - at);
+      v.resize(at + len);
+      read(v.data() + at, len, what);
+    }
+  }
   void expect_end() {
     uint8_t extra;
     const int got = gzread(f, &extra, 1);
@@ -61,14 +78,14 @@ void read_idx_images(const std::string& path, FashionMnist& out) {
   if (magic != 2051)
     throw FileError(path, fmt::format("bad magic number {} (idx images have 2051)", magic));
   const uint32_t n = r.u32("the header"), rows = r.u32("the header"), cols = r.u32("the header");
-  if (n == 0 || n > 10000000) throw FileError(path, fmt::format("implausible image count {}", n));
+  if (n == 0 || n > kMaxIdxItems)
+    throw FileError(path, fmt::format("implausible image count {}", n));
   if (rows != 28 || cols != 28)
     throw FileError(path, fmt::format("images are {}x{}, expected 28x28", rows, cols));
   out.count = n;
   out.rows = static_cast<int>(rows);
   out.cols = static_cast<int>(cols);
-  out.images.resize(size_t(n) * rows * cols);
-  r.read(out.images.data(), out.images.size(), "the pixels");
+  r.read_growing(out.images, size_t(n) * rows * cols, "the pixels");
   r.expect_end();
 }
 
@@ -78,9 +95,9 @@ void read_idx_labels(const std::string& path, FashionMnist& out) {
   if (magic != 2049)
     throw FileError(path, fmt::format("bad magic number {} (idx labels have 2049)", magic));
   const uint32_t n = r.u32("the header");
-  if (n == 0 || n > 10000000) throw FileError(path, fmt::format("implausible label count {}", n));
-  out.labels.resize(n);
-  r.read(out.labels.data(), n, "the labels");
+  if (n == 0 || n > kMaxIdxItems)
+    throw FileError(path, fmt::format("implausible label count {}", n));
+  r.read_growing(out.labels, n, "the labels");
   r.expect_end();
   for (uint32_t i = 0; i < n; ++i)
     if (out.labels[i] >= 10)
