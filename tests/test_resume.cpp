@@ -57,6 +57,13 @@ BOOST_AUTO_TEST_CASE(killed_then_resumed_run_saves_the_same_model) {
   BOOST_TEST(!fs::exists(dir + "/cut.resume"));
   // The logs hold all five epochs, the resumed ones included.
   BOOST_TEST(detlab_test::count_lines(dl::read_file_text(dir + "/cut.csv")) == 6);
+  // The recorded training time is the whole run's: the interrupted epochs count too.
+  const json run = json::parse(dl::read_file_text(dir + "/cut.train.json"));
+  BOOST_REQUIRE(run.contains("resumed_epochs"));
+  BOOST_TEST(run["resumed_epochs"].get<int>() >= 1);
+  BOOST_TEST(run["resumed_seconds"].get<double>() > 0);
+  BOOST_TEST(run["train_seconds"].get<double>() >= run["resumed_seconds"].get<double>());
+  BOOST_TEST(!json::parse(dl::read_file_text(dir + "/whole.train.json")).contains("resumed_epochs"));
 }
 
 BOOST_AUTO_TEST_CASE(resume_point_of_another_run_is_refused) {

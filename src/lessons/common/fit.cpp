@@ -87,6 +87,19 @@ std::string save_training_run(const std::string& model_path, nn::Module& model,
   // model, and the new logs' fingerprint (not the old model's) tells them apart.
   nlohmann::json run = timings_json.empty() ? nlohmann::json::object() : nlohmann::json::parse(timings_json);
   run["weights_fingerprint"] = fmt::format("{:016x}", nn::weights_fingerprint(model));
+  // A resumed run's clock started at the resume point: the epochs the interrupted run
+  // trained count too, so the recorded training time is the whole run's.
+  double resumed_seconds = 0;
+  int resumed_epochs = 0;
+  for (const EpochLog& l : logs)
+    if (l.resumed) resumed_seconds += l.seconds, ++resumed_epochs;
+  if (resumed_epochs > 0) {
+    for (const char* key : {"train_seconds", "training_loop_seconds"})
+      if (run.contains(key) && run[key].is_number())
+        run[key] = run[key].get<double>() + resumed_seconds;
+    run["resumed_epochs"] = resumed_epochs;
+    run["resumed_seconds"] = resumed_seconds;
+  }
   write_training_logs(stem, logs, title);
   write_file_atomic(stem + ".train.json", run.dump(2) + "\n");
   nn::save_checkpoint(model_path, model, metadata);

@@ -110,7 +110,10 @@ std::vector<EpochLog> load_resume_point(const std::string& path, nn::Module& mod
                             std::stoull(v.at(1).get<std::string>()),
                             std::stoull(v.at(2).get<std::string>())});
     }
-    for (const json& l : json::parse(meta("logs"))) done.push_back(log_from_json(l));
+    for (const json& l : json::parse(meta("logs"))) {
+      done.push_back(log_from_json(l));
+      done.back().resumed = true;
+    }
   } catch (const std::exception& e) {
     throw FileError(path, std::string("corrupt resume metadata: ") + e.what());
   }

@@ -22,6 +22,7 @@ struct EpochLog {
   double train_loss = 0.0;          // mean over the epoch's steps
   double train_acc = -1.0;          // -1 when unknown
   double seconds = 0.0;             // training time of this epoch
+  bool resumed = false;             // trained by an earlier, interrupted run (resume.h)
   std::map<std::string, double> metrics;  // filled by the epoch-end callback (e.g. test_acc)
 };
 
