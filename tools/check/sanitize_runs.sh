@@ -46,5 +46,21 @@ run "$bin/sliding_window" train --scratch --quiet --epochs 1 --limit 4 --batch 8
   --data "$t/scenes" --model "$t/sw.safetensors"
 run "$bin/sliding_window" predict --model "$t/sw.safetensors" --out "$t/pred" \
   "$t/scenes/test/images/000001.png"
+for p in faster_rcnn yolo ssd; do
+  run "$bin/$p" train --scratch --quiet --epochs 1 --batch 4 --limit 4 --val-images 2 \
+    --data "$t/scenes" --model "$t/$p.safetensors"
+  run "$bin/$p" eval --limit 2 --data "$t/scenes" --model "$t/$p.safetensors"
+  run "$bin/$p" predict --model "$t/$p.safetensors" --out "$t/pred" \
+    "$t/scenes/test/images/000001.png"
+done
+run "$bin/mask_rcnn" train --no-init --scratch --quiet --epochs 1 --limit 4 --val-images 2 \
+  --mask-channels 4 --data "$t/scenes" --model "$t/mask_rcnn.safetensors"
+run "$bin/mask_rcnn" eval --limit 2 --data "$t/scenes" --model "$t/mask_rcnn.safetensors"
+run "$bin/mask_rcnn" predict --model "$t/mask_rcnn.safetensors" --out "$t/pred" \
+  "$t/scenes/test/images/000001.png"
+run "$bin/fcn" train --scratch --quiet --epochs 1 --batch 4 --limit 4 --val-images 2 \
+  --c3 8 --c4 8 --upsample max-unpool --data "$t/scenes" --model "$t/fcn.safetensors"
+run "$bin/fcn" eval --limit 2 --data "$t/scenes" --model "$t/fcn.safetensors"
+run "$bin/fcn" predict --model "$t/fcn.safetensors" --out "$t/pred" "$img"
 run "$bin/grade" --memory-limit 0 --unit-only --quiet
 echo "sanitize_runs.sh: all runs clean"
