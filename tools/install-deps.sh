@@ -7,6 +7,8 @@
 #                                   and python3-torch (the train-step comparison)
 #   tools/install-deps.sh --golden  also python3-torch/torchvision (regenerating golden dumps)
 #   tools/install-deps.sh --fuzz    also clang with libFuzzer and its OpenMP (make fuzz)
+#   tools/install-deps.sh --browser also chromium (test_report opens the HTML reports in it
+#                                   headless; skipped with a message without it)
 set -euo pipefail
 
 pkgs=(g++ cmake make libstb-dev libcli11-dev libfmt-dev libboost-test-dev
@@ -16,7 +18,8 @@ for arg in "$@"; do
     --bench)  pkgs+=(libopenblas-dev python3-opencv python3-torch) ;;
     --golden) pkgs+=(python3-torch python3-torchvision python3-numpy) ;;
     --fuzz)   pkgs+=(clang libclang-rt-dev libomp-dev) ;;
-    *) echo "install-deps.sh: unknown option '$arg' (use --bench, --golden, --fuzz)" >&2; exit 2 ;;
+    --browser) pkgs+=(chromium) ;;
+    *) echo "install-deps.sh: unknown option '$arg' (use --bench, --golden, --fuzz, --browser)" >&2; exit 2 ;;
   esac
 done
 

@@ -18,6 +18,7 @@
 #include "lessons/common/cli.h"
 #include "lessons/common/fit.h"
 #include "lessons/common/model_file.h"
+#include "lessons/common/report.h"
 #include "models/classifier.h"
 #include "nn/optimizer.h"
 #include "util/timing.h"
@@ -30,6 +31,8 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* kDefaultModel = "data/models/classify.safetensors";
+const cli::TrainDefaults kTrainDefaults{-1, 64, -1.0f, "6 (1 with --quick)", "",
+                                        "0.05 (--optim sgd), 0.002 (adamw)"};
 // --quick's model has its own name: the later lessons start from kDefaultModel, and an
 // 87 % quick model must never replace the full backbone silently.
 const char* kQuickModel = "data/models/classify_quick.safetensors";
@@ -72,7 +75,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   // --quick: a third of the training set for one epoch (< 30 s on 2 cores).
   int64_t limit = t.limit > 0 ? t.limit : (t.quick ? 20000 : 0);
   if (a.epochs < 0) a.epochs = t.quick ? 1 : 6;
-  if (a.batch < 0) a.batch = 64;
+  cli::apply_train_defaults(a, kTrainDefaults);
   const bool sgd = t.optim == "sgd";
   if (a.lr < 0) a.lr = sgd ? 0.05f : 2e-3f;
 
@@ -165,13 +168,12 @@ int cmd_eval(const cli::CommonArgs& a) {
     for (int p = 0; p < 10; ++p) row += ev.confusion[c][p];
     per_class[c] = row ? double(ev.confusion[c][c]) / row : 0.0;
   }
-  if (a.json) {
+  if (cli::result_wanted(a)) {
     json pc = json::object();
     for (int c = 0; c < 10; ++c) pc[names[c]] = per_class[c];
     json j = {{"accuracy", ev.accuracy()}, {"loss", ev.loss},       {"images", ev.total},
               {"classes", names},          {"per_class_accuracy", pc}, {"confusion", ev.confusion}};
-    fmt::print("{}\n", j.dump());
-    return 0;
+    if (cli::output_result(a, "eval", j)) return 0;
   }
   fmt::print("test accuracy {:.2f}% ({} / {}), mean loss {:.4f}\n\n", 100 * ev.accuracy(),
              ev.correct, ev.total, ev.loss);
@@ -243,7 +245,7 @@ int cmd_predict(const cli::CommonArgs& a, std::vector<std::string> images, int f
       fmt::print("{}: {} {:.3f}, {} {:.3f}, {} {:.3f} -> {}\n", path, names[idx[0]],
                  probs[idx[0]], names[idx[1]], probs[idx[1]], names[idx[2]], probs[idx[2]], out);
   }
-  if (a.json) fmt::print("{}\n", all.dump());
+  cli::output_result(a, "predict", all);
   return 0;
 }
 
@@ -269,15 +271,17 @@ int main(int argc, char** argv) {
   std::vector<std::string> images;
 
   cli::Command train = app.subcommand("train", "train the CNN and save it with its logs");
-  cli::add_train_flags(train, args);
+  cli::add_train_flags(train, args, kTrainDefaults);
   train.flag("--quick", topt.quick, "small fast config: 20k images, 1 epoch, saved as classify_quick");
   train.option("--optim", topt.optim, "sgd (Nesterov momentum) or adamw").one_of({"sgd", "adamw"});
   train.option("--limit", topt.limit, "train on this many images only").range(int64_t(1), int64_t(60000));
   train.flag("--augment", topt.augment, "random crop (pad 2) and horizontal flip");
   cli::Command eval = app.subcommand("eval", "accuracy, per-class accuracy, confusion matrix");
   cli::add_common_flags(eval, args);
+  cli::add_report_flag(eval, args);
   cli::Command predict = app.subcommand("predict", "top-3 classes of images, annotated PNGs");
   cli::add_common_flags(predict, args);
+  cli::add_report_flag(predict, args);
   int from_test = 0;
   predict.option("images", images, "PNG/JPEG/BMP/PGM files");
   predict.option("--test", from_test, "also predict the first N test-split images").range(0, 10000);

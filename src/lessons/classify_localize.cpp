@@ -25,6 +25,7 @@
 #include "lessons/common/localization_report.h"
 #include "lessons/common/model_file.h"
 #include "lessons/common/pretrained.h"
+#include "lessons/common/report.h"
 #include "models/localizer.h"
 #include "nn/optimizer.h"
 #include "util/files.h"
@@ -38,6 +39,8 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* kDefaultModel = "data/models/classify_localize.safetensors";
+const cli::TrainDefaults kTrainDefaults{16, 32, -1.0f, "", "",
+                                        "0.004 (--optim adamw), 0.02 (sgd)"};
 const char* kDefaultData = "data/generated/single";
 // The lesson's data: large single objects (ImageNet-localization-like), see lessons/01.
 const char* kSceneFlags = "--min-scale 40 --max-scale 112";
@@ -82,8 +85,7 @@ std::string split_dir(const cli::CommonArgs& a, const char* split) {
 int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   const OutputLock lock(model_path);  // one run per model file; folder writable
-  if (a.epochs < 0) a.epochs = 16;
-  if (a.batch < 0) a.batch = 32;
+  cli::apply_train_defaults(a, kTrainDefaults);
   if (a.lr < 0) a.lr = t.optim == "sgd" ? 0.02f : 4e-3f;
 
   // 1. data: fresh scenes of the train split's items (or the fixed files); the fixed
@@ -199,9 +201,7 @@ int cmd_eval(const cli::CommonArgs& a) {
   auto model = load_model(a.model.empty() ? kDefaultModel : a.model);
   DetectionDataset test = load_detection_dataset(split_dir(a, "test"));
   LocalizationEval ev = models::evaluate(*model, test, a.batch > 0 ? a.batch : 100);
-  if (a.json)
-    fmt::print("{}\n", cli::localization_eval_json(ev, test.class_names).dump());
-  else
+  if (!cli::output_result(a, "eval", cli::localization_eval_json(ev, test.class_names)))
     cli::print_localization_eval(ev, test.class_names);
   return 0;
 }
@@ -237,7 +237,7 @@ int cmd_predict(const cli::CommonArgs& a, const std::vector<std::string>& images
       fmt::print("{}: {} {:.3f} at [{:.0f}, {:.0f}, {:.0f}, {:.0f}] -> {}\n", path, names[c],
                  probs[c], box.x1, box.y1, box.x2, box.y2, out_path);
   }
-  if (a.json) fmt::print("{}\n", all.dump());
+  cli::output_result(a, "predict", all);
   return 0;
 }
 
@@ -265,7 +265,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> images;
 
   cli::Command train = app.subcommand("train", "train with CE + lambda * L2 and save the model");
-  cli::add_train_flags(train, args);
+  cli::add_train_flags(train, args, kTrainDefaults);
   cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
   train.option("--lambda", topt.lambda, "weight of the box (L2) loss").range(0.0f, 1e6f);
   train.option("--optim", topt.optim, "sgd (Nesterov momentum) or adamw").one_of({"sgd", "adamw"});
@@ -286,8 +286,10 @@ int main(int argc, char** argv) {
                "scenes per epoch (online; default 12000) or the first N files (files)")
       .range(int64_t(1), int64_t(10000000));
   cli::Command eval = app.subcommand("eval", "accuracy, mean IoU and localization accuracy");
+  cli::add_report_flag(eval, args);
   cli::add_common_flags(eval, args);
   cli::Command predict = app.subcommand("predict", "draw the predicted box and class on images");
+  cli::add_report_flag(predict, args);
   cli::add_common_flags(predict, args);
   predict.option("images", images, "PNG/JPEG/BMP files").required();
   cli::Command bench = app.subcommand("bench", "images/s at batch 1 and 32");

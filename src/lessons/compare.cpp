@@ -31,6 +31,7 @@
 #include "lessons/common/compare_chart.h"
 #include "image/image.h"
 #include "lessons/common/paper_geometry.h"
+#include "lessons/common/report.h"
 #include "lessons/common/training_time.h"
 #include "util/files.h"
 
@@ -49,6 +50,7 @@ struct Options {
   std::string plot;            // "tradeoff": also draw compare_tradeoff.svg and the papers' table
   std::string proposal_cache;  // '' = proposals computed during each eval
   std::string geometry = "scenes";  // "paper": lessons/common/paper_geometry.h
+  std::string report;               // --report: the table and charts as an HTML page
   std::string photo = "data/samples/darknet/dog.jpg";
   cli::PaperGeometryOptions paper;
 };
@@ -188,6 +190,10 @@ int run_bench(const Options& o) {
   fs::create_directories(o.out);
   const json doc = {{"methods", table}, {"reference", o.methods.front()}};
   write_file_atomic((fs::path(o.out) / "compare_bench.json").string(), doc.dump(2) + "\n");
+  if (!o.report.empty())
+    cli::write_report_page(o.report, "compare --bench",
+                           "test time per image; speed-ups against " + o.methods.front(),
+                           {(fs::path(o.out) / "compare_bench.json").string()}, doc, {});
   if (o.json) {
     fmt::print("{}\n", doc.dump());
     return 0;
@@ -256,6 +262,14 @@ int run(const Options& o) {
     doc["papers"] = papers;
     write_file_atomic(json_path, doc.dump(2) + "\n");
   }
+  if (!o.report.empty()) {
+    std::vector<std::string> charts = {(fs::path(o.out) / "compare.svg").string(),
+                                       (fs::path(o.out) / "compare_speed_accuracy.svg").string()};
+    if (o.plot == "tradeoff") charts.push_back((fs::path(o.out) / "compare_tradeoff.svg").string());
+    cli::write_report_page(o.report, "compare",
+                           fmt::format("{} test images; speed-ups against {}", ref.images, ref.method),
+                           {json_path}, doc, charts);
+  }
   if (o.json) {
     fmt::print("{}\n", doc.dump());
     return 0;
@@ -304,6 +318,7 @@ int main(int argc, char** argv) {
   app.option("--time-limit", o.time_limit, "seconds allowed per eval")
       .positive();
   app.flag("--json", o.json, "print the table as JSON on stdout");
+  cli::add_report_flag(app, o.report);
   app.flag("--bench", o.bench,
            "test time only, from each program's `bench` (no accuracy; models optional)");
   app.option("--proposal-cache", o.proposal_cache,

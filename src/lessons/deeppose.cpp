@@ -30,6 +30,7 @@
 #include "lessons/common/figure_splits.h"
 #include "lessons/common/fit.h"
 #include "lessons/common/model_file.h"
+#include "lessons/common/report.h"
 #include "models/deeppose.h"
 #include "nn/checkpoint.h"
 #include "util/files.h"
@@ -44,6 +45,8 @@ using models::Pose;
 namespace {
 
 const char* kDefaultModel = "data/models/deeppose.safetensors";
+// lr 1.5e-3 / 3e-3 / 6e-3 / 1e-2: PCK 0.730 / 0.762 / 0.782 / 0.730 (64 px)
+const cli::TrainDefaults kTrainDefaults{12, 32, 6e-3f};
 
 struct TrainOptions {
   int stages = 2;
@@ -76,9 +79,7 @@ std::unique_ptr<models::DeepPoseCascade> load_model(const std::string& path) {
 int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   const OutputLock lock(model_path);  // one run per model file; folder writable
-  if (a.epochs < 0) a.epochs = 12;
-  if (a.batch < 0) a.batch = 32;
-  if (a.lr < 0) a.lr = 6e-3f;  // 1.5e-3 / 3e-3 / 6e-3 / 1e-2: PCK 0.730 / 0.762 / 0.782 / 0.730 (64 px)
+  cli::apply_train_defaults(a, kTrainDefaults);
   const int cascade_epochs = t.cascade_epochs >= 0 ? t.cascade_epochs : 3;
 
   cli::FigureSplits data = cli::load_figure_splits(a, t.limit);
@@ -179,9 +180,7 @@ int cmd_eval(const cli::CommonArgs& a) {
   const KeypointDataset test = cli::load_figures_test(a, model->config.stages[0].num_joints);
   const auto poses = models::run_cascade(*model, test, static_cast<int>(model->stages.size()));
   const PoseCascadeEval ev = evaluate_cascade(test, poses);
-  if (a.json)
-    fmt::print("{}\n", pose_eval_json(ev, test.joint_names).dump());
-  else
+  if (!cli::output_result(a, "eval", pose_eval_json(ev, test.joint_names)))
     fmt::print("{}", format_pose_eval(ev, test.joint_names));
   return 0;
 }
@@ -222,7 +221,7 @@ int cmd_predict(const cli::CommonArgs& a, const std::vector<std::string>& images
                    poses[drawn - 1][0][2 * j + 1]);
     }
   }
-  if (a.json) fmt::print("{}\n", all.dump());
+  cli::output_result(a, "predict", all);
   return 0;
 }
 
@@ -274,6 +273,7 @@ int main(int argc, char** argv) {
 
   cli::Command train = app.subcommand("train", "train stage 1, then each cascade stage, and save");
   cli::add_common_flags(train, args);
+  cli::show_train_defaults(train, kTrainDefaults);
   train.option("--stages", topt.stages, "number of stages (1 = no cascade)").range(1, 6);
   train.option("--sigma", topt.sigma, "cascade window side / predicted torso diameter").range(0.1f, 10.0f);
   train.option("--input", topt.stage1.input_size, "stage 1 input size in pixels (multiple of 16)")
@@ -282,7 +282,7 @@ int main(int argc, char** argv) {
       .expected(1, 8).range(1, 1024);
   train.option("--hidden", topt.stage1.hidden, "stage 1 hidden fully connected units").range(1, 65536);
   train.option("--dropout", topt.stage1.dropout, "stage 1 dropout before the last layer").range(0.0f, 0.9f);
-  train.option("--cascade-epochs", topt.cascade_epochs, "epochs of each stage >= 2").range(0, 1000);
+  train.option("--cascade-epochs", topt.cascade_epochs, "epochs of each stage >= 2 (default 3)").range(0, 1000);
   train.option("--cascade-input", topt.cascade.input_size,
                "window size in pixels of each stage >= 2 (multiple of 8)").range(8, 256);
   train.option("--cascade-channels", topt.cascade.channels,
@@ -303,8 +303,10 @@ int main(int argc, char** argv) {
   train.option("--from", topt.from, "keep this deeppose model's stages before the last of --stages");
   train.option("--limit", topt.limit, "train on this many images only").range(int64_t(1), int64_t(10000000));
   cli::Command eval = app.subcommand("eval", "PCK, PDJ, PCP and pixel error per stage");
+  cli::add_report_flag(eval, args);
   cli::add_common_flags(eval, args);
   cli::Command predict = app.subcommand("predict", "draw the predicted skeleton on images");
+  cli::add_report_flag(predict, args);
   cli::add_common_flags(predict, args);
   predict.option("images", images, "PNG/JPEG/BMP files").required();
   predict.flag("--names", names, "write the joint names next to the joints");

@@ -27,6 +27,7 @@
 #include "image/draw.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/predict_with_proposals.h"
+#include "lessons/common/report.h"
 #include "lessons/common/stage_bench.h"
 #include "models/face_landmark_68.h"
 #include "models/ssd_mobilenet_face.h"
@@ -178,7 +179,7 @@ int cmd_predict(const cli::CommonArgs& a, const Options& o, const std::vector<st
     if (o.requantize) requantize(*tiny, model_path(a, o), o.requantize);
   }
   const float threshold = o.detector == "ssd" ? o.ssd.score_threshold : o.tiny.score_threshold;
-  const cli::PredictSettings s{kProgram, cli::predictions_dir(a), {"face"}, "score", threshold, a.json};
+  const cli::PredictSettings s{kProgram, cli::predictions_dir(a), {"face"}, "score", threshold, a};
   return cli::predict_images(images, s, [&](const std::string& path, const Image& img) {
     double st[3];
     cli::PredictedImage p;
@@ -237,6 +238,7 @@ int main(int argc, char** argv) {
 
   cli::Command predict = app.subcommand("predict", "draw the faces found, with scores");
   cli::add_common_flags(predict, args);
+  cli::add_report_flag(predict, args);
   add_detect(predict);
   predict.flag("--show-grid", opt.show_grid, "tiny: also draw the grid and every anchor box above the threshold");
   predict.option("--requantize", opt.requantize, "re-round the 8-bit weights to BITS bits (lesson 06)")

@@ -42,6 +42,7 @@ namespace {
 
 const char* kProgram = "faster_rcnn";
 const char* kDefaultModel = "data/models/faster_rcnn.safetensors";
+const cli::TrainDefaults kTrainDefaults{8, -1, 1e-3f};  // --batch: TrainOptions::images_per_batch
 
 std::unique_ptr<FasterRcnn> load(const std::string& path, std::vector<std::string>* classes = nullptr) {
   return cli::load_detector<FasterRcnn, models::FasterRcnnConfig>(path, kProgram, classes);
@@ -67,9 +68,8 @@ ImageResult detect_timed(FasterRcnn& net, const Image& img, const models::Faster
 int cmd_train(cli::CommonArgs a, TrainOptions t) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   const OutputLock lock(model_path);  // one run per model file; folder writable
-  if (a.epochs < 0) a.epochs = 8;
+  cli::apply_train_defaults(a, kTrainDefaults);
   if (a.batch > 0) t.images_per_batch = a.batch;
-  if (a.lr < 0) a.lr = 1e-3f;
   const auto t_start = Clock::now();
 
   // 1. data: no proposals to compute -- the network makes its own
@@ -142,7 +142,7 @@ int cmd_eval(const cli::CommonArgs& a, const ProposalOptions& po,
       test, [&](const DetectionItem& item) { return detect_timed(*net, item.image, d); });
   cli::RpnRecall r;
   if (recall) r = cli::rpn_recall(*net, test, po, {1, 10, 20, 50, 100, 200, 300, 500, 1000});
-  cli::report_faster_rcnn_eval(test, e, recall ? &r : nullptr, d.proposals.post_nms_top_n, a.json,
+  cli::report_faster_rcnn_eval(test, e, recall ? &r : nullptr, d.proposals.post_nms_top_n, a,
                                a.out.empty() ? "out/faster_rcnn" : a.out);
   return 0;
 }
@@ -158,7 +158,7 @@ int cmd_predict(const cli::CommonArgs& a, const models::FasterRcnnDetectOptions&
   std::vector<std::string> classes;
   std::unique_ptr<FasterRcnn> net = load(a.model.empty() ? kDefaultModel : a.model, &classes);
   const cli::PredictSettings s{kProgram, cli::predictions_dir(a), classes, "class score",
-                               d.head.threshold, a.json};
+                               d.head.threshold, a};
   return cli::predict_images(images, s, [&](const std::string& path, const Image& img) {
     models::FasterRcnnStageTimes st;
     cli::PredictedImage p;
@@ -220,7 +220,8 @@ int main(int argc, char** argv) {
   };
 
   cli::Command train = app.subcommand("train", "train end to end on the train scenes");
-  cli::add_detector_train_flags(train, args, topt.start, topt.flip);
+  cli::add_detector_train_flags(train, args, topt.start, topt.flip,
+                                {kTrainDefaults.epochs, topt.images_per_batch, kTrainDefaults.lr});
   models::RpnConfig& rc = topt.model.rpn;
   models::FasterRcnnTrainingOptions& to = topt.train;
   train.option("--anchor-sizes", rc.anchor_sizes, "anchor sides in pixels (default 16,32,64)")

@@ -22,6 +22,7 @@
 #include "lessons/common/model_file.h"
 #include "lessons/common/photo.h"
 #include "lessons/common/pretrained.h"
+#include "lessons/common/report.h"
 #include "lessons/common/segmentation_pictures.h"
 #include "lessons/common/segmentation_report.h"
 #include "lessons/common/stage_bench.h"  // bench_model_file
@@ -40,6 +41,7 @@ namespace {
 
 const char* kProgram = "fcn";
 const char* kDefaultModel = "data/models/fcn.safetensors";
+const cli::TrainDefaults kTrainDefaults{6, 8, 3e-3f};
 
 std::unique_ptr<Fcn> load(const std::string& path, std::vector<std::string>* classes = nullptr) {
   return cli::load_detector<Fcn, models::FcnConfig>(path, kProgram, classes);
@@ -77,9 +79,7 @@ Evaluated evaluate(Fcn& net, const SegmentationDataset& ds) {
 int cmd_train(cli::CommonArgs a, TrainOptions t) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   const OutputLock lock(model_path);  // one run per model file; folder writable
-  if (a.epochs < 0) a.epochs = 6;
-  if (a.batch < 0) a.batch = 8;
-  if (a.lr < 0) a.lr = 3e-3f;
+  cli::apply_train_defaults(a, kTrainDefaults);
   const auto t_start = Clock::now();
 
   // 1. data: images and their semantic masks (pixel = class, 0 background)
@@ -165,7 +165,7 @@ int cmd_eval(const cli::CommonArgs& a, int64_t limit) {
   const Evaluated e = evaluate(*net, test);
   cli::report_segmentation_eval(e.cm, test.class_names, test.items.size(),
                                 e.seconds / double(std::max<size_t>(1, test.items.size())),
-                                {{"upsample", net->config.upsample}, {"skips", net->config.skips}}, a.json);
+                                {{"upsample", net->config.upsample}, {"skips", net->config.skips}}, a);
   return 0;
 }
 
@@ -211,7 +211,7 @@ int cmd_predict(const cli::CommonArgs& a, const std::vector<std::string>& images
       fmt::print("{}:{} -> {}.fcn.png\n", path, present.empty() ? " background only" : present, stem);
     }
   }
-  if (a.json) fmt::print("{}\n", all.dump());
+  cli::output_result(a, "predict", all);
   return 0;
 }
 
@@ -246,7 +246,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> images;
 
   cli::Command train = app.subcommand("train", "train on the train scenes' semantic masks");
-  cli::add_train_flags(train, args);
+  cli::add_train_flags(train, args, kTrainDefaults);
   cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
   models::FcnConfig& mc = topt.model;
   train.option("--upsample", mc.upsample, "nearest, bilinear, max-unpool or transpose (default)")
@@ -261,10 +261,12 @@ int main(int argc, char** argv) {
   train.flag("!--no-flip", topt.flip, "no horizontal flipping");
 
   cli::Command eval = app.subcommand("eval", "pixel accuracy, mean IoU, confusion matrix on the test scenes");
+  cli::add_report_flag(eval, args);
   cli::add_common_flags(eval, args);
   eval.option("--limit", limit, "evaluate this many scenes only").range(int64_t(1), int64_t(10000000));
 
   cli::Command predict = app.subcommand("predict", "colour-coded labels over images");
+  cli::add_report_flag(predict, args);
   cli::add_common_flags(predict, args);
   predict.option("images", images, "PNG/JPEG/BMP files").required();
 

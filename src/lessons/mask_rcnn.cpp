@@ -24,6 +24,7 @@
 #include "lessons/common/model_file.h"
 #include "lessons/common/predict_with_proposals.h"
 #include "lessons/common/pretrained.h"
+#include "lessons/common/report.h"
 #include "lessons/common/stage_bench.h"
 #include "models/mask_rcnn.h"
 #include "util/output_lock.h"
@@ -37,6 +38,7 @@ namespace {
 
 const char* kProgram = "mask_rcnn";
 const char* kDefaultModel = "data/models/mask_rcnn.safetensors";
+const cli::TrainDefaults kTrainDefaults{4, -1, 1e-3f};  // --batch: TrainOptions::images_per_batch
 const char* kFasterRcnnModel = "data/models/faster_rcnn.safetensors";
 
 std::unique_ptr<MaskRcnn> load(const std::string& path, std::vector<std::string>* classes = nullptr) {
@@ -62,9 +64,8 @@ ImageResult detect_timed(MaskRcnn& net, const Image& img, const models::MaskRcnn
 int cmd_train(cli::CommonArgs a, TrainOptions t) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   const OutputLock lock(model_path);  // one run per model file; folder writable
-  if (a.epochs < 0) a.epochs = 4;
+  cli::apply_train_defaults(a, kTrainDefaults);
   if (a.batch > 0) t.images_per_batch = a.batch;
-  if (a.lr < 0) a.lr = 1e-3f;
   const auto t_start = Clock::now();
 
   // 1. data: the scenes with every object's mask
@@ -142,12 +143,11 @@ int cmd_eval(const cli::CommonArgs& a, const models::MaskRcnnDetectOptions& d, i
       test, [&](const DetectionItem& item) { return detect_timed(*net, item.image, d); });
   const double n = static_cast<double>(test.items.size());
   const bool align = !net->config.mask_head.roi_pool;
-  if (a.json) {
+  if (cli::result_wanted(a)) {
     json j = detection_eval_json(e, test.class_names);
     j["seconds_per_image_without_proposals"] = (e.seconds - e.proposal_seconds) / n;
     j["mask_pooling"] = align ? "roi_align" : "roi_pool";
-    fmt::print("{}\n", j.dump());
-    return 0;
+    if (cli::output_result(a, "eval", j)) return 0;
   }
   print_detection_eval(e, test.class_names);
   fmt::print("box AP {:.3f}, mask AP {:.3f} (mask branch: {}); {} images, {:.4f} s/image\n",
@@ -162,7 +162,7 @@ int cmd_predict(const cli::CommonArgs& a, const models::MaskRcnnDetectOptions& d
   std::vector<std::string> classes;
   std::unique_ptr<MaskRcnn> net = load(a.model.empty() ? kDefaultModel : a.model, &classes);
   const cli::PredictSettings s{kProgram, cli::predictions_dir(a), classes, "class score",
-                               d.faster.head.threshold, a.json};
+                               d.faster.head.threshold, a};
   return cli::predict_images(images, s, [&](const std::string&, const Image& img) {
     models::MaskRcnnStageTimes st;
     cli::PredictedImage p;
@@ -223,7 +223,8 @@ int main(int argc, char** argv) {
   };
 
   cli::Command train = app.subcommand("train", "fine-tune Faster R-CNN with a mask branch");
-  cli::add_detector_train_flags(train, args, topt.start, topt.flip);
+  cli::add_detector_train_flags(train, args, topt.start, topt.flip,
+                                {kTrainDefaults.epochs, topt.images_per_batch, kTrainDefaults.lr});
   models::MaskRcnnTrainingOptions& to = topt.train;
   models::MaskHeadConfig& mh = topt.model.mask_head;
   train.option("--init", topt.init, "faster_rcnn model to start from (its architecture too)");

@@ -40,6 +40,7 @@ using json = nlohmann::json;
 namespace {
 
 const char* kDefaultModel = "data/models/rcnn.safetensors";
+const cli::TrainDefaults kTrainDefaults{8, 128, 3e-3f};
 const char* kDefaultPretrained = "data/models/classify.safetensors";
 
 // ---- options --------------------------------------------------------------------------
@@ -53,9 +54,7 @@ struct TrainOptions : cli::RegionTrainOptions {
 int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& po) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   const OutputLock lock(model_path);  // one run per model file; folder writable
-  if (a.epochs < 0) a.epochs = 8;
-  if (a.batch < 0) a.batch = 128;
-  if (a.lr < 0) a.lr = 3e-3f;
+  cli::apply_train_defaults(a, kTrainDefaults);
   const auto t_all = Clock::now();
   const cli::Log log = cli::stderr_log(a.quiet);
 
@@ -186,7 +185,7 @@ int main(int argc, char** argv) {
   cli::RegionDetectorCommands detect;
 
   cli::Command train = app.subcommand("train", "fine-tune the CNN, train the SVMs and box regressors");
-  cli::add_train_flags(train, args);
+  cli::add_train_flags(train, args, kTrainDefaults);
   cli::add_proposal_flags(train, po);
   train.option("--pretrained", topt.pretrained, "classify model whose backbone to start from");
   train.flag("--scratch", topt.scratch, "random initial weights instead of --pretrained");

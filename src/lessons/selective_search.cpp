@@ -21,6 +21,7 @@
 #include "lessons/common/photo.h"
 #include "lessons/common/proposal_pictures.h"
 #include "lessons/common/recall_plot.h"
+#include "lessons/common/report.h"
 #include "proposals/selective_search.h"
 #include "util/files.h"
 #include "util/timing.h"
@@ -86,7 +87,7 @@ int cmd_predict(const cli::CommonArgs& a, const Options& o, const std::vector<st
     }
     all.push_back(entry);
   }
-  if (a.json) fmt::print("{}\n", all.dump());
+  cli::output_result(a, "predict", all);
   return 0;
 }
 
@@ -156,7 +157,7 @@ int cmd_eval(const cli::CommonArgs& a, const Options& o) {
   json results = json::array();
   results.push_back(evaluate_set("scenes", load_detection_dataset(dir, o.limit), so, a, o, out_dir));
   results.push_back(evaluate_set("labelme", load_detection_dataset(kLabelme), so, a, o, out_dir));
-  if (a.json) fmt::print("{}\n", results.dump());
+  cli::output_result(a, "eval", results);
   return 0;
 }
 
@@ -258,7 +259,7 @@ int main(int argc, char** argv) {
     sub.option("--strategies", opt.overrides.strategies, "override: e.g. C+T+S+F,T+S+F (letters C T S F)")
         .delimiter(',')
         .check(valid([](const std::string& s) { parse_strategy(s); }), "STRATEGY");
-    sub.option("--sigma", opt.overrides.sigma, "override: Gaussian smoothing before segmentation")
+    sub.option("--sigma", opt.overrides.sigma, "override: Gaussian smoothing before segmentation (default: the preset's)")
         .range(0.0f, 10.0f);
     sub.option("--min-size", opt.overrides.min_size, "override: smallest segment in pixels (default: k)")
         .range(0, 1000000);
@@ -268,6 +269,7 @@ int main(int argc, char** argv) {
         .range(1, 1000000);
   };
   cli::Command predict = app.subcommand("predict", "ranked proposals of images: JSON + PNG");
+  cli::add_report_flag(predict, args);
   cli::add_common_flags(predict, args);
   add_preset(predict, false);
   add_overrides(predict);
@@ -275,6 +277,7 @@ int main(int argc, char** argv) {
                "also write each (colour space, k) graph segmentation as a PNG");
   predict.option("images", images, "PNG/JPEG/BMP files").required();
   cli::Command eval = app.subcommand("eval", "recall vs number of proposals and MABO");
+  cli::add_report_flag(eval, args);
   cli::add_common_flags(eval, args);
   add_preset(eval, false);
   add_overrides(eval);

@@ -28,6 +28,7 @@
 #include "lessons/common/model_file.h"
 #include "lessons/common/photo.h"
 #include "lessons/common/pretrained.h"
+#include "lessons/common/report.h"
 #include "lessons/common/scan_bench.h"
 #include "lessons/common/stage_bench.h"
 #include "lessons/common/window_heatmap.h"
@@ -43,6 +44,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* kDefaultModel = "data/models/sliding_window.safetensors";
+const cli::TrainDefaults kTrainDefaults{8, 64, 3e-3f};
 
 // ---- flags shared by the subcommands that scan windows ----------------------------
 struct ScanOptions {
@@ -99,9 +101,7 @@ struct TrainOptions {
 int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ScanOptions& so) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   const OutputLock lock(model_path);  // one run per model file; folder writable
-  if (a.epochs < 0) a.epochs = 8;
-  if (a.batch < 0) a.batch = 64;
-  if (a.lr < 0) a.lr = 3e-3f;
+  cli::apply_train_defaults(a, kTrainDefaults);
 
   // 1. data: crops of the training scenes, resampled every epoch
   DetectionDataset train = load_detection_dataset(cli::scenes_split_dir(a, "train"), t.limit);
@@ -195,13 +195,12 @@ int cmd_eval(const cli::CommonArgs& a, const ScanOptions& so) {
     return ImageResult{d.dets, d.seconds, 0.0};
   });
   const double n = std::max<size_t>(1, test.items.size());
-  if (a.json) {
+  if (cli::result_wanted(a)) {
     json j = detection_eval_json(e, test.class_names);
     j["mode"] = so.mode;
     j["windows_per_image"] = windows / n;
     j["positions_per_image"] = positions / n;
-    fmt::print("{}\n", j.dump());
-    return 0;
+    if (cli::output_result(a, "eval", j)) return 0;
   }
   print_detection_eval(e, test.class_names);
   fmt::print("{} images, --mode {}: {:.0f} windows/image, {:.0f} network positions/image, "
@@ -247,7 +246,7 @@ int cmd_predict(const cli::CommonArgs& a, const ScanOptions& so,
                  so.heatmap ? ", " + heat : std::string());
     all.push_back(entry);
   }
-  if (a.json) fmt::print("{}\n", all.dump());
+  cli::output_result(a, "predict", all);
   return 0;
 }
 
@@ -276,7 +275,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> images;
 
   cli::Command train = app.subcommand("train", "train the crop classifier (background + classes)");
-  cli::add_train_flags(train, args);
+  cli::add_train_flags(train, args, kTrainDefaults);
   cli::add_pretrained_flags(train, topt.pretrained, topt.scratch);
   train.flag("--freeze-backbone", topt.freeze_backbone, "train only the new layers");
   train.option("--hidden", topt.net.hidden, "channels of the 4x4 'fully connected' conv").range(1, 4096);
@@ -288,12 +287,14 @@ int main(int argc, char** argv) {
   add_window_shape_flags(train, so, "window sides the negatives are drawn between");
 
   cli::Command eval = app.subcommand("eval", "VOC AP@0.5 and COCO AP on the test scenes");
+  cli::add_report_flag(eval, args);
   cli::add_common_flags(eval, args);
   add_scan_flags(eval, so, true);
   eval.option("--threshold", so.threshold, "lowest class score kept (default 0.05)").range(0.0f, 1.0f);
   eval.option("--limit", so.limit, "evaluate this many scenes only").range(int64_t(1), int64_t(10000000));
 
   cli::Command predict = app.subcommand("predict", "draw detections (and score maps) on images");
+  cli::add_report_flag(predict, args);
   cli::add_common_flags(predict, args);
   add_scan_flags(predict, so, true);
   predict.option("--threshold", so.threshold, "lowest class score drawn (default 0.5)").range(0.0f, 1.0f);

@@ -49,6 +49,7 @@ using json = nlohmann::json;
 namespace {
 
 const char* kDefaultModel = "data/models/spp_net.safetensors";
+const cli::TrainDefaults kTrainDefaults{6, 128, 1e-3f};
 const char* kDefaultPretrained = "data/models/classify.safetensors";
 
 // ---- options --------------------------------------------------------------------------
@@ -71,9 +72,7 @@ struct TrainOptions : cli::RegionTrainOptions {
 int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& po) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   const OutputLock lock(model_path);  // one run per model file; folder writable
-  if (a.epochs < 0) a.epochs = 6;
-  if (a.batch < 0) a.batch = 128;
-  if (a.lr < 0) a.lr = 1e-3f;
+  cli::apply_train_defaults(a, kTrainDefaults);
   const auto t_all = Clock::now();
   const cli::Log log = cli::stderr_log(a.quiet);
 
@@ -257,7 +256,7 @@ int main(int argc, char** argv) {
   cli::RegionDetectorCommands detect;
 
   cli::Command train = app.subcommand("train", "fine-tune the fc layers, train SVMs and box regressors");
-  cli::add_train_flags(train, args);
+  cli::add_train_flags(train, args, kTrainDefaults);
   cli::add_proposal_flags(train, po);
   train.option("--pretrained", topt.pretrained, "classify model whose backbone to use");
   train.flag("--scratch", topt.scratch, "random (frozen) convs instead of --pretrained");

@@ -23,6 +23,7 @@
 #include "lessons/common/model_file.h"
 #include "lessons/common/predict_with_proposals.h"
 #include "lessons/common/pretrained.h"
+#include "lessons/common/report.h"
 #include "lessons/common/stage_bench.h"
 #include "lessons/common/yolo_pictures.h"
 #include "models/yolo.h"
@@ -37,6 +38,7 @@ namespace {
 
 const char* kProgram = "yolo";
 const char* kDefaultModel = "data/models/yolo.safetensors";
+const cli::TrainDefaults kTrainDefaults{14, 4, 2e-3f};  // batch 4: more steps beat larger batches here (lessons/06)
 
 std::unique_ptr<Yolo> load(const std::string& path, std::vector<std::string>* classes = nullptr) {
   return cli::load_detector<Yolo, models::YoloConfig>(path, kProgram, classes);
@@ -60,9 +62,7 @@ ImageResult detect_timed(Yolo& net, const Image& img, const models::YoloDetectOp
 int cmd_train(cli::CommonArgs a, TrainOptions t) {
   const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
   const OutputLock lock(model_path);  // one run per model file; folder writable
-  if (a.epochs < 0) a.epochs = 14;
-  if (a.batch < 0) a.batch = 4;   // more steps beat larger batches here (lessons/06)
-  if (a.lr < 0) a.lr = 2e-3f;
+  cli::apply_train_defaults(a, kTrainDefaults);
   const auto t_start = Clock::now();
 
   // 1. data: images and their boxes, nothing else -- no proposals
@@ -125,12 +125,11 @@ int cmd_eval(const cli::CommonArgs& a, const models::YoloDetectOptions& d, int64
       test, [&](const DetectionItem& item) { return detect_timed(*net, item.image, d); });
   const models::YoloConfig& c = net->config;
   const double n = static_cast<double>(std::max<size_t>(1, test.items.size()));
-  if (a.json) {
+  if (cli::result_wanted(a)) {
     json j = detection_eval_json(e, test.class_names);
     j["grid"] = c.grid;
     j["boxes_per_cell"] = c.boxes;
-    fmt::print("{}\n", j.dump());
-    return 0;
+    if (cli::output_result(a, "eval", j)) return 0;
   }
   print_detection_eval(e, test.class_names);
   fmt::print("{} images: {:.4f} s/image, no proposals ({} x {} grid, B = {}: {} "
@@ -146,7 +145,7 @@ int cmd_predict(const cli::CommonArgs& a, const models::YoloDetectOptions& d, bo
   std::unique_ptr<Yolo> net = load(a.model.empty() ? kDefaultModel : a.model, &classes);
   const models::YoloConfig& c = net->config;
   const cli::PredictSettings s{kProgram, cli::predictions_dir(a), classes, "class confidence",
-                               d.threshold, a.json};
+                               d.threshold, a};
   return cli::predict_images(images, s, [&](const std::string& path, const Image& img) {
     models::YoloStageTimes st;
     cli::PredictedImage p;
@@ -203,7 +202,7 @@ int main(int argc, char** argv) {
   };
 
   cli::Command train = app.subcommand("train", "train on the train scenes (eq. 3)");
-  cli::add_detector_train_flags(train, args, topt.start, topt.flip);
+  cli::add_detector_train_flags(train, args, topt.start, topt.flip, kTrainDefaults);
   models::YoloConfig& mc = topt.model;
   train.option("--grid", mc.grid, "S: grid cells per side (default 8)").range(1, 32);
   train.option("--boxes", mc.boxes, "B: boxes per cell (default 1; the paper 2)").range(1, 8);

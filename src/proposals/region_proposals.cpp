@@ -16,13 +16,17 @@ std::vector<Box> proposals_of(const Image& img, const ProposalOptions& o, bool u
   return out;
 }
 
-std::vector<std::vector<Box>> dataset_proposals(const DetectionDataset& ds, const ProposalOptions& o) {
+std::vector<std::vector<Box>> dataset_proposals(const DetectionDataset& ds, const ProposalOptions& o,
+                                                const std::function<void()>& done) {
   std::vector<std::vector<Box>> out(ds.items.size());
   if (out.empty()) return out;
   out[0] = proposals_of(ds.items[0].image, o);
+  if (done) done();
 #pragma omp parallel for schedule(dynamic, 4)
-  for (int64_t i = 1; i < static_cast<int64_t>(out.size()); ++i)
+  for (int64_t i = 1; i < static_cast<int64_t>(out.size()); ++i) {
     out[i] = proposals_of(ds.items[i].image, o);
+    if (done) done();
+  }
   return out;
 }
 

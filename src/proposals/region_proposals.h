@@ -2,6 +2,7 @@
 // boxes of an image, read from the on-disk cache (proposal_cache.h) when they are there.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,9 @@ struct ProposalOptions {
 std::vector<Box> proposals_of(const Image& img, const ProposalOptions& o, bool use_cache = true);
 
 // Every image's proposals: the first alone (it creates the cache directory), the rest in
-// parallel (each image writes its own cache file).
-std::vector<std::vector<Box>> dataset_proposals(const DetectionDataset& ds, const ProposalOptions& o);
+// parallel (each image writes its own cache file). `done`, when given, is called after
+// each image, from whichever thread computed it (a progress display).
+std::vector<std::vector<Box>> dataset_proposals(const DetectionDataset& ds, const ProposalOptions& o,
+                                                const std::function<void()>& done = {});
 
 }  // namespace dl

@@ -96,48 +96,68 @@ Option& Option::show_default() {
   opt_->capture_default_str();
   return *this;
 }
+Option& Option::default_text(const std::string& text) {
+  opt_->default_str(text);
+  return *this;
+}
 Option& Option::hidden() {
   opt_->group("");  // CLI11 lists no option of the empty group
   return *this;
 }
+
+namespace {
+// A help text that states the default itself ("(default 0.5)", "default: the last") says
+// it better than the variable's initial value, which may be a sentinel (-1, NaN: "decided
+// after parsing"): --help then shows no captured value beside it.
+CLI::Option* with_default(CLI::Option* opt, const std::string& help) {
+  // An empty list (IMAGE...) has no default either.
+  if (help.find("default") != std::string::npos || opt->get_default_str() == "[]")
+    opt->default_str("");
+  return opt;
+}
+}  // namespace
 
 Command Command::subcommand(const std::string& name, const std::string& help) {
   return Command(app_->add_subcommand(name, help));
 }
 
 Option Command::option(const std::string& name, std::string& value, const std::string& help) {
-  return Option(app_->add_option(name, value, help));
+  return Option(with_default(app_->add_option(name, value, help), help));
 }
 Option Command::option(const std::string& name, int& value, const std::string& help) {
-  return Option(app_->add_option(name, value, help));
+  return Option(with_default(app_->add_option(name, value, help), help));
 }
 Option Command::option(const std::string& name, int64_t& value, const std::string& help) {
-  return Option(app_->add_option(name, value, help));
+  return Option(with_default(app_->add_option(name, value, help), help));
 }
 Option Command::option(const std::string& name, uint64_t& value, const std::string& help) {
-  return Option(app_->add_option(name, value, help)->check(not_negative_text()));
+  return Option(with_default(app_->add_option(name, value, help), help)->check(not_negative_text()));
 }
 Option Command::option(const std::string& name, float& value, const std::string& help) {
-  return Option(app_->add_option(name, value, help)->check(finite_number(FLT_MAX)));
+  return Option(with_default(app_->add_option(name, value, help), help)->check(finite_number(FLT_MAX)));
 }
 Option Command::option(const std::string& name, double& value, const std::string& help) {
-  return Option(app_->add_option(name, value, help)->check(finite_number(DBL_MAX)));
+  return Option(with_default(app_->add_option(name, value, help), help)->check(finite_number(DBL_MAX)));
 }
 Option Command::option(const std::string& name, std::vector<std::string>& value,
                        const std::string& help) {
-  return Option(app_->add_option(name, value, help));
+  return Option(with_default(app_->add_option(name, value, help), help));
 }
 Option Command::option(const std::string& name, std::vector<int>& value, const std::string& help) {
-  return Option(app_->add_option(name, value, help));
+  return Option(with_default(app_->add_option(name, value, help), help));
 }
 // A list's values are checked by its range() (finite) or by the program's own check.
 Option Command::option(const std::string& name, std::vector<float>& value,
                        const std::string& help) {
-  return Option(app_->add_option(name, value, help));
+  return Option(with_default(app_->add_option(name, value, help), help));
 }
 
 void Command::flag(const std::string& name, bool& value, const std::string& help) {
   app_->add_flag(name, value, help);
+}
+
+void Command::default_text(const std::string& name, const std::string& text) {
+  app_->get_option(name)->default_str(text);
 }
 
 size_t Command::count(const std::string& name) const { return app_->count(name); }
@@ -147,6 +167,10 @@ Command::operator bool() const { return app_ != nullptr && app_->parsed(); }
 CommandLine::CommandLine(const std::string& description)
     : owned_(std::make_unique<CLI::App>(description)) {
   app_ = owned_.get();
+  // Every option's initial value is its default in --help (subcommands inherit this).
+  // A text or list flag that starts empty shows none; the ones whose default the
+  // program picks after parsing say so in their help or through default_text().
+  owned_->option_defaults()->always_capture_default();
 }
 
 CommandLine::~CommandLine() = default;
@@ -154,30 +178,68 @@ CommandLine::~CommandLine() = default;
 void CommandLine::require_one_subcommand() { app_->require_subcommand(1, 1); }
 
 std::string predictions_dir(const CommonArgs& a) {
-  return a.out.empty() ? "data/predictions" : a.out;
+  return a.out.empty() ? "out/" + program_name() : a.out;
 }
 
 void add_common_flags(Command& sub, CommonArgs& a) {
-  sub.option("--data", a.data, "dataset directory");
-  sub.option("--model", a.model, "model file (safetensors)");
-  sub.option("--out", a.out, "output directory");
-  sub.option("--epochs", a.epochs, "training epochs").range(1, 100000);
-  sub.option("--batch", a.batch, "batch size").range(1, 1 << 20);
-  sub.option("--lr", a.lr, "learning rate").positive();
+  // -1 ("unset") is no default to show: train's are shown by add_train_flags, and the
+  // other subcommands that read --batch say their own in the program.
+  sub.option("--data", a.data, "dataset directory (default: the program's, see its lesson)");
+  sub.option("--model", a.model, "model file (safetensors; default data/models/PROGRAM.safetensors)");
+  sub.option("--out", a.out, "output directory (default out/PROGRAM)");
+  sub.option("--epochs", a.epochs, "training epochs").range(1, 100000).default_text("");
+  sub.option("--batch", a.batch, "batch size").range(1, 1 << 20).default_text("");
+  sub.option("--lr", a.lr, "learning rate").positive().default_text("");
   sub.option("--seed", a.seed, "random seed");
   sub.option("--threads", a.threads, "OpenMP threads (0 = default)").range(0, 1024);
   sub.flag("--json", a.json, "print JSON on stdout");
   sub.flag("--quiet", a.quiet, "no progress output");
 }
 
-void add_train_flags(Command& train, CommonArgs& a) {
+void add_ground_truth_flag(Command& predict, CommonArgs& a) {
+  predict.flag("--gt", a.gt,
+               "also draw the image's ground-truth boxes (dashed black and white, \"GT class\"), "
+               "when annotations.json beside it (or one folder up) lists it");
+}
+
+namespace {
+// A float's shortest form: 3e-3f is "0.003", 8 is "8".
+std::string default_words(float value, const std::string& text) {
+  return value >= 0 ? fmt::format("{}", value) : text;
+}
+}  // namespace
+
+void add_train_flags(Command& train, CommonArgs& a, const TrainDefaults& d) {
   add_common_flags(train, a);
+  show_train_defaults(train, d);
   train.flag("--resume", a.resume,
              "continue an interrupted run from its last finished epoch (same flags; the "
              "model comes out byte-identical to an uninterrupted run)");
 }
 
+void show_train_defaults(Command& train, const TrainDefaults& d) {
+  train.default_text("--epochs", default_words(d.epochs, d.epochs_text));
+  train.default_text("--batch", default_words(d.batch, d.batch_text));
+  train.default_text("--lr", default_words(d.lr, d.lr_text));
+}
+
+namespace {
+std::string& program_name_storage() {
+  static std::string name;
+  return name;
+}
+}  // namespace
+
+const std::string& program_name() { return program_name_storage(); }
+
+void apply_train_defaults(CommonArgs& a, const TrainDefaults& d) {
+  if (a.epochs < 0) a.epochs = d.epochs;
+  if (a.batch < 0) a.batch = d.batch;
+  if (a.lr < 0) a.lr = d.lr;
+}
+
 int parse(CommandLine& cmd, int argc, char** argv) {
+  if (argc > 0) program_name_storage() = std::filesystem::path(argv[0]).filename().string();
   CLI::App& app = *cmd.owned_;
   try {
     app.parse(argc, argv);

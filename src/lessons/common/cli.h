@@ -51,6 +51,7 @@ class Option {
   // are positional arguments, not more values.
   Option& no_extra_args();
   Option& show_default();                 // --help prints the default value
+  Option& default_text(const std::string& text);  // --help prints this as the default
   Option& hidden();                       // not listed by --help (internal flags)
 
  private:
@@ -79,6 +80,9 @@ class Command {
 
   // A switch: true when given. "!--no-flip" sets value to false when given.
   void flag(const std::string& name, bool& value, const std::string& help);
+
+  // --help shows `text` as the default of the option `name`, declared before.
+  void default_text(const std::string& name, const std::string& text);
 
   // How often the option `name` was given (0: its default stands).
   size_t count(const std::string& name) const;
@@ -118,18 +122,41 @@ struct CommonArgs {
   bool json = false;       // machine-readable output on stdout
   bool quiet = false;      // no progress bar or log lines
   bool resume = false;     // train: continue from the resume point (lessons/common/resume.h)
+  std::string report;      // eval / predict: an HTML page of the results (lessons/common/report.h)
+  bool gt = false;         // a detector's predict: also draw the image's ground truth
 };
 
-// Where predict writes its annotated images and JSON: --out, else data/predictions.
+// Where predict writes its annotated images and JSON: --out, else out/PROGRAM (the
+// running program's name, program_name()).
 std::string predictions_dir(const CommonArgs& a);
 
 // Adds --data --model --out --epochs --batch --lr --seed --threads --json --quiet.
 void add_common_flags(Command& sub, CommonArgs& a);
 
-// The common flags plus --resume, for `train` subcommands.
-void add_train_flags(Command& train, CommonArgs& a);
+// --gt, for a detector's `predict` (lessons/common/ground_truth.h).
+void add_ground_truth_flag(Command& predict, CommonArgs& a);
+
+// What `train` uses when --epochs, --batch or --lr is not given: one place for both
+// --help and cmd_train (apply_train_defaults). A value the program works out itself
+// (an optimizer's own rate) is left at -1 and described by the matching *_text.
+struct TrainDefaults {
+  int epochs = -1;
+  int batch = -1;
+  float lr = -1.0f;
+  std::string epochs_text, batch_text, lr_text;  // --help's words for a -1 above
+};
+
+// The common flags plus --resume, for `train` subcommands; --help shows `d`.
+void add_train_flags(Command& train, CommonArgs& a, const TrainDefaults& d = {});
+// --help of a `train` whose common flags came from add_common_flags shows `d`.
+void show_train_defaults(Command& train, const TrainDefaults& d);
+// a.epochs, a.batch, a.lr still unset (-1) take d's values (those d sets).
+void apply_train_defaults(CommonArgs& a, const TrainDefaults& d);
 // Parses argv; returns -1 to continue, or the exit status (0 for --help, 2 for a usage error).
 int parse(CommandLine& app, int argc, char** argv);
+
+// The running program's name as parse() found it in argv[0] ("rcnn" for bin/rcnn); "" before.
+const std::string& program_name();
 
 // Runs body, turning exceptions into "error: <what>" and exit status 1.
 int run_guarded(const std::function<int()>& body);

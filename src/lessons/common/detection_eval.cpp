@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "lessons/common/report.h"
 #include "util/files.h"
 #include "util/timing.h"
 
@@ -22,7 +23,7 @@ std::string scenes_split_dir(const CommonArgs& a, const char* split) {
 }
 
 int report_region_eval(
-    const DetectionDataset& test, const ProposalOptions& po, bool json, bool regress,
+    const DetectionDataset& test, const ProposalOptions& po, const CommonArgs& a, bool regress,
     const std::function<ImageResult(const DetectionItem&, const std::vector<Box>&)>& detect) {
   double without = 0;  // detect()'s own seconds: everything but the proposals
   const ProposalEval pe =
@@ -32,13 +33,12 @@ int report_region_eval(
         return r;
       });
   const double n = static_cast<double>(std::max<size_t>(1, test.items.size()));
-  if (json) {
+  if (result_wanted(a)) {
     nlohmann::json j = detection_eval_json(pe.eval, test.class_names);
     j["proposals_per_image"] = pe.proposals_per_image;
     j["seconds_per_image_without_proposals"] = without / n;
     j["box_regression"] = regress;
-    fmt::print("{}\n", j.dump());
-    return 0;
+    if (output_result(a, "eval", j)) return 0;
   }
   print_detection_eval(pe.eval, test.class_names);
   fmt::print("{} images, {:.0f} proposals/image, box regression {}: {:.4f} s/image without "

@@ -17,9 +17,9 @@ std::string scenes_split_dir(const CommonArgs& a, const char* split);
 
 // `eval` of a region detector (rcnn, spp_net): evaluate_with_proposals, then the JSON
 // contract (plus proposals_per_image, seconds_per_image_without_proposals and
-// box_regression) or the table and a summary line.
+// box_regression; --json, --report) and/or the table and a summary line.
 int report_region_eval(
-    const DetectionDataset& test, const ProposalOptions& po, bool json, bool regress,
+    const DetectionDataset& test, const ProposalOptions& po, const CommonArgs& a, bool regress,
     const std::function<ImageResult(const DetectionItem&, const std::vector<Box>&)>& detect);
 
 }  // namespace dl::cli

@@ -1,12 +1,14 @@
 #include "lessons/common/detector_program.h"
 
 #include "lessons/common/detection_eval.h"
+#include "lessons/common/report.h"
 #include "util/files.h"
 
 namespace dl::cli {
 
-void add_detector_train_flags(Command& train, CommonArgs& a, DetectorTrainFlags& f, bool& flip) {
-  add_train_flags(train, a);
+void add_detector_train_flags(Command& train, CommonArgs& a, DetectorTrainFlags& f, bool& flip,
+                              const TrainDefaults& d) {
+  add_train_flags(train, a, d);
   add_pretrained_flags(train, f.pretrained, f.scratch);
   train.option("--limit", f.limit, "use this many train scenes only").range(int64_t(1), int64_t(10000000));
   train.option("--val-images", f.val_images, "test scenes for the per-epoch mAP").range(1, 100000);
@@ -44,10 +46,13 @@ void add_detector_commands(CommandLine& app, CommonArgs& a, DetectorCommands& c,
   c.eval = app.subcommand("eval", eval_help);
   add_common_flags(c.eval, a);
   c.eval.option("--limit", c.limit, "evaluate this many scenes only").range(int64_t(1), int64_t(10000000));
+  add_report_flag(c.eval, a);
 
   c.predict = app.subcommand("predict", predict_help);
   add_common_flags(c.predict, a);
   c.predict.option("images", c.images, "PNG/JPEG/BMP files").required();
+  add_report_flag(c.predict, a);
+  add_ground_truth_flag(c.predict, a);
 
   c.bench = app.subcommand("bench", "seconds per image by stage");
   add_common_flags(c.bench, a);

@@ -24,9 +24,10 @@ struct DetectorTrainFlags {
   int val_images = 50;   // test scenes for the per-epoch mAP
 };
 
-// `train`'s common flags and --resume, --pretrained / --scratch, --limit, --val-images, and
-// --no-flip (clearing `flip`).
-void add_detector_train_flags(Command& train, CommonArgs& a, DetectorTrainFlags& f, bool& flip);
+// `train`'s common flags (--help showing `d`) and --resume, --pretrained / --scratch,
+// --limit, --val-images, and --no-flip (clearing `flip`).
+void add_detector_train_flags(Command& train, CommonArgs& a, DetectorTrainFlags& f, bool& flip,
+                              const TrainDefaults& d = {});
 
 struct DetectorScenes {
   DetectionDataset train;  // the first --limit train scenes
@@ -45,8 +46,8 @@ FitOptions detector_fit_options(const CommonArgs& a, int64_t steps_per_epoch, nn
 double validation_map(nn::Module& model, const DetectionDataset& val,
                       const std::function<ImageResult(const DetectionItem&)>& detect);
 
-// eval (--limit), predict (IMAGE..., required) and bench (--limit, IMAGE...), each with
-// the common flags; the program adds its own detection flags to them.
+// eval (--limit, --report), predict (IMAGE..., required; --report) and bench (--limit,
+// IMAGE...), each with the common flags; the program adds its own detection flags to them.
 struct DetectorCommands {
   Command eval, predict, bench;
   int64_t limit = 0;                // eval / bench: this many test scenes

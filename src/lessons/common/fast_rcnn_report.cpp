@@ -7,6 +7,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "lessons/common/report.h"
 #include "util/timing.h"
 
 namespace dl::cli {
@@ -42,17 +43,16 @@ json eval_json(const FastRcnnEval& r, const DetectionDataset& ds) {
 
 void report_fast_rcnn_eval(const DetectionDataset& test, const ProposalOptions& po,
                            const FastRcnnEval& r, const FastRcnnEval& rs,
-                           const models::FastRcnnSvd& svd, bool as_json) {
+                           const models::FastRcnnSvd& svd, const CommonArgs& a) {
   const double n = std::max<size_t>(1, test.items.size());
-  if (as_json) {
+  if (result_wanted(a)) {
     json j = eval_json(r, test);
     if (svd.fc6 > 0) {
       j["svd"] = eval_json(rs, test);
       j["svd"]["fc6_rank"] = svd.fc6;
       j["svd"]["fc7_rank"] = svd.fc7_rank();
     }
-    fmt::print("{}\n", j.dump());
-    return;
+    if (output_result(a, "eval", j)) return;
   }
   fmt::print("{:<12} {:>7} {:>9}{}\n", "class", "objects", "VOC AP50",
              svd.fc6 > 0 ? fmt::format(" {:>9}", "SVD AP50") : "");

@@ -9,6 +9,7 @@
 
 #include "data/detection_dataset.h"
 #include "eval/detection_eval.h"
+#include "lessons/common/cli.h"
 #include "lessons/common/stage_bench.h"
 #include "models/fast_rcnn.h"
 #include "proposals/region_proposals.h"
@@ -28,10 +29,11 @@ FastRcnnEval evaluate_fast_rcnn(models::FastRcnn& net, const DetectionDataset& d
 
 // `full`, and `svd` when svd.fc6 > 0: the JSON contract plus proposals_per_image,
 // seconds_per_image_without_proposals, fc_seconds_per_image (and "svd": the same for the
-// compressed model, with its ranks), or the table with an SVD column and summary lines.
+// compressed model, with its ranks; --json, --report), and/or the table with an SVD column
+// and summary lines.
 void report_fast_rcnn_eval(const DetectionDataset& test, const ProposalOptions& po,
                            const FastRcnnEval& full, const FastRcnnEval& svd,
-                           const models::FastRcnnSvd& ranks, bool json);
+                           const models::FastRcnnSvd& ranks, const CommonArgs& a);
 
 // What bench measured, summed over the images.
 struct FastRcnnBench {

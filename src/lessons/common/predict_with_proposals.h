@@ -1,11 +1,14 @@
 // `predict` for the detectors (rcnn, spp_net, fast_rcnn through predict_with_proposals,
 // faster_rcnn with its own proposals): for each image, its proposals, the program's detector, the detections drawn to OUT/STEM.PROGRAM.png and
-// listed in OUT/STEM.PROGRAM.json, a line per image (or all of it as JSON with --json).
+// listed in OUT/STEM.PROGRAM.json, a line per image (or all of it as JSON with --json);
+// with --gt the image's ground truth drawn over them (lessons/common/ground_truth.h), with
+// --report a page of it all (lessons/common/report.h).
 #pragma once
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "lessons/common/cli.h"
 #include "lessons/common/detection_eval.h"
 #include "lessons/common/proposal_options.h"
 
@@ -17,7 +20,7 @@ struct PredictSettings {
   std::vector<std::string> classes;  // the model's, background excluded
   std::string score_name = "score";  // how the line calls the threshold ("SVM score")
   float threshold = 0;
-  bool json = false;
+  CommonArgs args;  // --json, --report (lessons/common/report.h), --gt, --model
 };
 
 // What a detector found on one image: its detections with their timing (seconds

@@ -3,7 +3,9 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <utility>
 
 namespace dl::cli {
 
@@ -33,6 +35,29 @@ void Progress::update(int epoch, int64_t step, double loss, int64_t images) {
   } else if (last || (step + 1) % std::max<int64_t>(1, steps_ / 4) == 0) {
     fmt::print(stderr, "epoch {}/{} step {}/{} loss {:.4f} {:.0f} img/s ETA {:.0f}s\n", epoch + 1,
                epochs_, step + 1, steps_, loss, ips, eta);
+  }
+  std::fflush(stderr);
+}
+
+TaskProgress::TaskProgress(std::string label, int64_t total, bool quiet)
+    : label_(std::move(label)), total_(total), quiet_(quiet), tty_(isatty(2) == 1),
+      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+
+void TaskProgress::step() {
+  if (quiet_) return;
+  const std::lock_guard<std::mutex> lock(mutex_);
+  ++done_;
+  const auto now = std::chrono::steady_clock::now();
+  const bool last = done_ == total_;
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  const double eta = done_ > 0 ? elapsed / done_ * (total_ - done_) : 0.0;
+  if (tty_) {
+    if (!last && std::chrono::duration<double>(now - last_draw_).count() < 0.1) return;
+    last_draw_ = now;
+    fmt::print(stderr, "\r{}: {}/{} ({:.0f} s, ETA {:.0f} s)  {}", label_, done_, total_, elapsed,
+               eta, last ? "\n" : "");
+  } else if (last || done_ % std::max<int64_t>(1, total_ / 4) == 0) {
+    fmt::print(stderr, "{}: {}/{} ({:.0f} s, ETA {:.0f} s)\n", label_, done_, total_, elapsed, eta);
   }
   std::fflush(stderr);
 }

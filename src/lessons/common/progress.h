@@ -1,8 +1,11 @@
 // Training progress: a one-line bar redrawn in place on a terminal (epoch, step,
-// loss, images/s, ETA), plain log lines when stderr is a file or pipe.
+// loss, images/s, ETA), plain log lines when stderr is a file or pipe. TaskProgress: the
+// same for a long phase that is not training (a data set's region proposals).
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <string>
 
 namespace dl::cli {
@@ -20,6 +23,26 @@ class Progress {
   bool quiet_, tty_;
   std::chrono::steady_clock::time_point start_, last_draw_;
   int64_t images_ = 0;
+};
+
+// "LABEL: done/total (s, ETA s)" on stderr: redrawn in place on a terminal at most every
+// 0.1 s, else a line at each quarter; nothing when quiet. step() may be called from any
+// thread (it locks); it only prints, so it changes no result.
+class TaskProgress {
+ public:
+  TaskProgress(std::string label, int64_t total, bool quiet);
+  void step();  // one more item done
+  // step() as a callback, for functions that take one (proposals/region_proposals.h).
+  std::function<void()> callback() {
+    return [this] { step(); };
+  }
+
+ private:
+  std::string label_;
+  int64_t total_, done_ = 0;
+  bool quiet_, tty_;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+  std::mutex mutex_;
 };
 
 }  // namespace dl::cli

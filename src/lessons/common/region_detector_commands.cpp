@@ -2,6 +2,7 @@
 
 #include "lessons/common/detection_eval.h"
 #include "lessons/common/predict_with_proposals.h"
+#include "lessons/common/report.h"
 #include "util/files.h"
 
 namespace dl::cli {
@@ -28,9 +29,12 @@ void add_region_detector_commands(Command& app, CommonArgs& args, ProposalOption
   add_detect_flags(c.eval, "lowest SVM score kept (default -3)");
   c.eval.option("--limit", c.limit, "evaluate this many scenes only")
       .range(int64_t(1), int64_t(10000000));
+  add_report_flag(c.eval, args);
   c.predict = app.subcommand("predict", "draw detections on images");
   add_detect_flags(c.predict, "lowest SVM score drawn (default 0)");
   c.predict.option("images", c.images, "PNG/JPEG/BMP files").required();
+  add_report_flag(c.predict, args);
+  add_ground_truth_flag(c.predict, args);
   c.bench = app.subcommand("bench", "seconds per image by stage");
   add_detect_flags(c.bench, "lowest SVM score kept (default -3)");
   c.bench.option("--limit", c.limit, "test scenes to time when no IMAGE is given (default 5)")
@@ -52,7 +56,7 @@ ImageResult image_result(StageRun r) {
 int run_region_eval(const CommonArgs& a, const ProposalOptions& po,
                     const RegionDetectorCommands& c, const RegionDetector& d) {
   DetectionDataset test = load_detection_dataset(scenes_split_dir(a, "test"), c.limit);
-  return report_region_eval(test, po, a.json, c.options().regress,
+  return report_region_eval(test, po, a, c.options().regress,
                             [&](const DetectionItem& item, const std::vector<Box>& props) {
                               return image_result(d.detect(item.image, props));
                             });
@@ -62,7 +66,7 @@ int run_region_predict(const CommonArgs& a, const ProposalOptions& po,
                        const RegionDetectorCommands& c, const std::string& program,
                        const RegionDetector& d) {
   const PredictSettings s{program, predictions_dir(a), d.classes,
-                          "SVM score", c.options().threshold, a.json};
+                          "SVM score", c.options().threshold, a};
   return predict_with_proposals(c.images, po, s,
                                 [&](const Image& img, const std::vector<Box>& props) {
                                   return image_result(d.detect(img, props));

@@ -46,7 +46,7 @@ struct RegionDetector {
 int run_region_eval(const CommonArgs& a, const ProposalOptions& po,
                     const RegionDetectorCommands& c, const RegionDetector& d);
 // `predict` on IMAGE...: drawn and listed as OUT/STEM.PROGRAM.png / .json (OUT: --out,
-// default data/predictions).
+// default out/PROGRAM).
 int run_region_predict(const CommonArgs& a, const ProposalOptions& po,
                        const RegionDetectorCommands& c, const std::string& program,
                        const RegionDetector& d);

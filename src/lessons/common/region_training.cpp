@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "lessons/common/detection_eval.h"
+#include "lessons/common/progress.h"
 #include "util/files.h"
 #include "util/timing.h"
 
@@ -41,8 +42,9 @@ RegionTrainingData load_region_training_data(const CommonArgs& a, const RegionTr
   d.test = load_detection_dataset(scenes_split_dir(a, "test"), t.limit);
   if (d.train.items.empty()) throw FileError(d.train.dir, "the training set has no images");
   const auto t0 = Clock::now();
-  d.train_props = dataset_proposals(d.train, po);
-  const auto test_props = dataset_proposals(d.test, po);
+  TaskProgress shown("proposals", int64_t(d.train.items.size() + d.test.items.size()), a.quiet);
+  d.train_props = dataset_proposals(d.train, po, shown.callback());
+  const auto test_props = dataset_proposals(d.test, po, shown.callback());
   d.proposal_seconds = seconds_since(t0);
   for (const auto& p : d.train_props) d.proposals += static_cast<int64_t>(p.size());
   log(fmt::format("proposals: {:.1f} per train image ({} preset, {:.1f} s incl. cache reads)",

@@ -9,6 +9,7 @@
 #include "image/draw.h"
 #include "lessons/common/proposal_pictures.h"
 #include "lessons/common/recall_plot.h"
+#include "lessons/common/report.h"
 
 namespace dl::cli {
 
@@ -65,16 +66,15 @@ void print_rpn_recall(const RpnRecall& r) {
 }
 
 void report_faster_rcnn_eval(const DetectionDataset& test, const DetectionEval& e,
-                             const RpnRecall* recall, int proposals_per_image, bool json,
-                             const std::string& plot_dir) {
+                             const RpnRecall* recall, int proposals_per_image,
+                             const CommonArgs& a, const std::string& plot_dir) {
   const double n = static_cast<double>(std::max<size_t>(1, test.items.size()));
-  if (json) {
+  if (result_wanted(a)) {
     nlohmann::json j = detection_eval_json(e, test.class_names);
     j["proposals_per_image"] = proposals_per_image;
     j["seconds_per_image_without_proposals"] = (e.seconds - e.proposal_seconds) / n;
     if (recall) j["proposal_recall"] = rpn_recall_json(*recall);
-    fmt::print("{}\n", j.dump());
-    return;
+    if (output_result(a, "eval", j)) return;
   }
   print_detection_eval(e, test.class_names);
   fmt::print("{} images: {:.4f} s/image, of which RPN + proposal layer {:.4f} s (at most {} "

@@ -12,6 +12,7 @@
 #include "eval/detection_eval.h"
 #include "eval/proposal_metrics.h"
 #include "image/image.h"
+#include "lessons/common/cli.h"
 #include "models/faster_rcnn.h"
 #include "proposals/region_proposals.h"
 
@@ -36,8 +37,8 @@ void print_rpn_recall(const RpnRecall& r);
 // seconds_per_image_without_proposals and, with `recall`, proposal_recall), or the
 // per-class table, the time line, the recall table and its plot in `plot_dir`.
 void report_faster_rcnn_eval(const DetectionDataset& test, const DetectionEval& e,
-                             const RpnRecall* recall, int proposals_per_image, bool json,
-                             const std::string& plot_dir);
+                             const RpnRecall* recall, int proposals_per_image,
+                             const CommonArgs& a, const std::string& plot_dir);
 
 // predict's pictures of the RPN on one image, beside STEM's detections: STEM.objectness.png
 // always, STEM.anchors.png (the central cell's anchors) when `anchors`, STEM.proposals.png

@@ -4,15 +4,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lessons/common/report.h"
+
 namespace dl::cli {
 
 void report_segmentation_eval(const ConfusionMatrix& cm, const std::vector<std::string>& names,
                               size_t images, double seconds_per_image, const nlohmann::json& extra,
-                              bool print_json) {
+                              const CommonArgs& a) {
   using nlohmann::json;
   const SegmentationScores s = segmentation_scores(cm);
   const int K = cm.num_classes();
-  if (print_json) {
+  if (result_wanted(a)) {
     json iou = json::object(), confusion = json::array();
     for (int k = 0; k < K; ++k) {
       iou[names.at(k)] = s.class_iou[k];  // NaN (a class absent from both) -> null
@@ -25,8 +27,7 @@ void report_segmentation_eval(const ConfusionMatrix& cm, const std::vector<std::
               {"frequency_weighted_iou", s.frequency_weighted_iou}, {"class_iou", iou},
               {"classes", names}, {"confusion", confusion}, {"seconds_per_image", seconds_per_image}};
     j.update(extra);
-    fmt::print("{}\n", j.dump());
-    return;
+    if (output_result(a, "eval", j)) return;
   }
   fmt::print("{:<12} {:>6} {:>7}  confusion (% of the class's pixels predicted as ...)\n", "class",
              "IoU", "acc");

@@ -1,12 +1,13 @@
 // `eval`'s report for a semantic segmentation (lesson 07): pixel accuracy, mean IoU and
 // each class's IoU and accuracy (eval/segmentation_metrics.h) with the confusion matrix,
-// as a table in percent of each class's pixels, or as one JSON object.
+// as a table in percent of each class's pixels, and/or as one JSON object (--json, --report).
 #pragma once
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
 #include "eval/segmentation_metrics.h"
+#include "lessons/common/cli.h"
 
 namespace dl::cli {
 
@@ -14,6 +15,6 @@ namespace dl::cli {
 // into the JSON output (the model's settings).
 void report_segmentation_eval(const ConfusionMatrix& cm, const std::vector<std::string>& class_names,
                               size_t images, double seconds_per_image, const nlohmann::json& extra,
-                              bool print_json);
+                              const CommonArgs& a);
 
 }  // namespace dl::cli
