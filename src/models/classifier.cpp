@@ -20,14 +20,6 @@ nn::ConfigFields SmallCnnConfig::fields() {
   return f;
 }
 
-std::string SmallCnnConfig::to_json() const { return SmallCnnConfig(*this).fields().to_json(); }
-
-SmallCnnConfig SmallCnnConfig::from_json(const std::string& text) {
-  SmallCnnConfig c;
-  c.fields().from_json(text);
-  return c;
-}
-
 SmallCnn::SmallCnn(const SmallCnnConfig& cfg, Rng& rng) : config(cfg) {
   backbone = make_backbone(cfg.in_channels, cfg.c1, cfg.c2, rng);
   const int s = cfg.input_size / 4;

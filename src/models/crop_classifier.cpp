@@ -25,16 +25,6 @@ nn::ConfigFields CropClassifierConfig::fields() {
   return f;
 }
 
-std::string CropClassifierConfig::to_json() const {
-  return CropClassifierConfig(*this).fields().to_json();
-}
-
-CropClassifierConfig CropClassifierConfig::from_json(const std::string& text) {
-  CropClassifierConfig c;
-  c.fields().from_json(text);
-  return c;
-}
-
 namespace {
 void add_valid_conv_block(Sequential& s, int in, int out, Rng& rng, bool pool) {
   s.add(std::make_shared<Conv2d>(in, out, 3, 1, 0, rng, false));

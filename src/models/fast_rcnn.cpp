@@ -29,14 +29,6 @@ nn::ConfigFields FastRcnnConfig::fields() {
   return f;
 }
 
-std::string FastRcnnConfig::to_json() const { return FastRcnnConfig(*this).fields().to_json(); }
-
-FastRcnnConfig FastRcnnConfig::from_json(const std::string& text) {
-  FastRcnnConfig c;
-  c.fields().from_json(text);
-  return c;
-}
-
 FastRcnn::FastRcnn(const FastRcnnConfig& cfg, Rng& rng) : config(cfg) {
   backbone = make_backbone(3, cfg.c1, cfg.c2, rng);
   neck = std::make_shared<Sequential>();

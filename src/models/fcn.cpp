@@ -23,14 +23,6 @@ nn::ConfigFields FcnConfig::fields() {
   return f;
 }
 
-std::string FcnConfig::to_json() const { return FcnConfig(*this).fields().to_json(); }
-
-FcnConfig FcnConfig::from_json(const std::string& text) {
-  FcnConfig c;
-  c.fields().from_json(text);
-  return c;
-}
-
 // ---- up-sampling ------------------------------------------------------------------------
 Var upsample_nearest2x(const Var& x) {
   check_shape(x.dim() == 4, "upsample_nearest2x", "expected [N, C, H, W], got " + shape_str(x.shape()));

@@ -29,14 +29,6 @@ nn::ConfigFields LocalizerConfig::fields() {
   return f;
 }
 
-std::string LocalizerConfig::to_json() const { return LocalizerConfig(*this).fields().to_json(); }
-
-LocalizerConfig LocalizerConfig::from_json(const std::string& text) {
-  LocalizerConfig c;
-  c.fields().from_json(text);
-  return c;
-}
-
 namespace {
 void add_conv_block(Sequential& s, int in, int out, Rng& rng) {
   s.add(std::make_shared<Conv2d>(in, out, 3, 1, 1, rng, false));

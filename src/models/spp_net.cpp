@@ -34,11 +34,8 @@ nn::ConfigFields SppNetConfig::fields() {
   return f;
 }
 
-std::string SppNetConfig::to_json() const { return SppNetConfig(*this).fields().to_json(); }
-
 SppNetConfig SppNetConfig::from_json(const std::string& text) {
-  SppNetConfig c;
-  c.fields().from_json(text);
+  SppNetConfig c = nn::config_from_json<SppNetConfig>(text);
   if (const std::string e = check_scales(c.scales); !e.empty())
     throw std::invalid_argument("bad model config: scales: " + e);
   return c;

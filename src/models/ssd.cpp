@@ -30,11 +30,8 @@ nn::ConfigFields SsdConfig::fields() {
   return f;
 }
 
-std::string SsdConfig::to_json() const { return SsdConfig(*this).fields().to_json(); }
-
 SsdConfig SsdConfig::from_json(const std::string& text) {
-  SsdConfig c;
-  c.fields().from_json(text);
+  SsdConfig c = nn::config_from_json<SsdConfig>(text);
   if (c.s_min > c.s_max)
     nn::refuse_config("s_min", fmt::format("{}", c.s_min), fmt::format("<= s_max ({})", c.s_max));
   return c;

@@ -27,11 +27,8 @@ nn::ConfigFields YoloConfig::fields() {
   return f;
 }
 
-std::string YoloConfig::to_json() const { return YoloConfig(*this).fields().to_json(); }
-
 YoloConfig YoloConfig::from_json(const std::string& text) {
-  YoloConfig c;
-  c.fields().from_json(text);
+  YoloConfig c = nn::config_from_json<YoloConfig>(text);
   if (c.grid > c.input_size / kBackboneStride)
     nn::refuse_config("grid", std::to_string(c.grid),
                       "at most input_size / 4 = " + std::to_string(c.input_size / kBackboneStride));
