@@ -30,6 +30,11 @@ Tensor backbone_input(const Image& img, bool flip) {
   return flip ? hflip(t) : t;
 }
 
+Tensor backbone_input_resized(const Image& img, int size) {
+  if (img.width == size && img.height == size) return backbone_input(img);
+  return backbone_input(resize_bilinear(img, size, size));
+}
+
 int load_grey_backbone(const std::string& path, Module& model) {
   SafeTensors file = load_safetensors(path);
   auto arch = file.metadata.find("config");

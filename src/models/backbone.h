@@ -30,6 +30,9 @@ std::shared_ptr<Sequential> make_backbone(int in_channels, int c1, int c2, Rng& 
 // An RGB image as the backbone reads it: [3, H, W], (x / 255 - mean) / std with
 // Fashion-MNIST's mean and std on every channel; `flip` mirrors it left-right.
 Tensor backbone_input(const Image& img, bool flip = false);
+// The same for a network with a fixed square input: the image resized (bilinear) to
+// size x size unless it already is, then normalised [3, size, size].
+Tensor backbone_input_resized(const Image& img, int size);
 
 // Copies a `classify` checkpoint's backbone (grey, 1 input channel) into `model`'s
 // backbone (RGB). The first convolution's kernel w is spread over the three colour

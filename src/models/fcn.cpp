@@ -183,9 +183,7 @@ Var Fcn::forward(const Var& x) {
 }
 
 Tensor Fcn::preprocess(const Image& img) const {
-  const int s = config.input_size;
-  if (img.width == s && img.height == s) return backbone_input(img);
-  return backbone_input(resize_bilinear(img, s, s));
+  return backbone_input_resized(img, config.input_size);
 }
 
 Image Fcn::predict(const Image& img, FcnStageTimes* t) {

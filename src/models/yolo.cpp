@@ -100,9 +100,7 @@ Var Yolo::head_forward(const Var& feat) {
 }
 
 Tensor Yolo::preprocess(const Image& img) const {
-  const int s = config.input_size;
-  if (img.width == s && img.height == s) return backbone_input(img);
-  return backbone_input(resize_bilinear(img, s, s));
+  return backbone_input_resized(img, config.input_size);
 }
 
 Tensor Yolo::predict(const Image& img, YoloStageTimes* t) {
