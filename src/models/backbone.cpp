@@ -23,6 +23,11 @@ std::shared_ptr<Sequential> make_backbone(int in_channels, int c1, int c2, Rng& 
   return b;
 }
 
+void backbone_fields(nn::ConfigFields& f, int& c1, int& c2) {
+  f.field("c1", c1, 1, 4096);
+  f.field("c2", c2, 1, 4096);
+}
+
 Tensor backbone_input(const Image& img, bool flip) {
   Tensor t = image_to_tensor(img);
   normalize_channels_(t, {kFashionMean, kFashionMean, kFashionMean},

@@ -11,8 +11,7 @@ namespace dl::models {
 
 nn::ConfigFields FcnConfig::fields() {
   nn::ConfigFields f("fcn", "an fcn model");
-  f.field("c1", c1, 1, 4096);
-  f.field("c2", c2, 1, 4096);
+  backbone_fields(f, c1, c2);
   f.field("c3", c3, 1, 4096);
   f.field("c4", c4, 1, 4096);
   f.field("num_classes", num_classes, 2, 255);  // labels are bytes; 255 is "ignore"

@@ -18,8 +18,7 @@ namespace dl::models {
 nn::ConfigFields LocalizerConfig::fields() {
   nn::ConfigFields f("localizer", "a classify_localize model");
   f.field("input_size", input_size, 16, 1024).step(16);
-  f.field("c1", c1, 1, 4096);
-  f.field("c2", c2, 1, 4096);
+  backbone_fields(f, c1, c2);
   f.field("c3", c3, 1, 4096);
   f.field("c4", c4, 1, 4096);
   f.field("hidden", hidden, 1, 65536);

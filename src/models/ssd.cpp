@@ -18,8 +18,7 @@ namespace dl::models {
 // image; clipped to it); ratios 1.05..10 (1 is always there).
 nn::ConfigFields SsdConfig::fields() {
   nn::ConfigFields f("ssd", "an ssd model");
-  f.field("c1", c1, 1, 4096);
-  f.field("c2", c2, 1, 4096);
+  backbone_fields(f, c1, c2);
   f.field("channels", channels, 1, 4096);
   f.field("maps", maps, 1, 8);
   f.field("s_min", s_min, 0.01f, 2.0f);

@@ -13,8 +13,7 @@ namespace dl::models {
 // Ranges: what the program can train (--grid 1..32, --boxes 1..8, --width, --hidden).
 nn::ConfigFields YoloConfig::fields() {
   nn::ConfigFields f("yolo", "a yolo model");
-  f.field("c1", c1, 1, 4096);
-  f.field("c2", c2, 1, 4096);
+  backbone_fields(f, c1, c2);
   f.field("width", width, 1, 4096);
   f.field("grid", grid, 1, 64);
   f.field("boxes", boxes, 1, 16);
