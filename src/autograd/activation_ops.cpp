@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "autograd/ops.h"
+#include "tensor/map.h"
 
 namespace dl::ag {
 
@@ -12,31 +13,6 @@ namespace {
 Node& in(Node& n, int i) { return *n.inputs[i]; }
 
 constexpr int64_t kParallelMin = 1 << 15;
-
-// out[i] = f(a[i]); every element is independent, so any thread count gives the same.
-template <class F>
-Tensor map1(const Tensor& a, F f) {
-  Tensor out = Tensor::uninitialized(a.shape());  // every element written below
-  const float* pa = a.data();
-  float* po = out.data();
-  const int64_t n = a.numel();
-#pragma omp parallel for schedule(static) if (n > kParallelMin)
-  for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i]);
-  return out;
-}
-
-// out[i] = f(a[i], b[i]) for same-shaped a and b.
-template <class F>
-Tensor map2(const Tensor& a, const Tensor& b, F f) {
-  Tensor out = Tensor::uninitialized(a.shape());  // every element written below
-  const float* pa = a.data();
-  const float* pb = b.data();
-  float* po = out.data();
-  const int64_t n = a.numel();
-#pragma omp parallel for schedule(static) if (n > kParallelMin)
-  for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
-  return out;
-}
 
 // [outer, len, inner] view of a tensor around `axis`: softmax runs along len.
 struct Lanes {

@@ -181,19 +181,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
        {"test_accuracy", fmt::format("{:.4f}", last.accuracy())},
        {"test_mean_iou", fmt::format("{:.4f}", last.mean_iou())}},
       logs, "classify_localize (" + init + ")");
-  if (a.json) {
-    fmt::print("{}\n", json({{"model", model_path}, {"accuracy", last.accuracy()},
-                             {"mean_iou", last.mean_iou()},
-                             {"localization_accuracy", last.loc_accuracy()},
-                             {"seconds", seconds}, {"init", init}}).dump());
-  } else {
-    fmt::print(
-        "test: accuracy {:.2f}%, mean IoU {:.3f}, localization accuracy {:.2f}% "
-        "({} images) after {} epochs, {:.1f} s\n",
-        100 * last.accuracy(), last.mean_iou(), 100 * last.loc_accuracy(), last.total.images,
-        a.epochs, seconds);
-    fmt::print("saved {} (+ {}.csv, {}.svg)\n", model_path, stem, stem);
-  }
+  cli::report_localization_training({model_path, stem, init, last, a.epochs, seconds}, a.json);
   return 0;
 }
 

@@ -26,9 +26,9 @@
 #include <string>
 #include <vector>
 
-#include "grading/child_process.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/compare_chart.h"
+#include "lessons/common/method_runs.h"
 #include "image/image.h"
 #include "lessons/common/paper_geometry.h"
 #include "lessons/common/report.h"
@@ -67,61 +67,11 @@ double number(const json& j, const char* key, double fallback) {
   return j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
 }
 
-// Whether `bin/NAME eval` takes --cache-dir, i.e. reads region proposals (the shared
-// proposal flags, src/lessons/common/proposal_options.h): its --help says so.
-bool takes_proposal_cache(const std::string& program) {
-  const std::string tmp = grading::make_temp_dir("compare");
-  const std::string out = tmp + "/help.txt", err = tmp + "/err.txt";
-  const grading::ChildResult c = grading::run_child({program, "eval", "--help"}, out, err, 60);
-  const bool takes = c.exit_code == 0 && read_file_text(out).find("--cache-dir") != std::string::npos;
-  fs::remove_all(tmp);
-  return takes;
-}
-
-// Runs `argv` (program's subcommand with --json) and returns the JSON it printed; a
-// failure is one line naming the program and the child's last error line.
-json run_json(const std::string& program, const std::vector<std::string>& argv, double time_limit) {
-  const std::string tmp = grading::make_temp_dir("compare");
-  const std::string out = tmp + "/out.json", err = tmp + "/err.txt";
-  const grading::ChildResult c = grading::run_child(argv, out, err, time_limit);
-  const std::string stdout_text = read_file_text(out), stderr_text = read_file_text(err);
-  fs::remove_all(tmp);
-  if (c.timed_out || c.exit_code != 0) {
-    std::string why = c.timed_out ? "timed out" : c.signal ? grading::signal_name(c.signal)
-                                                           : stderr_text;
-    while (!why.empty() && why.back() == '\n') why.pop_back();
-    throw FileError(program, fmt::format("{} failed: {}", argv.at(1), why.substr(why.rfind('\n') + 1)));
-  }
-  return json::parse(stdout_text, nullptr, false);
-}
-
-std::string program_path(const std::string& method) {
-  const std::string program = (fs::path(grading::self_executable()).parent_path() / method).string();
-  if (!fs::exists(program))
-    throw FileError(program, "no such program: --methods takes detlab program names (bin/NAME)");
-  return program;
-}
-
-// METHOD is PROGRAM or PROGRAM:MODEL: the program's name, and the model file's stem.
-std::string program_of(const std::string& method) { return method.substr(0, method.find(':')); }
-std::string model_stem_of(const std::string& method) {
-  const size_t colon = method.find(':');
-  return colon == std::string::npos ? method : method.substr(colon + 1);
-}
-
-// o.models/STEM.safetensors, which must exist.
-std::string model_of(const std::string& method, const Options& o) {
-  const std::string model = (fs::path(o.models) / (model_stem_of(method) + ".safetensors")).string();
-  if (!fs::exists(model))
-    throw FileError(model, fmt::format("no such model; train it with `bin/{} train`", program_of(method)));
-  return model;
-}
-
 Row measure(const std::string& method, const Options& o) {
-  const std::string program = program_path(program_of(method));
-  const std::string model = model_of(method, o);
+  const std::string program = cli::program_path(cli::program_of(method));
+  const std::string model = cli::model_of(method, o.models);
   Row r;
-  r.method = model_stem_of(method);
+  r.method = cli::model_stem_of(method);
   r.train_seconds = cli::recorded_train_seconds(model);
   std::vector<std::string> argv = {program, "eval", "--json", "--model", model};
   if (!o.data.empty()) argv.insert(argv.end(), {"--data", o.data});
@@ -129,8 +79,8 @@ Row measure(const std::string& method, const Options& o) {
   if (o.threads > 0) argv.insert(argv.end(), {"--threads", std::to_string(o.threads)});
   // The lecture's "with proposals" column counts computing them (R-CNN's Selective
   // Search took about 2 s per image): the disk cache is bypassed unless asked for.
-  if (takes_proposal_cache(program)) argv.insert(argv.end(), {"--cache-dir", o.proposal_cache});
-  const json j = run_json(program, argv, o.time_limit);
+  if (cli::takes_proposal_cache(program)) argv.insert(argv.end(), {"--cache-dir", o.proposal_cache});
+  const json j = cli::run_json(program, argv, o.time_limit);
   if (!j.is_object() || !j.contains("seconds_per_image") || !j.contains("voc_map50"))
     throw FileError(program, "eval --json printed no voc_map50 / seconds_per_image");
   r.test_seconds = number(j, "seconds_per_image", -1);
@@ -158,15 +108,15 @@ int run_bench(const Options& o) {
     fmt::print("{:<14} {:>11} {:>16} {:>9} {:>13} {:>10}\n", "method", "test/image",
                "w/o proposals", "speed-up", "(w/o prop.)", "proposals");
   for (const std::string& m : o.methods) {
-    const std::string program = program_path(program_of(m));
-    const std::string model = (fs::path(o.models) / (model_stem_of(m) + ".safetensors")).string();
+    const std::string program = cli::program_path(cli::program_of(m));
+    const std::string model = (fs::path(o.models) / (cli::model_stem_of(m) + ".safetensors")).string();
     std::vector<std::string> argv = {program, "bench", "--json", "--quiet"};
     if (fs::exists(model)) argv.insert(argv.end(), {"--model", model});
     else untrained.push_back(m);
     if (!o.data.empty()) argv.insert(argv.end(), {"--data", o.data});
     if (o.limit > 0) argv.insert(argv.end(), {"--limit", std::to_string(o.limit)});
     if (o.threads > 0) argv.insert(argv.end(), {"--threads", std::to_string(o.threads)});
-    const json j = run_json(program, argv, o.time_limit);
+    const json j = cli::run_json(program, argv, o.time_limit);
     if (!j.is_object() || !j.contains("seconds_per_image") || !j["seconds_per_image"].is_object())
       throw FileError(program, "bench --json printed no seconds_per_image {total, without_proposals}");
     const double total = number(j["seconds_per_image"], "total", -1);
@@ -175,7 +125,7 @@ int run_bench(const Options& o) {
     const double speedup = total > 0 ? ref_total / total : -1;
     const double speedup_wo = without > 0 ? ref_without / without : -1;
     const double props = number(j, "proposals_per_image", -1);
-    table.push_back({{"method", model_stem_of(m)},
+    table.push_back({{"method", cli::model_stem_of(m)},
                      {"model", fs::exists(model) ? model : "random weights"},
                      {"test_seconds_per_image", total},
                      {"test_seconds_per_image_without_proposals", without},
@@ -215,8 +165,8 @@ int run(const Options& o) {
   // Every program and model first: a missing one is one line now, not an error after
   // the other methods' evals.
   for (const std::string& m : o.methods) {
-    program_path(program_of(m));
-    model_of(m, o);
+    cli::program_path(cli::program_of(m));
+    cli::model_of(m, o.models);
   }
   for (const std::string& m : o.methods) {
     if (!o.json) fmt::print(stderr, "compare: {} eval ...\n", m);

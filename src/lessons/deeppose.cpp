@@ -25,6 +25,7 @@
 #include "data/keypoint_dataset.h"
 #include "eval/pose_eval.h"
 #include "image/transforms.h"
+#include "lessons/common/cascade_bench.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/draw_pose.h"
 #include "lessons/common/figure_splits.h"
@@ -198,27 +199,17 @@ int cmd_predict(const cli::CommonArgs& a, const std::vector<std::string>& images
   const int drawn = draw_stage > 0 ? draw_stage : stages;
   const auto names = cli::read_model_names(model_path, "joints", K);
   const std::string out_dir = cli::predictions_dir(a);
+  const std::string suffix = draw_stage > 0 ? fmt::format(".stage{}", drawn) : "";
   json all = json::array();
   for (const auto& path : images) {
     const Image img = load_image(path, 3);
-    auto poses = models::run_cascade(*model, {&img}, stages);
-    const Image canvas = cli::draw_pose(img, poses[drawn - 1][0], names, with_names);
-    fs::create_directories(out_dir);
-    const std::string suffix = draw_stage > 0 ? fmt::format(".stage{}", drawn) : "";
-    const std::string out_path =
-        (fs::path(out_dir) / (fs::path(path).stem().string() + ".deeppose" + suffix + ".png"))
-            .string();
-    save_image(out_path, canvas);
-    json stages_json = json::array();
-    for (size_t s = 0; s < poses.size(); ++s)
-      stages_json.push_back({{"stage", s + 1}, {"joints", cli::pose_json(poses[s][0], names)}});
-    all.push_back({{"image", path}, {"width", img.width}, {"height", img.height},
-                   {"stages", stages_json}, {"annotated", out_path}});
+    std::vector<Pose> poses;  // one per stage
+    for (const auto& stage : models::run_cascade(*model, {&img}, stages)) poses.push_back(stage[0]);
+    const json entry = cli::save_pose_prediction(path, img, poses, drawn, suffix, names, with_names, out_dir);
+    all.push_back(entry);
     if (!a.json) {
-      fmt::print("{}: {} stages -> {}\n", path, poses.size(), out_path);
-      for (int j = 0; j < K; ++j)
-        fmt::print("  {:<15} ({:6.1f}, {:6.1f})\n", names[j], poses[drawn - 1][0][2 * j],
-                   poses[drawn - 1][0][2 * j + 1]);
+      fmt::print("{}: {} stages -> {}\n", path, poses.size(), entry["annotated"].get<std::string>());
+      cli::print_pose(poses[drawn - 1], names);
     }
   }
   cli::output_result(a, "predict", all);
@@ -227,37 +218,10 @@ int cmd_predict(const cli::CommonArgs& a, const std::vector<std::string>& images
 
 // ---- bench -----------------------------------------------------------------------------
 int cmd_bench(const cli::CommonArgs& a, const TrainOptions& t) {
-  Rng rng(a.seed);
-  const auto cfg = models::deeppose_config(t.stages, t.sigma, t.stage1, t.cascade);
-  models::DeepPoseCascade model(cfg, rng);
+  Rng rng(a.seed);  // random weights and inputs: timing does not depend on them
+  models::DeepPoseCascade model(models::deeppose_config(t.stages, t.sigma, t.stage1, t.cascade), rng);
   model.eval();
-  const int batch = a.batch > 0 ? a.batch : 32;
-  std::vector<Image> imgs(batch, Image(128, 128, 3));
-  for (auto& im : imgs)
-    for (auto& px : im.pixels) px = static_cast<uint8_t>(rng.below(256));
-  std::vector<const Image*> ptrs;
-  for (auto& im : imgs) ptrs.push_back(&im);
-  // Plausible poses for the windows: the figures' mean layout is not needed for timing.
-  std::vector<Pose> poses(batch, Pose(2 * kFigureJoints));
-  for (auto& p : poses)
-    for (auto& v : p) v = rng.uniform(20.0f, 108.0f);
-  json results = json::array();
-  for (int s = 1; s <= t.stages; ++s) {
-    const double ips = cli::items_per_second(
-        [&] {
-          if (s == 1)
-            models::run_stage1(*model.stages[0], ptrs, batch);
-          else
-            models::refine(*model.stages[s - 1], ptrs, poses, cfg.sigma, batch);
-        },
-        batch);
-    results.push_back({{"stage", s}, {"images_per_s", ips}, {"batch", batch}});
-    if (!a.json)
-      fmt::print("stage {}: {:>7.0f} images/s (batch {}, {})\n", s, ips, batch,
-                 s == 1 ? "whole 128x128 image" : "14 joint windows per image");
-  }
-  if (a.json) fmt::print("{}\n", results.dump());
-  return 0;
+  return cli::bench_cascade(model, a.batch > 0 ? a.batch : 32, rng, a.json);
 }
 
 }  // namespace

@@ -203,14 +203,7 @@ int cmd_predict(const cli::CommonArgs& a, const ProposalOptions& po,
 // ---- bench ---------------------------------------------------------------------------------
 int cmd_bench(const cli::CommonArgs& a, const ProposalOptions& po, const models::FastRcnnSvd& svd,
               const std::vector<std::string>& paths, int64_t limit, bool cached) {
-  std::unique_ptr<FastRcnn> net;
-  if (const std::string path = cli::bench_model_file(a, kDefaultModel); !path.empty()) {
-    net = load(path);
-  } else {
-    Rng rng(a.seed);
-    net = std::make_unique<FastRcnn>(models::FastRcnnConfig{}, rng);  // 11 classes
-    net->eval();
-  }
+  const auto net = cli::bench_detector<FastRcnn, models::FastRcnnConfig>(a, kDefaultModel, kProgram);
   const std::vector<cli::BenchImage> images = cli::bench_images(a, paths, limit, 10);
   cli::report_fast_rcnn_bench(cli::time_fast_rcnn(*net, images, po, cached, svd), svd, a.json);
   return 0;

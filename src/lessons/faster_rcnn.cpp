@@ -176,14 +176,7 @@ int cmd_predict(const cli::CommonArgs& a, const models::FasterRcnnDetectOptions&
 // ---- bench ---------------------------------------------------------------------------------
 int cmd_bench(const cli::CommonArgs& a, const models::FasterRcnnDetectOptions& d,
               const std::vector<std::string>& paths, int64_t limit) {
-  std::unique_ptr<FasterRcnn> net;
-  if (const std::string path = cli::bench_model_file(a, kDefaultModel); !path.empty()) {
-    net = load(path);
-  } else {
-    Rng rng(a.seed);
-    net = std::make_unique<FasterRcnn>(models::FasterRcnnConfig{}, rng);  // 11 classes
-    net->eval();
-  }
+  const auto net = cli::bench_detector<FasterRcnn, models::FasterRcnnConfig>(a, kDefaultModel, kProgram);
   const std::vector<cli::BenchImage> images = cli::bench_images(a, paths, limit, 10);
   const cli::StageBench b = cli::time_own_stages(
       images, {"backbone", "rpn", "proposal_layer", "roi_pool", "head", "nms"},

@@ -177,14 +177,7 @@ int cmd_predict(const cli::CommonArgs& a, const models::MaskRcnnDetectOptions& d
 // ---- bench ---------------------------------------------------------------------------------
 int cmd_bench(const cli::CommonArgs& a, const models::MaskRcnnDetectOptions& d,
               const std::vector<std::string>& paths, int64_t limit) {
-  std::unique_ptr<MaskRcnn> net;
-  if (const std::string path = cli::bench_model_file(a, kDefaultModel); !path.empty()) {
-    net = load(path);
-  } else {
-    Rng rng(a.seed);
-    net = std::make_unique<MaskRcnn>(models::MaskRcnnConfig{}, rng);  // 10 classes
-    net->eval();
-  }
+  const auto net = cli::bench_detector<MaskRcnn, models::MaskRcnnConfig>(a, kDefaultModel, kProgram);
   const std::vector<cli::BenchImage> images = cli::bench_images(a, paths, limit, 10);
   const cli::StageBench b = cli::time_own_stages(
       images,

@@ -149,16 +149,6 @@ cli::StageRun timed_detect(models::RcnnModel& m, const Image& img,
   return {std::move(dets), {t.warping, t.cnn, t.head.svm, t.head.regression, t.head.nms}, {}};
 }
 
-// R-CNN's detector as the shared eval and predict run it: the model file at `path`.
-cli::RegionDetector open_detector(const std::string& path, const models::RegionDetectOptions& o) {
-  cli::RegionDetector d;
-  std::shared_ptr<models::RcnnModel> m = load_model(path, &d.classes);
-  d.detect = [m, o](const Image& img, const std::vector<Box>& p) {
-    return timed_detect(*m, img, p, o);
-  };
-  return d;
-}
-
 // Where R-CNN's time goes.
 int cmd_bench(const cli::CommonArgs& a, const ProposalOptions& po,
               const models::RegionDetectOptions& o, const cli::RegionDetectorCommands& c) {
@@ -213,13 +203,16 @@ int main(int argc, char** argv) {
   }
   const models::RegionDetectOptions dopt = detect.options();
   const std::string model_path = args.model.empty() ? kDefaultModel : args.model;
+  const auto open_detector = [&] {
+    return cli::open_region_detector<models::RcnnModel, models::RcnnConfig>(model_path, "rcnn", dopt, timed_detect);
+  };
   return cli::run_guarded([&] {
     cli::apply_threads(args.threads);
     if (train) return cmd_train(args, topt, po);
     if (detect.eval)
-      return cli::run_region_eval(args, po, detect, open_detector(model_path, dopt));
+      return cli::run_region_eval(args, po, detect, open_detector());
     if (detect.predict)
-      return cli::run_region_predict(args, po, detect, "rcnn", open_detector(model_path, dopt));
+      return cli::run_region_predict(args, po, detect, "rcnn", open_detector());
     return cmd_bench(args, po, dopt, detect);
   });
 }

@@ -134,13 +134,7 @@ json evaluate_set(const std::string& name, const DetectionDataset& ds, const Sel
   fmt::print("  recall of the first N boxes: selective search ({:.0f}/image) vs random dense "
              "windows ({:.0f}/image)\n",
              e.boxes_per_image, e.windows_per_image);
-  fmt::print("  {:>6} {:>8} {:>8}   {:>8} {:>8}\n", "N", "SS@0.5", "SS@0.7", "win@0.5", "win@0.7");
-  for (size_t i = 0; i < e.curve.num_proposals.size(); ++i)
-    fmt::print("  {:>6} {:>8.3f} {:>8.3f}   {:>8.3f} {:>8.3f}\n", e.curve.num_proposals[i],
-               e.curve.recall_50[i], e.curve.recall_70[i], e.windows_curve.recall_50[i],
-               e.windows_curve.recall_70[i]);
-  fmt::print("  {:>6} {:>8.3f} {:>8.3f}   {:>8.3f} {:>8.3f}\n", "all", e.recall50_all,
-             e.recall70_all, e.windows_recall50_all, e.windows_recall70_all);
+  cli::print_recall_table(e);
   fmt::print("  MABO {:.3f} (top 1000: {:.3f})   recall curves: {}, {}\n", e.mabo.mabo,
              e.mabo_1000.mabo, svg, png);
   for (const auto& f : shown) fmt::print("  -> {}\n", f.get<std::string>());

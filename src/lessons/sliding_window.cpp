@@ -22,8 +22,8 @@
 #include "detection/sliding_windows.h"
 #include "image/image.h"
 #include "lessons/common/cli.h"
+#include "lessons/common/crop_training_report.h"
 #include "lessons/common/detection_eval.h"
-#include "lessons/common/draw_detections.h"
 #include "lessons/common/fit.h"
 #include "lessons/common/model_file.h"
 #include "lessons/common/photo.h"
@@ -31,7 +31,7 @@
 #include "lessons/common/report.h"
 #include "lessons/common/scan_bench.h"
 #include "lessons/common/stage_bench.h"
-#include "lessons/common/window_heatmap.h"
+#include "lessons/common/window_prediction.h"
 #include "models/sliding_window.h"
 #include "util/files.h"
 #include "util/timing.h"
@@ -111,8 +111,8 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ScanOptions& so) {
   const SlidingWindowConfig& windows = so.scan.windows;
   const std::vector<models::CropSample> test_crops =
       models::sample_dataset(test, windows, sampling, Rng(12345));
-  const int64_t per_epoch = static_cast<int64_t>(
-      models::sample_dataset(train, windows, sampling, Rng(a.seed).fork(1000)).size());
+  models::CropEpochs crops(train, windows, sampling, a.seed);  // resampled every epoch
+  const int64_t per_epoch = crops.per_epoch();
   if (per_epoch == 0) throw FileError(train.dir, "no training crops (no objects?)");
 
   // 2. model: lesson 00's backbone + new neck and convolutional head
@@ -129,16 +129,8 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ScanOptions& so) {
                            {&model, model_path, a.resume}};
 
   // 4. train
-  std::vector<models::CropSample> samples;
-  std::vector<int64_t> order;
   auto batch_loss = [&](int epoch, int64_t s, int64_t) {
-    if (s == 0) {
-      samples = models::sample_dataset(train, windows, sampling, Rng(a.seed).fork(1000 + epoch));
-      Rng shuffle = Rng(a.seed).fork(100 + epoch);
-      order = shuffled_indices(static_cast<int64_t>(samples.size()), shuffle);
-    }
-    models::CropBatch b =
-        models::make_crop_batch(train, samples, order, s * a.batch, a.batch, cfg.input_size);
+    const models::CropBatch b = crops.batch(epoch, s, a.batch, cfg.input_size);
     models::CropLosses l = models::crop_losses(model, b);
     return cli::StepLosses{l.classification, {}, b.labels.numel(), l.correct};
   };
@@ -166,20 +158,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ScanOptions& so) {
        {"train_args", args.dump()},
        {"test_crop_accuracy", fmt::format("{:.4f}", last.all)}},
       logs, "sliding_window crop classifier (" + init + ")");
-  if (a.json) {
-    fmt::print("{}\n", json({{"model", model_path}, {"crop_accuracy", last.all},
-                             {"object_accuracy", last.objects},
-                             {"background_accuracy", last.background},
-                             {"crops_per_epoch", per_epoch}, {"seconds", seconds},
-                             {"init", init}}).dump());
-  } else {
-    fmt::print(
-        "test crops: accuracy {:.2f}% (objects {:.2f}%, background {:.2f}%, {} crops) after {} "
-        "epochs of {} crops, {:.1f} s\n",
-        100 * last.all, 100 * last.objects, 100 * last.background, last.n, a.epochs, per_epoch,
-        seconds);
-    fmt::print("saved {} (+ {}.csv, {}.svg)\n", model_path, stem, stem);
-  }
+  cli::report_crop_training({model_path, stem, init, last, per_epoch, a.epochs, seconds}, a.json);
   return 0;
 }
 
@@ -220,30 +199,18 @@ int cmd_predict(const cli::CommonArgs& a, const ScanOptions& so,
   json all = json::array();
   for (const auto& path : images) {
     const cli::Photo photo = cli::load_photo(path);
-    const Image& img = photo.image;
     models::WindowDetections d;
     try {
-      d = models::detect(*net, img, scan);
+      d = models::detect(*net, photo.image, scan);
     } catch (const std::invalid_argument& e) {
       throw FileError(path, e.what());  // e.g. a window too small for this large image
     }
-    fs::create_directories(out_dir);
-    const std::string stem = (fs::path(out_dir) / fs::path(path).stem()).string();
-    const std::string png = stem + ".sliding_window.png";
-    const std::string heat = stem + ".sliding_window_heatmap.png";
-    save_image(png, cli::draw_detections(img, d.dets, classes));
-    json entry = {{"image", path}, {"mode", so.mode}, {"windows", d.scores.windows},
-                  {"positions", d.scores.positions}, {"seconds", d.seconds},
-                  {"detections", cli::detections_json(d.dets, classes)}, {"annotated", png}};
-    if (photo.reduced()) entry["resized_from"] = {photo.file_width, photo.file_height};
-    if (so.heatmap) {
-      save_image(heat, cli::heatmap_grid(img, d.levels, d.scores.probs, classes));
-      entry["heatmap"] = heat;
-    }
+    const json entry = cli::save_window_prediction(path, photo, d, classes, so.mode, so.heatmap, out_dir);
     if (!a.json)
       fmt::print("{}: {} detections >= {:.2f} from {} windows (--mode {}, {:.3f} s) -> {}{}\n",
-                 path, d.dets.size(), threshold, d.scores.windows, so.mode, d.seconds, png,
-                 so.heatmap ? ", " + heat : std::string());
+                 path, d.dets.size(), threshold, d.scores.windows, so.mode, d.seconds,
+                 entry["annotated"].get<std::string>(),
+                 so.heatmap ? ", " + entry["heatmap"].get<std::string>() : std::string());
     all.push_back(entry);
   }
   cli::output_result(a, "predict", all);

@@ -191,16 +191,6 @@ cli::StageRun timed_detect(models::SppNet& m, const Image& img, const std::vecto
   return {std::move(dets), {t.conv, t.spp, t.fc, t.head.svm, t.head.regression, t.head.nms}, extra};
 }
 
-// SPP-net's detector as the shared eval and predict run it: the model file at `path`.
-cli::RegionDetector open_detector(const std::string& path, const models::RegionDetectOptions& o) {
-  cli::RegionDetector d;
-  std::shared_ptr<models::SppNet> m = load_model(path, &d.classes);
-  d.detect = [m, o](const Image& img, const std::vector<Box>& p) {
-    return timed_detect(*m, img, p, o);
-  };
-  return d;
-}
-
 // Where SPP-net's time goes, with the conv time of each scale.
 int cmd_bench(const cli::CommonArgs& a, const ProposalOptions& po,
               const models::RegionDetectOptions& o, const cli::RegionDetectorCommands& c) {
@@ -289,13 +279,16 @@ int main(int argc, char** argv) {
   }
   const models::RegionDetectOptions dopt = detect.options();
   const std::string model_path = args.model.empty() ? kDefaultModel : args.model;
+  const auto open_detector = [&] {
+    return cli::open_region_detector<models::SppNet, models::SppNetConfig>(model_path, "spp_net", dopt, timed_detect);
+  };
   return cli::run_guarded([&] {
     cli::apply_threads(args.threads);
     if (train) return cmd_train(args, topt, po);
     if (detect.eval)
-      return cli::run_region_eval(args, po, detect, open_detector(model_path, dopt));
+      return cli::run_region_eval(args, po, detect, open_detector());
     if (detect.predict)
-      return cli::run_region_predict(args, po, detect, "spp_net", open_detector(model_path, dopt));
+      return cli::run_region_predict(args, po, detect, "spp_net", open_detector());
     return cmd_bench(args, po, dopt, detect);
   });
 }

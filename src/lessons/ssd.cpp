@@ -186,14 +186,7 @@ int cmd_predict(const cli::CommonArgs& a, const models::SsdDetectOptions& d, boo
 // ---- bench ---------------------------------------------------------------------------------
 int cmd_bench(const cli::CommonArgs& a, const models::SsdDetectOptions& d,
               const std::vector<std::string>& paths, int64_t limit) {
-  std::unique_ptr<Ssd> net;
-  if (const std::string path = cli::bench_model_file(a, kDefaultModel); !path.empty()) {
-    net = load(path);
-  } else {
-    Rng rng(a.seed);
-    net = std::make_unique<Ssd>(models::SsdConfig{}, rng);  // 11 classes
-    net->eval();
-  }
+  const auto net = cli::bench_detector<Ssd, models::SsdConfig>(a, kDefaultModel, kProgram);
   const std::vector<cli::BenchImage> images = cli::bench_images(a, paths, limit, 10);
   const cli::StageBench b = cli::time_own_stages(
       images, {"features", "heads", "postprocess"}, {}, "none", [&](const Image& img) {

@@ -167,14 +167,7 @@ int cmd_predict(const cli::CommonArgs& a, const models::YoloDetectOptions& d, bo
 // ---- bench ---------------------------------------------------------------------------------
 int cmd_bench(const cli::CommonArgs& a, const models::YoloDetectOptions& d,
               const std::vector<std::string>& paths, int64_t limit) {
-  std::unique_ptr<Yolo> net;
-  if (const std::string path = cli::bench_model_file(a, kDefaultModel); !path.empty()) {
-    net = load(path);
-  } else {
-    Rng rng(a.seed);
-    net = std::make_unique<Yolo>(models::YoloConfig{}, rng);
-    net->eval();
-  }
+  const auto net = cli::bench_detector<Yolo, models::YoloConfig>(a, kDefaultModel, kProgram);
   const std::vector<cli::BenchImage> images = cli::bench_images(a, paths, limit, 10);
   const cli::StageBench b = cli::time_own_stages(
       images, {"backbone", "head", "decode_nms"}, {}, "none", [&](const Image& img) {

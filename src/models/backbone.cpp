@@ -23,11 +23,21 @@ std::shared_ptr<Sequential> make_backbone(int in_channels, int c1, int c2, Rng& 
   return b;
 }
 
+void backbone_fields(nn::ConfigFields& f, int& c1, int& c2) {
+  f.field("c1", c1, 1, 4096);
+  f.field("c2", c2, 1, 4096);
+}
+
 Tensor backbone_input(const Image& img, bool flip) {
   Tensor t = image_to_tensor(img);
   normalize_channels_(t, {kFashionMean, kFashionMean, kFashionMean},
                       {kFashionStd, kFashionStd, kFashionStd});
   return flip ? hflip(t) : t;
+}
+
+Tensor backbone_input_resized(const Image& img, int size) {
+  if (img.width == size && img.height == size) return backbone_input(img);
+  return backbone_input(resize_bilinear(img, size, size));
 }
 
 int load_grey_backbone(const std::string& path, Module& model) {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "image/image.h"
+#include "nn/config_fields.h"
 #include "nn/layers.h"
 #include "tensor/rng.h"
 
@@ -26,10 +27,16 @@ constexpr int kBackboneStride = 4;  // input pixels per feature-map cell (two 2x
 // [N, in_channels, H, W] -> [N, c2, H/4, W/4]. Parameter names "0.weight", "1.weight",
 // "1.running_mean", "4.weight", ... (what load_grey_backbone looks for under "backbone.").
 std::shared_ptr<Sequential> make_backbone(int in_channels, int c1, int c2, Rng& rng);
+// The backbone's two widths as the config of a model built on it declares them
+// ("c1", "c2": 1..4096 each), in its fields() list (nn/config_fields.h).
+void backbone_fields(nn::ConfigFields& f, int& c1, int& c2);
 
 // An RGB image as the backbone reads it: [3, H, W], (x / 255 - mean) / std with
 // Fashion-MNIST's mean and std on every channel; `flip` mirrors it left-right.
 Tensor backbone_input(const Image& img, bool flip = false);
+// The same for a network with a fixed square input: the image resized (bilinear) to
+// size x size unless it already is, then normalised [3, size, size].
+Tensor backbone_input_resized(const Image& img, int size);
 
 // Copies a `classify` checkpoint's backbone (grey, 1 input channel) into `model`'s
 // backbone (RGB). The first convolution's kernel w is spread over the three colour

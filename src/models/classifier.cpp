@@ -12,20 +12,11 @@ namespace dl::models {
 nn::ConfigFields SmallCnnConfig::fields() {
   nn::ConfigFields f("small_cnn", "a classify model");
   f.field("in_channels", in_channels, 1, 4096);
-  f.field("c1", c1, 1, 4096);
-  f.field("c2", c2, 1, 4096);
+  backbone_fields(f, c1, c2);
   f.field("num_classes", num_classes, 1, 10000);
   f.field("input_size", input_size, 4, 4096).step(4);  // two 2x2 poolings
   f.field("dropout", dropout, 0.0f, 0.99f);
   return f;
-}
-
-std::string SmallCnnConfig::to_json() const { return SmallCnnConfig(*this).fields().to_json(); }
-
-SmallCnnConfig SmallCnnConfig::from_json(const std::string& text) {
-  SmallCnnConfig c;
-  c.fields().from_json(text);
-  return c;
 }
 
 SmallCnn::SmallCnn(const SmallCnnConfig& cfg, Rng& rng) : config(cfg) {

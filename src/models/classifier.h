@@ -26,8 +26,10 @@ struct SmallCnnConfig {
   float dropout = 0.1f;
   // The fields above, declared once with their ranges (nn/config_fields.h).
   nn::ConfigFields fields();
-  std::string to_json() const;
-  static SmallCnnConfig from_json(const std::string& json);  // throws std::invalid_argument
+  std::string to_json() const { return nn::config_to_json(*this); }
+  static SmallCnnConfig from_json(const std::string& json) {  // throws std::invalid_argument
+    return nn::config_from_json<SmallCnnConfig>(json);
+  }
 };
 
 class SmallCnn : public Module {

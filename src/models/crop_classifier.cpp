@@ -16,23 +16,12 @@ namespace dl::models {
 nn::ConfigFields CropClassifierConfig::fields() {
   nn::ConfigFields f("crop_classifier", "a sliding_window model");
   f.field("input_size", input_size, 18, 1024).step(4);  // 4k + 14: the head's kernel >= 1
-  f.field("c1", c1, 1, 4096);
-  f.field("c2", c2, 1, 4096);
+  backbone_fields(f, c1, c2);
   f.field("c3", c3, 1, 4096);
   f.field("hidden", hidden, 1, 65536);
   f.field("num_classes", num_classes, 2, 4096);
   f.field("dropout", dropout, 0.0f, 0.99f);
   return f;
-}
-
-std::string CropClassifierConfig::to_json() const {
-  return CropClassifierConfig(*this).fields().to_json();
-}
-
-CropClassifierConfig CropClassifierConfig::from_json(const std::string& text) {
-  CropClassifierConfig c;
-  c.fields().from_json(text);
-  return c;
 }
 
 namespace {

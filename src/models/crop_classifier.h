@@ -40,8 +40,10 @@ struct CropClassifierConfig {
   int classes() const { return num_classes - 1; }  // object classes (no background)
   // The fields above, declared once with their ranges (nn/config_fields.h).
   nn::ConfigFields fields();
-  std::string to_json() const;
-  static CropClassifierConfig from_json(const std::string& json);  // throws std::invalid_argument
+  std::string to_json() const { return nn::config_to_json(*this); }
+  static CropClassifierConfig from_json(const std::string& json) {  // throws std::invalid_argument
+    return nn::config_from_json<CropClassifierConfig>(json);
+  }
 };
 
 class CropClassifier : public Module {

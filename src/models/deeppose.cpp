@@ -43,13 +43,8 @@ void check_stage(const PoseRegressorConfig& c, int expected_stage, const std::st
 
 }  // namespace
 
-std::string PoseRegressorConfig::to_json() const {
-  return PoseRegressorConfig(*this).fields().to_json();
-}
-
 PoseRegressorConfig PoseRegressorConfig::from_json(const std::string& text, int expected_stage) {
-  PoseRegressorConfig c;
-  c.fields().from_json(text);
+  PoseRegressorConfig c = nn::config_from_json<PoseRegressorConfig>(text);
   check_stage(c, expected_stage, "");
   return c;
 }
@@ -79,11 +74,8 @@ nn::ConfigFields DeepPoseConfig::fields() {
   return f;
 }
 
-std::string DeepPoseConfig::to_json() const { return DeepPoseConfig(*this).fields().to_json(); }
-
 DeepPoseConfig DeepPoseConfig::from_json(const std::string& text) {
-  DeepPoseConfig c;
-  c.fields().from_json(text);
+  DeepPoseConfig c = nn::config_from_json<DeepPoseConfig>(text);
   for (size_t s = 0; s < c.stages.size(); ++s) {
     const std::string name = fmt::format("stages[{}].", s);
     check_stage(c.stages[s], static_cast<int>(s) + 1, name);

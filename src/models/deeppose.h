@@ -42,7 +42,7 @@ struct PoseRegressorConfig {
   // The fields above, declared once with their ranges (nn/config_fields.h):
   // {"arch": "pose_regressor", "stage": s, ...}
   nn::ConfigFields fields();
-  std::string to_json() const;
+  std::string to_json() const { return nn::config_to_json(*this); }
   // Throws std::invalid_argument ("not a deeppose model (arch 'x')", or "stage 2 model
   // where stage 1 was expected", or sizes out of range). expected_stage 0: any stage.
   static PoseRegressorConfig from_json(const std::string& json, int expected_stage = 0);
@@ -66,7 +66,7 @@ struct DeepPoseConfig {
   float sigma = 2.0f;
   // {"arch": "deeppose", "sigma": ..., "stages": [<pose_regressor>, ...]}
   nn::ConfigFields fields();
-  std::string to_json() const;
+  std::string to_json() const { return nn::config_to_json(*this); }
   static DeepPoseConfig from_json(const std::string& json);  // throws std::invalid_argument
 };
 

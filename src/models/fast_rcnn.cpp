@@ -18,8 +18,7 @@ namespace dl::models {
 // 1..1024, --dropout 0..0.95).
 nn::ConfigFields FastRcnnConfig::fields() {
   nn::ConfigFields f("fast_rcnn", "a fast_rcnn model");
-  f.field("c1", c1, 1, 4096);
-  f.field("c2", c2, 1, 4096);
+  backbone_fields(f, c1, c2);
   f.field("c3", c3, 1, 4096);
   f.field("pool", pool, 1, 64);
   f.field("hidden", hidden, 1, 65536);
@@ -27,14 +26,6 @@ nn::ConfigFields FastRcnnConfig::fields() {
   f.field("dropout", dropout, 0.0f, 0.99f);
   f.constant("stride", kBackboneStride);
   return f;
-}
-
-std::string FastRcnnConfig::to_json() const { return FastRcnnConfig(*this).fields().to_json(); }
-
-FastRcnnConfig FastRcnnConfig::from_json(const std::string& text) {
-  FastRcnnConfig c;
-  c.fields().from_json(text);
-  return c;
 }
 
 FastRcnn::FastRcnn(const FastRcnnConfig& cfg, Rng& rng) : config(cfg) {

@@ -45,8 +45,10 @@ struct FastRcnnConfig {
   int classes() const { return num_classes - 1; }  // object classes
   // The fields above, declared once with their ranges (nn/config_fields.h).
   nn::ConfigFields fields();
-  std::string to_json() const;
-  static FastRcnnConfig from_json(const std::string& json);  // throws std::invalid_argument
+  std::string to_json() const { return nn::config_to_json(*this); }
+  static FastRcnnConfig from_json(const std::string& json) {  // throws std::invalid_argument
+    return nn::config_from_json<FastRcnnConfig>(json);
+  }
 };
 
 struct FastRcnnOutput {

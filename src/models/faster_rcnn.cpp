@@ -16,14 +16,6 @@ nn::ConfigFields FasterRcnnConfig::fields() {
   return f;
 }
 
-std::string FasterRcnnConfig::to_json() const { return FasterRcnnConfig(*this).fields().to_json(); }
-
-FasterRcnnConfig FasterRcnnConfig::from_json(const std::string& text) {
-  FasterRcnnConfig c;
-  c.fields().from_json(text);
-  return c;
-}
-
 FasterRcnn::FasterRcnn(const FasterRcnnConfig& cfg, Rng& rng) : config(cfg) {
   fast_rcnn = std::make_shared<FastRcnn>(cfg.fast_rcnn, rng);
   fast_rcnn->roi_align = cfg.roi_align;

@@ -35,8 +35,10 @@ struct FasterRcnnConfig {
   bool roi_align = false;    // RoIAlign instead of RoI max pooling
   int classes() const { return fast_rcnn.classes(); }
   nn::ConfigFields fields();
-  std::string to_json() const;
-  static FasterRcnnConfig from_json(const std::string& json);  // throws std::invalid_argument
+  std::string to_json() const { return nn::config_to_json(*this); }
+  static FasterRcnnConfig from_json(const std::string& json) {  // throws std::invalid_argument
+    return nn::config_from_json<FasterRcnnConfig>(json);
+  }
 };
 
 // What the training step samples and proposes (shapes no weights).

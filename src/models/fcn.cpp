@@ -11,8 +11,7 @@ namespace dl::models {
 
 nn::ConfigFields FcnConfig::fields() {
   nn::ConfigFields f("fcn", "an fcn model");
-  f.field("c1", c1, 1, 4096);
-  f.field("c2", c2, 1, 4096);
+  backbone_fields(f, c1, c2);
   f.field("c3", c3, 1, 4096);
   f.field("c4", c4, 1, 4096);
   f.field("num_classes", num_classes, 2, 255);  // labels are bytes; 255 is "ignore"
@@ -21,14 +20,6 @@ nn::ConfigFields FcnConfig::fields() {
   f.field("skips", skips);
   f.constant("stride", kFcnStride);
   return f;
-}
-
-std::string FcnConfig::to_json() const { return FcnConfig(*this).fields().to_json(); }
-
-FcnConfig FcnConfig::from_json(const std::string& text) {
-  FcnConfig c;
-  c.fields().from_json(text);
-  return c;
 }
 
 // ---- up-sampling ------------------------------------------------------------------------
@@ -191,9 +182,7 @@ Var Fcn::forward(const Var& x) {
 }
 
 Tensor Fcn::preprocess(const Image& img) const {
-  const int s = config.input_size;
-  if (img.width == s && img.height == s) return backbone_input(img);
-  return backbone_input(resize_bilinear(img, s, s));
+  return backbone_input_resized(img, config.input_size);
 }
 
 Image Fcn::predict(const Image& img, FcnStageTimes* t) {

@@ -55,8 +55,10 @@ struct FcnConfig {
   bool skips = true;          // FCN §4.2's skip connections
   int classes() const { return num_classes - 1; }  // object classes, background excluded
   nn::ConfigFields fields();
-  std::string to_json() const;
-  static FcnConfig from_json(const std::string& json);  // throws std::invalid_argument
+  std::string to_json() const { return nn::config_to_json(*this); }
+  static FcnConfig from_json(const std::string& json) {  // throws std::invalid_argument
+    return nn::config_from_json<FcnConfig>(json);
+  }
 };
 
 constexpr int kFcnStride = 16;  // the coarsest map: four 2 x 2 poolings

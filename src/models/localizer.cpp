@@ -18,8 +18,7 @@ namespace dl::models {
 nn::ConfigFields LocalizerConfig::fields() {
   nn::ConfigFields f("localizer", "a classify_localize model");
   f.field("input_size", input_size, 16, 1024).step(16);
-  f.field("c1", c1, 1, 4096);
-  f.field("c2", c2, 1, 4096);
+  backbone_fields(f, c1, c2);
   f.field("c3", c3, 1, 4096);
   f.field("c4", c4, 1, 4096);
   f.field("hidden", hidden, 1, 65536);
@@ -27,14 +26,6 @@ nn::ConfigFields LocalizerConfig::fields() {
   f.field("dropout", dropout, 0.0f, 0.99f);
   f.field("cls_input", cls_input, {"fc", "avg"}).optional();  // older models: "fc"
   return f;
-}
-
-std::string LocalizerConfig::to_json() const { return LocalizerConfig(*this).fields().to_json(); }
-
-LocalizerConfig LocalizerConfig::from_json(const std::string& text) {
-  LocalizerConfig c;
-  c.fields().from_json(text);
-  return c;
 }
 
 namespace {

@@ -43,8 +43,10 @@ struct LocalizerConfig {
   // object's members: to_json writes the model file's config from it, from_json reads
   // and range-checks one.
   nn::ConfigFields fields();
-  std::string to_json() const;
-  static LocalizerConfig from_json(const std::string& json);  // throws std::invalid_argument
+  std::string to_json() const { return nn::config_to_json(*this); }
+  static LocalizerConfig from_json(const std::string& json) {  // throws std::invalid_argument
+    return nn::config_from_json<LocalizerConfig>(json);
+  }
 };
 
 struct LocalizerOutput {

@@ -16,14 +16,6 @@ nn::ConfigFields MaskRcnnConfig::fields() {
   return f;
 }
 
-std::string MaskRcnnConfig::to_json() const { return MaskRcnnConfig(*this).fields().to_json(); }
-
-MaskRcnnConfig MaskRcnnConfig::from_json(const std::string& text) {
-  MaskRcnnConfig c;
-  c.fields().from_json(text);
-  return c;
-}
-
 MaskBatch make_mask_batch(const DetectionDataset& ds, const std::vector<std::vector<Mask>>& masks,
                           const std::vector<int64_t>& idx, bool flip, Rng& rng) {
   MaskBatch b;

@@ -33,8 +33,10 @@ struct MaskRcnnConfig {
   MaskHeadConfig mask_head;
   int classes() const { return faster_rcnn.classes(); }
   nn::ConfigFields fields();
-  std::string to_json() const;
-  static MaskRcnnConfig from_json(const std::string& json);  // throws std::invalid_argument
+  std::string to_json() const { return nn::config_to_json(*this); }
+  static MaskRcnnConfig from_json(const std::string& json) {  // throws std::invalid_argument
+    return nn::config_from_json<MaskRcnnConfig>(json);
+  }
 };
 
 struct MaskRcnnTrainingOptions {

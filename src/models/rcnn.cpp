@@ -21,11 +21,8 @@ nn::ConfigFields RcnnConfig::fields() {
   return f;
 }
 
-std::string RcnnConfig::to_json() const { return RcnnConfig(*this).fields().to_json(); }
-
 RcnnConfig RcnnConfig::from_json(const std::string& text) {
-  RcnnConfig c;
-  c.fields().from_json(text);
+  RcnnConfig c = nn::config_from_json<RcnnConfig>(text);
   if (c.context * 2 >= c.cnn.input_size)  // no room left for the box in the crop
     nn::refuse_config("context", std::to_string(c.context),
                       fmt::format("0..{} for a {}-pixel crop", (c.cnn.input_size - 1) / 2,

@@ -34,7 +34,7 @@ struct RcnnConfig {
   float feature_scale = 1;    // features are multiplied by this (mean L2 norm 20, as R-CNN)
   // The fields above, declared once with their ranges (nn/config_fields.h).
   nn::ConfigFields fields();
-  std::string to_json() const;
+  std::string to_json() const { return nn::config_to_json(*this); }
   static RcnnConfig from_json(const std::string& text);  // throws std::invalid_argument
   int classes() const { return cnn.num_classes - 1; }  // object classes (no background)
   int feature_dim() const { return cnn.hidden; }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "autograd/ops.h"
+#include "data/batching.h"
 #include "image/transforms.h"
 #include "util/timing.h"
 
@@ -115,6 +116,22 @@ CropBatch make_crop_batch(const DetectionDataset& ds, const std::vector<CropSamp
     b.labels[i] = static_cast<float>(s.label);
   }
   return b;
+}
+
+CropEpochs::CropEpochs(const DetectionDataset& ds, const SlidingWindowConfig& windows,
+                       const SamplingOptions& o, uint64_t seed)
+    : ds_(ds), windows_(windows), options_(o), seed_(seed) {
+  per_epoch_ = static_cast<int64_t>(sample_dataset(ds, windows, o, Rng(seed).fork(1000)).size());
+}
+
+CropBatch CropEpochs::batch(int epoch, int64_t step, int64_t size, int S) {
+  if (epoch != epoch_) {
+    samples_ = sample_dataset(ds_, windows_, options_, Rng(seed_).fork(1000 + epoch));
+    Rng shuffle = Rng(seed_).fork(100 + epoch);
+    order_ = shuffled_indices(static_cast<int64_t>(samples_.size()), shuffle);
+    epoch_ = epoch;
+  }
+  return make_crop_batch(ds_, samples_, order_, step * size, size, S);
 }
 
 CropLosses crop_losses(CropClassifier& net, const CropBatch& b) {

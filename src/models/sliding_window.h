@@ -75,6 +75,28 @@ struct CropBatch {
 CropBatch make_crop_batch(const DetectionDataset& ds, const std::vector<CropSample>& samples,
                           const std::vector<int64_t>& order, int64_t start, int64_t size, int S);
 
+// The training crops epoch by epoch: each epoch's crops sampled afresh
+// (Rng(seed).fork(1000 + epoch)) and shuffled (Rng(seed).fork(100 + epoch)), so that a
+// resumed run sees the same crops. Every epoch takes as many steps as epoch 0 has crops.
+class CropEpochs {
+ public:
+  CropEpochs(const DetectionDataset& ds, const SlidingWindowConfig& windows,
+             const SamplingOptions& o, uint64_t seed);
+  int64_t per_epoch() const { return per_epoch_; }  // epoch 0's crops
+  // Step `step` of epoch `epoch`: its `size` crops in the epoch's order, warped to S x S.
+  CropBatch batch(int epoch, int64_t step, int64_t size, int S);
+
+ private:
+  const DetectionDataset& ds_;
+  SlidingWindowConfig windows_;
+  SamplingOptions options_;
+  uint64_t seed_;
+  int64_t per_epoch_ = 0;
+  int epoch_ = -1;  // the epoch samples_ and order_ belong to
+  std::vector<CropSample> samples_;
+  std::vector<int64_t> order_;
+};
+
 // The classifier's loss on a batch of crops: softmax cross-entropy over background +
 // classes, and how many crops it classified right.
 struct CropLosses {

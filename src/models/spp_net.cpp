@@ -19,8 +19,7 @@ namespace dl::models {
 // 1..4096); feature_scale is 20 / the features' mean norm (norm20_scale): any positive float.
 nn::ConfigFields SppNetConfig::fields() {
   nn::ConfigFields f("spp_net", "an spp_net model");
-  f.field("c1", c1, 1, 4096);
-  f.field("c2", c2, 1, 4096);
+  backbone_fields(f, c1, c2);
   f.field("levels", levels, 1, 64).length(1, 64);
   f.field("hidden", hidden, 1, 65536);
   f.field("num_classes", num_classes, 2, 10000);
@@ -34,11 +33,8 @@ nn::ConfigFields SppNetConfig::fields() {
   return f;
 }
 
-std::string SppNetConfig::to_json() const { return SppNetConfig(*this).fields().to_json(); }
-
 SppNetConfig SppNetConfig::from_json(const std::string& text) {
-  SppNetConfig c;
-  c.fields().from_json(text);
+  SppNetConfig c = nn::config_from_json<SppNetConfig>(text);
   if (const std::string e = check_scales(c.scales); !e.empty())
     throw std::invalid_argument("bad model config: scales: " + e);
   return c;

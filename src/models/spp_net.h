@@ -67,7 +67,7 @@ struct SppNetConfig {
   static std::string check_scales(const std::vector<float>& scales);
   // The fields above, declared once with their ranges (nn/config_fields.h).
   nn::ConfigFields fields();
-  std::string to_json() const;
+  std::string to_json() const { return nn::config_to_json(*this); }
   static SppNetConfig from_json(const std::string& text);  // throws std::invalid_argument
 };
 

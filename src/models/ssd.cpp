@@ -18,8 +18,7 @@ namespace dl::models {
 // image; clipped to it); ratios 1.05..10 (1 is always there).
 nn::ConfigFields SsdConfig::fields() {
   nn::ConfigFields f("ssd", "an ssd model");
-  f.field("c1", c1, 1, 4096);
-  f.field("c2", c2, 1, 4096);
+  backbone_fields(f, c1, c2);
   f.field("channels", channels, 1, 4096);
   f.field("maps", maps, 1, 8);
   f.field("s_min", s_min, 0.01f, 2.0f);
@@ -30,11 +29,8 @@ nn::ConfigFields SsdConfig::fields() {
   return f;
 }
 
-std::string SsdConfig::to_json() const { return SsdConfig(*this).fields().to_json(); }
-
 SsdConfig SsdConfig::from_json(const std::string& text) {
-  SsdConfig c;
-  c.fields().from_json(text);
+  SsdConfig c = nn::config_from_json<SsdConfig>(text);
   if (c.s_min > c.s_max)
     nn::refuse_config("s_min", fmt::format("{}", c.s_min), fmt::format("<= s_max ({})", c.s_max));
   return c;

@@ -61,7 +61,7 @@ struct SsdConfig {
   int classes() const { return num_classes - 1; }
   int boxes_per_cell() const { return 2 + 2 * static_cast<int>(aspect_ratios.size()); }
   nn::ConfigFields fields();
-  std::string to_json() const;
+  std::string to_json() const { return nn::config_to_json(*this); }
   static SsdConfig from_json(const std::string& json);  // throws std::invalid_argument
 };
 

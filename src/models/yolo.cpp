@@ -13,8 +13,7 @@ namespace dl::models {
 // Ranges: what the program can train (--grid 1..32, --boxes 1..8, --width, --hidden).
 nn::ConfigFields YoloConfig::fields() {
   nn::ConfigFields f("yolo", "a yolo model");
-  f.field("c1", c1, 1, 4096);
-  f.field("c2", c2, 1, 4096);
+  backbone_fields(f, c1, c2);
   f.field("width", width, 1, 4096);
   f.field("grid", grid, 1, 64);
   f.field("boxes", boxes, 1, 16);
@@ -27,11 +26,8 @@ nn::ConfigFields YoloConfig::fields() {
   return f;
 }
 
-std::string YoloConfig::to_json() const { return YoloConfig(*this).fields().to_json(); }
-
 YoloConfig YoloConfig::from_json(const std::string& text) {
-  YoloConfig c;
-  c.fields().from_json(text);
+  YoloConfig c = nn::config_from_json<YoloConfig>(text);
   if (c.grid > c.input_size / kBackboneStride)
     nn::refuse_config("grid", std::to_string(c.grid),
                       "at most input_size / 4 = " + std::to_string(c.input_size / kBackboneStride));
@@ -103,9 +99,7 @@ Var Yolo::head_forward(const Var& feat) {
 }
 
 Tensor Yolo::preprocess(const Image& img) const {
-  const int s = config.input_size;
-  if (img.width == s && img.height == s) return backbone_input(img);
-  return backbone_input(resize_bilinear(img, s, s));
+  return backbone_input_resized(img, config.input_size);
 }
 
 Tensor Yolo::predict(const Image& img, YoloStageTimes* t) {

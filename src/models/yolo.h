@@ -76,7 +76,7 @@ struct YoloConfig {
   // at least S wide; an S that is not reached exactly is then average-pooled to S x S.
   int neck_poolings() const;
   nn::ConfigFields fields();
-  std::string to_json() const;
+  std::string to_json() const { return nn::config_to_json(*this); }
   static YoloConfig from_json(const std::string& json);  // throws std::invalid_argument
 };
 

@@ -130,4 +130,18 @@ class ConfigFields {
 [[noreturn]] void refuse_config(const std::string& field, const std::string& value,
                                 const std::string& expected);
 
+// A model config's to_json / from_json, both through its one fields() list: the JSON its
+// model file stores, and a config read back from it (every field checked). A config
+// with checks across fields runs them after config_from_json.
+template <class Config>
+std::string config_to_json(const Config& c) {
+  return Config(c).fields().to_json();  // fields() binds members: a copy keeps `c` const
+}
+template <class Config>
+Config config_from_json(const std::string& text) {
+  Config c;
+  c.fields().from_json(text);
+  return c;
+}
+
 }  // namespace dl::nn

@@ -2,6 +2,7 @@
 // inputs only, so the OpenMP loops are deterministic for any thread count.
 #include <cmath>
 
+#include "tensor/map.h"
 #include "tensor/ops.h"
 
 namespace dl {
@@ -36,16 +37,7 @@ int64_t offset_of(int64_t flat, const Shape& out, const std::vector<int64_t>& st
 template <class F>
 Tensor binary(const Tensor& a, const Tensor& b, const char* op, F f) {
   check_shape(a.defined() && b.defined(), op, "undefined tensor");
-  if (a.shape() == b.shape()) {
-    Tensor out = Tensor::uninitialized(a.shape());  // every element written below
-    const float* pa = a.data();
-    const float* pb = b.data();
-    float* po = out.data();
-    const int64_t n = a.numel();
-#pragma omp parallel for schedule(static) if (n > kParallelMin)
-    for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
-    return out;
-  }
+  if (a.shape() == b.shape()) return map2(a, b, f);
   Shape os = broadcast_shapes(a.shape(), b.shape(), op);
   Tensor out(os);
   auto sa = broadcast_strides(a.shape(), os);
@@ -64,17 +56,6 @@ Tensor binary(const Tensor& a, const Tensor& b, const char* op, F f) {
     float* o = po + r * inner;
     for (int64_t i = 0; i < inner; ++i) o[i] = f(pa[oa + i * ia], pb[ob + i * ib]);
   }
-  return out;
-}
-
-template <class F>
-Tensor unary(const Tensor& a, F f) {
-  Tensor out = Tensor::uninitialized(a.shape());  // every element written below
-  const float* pa = a.data();
-  float* po = out.data();
-  const int64_t n = a.numel();
-#pragma omp parallel for schedule(static) if (n > kParallelMin)
-  for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i]);
   return out;
 }
 
@@ -164,33 +145,33 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 }
 
 Tensor add(const Tensor& a, float s) {
-  return unary(a, [s](float x) { return x + s; });
+  return map1(a, [s](float x) { return x + s; });
 }
 Tensor mul(const Tensor& a, float s) {
-  return unary(a, [s](float x) { return x * s; });
+  return map1(a, [s](float x) { return x * s; });
 }
 Tensor neg(const Tensor& a) {
-  return unary(a, [](float x) { return -x; });
+  return map1(a, [](float x) { return -x; });
 }
 Tensor exp(const Tensor& a) {
-  return unary(a, [](float x) { return std::exp(x); });
+  return map1(a, [](float x) { return std::exp(x); });
 }
 Tensor log(const Tensor& a) {
-  return unary(a, [](float x) { return std::log(x); });
+  return map1(a, [](float x) { return std::log(x); });
 }
 Tensor sqrt(const Tensor& a) {
-  return unary(a, [](float x) { return std::sqrt(x); });
+  return map1(a, [](float x) { return std::sqrt(x); });
 }
 Tensor abs(const Tensor& a) {
-  return unary(a, [](float x) { return std::fabs(x); });
+  return map1(a, [](float x) { return std::fabs(x); });
 }
 Tensor pow(const Tensor& a, float p) {
-  if (p == 2.0f) return unary(a, [](float x) { return x * x; });
-  return unary(a, [p](float x) { return std::pow(x, p); });
+  if (p == 2.0f) return map1(a, [](float x) { return x * x; });
+  return map1(a, [p](float x) { return std::pow(x, p); });
 }
 Tensor clamp(const Tensor& a, float lo, float hi) {
   check_shape(lo <= hi, "clamp", "lo > hi");
-  return unary(a, [lo, hi](float x) { return x < lo ? lo : (x > hi ? hi : x); });
+  return map1(a, [lo, hi](float x) { return x < lo ? lo : (x > hi ? hi : x); });
 }
 
 void axpy_(Tensor& a, float alpha, const Tensor& b) {

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,9 @@
 #include "eval/detection_eval.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/fit.h"
+#include "lessons/common/model_file.h"
 #include "lessons/common/pretrained.h"
+#include "lessons/common/stage_bench.h"
 #include "nn/module.h"
 
 namespace dl::cli {
@@ -45,6 +48,20 @@ FitOptions detector_fit_options(const CommonArgs& a, int64_t steps_per_epoch, nn
 // mode (dropout off) and back in training mode after.
 double validation_map(nn::Module& model, const DetectionDataset& val,
                       const std::function<ImageResult(const DetectionItem&)>& detect);
+
+// bench's detector: its model file (bench_model_file: --model, or the default path when
+// it exists), otherwise Config{}'s architecture with random weights -- timing does not
+// depend on them -- in eval mode.
+template <class Model, class Config>
+std::unique_ptr<Model> bench_detector(const CommonArgs& a, const std::string& default_model,
+                                      const std::string& program) {
+  if (const std::string path = bench_model_file(a, default_model); !path.empty())
+    return load_detector<Model, Config>(path, program);
+  Rng rng(a.seed);
+  auto net = std::make_unique<Model>(Config{}, rng);
+  net->eval();
+  return net;
+}
 
 // eval (--limit, --report), predict (IMAGE..., required; --report) and bench (--limit,
 // IMAGE...), each with the common flags; the program adds its own detection flags to them.

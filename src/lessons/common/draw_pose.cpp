@@ -1,12 +1,18 @@
 #include "lessons/common/draw_pose.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
+#include <filesystem>
 
 #include "data/figures.h"
 #include "image/draw.h"
 #include "image/transforms.h"
 
 namespace dl::cli {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
 
 Image draw_pose(const Image& img, const std::vector<float>& pose,
                 const std::vector<std::string>& names, bool with_names) {
@@ -38,6 +44,28 @@ nlohmann::json pose_json(const std::vector<float>& pose, const std::vector<std::
   for (size_t j = 0; j < names.size(); ++j)
     joints.push_back({{"name", names[j]}, {"x", pose[2 * j]}, {"y", pose[2 * j + 1]}});
   return joints;
+}
+
+json save_pose_prediction(const std::string& path, const Image& img,
+                          const std::vector<std::vector<float>>& stage_poses, int drawn,
+                          const std::string& suffix, const std::vector<std::string>& names,
+                          bool with_names, const std::string& out_dir) {
+  const Image canvas = draw_pose(img, stage_poses[drawn - 1], names, with_names);
+  fs::create_directories(out_dir);
+  const std::string out_path =
+      (fs::path(out_dir) / (fs::path(path).stem().string() + ".deeppose" + suffix + ".png"))
+          .string();
+  save_image(out_path, canvas);
+  json stages_json = json::array();
+  for (size_t s = 0; s < stage_poses.size(); ++s)
+    stages_json.push_back({{"stage", s + 1}, {"joints", pose_json(stage_poses[s], names)}});
+  return {{"image", path}, {"width", img.width}, {"height", img.height},
+          {"stages", stages_json}, {"annotated", out_path}};
+}
+
+void print_pose(const std::vector<float>& pose, const std::vector<std::string>& names) {
+  for (size_t j = 0; j < names.size(); ++j)
+    fmt::print("  {:<15} ({:6.1f}, {:6.1f})\n", names[j], pose[2 * j], pose[2 * j + 1]);
 }
 
 }  // namespace dl::cli

@@ -20,4 +20,15 @@ Image draw_pose(const Image& img, const std::vector<float>& pose,
 // [{"name", "x", "y"}...] in the image's own pixel coordinates.
 nlohmann::json pose_json(const std::vector<float>& pose, const std::vector<std::string>& names);
 
+// One image of `deeppose predict`: the pose of stage `drawn` (1-based) of `stage_poses`
+// (one pose per stage) drawn to OUT_DIR/STEM.deeppose[SUFFIX].png, and the image's JSON
+// entry {"image", "width", "height", "stages": [{"stage", "joints"}...], "annotated"}.
+nlohmann::json save_pose_prediction(const std::string& path, const Image& img,
+                                    const std::vector<std::vector<float>>& stage_poses, int drawn,
+                                    const std::string& suffix, const std::vector<std::string>& names,
+                                    bool with_names, const std::string& out_dir);
+
+// The "  NAME  (x, y)" lines of a pose, one per joint.
+void print_pose(const std::vector<float>& pose, const std::vector<std::string>& names);
+
 }  // namespace dl::cli

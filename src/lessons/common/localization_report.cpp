@@ -39,4 +39,22 @@ void print_localization_eval(const LocalizationEval& ev, const std::vector<std::
   fmt::print("\nlocalization accuracy = correct class and IoU >= 0.5 with the true box\n");
 }
 
+void report_localization_training(const LocalizationTrainingRun& r, bool json) {
+  const LocalizationEval& last = r.test;
+  if (json) {
+    fmt::print("{}\n", nlohmann::json({{"model", r.model_path}, {"accuracy", last.accuracy()},
+                                       {"mean_iou", last.mean_iou()},
+                                       {"localization_accuracy", last.loc_accuracy()},
+                                       {"seconds", r.seconds}, {"init", r.init}})
+                           .dump());
+    return;
+  }
+  fmt::print(
+      "test: accuracy {:.2f}%, mean IoU {:.3f}, localization accuracy {:.2f}% "
+      "({} images) after {} epochs, {:.1f} s\n",
+      100 * last.accuracy(), last.mean_iou(), 100 * last.loc_accuracy(), last.total.images,
+      r.epochs, r.seconds);
+  fmt::print("saved {} (+ {}.csv, {}.svg)\n", r.model_path, r.stem, r.stem);
+}
+
 }  // namespace dl::cli

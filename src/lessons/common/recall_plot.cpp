@@ -66,4 +66,14 @@ std::string write_recall_plots(const std::string& svg, const std::string& svg_ti
   return png;
 }
 
+void print_recall_table(const ProposalEvaluation& e) {
+  fmt::print("  {:>6} {:>8} {:>8}   {:>8} {:>8}\n", "N", "SS@0.5", "SS@0.7", "win@0.5", "win@0.7");
+  for (size_t i = 0; i < e.curve.num_proposals.size(); ++i)
+    fmt::print("  {:>6} {:>8.3f} {:>8.3f}   {:>8.3f} {:>8.3f}\n", e.curve.num_proposals[i],
+               e.curve.recall_50[i], e.curve.recall_70[i], e.windows_curve.recall_50[i],
+               e.windows_curve.recall_70[i]);
+  fmt::print("  {:>6} {:>8.3f} {:>8.3f}   {:>8.3f} {:>8.3f}\n", "all", e.recall50_all,
+             e.recall70_all, e.windows_recall50_all, e.windows_recall70_all);
+}
+
 }  // namespace dl::cli

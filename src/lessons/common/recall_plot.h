@@ -5,6 +5,7 @@
 #pragma once
 #include <string>
 
+#include "eval/proposal_evaluation.h"
 #include "eval/proposal_metrics.h"
 
 namespace dl::cli {
@@ -16,5 +17,9 @@ std::string write_recall_plots(const std::string& svg_path, const std::string& s
                                const ProposalRecallCurve& curve,
                                const ProposalRecallCurve& windows,
                                const std::string& baseline = "random windows");
+
+// The two curves of an evaluation as a table on stdout: N, Selective Search's recall at
+// IoU 0.5 and 0.7, the random windows' at both, then the row "all" (every box).
+void print_recall_table(const ProposalEvaluation& e);
 
 }  // namespace dl::cli

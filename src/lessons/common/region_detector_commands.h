@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lessons/common/cli.h"
+#include "lessons/common/model_file.h"
 #include "lessons/common/proposal_options.h"
 #include "lessons/common/stage_bench.h"
 #include "models/region_svm_head.h"
@@ -41,6 +42,19 @@ struct RegionDetector {
   std::vector<std::string> classes;  // background excluded
   StageDetect detect;
 };
+
+// The region detector in the model file at `path` (load_detector: config, classes,
+// weights), run by the program's timed(model, image, proposals, options): its detect
+// with the stage times bench reports.
+template <class Model, class Config>
+RegionDetector open_region_detector(
+    const std::string& path, const std::string& program, const models::RegionDetectOptions& o,
+    StageRun (*timed)(Model&, const Image&, const std::vector<Box>&, const models::RegionDetectOptions&)) {
+  RegionDetector d;
+  std::shared_ptr<Model> m = load_detector<Model, Config>(path, program, &d.classes);
+  d.detect = [m, o, timed](const Image& img, const std::vector<Box>& p) { return timed(*m, img, p, o); };
+  return d;
+}
 
 // `eval` on the test scenes (--limit): report_region_eval's table or JSON.
 int run_region_eval(const CommonArgs& a, const ProposalOptions& po,
