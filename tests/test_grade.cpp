@@ -230,11 +230,9 @@ void build_graders(const std::vector<std::array<std::string, 3>>& jobs, const st
 // golden cases say: the cases of `exercises` fail (but those in `blind`), with `status`
 // (any failing status when empty); the cases of exercises that use one of them may
 // fail, and then the report points at the broken exercise first; all others pass.
-void check_variant(const std::string& exe, const std::string& dir, const std::set<std::string>& exercises,
-                   const std::string& status, const std::set<std::string>& blind, GradeRun* out = nullptr) {
+void check_variant(const GradeRun& r, const std::set<std::string>& exercises, const std::string& status,
+                   const std::set<std::string>& blind) {
   static const std::map<std::string, CaseInfo> cases = golden_cases();
-  // Time limits cut to a tenth (1 s) so that an endless loop costs little.
-  GradeRun r = run_grader(exe, "--unit-only --time-scale 0.1", dir);
   BOOST_TEST(r.status == 1);
   BOOST_REQUIRE(r.report.is_object());
   check_schema(r.report);
@@ -278,7 +276,23 @@ void check_variant(const std::string& exe, const std::string& dir, const std::se
     }
   BOOST_TEST(own_failed > 0, "no case of the broken exercise failed");
   BOOST_TEST(r.report["score"].get<double>() == max - lost);
-  if (out) *out = r;
+}
+
+// Grades the unit cases with each variant grader dir/grade_NAME, two at a time, each in
+// its own folder; time limits cut to a tenth (1 s) so that an endless loop costs little.
+std::map<std::string, GradeRun> grade_variants(const std::vector<std::string>& names, const std::string& dir) {
+  auto grade = [&](const std::string& name) {
+    const std::string vdir = dir + "/" + name + "_run";
+    fs::create_directories(vdir);
+    return run_grader(dir + "/grade_" + name, "--unit-only --time-scale 0.1", vdir);
+  };
+  std::map<std::string, GradeRun> out;
+  for (size_t i = 0; i < names.size(); i += 2) {
+    auto a = std::async(std::launch::async, grade, names[i]);
+    if (i + 1 < names.size()) out[names[i + 1]] = grade(names[i + 1]);
+    out[names[i]] = a.get();
+  }
+  return out;
 }
 
 }  // namespace
@@ -480,12 +494,13 @@ BOOST_AUTO_TEST_CASE(broken_variants_lose_exactly_their_cases) {
   }
   build_graders(jobs, dir, "-O1");
 
+  std::vector<std::string> names;
+  for (const Variant& v : variants) names.push_back(v.name);
+  const std::map<std::string, GradeRun> runs = grade_variants(names, dir);
   for (const Variant& v : variants) {
     BOOST_TEST_CONTEXT("variant " << v.name) {
-      const std::string vdir = dir + "/" + v.name + "_run";
-      fs::create_directories(vdir);
-      GradeRun r;
-      check_variant(dir + "/grade_" + v.name, vdir, {v.exercise}, v.status, v.blind, &r);
+      const GradeRun& r = runs.at(v.name);
+      check_variant(r, {v.exercise}, v.status, v.blind);
       if (v.name == "encode_segfault") BOOST_TEST(r.out.find("SIGSEGV") != std::string::npos);
       if (v.name == "anchors_endless_loop") BOOST_TEST(r.out.find("time limit") != std::string::npos);
       if (v.name == "pck_throws") BOOST_TEST(r.out.find("exception: pck: not implemented yet") != std::string::npos);
@@ -513,6 +528,10 @@ BOOST_AUTO_TEST_CASE(starter_files_compile_and_fail_exactly_their_exercises) {
   BOOST_REQUIRE_MESSAGE(rc == 0, dl::read_file_text(dir + "/out.txt"));
   const std::string readme = dl::read_file_text(starter + "/README.md");
   BOOST_TEST(readme.find("make grade-quick EXERCISE=") != std::string::npos);
+  // A second run would overwrite what the student wrote: it refuses, naming the folder.
+  const detlab_test::Run again = detlab_test::run_program("grade", "--starter " + starter, dir);
+  BOOST_TEST(again.status == 1);
+  BOOST_TEST(again.err.find(starter) != std::string::npos, again.err);
 
   std::map<std::string, std::set<std::string>> by_file;   // file -> its exercises
   for (const Exercise& e : exercise_registry())
@@ -539,12 +558,13 @@ BOOST_AUTO_TEST_CASE(starter_files_compile_and_fail_exactly_their_exercises) {
   }
   // -O0: the slow part is compiling, and the cases are tiny.
   build_graders(jobs, dir, "-O0");
+  std::vector<std::string> names;
+  for (const auto& job : jobs) names.push_back(job[0]);
+  const std::map<std::string, GradeRun> runs = grade_variants(names, dir);
   for (const auto& [job, file] : job_file) {
     BOOST_TEST_CONTEXT("starter " << file) {
-      const std::string vdir = dir + "/" + job + "_run";
-      fs::create_directories(vdir);
-      GradeRun r;
-      check_variant(dir + "/grade_" + job, vdir, by_file[file], "", {}, &r);
+      const GradeRun& r = runs.at(job);
+      check_variant(r, by_file[file], "", {});
       BOOST_TEST(r.out.find(": not written yet (TODO in " + file + ")") != std::string::npos, r.out);
     }
   }

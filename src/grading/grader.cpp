@@ -274,13 +274,15 @@ std::string fix_order(const GradeReport& report) {
     for (const CaseOutcome& c : l.cases)
       if (c.status != "pass" && count[c.exercise]++ == 0) failing.push_back(c.exercise);
   if (failing.empty()) return "";
-  auto depends_on_failing = [&](const std::string& name) {
-    for (const std::string& d : exercise_dependencies(name))
-      if (count.count(d)) return true;
-    return false;
+  // An exercise comes after every failing exercise it uses (those use fewer of them).
+  auto failing_deps = [&](const std::string& name) {
+    int n = 0;
+    for (const std::string& d : exercise_dependencies(name)) n += count.count(d) > 0;
+    return n;
   };
-  std::stable_partition(failing.begin(), failing.end(),
-                        [&](const std::string& n) { return !depends_on_failing(n); });
+  std::stable_sort(failing.begin(), failing.end(), [&](const std::string& a, const std::string& b) {
+    return failing_deps(a) < failing_deps(b);
+  });
   std::string s = "to fix, in this order:\n";
   for (const std::string& n : failing) {
     const Exercise* e = find_exercise(n);
@@ -289,7 +291,8 @@ std::string fix_order(const GradeReport& report) {
       if (count.count(d)) deps.push_back(d);
     s += fmt::format("  {:<26} {} case{}  {}{}\n", n, count[n], count[n] == 1 ? " " : "s",
                      e ? e->source : "",
-                     deps.empty() ? "" : fmt::format(" (uses {}: fix that first)", fmt::join(deps, ", ")));
+                     deps.empty() ? "" : fmt::format(" (uses {}: fix {} first)", fmt::join(deps, ", "),
+                                                     deps.size() == 1 ? "that" : "those"));
   }
   return s + "\n";
 }

@@ -53,6 +53,9 @@ int starter(const std::string& dir) {
     if (fs::is_directory(beside / "src/grading")) root = beside.string();
     else throw std::runtime_error("grade --starter: run it from the repository's root (no src/ here)");
   }
+  // A student may have started writing in there: never overwrite.
+  if (fs::exists(dir) && !(fs::is_directory(dir) && fs::is_empty(dir)))
+    throw FileError(dir, "exists and is not empty (the starter never overwrites files)");
   const std::vector<StarterFile> files = write_starter(root, dir);
   for (const StarterFile& f : files)
     fmt::print("{}/{}  ({})\n", dir, f.file, fmt::join(f.exercises, ", "));
