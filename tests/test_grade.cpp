@@ -159,8 +159,8 @@ bool uses_any(const CaseInfo& c, const std::set<std::string>& exercises) {
 
 std::string build_dir() { return fs::read_symlink("/proc/self/exe").parent_path().parent_path().string(); }
 
-// The compile command CMake used for `source` (from compile_commands.json), at -O1,
-// compiling `input` to `output`.
+// The compile command CMake used for `source` (from compile_commands.json), with `opt`
+// in place of its optimisation level, compiling `input` to `output`.
 std::string compile_command(const json& db, const std::string& source, const std::string& input,
                             const std::string& output, const std::string& opt = "-O1") {
   for (const json& e : db) {
@@ -174,7 +174,7 @@ std::string compile_command(const json& db, const std::string& source, const std
       if (word.rfind("-O", 0) == 0) word = opt;
       cmd += word + " ";
     }
-    return cmd + "-w -c " + input + " -o " + output;
+    return cmd + "-c " + input + " -o " + output;
   }
   BOOST_FAIL("no compile command for " + source + " in compile_commands.json");
   return "";
@@ -492,7 +492,7 @@ BOOST_AUTO_TEST_CASE(broken_variants_lose_exactly_their_cases) {
     }
     jobs.push_back({v.name, v.source, text});
   }
-  build_graders(jobs, dir, "-O1");
+  build_graders(jobs, dir, "-O1 -w");
 
   std::vector<std::string> names;
   for (const Variant& v : variants) names.push_back(v.name);
@@ -558,6 +558,11 @@ BOOST_AUTO_TEST_CASE(starter_files_compile_and_fail_exactly_their_exercises) {
   }
   // -O0: the slow part is compiling, and the cases are tiny.
   build_graders(jobs, dir, "-O0");
+  // With the project's warnings on (-Wall -Wextra), a starter compiles cleanly.
+  for (const auto& job : jobs) {
+    const std::string log = dl::read_file_text(dir + "/" + job[0] + ".log");
+    BOOST_TEST(log.find("warning:") == std::string::npos, job[1] << ":\n" << log);
+  }
   std::vector<std::string> names;
   for (const auto& job : jobs) names.push_back(job[0]);
   const std::map<std::string, GradeRun> runs = grade_variants(names, dir);

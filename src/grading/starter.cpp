@@ -95,6 +95,14 @@ std::string blank_functions(const std::string& text, const std::string& file,
     if (found == 0)
       throw std::invalid_argument("starter: no definition of " + b.name + " in " + file);
   }
+  // Until it is written, a TODO function ignores its parameters, and a helper only it
+  // called is unused: no warnings for those in the student's build.
+  const size_t first_include = t.find("#include");
+  t.insert(first_include == std::string::npos ? 0 : first_include,
+           "// Starter file (bin/grade --starter): the TODO functions do not use their parameters\n"
+           "// yet: delete the two pragmas below once they are written.\n"
+           "#pragma GCC diagnostic ignored \"-Wunused-parameter\"\n"
+           "#pragma GCC diagnostic ignored \"-Wunused-function\"\n");
   // The throw needs <stdexcept>: add it before the first standard header (or after the
   // file's own header when it has none).
   if (t.find("#include <stdexcept>") == std::string::npos) {
@@ -145,8 +153,8 @@ std::vector<StarterFile> write_starter(const std::string& source_root, const std
       "A failing case prints its description, inputs and golden file. A case of another\n"
       "exercise may fail too when that exercise calls yours (`also uses box_iou`); the grader\n"
       "then says to fix yours first. `bin/grade --list` shows every exercise and its cases.\n"
-      "Until a function is written, the compiler may warn about its unused parameters and\n"
-      "helpers.\n\n"
+      "The two `#pragma` lines at the top of each file silence the warnings about the TODO\n"
+      "functions' unused parameters; delete them once your functions are written.\n\n"
       "| file | exercises |\n| --- | --- |\n" + table);
   return files;
 }
