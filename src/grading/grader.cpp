@@ -240,32 +240,6 @@ std::string shape_of(const json& v) {
   return fmt::format("{} {}", fmt::join(dims, " x "), what);
 }
 
-}  // namespace
-
-std::string summarise_inputs(const json& inputs) {
-  const std::string all = inputs.dump();
-  if (all.size() <= 240 || !inputs.is_object()) return all.size() <= 240 ? all : shape_of(inputs);
-  std::vector<std::string> parts;
-  for (auto it = inputs.begin(); it != inputs.end(); ++it) {
-    const std::string v = it->dump();
-    parts.push_back(it.key() + ": " + (v.size() <= 60 ? v : shape_of(*it)));
-  }
-  return fmt::format("{}", fmt::join(parts, ", "));
-}
-
-std::vector<std::string> failing_dependencies(const GradeReport& report, const CaseOutcome& c) {
-  std::vector<std::string> out;
-  for (const std::string& dep : c.uses) {
-    bool fails = false;
-    for (const LessonReport& l : report.lessons)
-      for (const CaseOutcome& o : l.cases) fails = fails || (o.exercise == dep && o.status != "pass");
-    if (fails) out.push_back(dep);
-  }
-  return out;
-}
-
-namespace {
-
 // The failing exercises, those that others depend on first, each with its file.
 std::string fix_order(const GradeReport& report) {
   std::vector<std::string> failing;
@@ -298,6 +272,29 @@ std::string fix_order(const GradeReport& report) {
 }
 
 }  // namespace
+
+std::string summarise_inputs(const json& inputs) {
+  const std::string all = inputs.dump();
+  if (all.size() <= 240) return all;
+  if (!inputs.is_object()) return shape_of(inputs);
+  std::vector<std::string> parts;
+  for (auto it = inputs.begin(); it != inputs.end(); ++it) {
+    const std::string v = it->dump();
+    parts.push_back(it.key() + ": " + (v.size() <= 60 ? v : shape_of(*it)));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+std::vector<std::string> failing_dependencies(const GradeReport& report, const CaseOutcome& c) {
+  std::vector<std::string> out;
+  for (const std::string& dep : c.uses) {
+    bool fails = false;
+    for (const LessonReport& l : report.lessons)
+      for (const CaseOutcome& o : l.cases) fails = fails || (o.exercise == dep && o.status != "pass");
+    if (fails) out.push_back(dep);
+  }
+  return out;
+}
 
 std::string format_report(const GradeReport& report) {
   std::string s;
