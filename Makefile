@@ -2,7 +2,8 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all help deps build test bench demo data pretrained generated grade sanitize fuzz clean
+.PHONY: all help deps build test bench demo data pretrained generated grade grade-quick starter \
+  sanitize fuzz clean
 
 all: build
 
@@ -88,8 +89,22 @@ demo: build data
 	@echo "annotated predictions: out/demo/*.classify.png"
 
 # Grades the library against the golden cases in data/golden/ (lessons/00-getting-started.md).
-grade: build data
+# Builds the library and the programs (the end-to-end cases run them), not the tests.
+grade: deps $(BUILD)/CMakeCache.txt data
+	cmake --build $(BUILD) -j $(JOBS) --target programs
 	bin/grade $(LESSONS)
+
+# After editing an exercise file: rebuilds only the library and bin/grade, then grades
+# the unit cases (EXERCISE=box_iou: one exercise; LESSONS=rcnn: some lessons).
+grade-quick: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target grade
+	bin/grade --unit-only $(if $(EXERCISE),--exercise $(EXERCISE)) $(LESSONS)
+
+# The exercise files with the functions to write blanked, and how to grade them.
+STARTER ?= out/starter
+starter: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target grade
+	bin/grade --starter $(STARTER)
 
 # AddressSanitizer + UndefinedBehaviorSanitizer in their own build directory (programs in
 # $(SANITIZE_BUILD)/bin, bin/ untouched): the unit tests that run in seconds, the

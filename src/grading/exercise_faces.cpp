@@ -32,7 +32,11 @@ void add_face_exercises(std::vector<Exercise>& out) {
            boxes.push_back(c.box);
          }
          return json{{"candidates", cells}, {"scores", scores}, {"boxes", boxes_to_json(boxes)}};
-       }});
+       },
+       /*uses*/ {},
+       /*hint*/ "Per cell and anchor: centre = (cell + sigmoid(t)) / grid, size = anchor prior * exp(t) / "
+                "grid, score = sigmoid(objectness); undo the padding that made the photo square, and keep "
+                "the boxes above the score threshold."});
 }
 
 }  // namespace dl::grading

@@ -24,7 +24,11 @@ void add_fcn_exercises(std::vector<Exercise>& out) {
            throw std::invalid_argument("input values: expected the pooled map's shape");
          const Tensor up = max_unpool2d_forward(v, p.argmax, x.size(2), x.size(3));
          return json{{"switches", p.argmax}, {"unpooled", tensor_to_json(up)}};
-       }});
+       },
+       /*uses*/ {},
+       /*hint*/ "max_pool2d_forward records, for each 2 x 2 window, the flat index of its maximum (the "
+                "first one on ties); max_unpool2d_forward writes each value back at its recorded index of "
+                "a map of zeros."});
 }
 
 }  // namespace dl::grading

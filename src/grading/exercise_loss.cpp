@@ -23,7 +23,10 @@ void add_loss_exercises(std::vector<Exercise>& out) {
                                {"localization", number(l.localization.item())},
                                {"grad_scores", tensor_to_json(scores.grad())},
                                {"grad_boxes", tensor_to_json(boxes.grad())}};
-                 }});
+                 },
+                 /*uses*/ {},
+                 /*hint*/ "L = cross-entropy(scores, class) + lambda * L2(predicted box, target box). "
+                          "Build it from autograd ops so that backward gives the gradients of both terms."});
 }
 
 }  // namespace dl::grading

@@ -18,7 +18,10 @@ void add_mask_exercises(std::vector<Exercise>& out) {
                    const std::vector<int> matched = input(in, "matched").get<std::vector<int>>();
                    const int M = input(in, "M").get<int>();
                    return json{{"targets", tensor_to_json(models::project_masks_on_boxes(masks, rois, matched, M))}};
-                 }});
+                 },
+                 /*uses*/ {"roi_align_forward"},
+                 /*hint*/ "Mask R-CNN, section 3: an RoI's target is the mask of its matched object, "
+                          "cropped to the RoI and resampled to M x M by RoIAlign (binarised at 0.5)."});
   out.push_back({"paste_masks", "pasting M x M mask probabilities into the image at their boxes, then > 0.5",
                  "src/detection/paste_masks.cpp (paste_masks_in_image)",
                  [](const json& in, const ExerciseContext&) {
@@ -35,7 +38,11 @@ void add_mask_exercises(std::vector<Exercise>& out) {
                                                          input(in, "width").get<int64_t>());
                    return json{{"probabilities", tensor_to_json(p)},
                                {"masks", tensor_to_json(binarize_masks(p, 0.5f))}};
-                 }});
+                 },
+                 /*uses*/ {},
+                 /*hint*/ "Each M x M probability map is resized to its box in the image (bilinear, as in "
+                          "torchvision's paste_masks_in_image) into an otherwise empty image of the "
+                          "image's size; pixels above 0.5 are the instance."});
 }
 
 }  // namespace dl::grading

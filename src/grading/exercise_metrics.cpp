@@ -91,14 +91,23 @@ void add_metric_exercises(std::vector<Exercise>& out) {
                    if (in.contains("torso")) torso = {in["torso"][0].get<int>(), in["torso"][1].get<int>()};
                    return score_to_json(pck(samples, input(in, "alpha").get<double>(),
                                             norm == "box" ? PckNorm::Box : PckNorm::Torso, torso));
-                 }});
+                 },
+                 /*uses*/ {},
+                 /*hint*/ "A joint is correct when its distance to the truth is <= alpha * the normaliser "
+                          "(the box's larger side, or the torso diameter); joints that are not visible do "
+                          "not count. Return the rate per joint and overall."});
   out.push_back({"voc_ap", "average precision of a precision/recall curve (11-point or all points)",
                  "src/eval/voc_ap.cpp (voc_ap_11point, voc_ap_all_points)",
                  [](const json& in, const ExerciseContext&) {
                    return json{{"ap", number(voc_ap(doubles(input(in, "recall"), "recall"),
                                                     doubles(input(in, "precision"), "precision"),
                                                     method_from(in)))}};
-                 }});
+                 },
+                 /*uses*/ {},
+                 /*hint*/ "11-point: the mean over recall t = 0, 0.1, ..., 1 of the highest precision at "
+                          "recall >= t (0 if none). All points: add (recall 0, precision 0) and (recall 1,"
+                          " precision 0), make precision non-increasing from the right, then sum (r[i+1] -"
+                          " r[i]) * p[i+1]."});
   out.push_back({"voc_evaluate_class", "VOC AP of one class: rank detections, match at IoU > 0.5",
                  "src/eval/voc_ap.cpp (voc_evaluate_class)", [](const json& in, const ExerciseContext&) {
                    std::vector<VocDetection> dets;
@@ -112,10 +121,22 @@ void add_metric_exercises(std::vector<Exercise>& out) {
                    const VocClassResult r = voc_evaluate_class(dets, gts, in.value("iou_threshold", 0.5f),
                                                                method_from(in));
                    return json{{"ap", number(r.ap)}, {"tp", r.tp}, {"fp", r.fp}, {"num_gt", r.num_gt}};
-                 }});
+                 },
+                 /*uses*/ {"box_iou", "voc_ap"},
+                 /*hint*/ "Rank the detections by score; a detection is a true positive when the ground "
+                          "truth of its image with the highest IoU has IoU > iou_threshold and is not "
+                          "taken yet, otherwise a false positive; a match with a difficult object counts "
+                          "neither way, and difficult objects are not in the recall's total. Cumulative TP"
+                          " / FP give precision and recall, then voc_ap."});
   out.push_back({"coco_ap", "COCO AP@[.5:.95], AP50, AP75, APs/m/l and AR (the 12 COCOeval stats)",
                  "src/eval/coco_eval.cpp (coco_evaluate)",
-                 [](const json& in, const ExerciseContext&) { return run_coco_ap(in); }});
+                 [](const json& in, const ExerciseContext&) { return run_coco_ap(in); },
+                 /*uses*/ {},
+                 /*hint*/ "COCOeval: per image and category, detections by score take the unmatched ground"
+                          " truth of highest IoU at each threshold .50:.05:.95 (crowd and "
+                          "out-of-range-area objects are ignored, not missed); precision is interpolated "
+                          "at 101 recall points and averaged over categories; AP is the mean over "
+                          "thresholds."});
 }
 
 }  // namespace dl::grading

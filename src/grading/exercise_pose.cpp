@@ -22,7 +22,11 @@ void add_pose_exercises(std::vector<Exercise>& out) {
                                       input(in, "radius").get<float>(), target.data(), mask.data());
                    return json{{"target", matrix_to_json(target, K, 2)},
                                {"mask", matrix_to_json(mask, K, 2)}};
-                 }});
+                 },
+                 /*uses*/ {},
+                 /*hint*/ "DeepPose, section 3.2: each joint in the window's normalised coordinates; the "
+                          "window's own joint always counts, the other labelled joints only when both |u| "
+                          "and |v| are <= radius; targets and mask are 0 for the rest."});
 }
 
 }  // namespace dl::grading

@@ -73,7 +73,9 @@ json run_program_metric(const json& in, const ExerciseContext& ctx) {
 
 void add_program_exercises(std::vector<Exercise>& out) {
   out.push_back({"program_metric", "end to end: train a tiny configuration, check its metrics",
-                 "the lesson's program and everything it uses", run_program_metric});
+                 "the lesson's program and everything it uses", run_program_metric,
+                 /*uses*/ {},
+                 /*hint*/ ""});
 }
 
 }  // namespace dl::grading

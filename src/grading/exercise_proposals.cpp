@@ -58,9 +58,13 @@ void add_proposal_exercises(std::vector<Exercise>& out) {
                      tau.push_back({number(threshold_tau(c1, k)), number(threshold_tau(c2, k))});
                    }
                    return json{{"merge", merge}, {"tau", tau}};
-                 }});
+                 },
+                 /*uses*/ {},
+                 /*hint*/ "Felzenszwalb and Huttenlocher, section 3: tau(C) = k / |C|; MInt(C1, C2) = "
+                          "min(Int(C1) + tau(C1), Int(C2) + tau(C2)); merge unless the edge weight w (the "
+                          "difference between the components) is > MInt."});
   out.push_back({"graph_segmentation", "segment a small image: labels in raster order",
-                 "src/proposals/graph_segmentation.cpp", [](const json& in, const ExerciseContext&) {
+                 "src/proposals/graph_segmentation.cpp (segment_graph)", [](const json& in, const ExerciseContext&) {
                    // pixels: rows of [r, g, b] (or grey) values, 0..255.
                    const json& rows = input(in, "pixels");
                    Image img;
@@ -87,10 +91,14 @@ void add_proposal_exercises(std::vector<Exercise>& out) {
                      labels.push_back(std::vector<int>(s.labels.begin() + y * s.width,
                                                        s.labels.begin() + (y + 1) * s.width));
                    return json{{"num_segments", s.num_segments}, {"labels", labels}};
-                 }});
+                 },
+                 /*uses*/ {"graph_segmentation_merge"},
+                 /*hint*/ "Sort the edges by weight, lowest first; for each edge whose two ends lie in "
+                          "different components, join them when merge_criterion holds; finally join the "
+                          "components smaller than min_size to a neighbour."});
   out.push_back({"selective_search_similarity",
                  "colour, texture, size and fill similarity of two regions, and their merge",
-                 "src/proposals/selective_search.cpp (similarity_*, merge_regions)",
+                 "src/proposals/selective_search.cpp (similarity_colour, similarity_texture, similarity_size, similarity_fill, merge_regions)",
                  [](const json& in, const ExerciseContext&) {
                    const Region a = region_from(input(in, "a"), "a"), b = region_from(input(in, "b"), "b");
                    const int image_size = input(in, "image_size").get<int>();
@@ -101,7 +109,12 @@ void add_proposal_exercises(std::vector<Exercise>& out) {
                                {"fill", number(similarity_fill(a, b, image_size))},
                                {"total", number(similarity(a, b, image_size, st))},
                                {"merged", region_to_json(merge_regions(a, b))}};
-                 }});
+                 },
+                 /*uses*/ {},
+                 /*hint*/ "Uijlings et al., section 3.2: colour and texture are histogram intersections; "
+                          "size = 1 - (|a| + |b|) / image size; fill = 1 - (|bounding box of a and b| - "
+                          "|a| - |b|) / image size. merge_regions: histograms averaged weighted by size, "
+                          "sizes added, the union of the bounding boxes."});
   out.push_back({"selective_search_grouping",
                  "hierarchical grouping: merge the most similar neighbours until one region is left",
                  "src/proposals/selective_search.cpp (hierarchical_grouping)",
@@ -117,7 +130,11 @@ void add_proposal_exercises(std::vector<Exercise>& out) {
                    for (const auto& [a, b] : h.merged_from) merged.push_back({a, b});
                    for (const Region& r : h.regions) boxes.push_back({r.x1, r.y1, r.x2, r.y2});
                    return json{{"merged_from", merged}, {"boxes", boxes}};
-                 }});
+                 },
+                 /*uses*/ {"selective_search_similarity"},
+                 /*hint*/ "Compute the similarity of every neighbouring pair; repeatedly merge the most "
+                          "similar pair into a new region, drop every pair that involves one of the two, "
+                          "add the new region's pairs with their neighbours, until one region is left."});
 }
 
 }  // namespace dl::grading

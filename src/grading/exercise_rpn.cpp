@@ -23,7 +23,11 @@ void add_rpn_exercises(std::vector<Exercise>& out) {
          for (size_t i = 0; i < t.labels.size(); ++i)
            if (t.labels[i] == 1) matched[i] = t.matched_gt[i];
          return json{{"labels", t.labels}, {"matched_gt", matched}};
-       }});
+       },
+       /*uses*/ {"box_iou", "iou_matching", "box_encode"},
+       /*hint*/ "Faster R-CNN, section 3.1.2: an anchor is positive (1) when its IoU with some object is "
+                ">= positive_iou, or when it is an object's best anchor; negative (0) when its best IoU is"
+                " < negative_iou; otherwise ignored (-1)."});
   out.push_back(
       {"proposal_layer",
        "RPN outputs -> proposals: top-N by objectness, decode, clip, drop tiny, NMS, top-N",
@@ -42,7 +46,11 @@ void add_rpn_exercises(std::vector<Exercise>& out) {
              models::propose(objectness, deltas, 0, boxes_from_json(input(in, "anchors"), "anchors"),
                              size[1], size[0], o);
          return json{{"boxes", boxes_to_json(p.boxes)}, {"scores", p.scores}};
-       }});
+       },
+       /*uses*/ {"box_decode", "nms"},
+       /*hint*/ "Keep the pre_nms_top_n anchors of highest objectness, decode their deltas into boxes, "
+                "clip them to the image, drop boxes smaller than the minimum size, run NMS at nms_iou, "
+                "keep the best post_nms_top_n."});
 }
 
 }  // namespace dl::grading

@@ -25,7 +25,11 @@ void add_ssd_exercises(std::vector<Exercise>& out) {
                                    {grid[0], grid[1]}, s[k - 1], s[k],
                                    floats_from_json(input(in, "aspect_ratios"), "aspect_ratios"),
                                    size[0], size[1], input(in, "clip").get<bool>()))}};
-       }});
+       },
+       /*uses*/ {},
+       /*hint*/ "SSD, section 2.2: s_k = s_min + (s_max - s_min)(k - 1) / (m - 1); for ratio a, w = s_k "
+                "sqrt(a) and h = s_k / sqrt(a), plus s'_k = sqrt(s_k s_k+1) for ratio 1; centres ((j + "
+                "0.5) / f, (i + 0.5) / f), clipped to the image when asked."});
   out.push_back(
       {"hard_negative_mining",
        "keep the negatives with the highest confidence loss, at most ratio x positives",
@@ -36,7 +40,10 @@ void add_ssd_exercises(std::vector<Exercise>& out) {
                       hard_negatives(floats_from_json(input(in, "conf_loss"), "conf_loss"),
                                      std::vector<bool>(pos.begin(), pos.end()),
                                      input(in, "neg_pos_ratio").get<float>())}};
-       }});
+       },
+       /*uses*/ {},
+       /*hint*/ "SSD, section 2.2: sort the negatives by confidence loss, highest first (lower index first"
+                " on ties), and keep the first ceil(neg_pos_ratio x number of positives)."});
 }
 
 }  // namespace dl::grading

@@ -49,7 +49,12 @@ void add_yolo_exercises(std::vector<Exercise>& out) {
          }
          return json{{"cells", cells}, {"predictors", predictors}, {"classes", classes},
                      {"objects", objects}, {"xy", xy}, {"sqrt_wh", wh}, {"iou", iou}};
-       }});
+       },
+       /*uses*/ {"box_iou"},
+       /*hint*/ "YOLO, section 2.2: the cell containing an object's centre is responsible for it, and "
+                "among its B predictors the one whose predicted box has the highest IoU with the object. "
+                "Targets: x, y within the cell, sqrt(w) and sqrt(h) relative to the image, and that IoU as"
+                " the confidence target."});
 }
 
 }  // namespace dl::grading

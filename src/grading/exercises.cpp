@@ -1,6 +1,7 @@
 #include "grading/exercises.h"
 
 #include <cmath>
+#include <set>
 #include <stdexcept>
 
 namespace dl::grading {
@@ -31,6 +32,44 @@ const Exercise* find_exercise(const std::string& name) {
   for (const Exercise& e : exercise_registry())
     if (e.name == name) return &e;
   return nullptr;
+}
+
+std::string exercise_file(const Exercise& e) {
+  if (e.source.rfind("src/", 0) != 0) return "";
+  return e.source.substr(0, e.source.find(' '));
+}
+
+std::vector<std::string> exercise_functions(const Exercise& e) {
+  std::vector<std::string> out;
+  const size_t open = e.source.find('('), close = e.source.find(')');
+  if (exercise_file(e).empty() || open == std::string::npos || close < open) return out;
+  std::string name;
+  for (size_t i = open + 1; i <= close; ++i) {
+    const char c = e.source[i];
+    if (c == ',' || c == ')') {
+      if (!name.empty()) out.push_back(name);
+      name.clear();
+    } else if (c != ' ') {
+      name += c;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> exercise_dependencies(const std::string& name) {
+  std::set<std::string> found;
+  std::vector<std::string> todo = {name};
+  while (!todo.empty()) {
+    const Exercise* e = find_exercise(todo.back());
+    todo.pop_back();
+    if (!e) continue;
+    for (const std::string& u : e->uses)
+      if (u != name && found.insert(u).second) todo.push_back(u);
+  }
+  std::vector<std::string> out;
+  for (const Exercise& e : exercise_registry())
+    if (found.count(e.name)) out.push_back(e.name);
+  return out;
 }
 
 const json& input(const json& inputs, const char* name) {

@@ -22,12 +22,27 @@ struct ExerciseContext {
 struct Exercise {
   std::string name;      // e.g. "nms"
   std::string concept;   // one line for --list
-  std::string source;    // the file(s) a student edits, e.g. "src/detection/nms.cpp"
+  // The file a student edits and the functions they write in it:
+  // "src/detection/nms.cpp (nms)". `bin/grade --starter` blanks exactly these functions.
+  std::string source;
   std::function<nlohmann::json(const nlohmann::json& inputs, const ExerciseContext& ctx)> run;
+  // Other exercises whose functions this one calls (nms calls box_iou): a bug there can
+  // fail this exercise's cases, and the grader then points at that exercise first.
+  // tests/test_grade checks the list: a broken or blank exercise may fail only its own
+  // cases and those of the exercises that name it here (directly or through another).
+  std::vector<std::string> uses;
+  std::string hint;      // the lecture's idea in a few lines: the starter file's TODO
 };
 
 const std::vector<Exercise>& exercise_registry();
 const Exercise* find_exercise(const std::string& name);   // nullptr when unknown
+
+// "src/detection/nms.cpp (nms)" -> "src/detection/nms.cpp" and {"nms"}; no file for the
+// end-to-end exercise (its source is a sentence, not a path).
+std::string exercise_file(const Exercise& e);
+std::vector<std::string> exercise_functions(const Exercise& e);
+// Every exercise `name` depends on, directly or through others, in registry order.
+std::vector<std::string> exercise_dependencies(const std::string& name);
 
 // ---- JSON <-> library types, shared by the exercise_*.cpp files -------------------
 // Errors in a case's inputs throw std::invalid_argument naming the input.

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <stdexcept>
 
 #include "grading/child_process.h"
@@ -103,8 +105,9 @@ CaseOutcome run_case(const GoldenCase& c, const GradeOptions& options) {
   out.exercise = c.exercise;
   out.file = c.path;
   out.description = c.description;
-  // Small inputs are shown with a failure, so that a student can redo the case by hand.
-  if (const std::string in = c.inputs.dump(); in.size() <= 240) out.inputs = in;
+  // Inputs are shown with a failure, so that a student can redo a small case by hand.
+  out.inputs = summarise_inputs(c.inputs);
+  out.uses = exercise_dependencies(c.exercise);
   out.max_points = c.points;
   if (!find_exercise(c.exercise)) {
     out.status = "error";
@@ -211,6 +214,88 @@ GradeReport grade_cases(const std::vector<GoldenCase>& cases, const GradeOptions
   return report;
 }
 
+namespace {
+
+// "200 x 4 numbers", "tensor [1, 3, 8, 8]", "12 objects"
+std::string shape_of(const json& v) {
+  if (v.is_object() && v.contains("shape") && v.contains("data") && v["shape"].is_array())
+    return fmt::format("tensor [{}]", fmt::join(v["shape"].get<std::vector<int64_t>>(), ", "));
+  if (v.is_object()) {
+    std::vector<std::string> keys;
+    for (auto it = v.begin(); it != v.end(); ++it) keys.push_back(it.key());
+    return fmt::format("{{{}}}", fmt::join(keys, ", "));
+  }
+  if (!v.is_array()) return v.dump().substr(0, 40) + "...";
+  // Nested arrays: the size of each level, while every element is an array.
+  std::vector<size_t> dims;
+  const json* level = &v;
+  while (level->is_array()) {
+    dims.push_back(level->size());
+    if (level->empty()) break;
+    level = &(*level)[0];
+  }
+  const char* what = level->is_number() || level->is_null() ? "numbers"
+                     : level->is_object()                  ? "objects"
+                                                           : "values";
+  return fmt::format("{} {}", fmt::join(dims, " x "), what);
+}
+
+// The failing exercises, those that others depend on first, each with its file.
+std::string fix_order(const GradeReport& report) {
+  std::vector<std::string> failing;
+  std::map<std::string, int> count;
+  for (const LessonReport& l : report.lessons)
+    for (const CaseOutcome& c : l.cases)
+      if (c.status != "pass" && count[c.exercise]++ == 0) failing.push_back(c.exercise);
+  if (failing.empty()) return "";
+  // An exercise comes after every failing exercise it uses (those use fewer of them).
+  auto failing_deps = [&](const std::string& name) {
+    int n = 0;
+    for (const std::string& d : exercise_dependencies(name)) n += count.count(d) > 0;
+    return n;
+  };
+  std::stable_sort(failing.begin(), failing.end(), [&](const std::string& a, const std::string& b) {
+    return failing_deps(a) < failing_deps(b);
+  });
+  std::string s = "to fix, in this order:\n";
+  for (const std::string& n : failing) {
+    const Exercise* e = find_exercise(n);
+    std::vector<std::string> deps;
+    for (const std::string& d : exercise_dependencies(n))
+      if (count.count(d)) deps.push_back(d);
+    s += fmt::format("  {:<26} {} case{}  {}{}\n", n, count[n], count[n] == 1 ? " " : "s",
+                     e ? e->source : "",
+                     deps.empty() ? "" : fmt::format(" (uses {}: fix {} first)", fmt::join(deps, ", "),
+                                                     deps.size() == 1 ? "that" : "those"));
+  }
+  return s + "\n";
+}
+
+}  // namespace
+
+std::string summarise_inputs(const json& inputs) {
+  const std::string all = inputs.dump();
+  if (all.size() <= 240) return all;
+  if (!inputs.is_object()) return shape_of(inputs);
+  std::vector<std::string> parts;
+  for (auto it = inputs.begin(); it != inputs.end(); ++it) {
+    const std::string v = it->dump();
+    parts.push_back(it.key() + ": " + (v.size() <= 60 ? v : shape_of(*it)));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+std::vector<std::string> failing_dependencies(const GradeReport& report, const CaseOutcome& c) {
+  std::vector<std::string> out;
+  for (const std::string& dep : c.uses) {
+    bool fails = false;
+    for (const LessonReport& l : report.lessons)
+      for (const CaseOutcome& o : l.cases) fails = fails || (o.exercise == dep && o.status != "pass");
+    if (fails) out.push_back(dep);
+  }
+  return out;
+}
+
 std::string format_report(const GradeReport& report) {
   std::string s;
   for (const LessonReport& l : report.lessons) {
@@ -232,12 +317,19 @@ std::string format_report(const GradeReport& report) {
         s += fmt::format("      case: {}{}\n", c.description.empty() ? "" : c.description + " -- ",
                          c.file);
         if (!c.inputs.empty()) s += fmt::format("      inputs: {}\n", c.inputs);
+        if (!c.uses.empty()) s += fmt::format("      also uses {}\n", fmt::join(c.uses, ", "));
+        // A dependency that fails its own cases is the likelier culprit: name it first.
+        for (const std::string& dep : failing_dependencies(report, c))
+          if (const Exercise* d = find_exercise(dep))
+            s += fmt::format("      check {} first: it fails its own cases too (edit: {})\n", dep,
+                             d->source);
         if (const Exercise* e = find_exercise(c.exercise)) s += fmt::format("      edit: {}\n", e->source);
       }
     }
     s += fmt::format("  {:<{}}  {:<{}}  {:<7}  {:>5g} / {:<3g}\n\n", "lesson total", we, "", wc, "",
                      l.score(), l.max_score());
   }
+  s += fix_order(report);
   const double pct = report.max_score() > 0 ? 100 * report.score() / report.max_score() : 100;
   s += fmt::format("total: {:g} / {:g} points ({:.1f}%), {} of {} cases passed\n", report.score(),
                    report.max_score(), pct, report.passed(), report.total());
@@ -253,6 +345,7 @@ json report_to_json(const GradeReport& report) {
                 {"status", c.status},     {"points", c.points},     {"max_points", c.max_points},
                 {"seconds", c.seconds},   {"message", c.message}};
       if (!c.description.empty()) j["description"] = c.description;
+      if (!c.uses.empty()) j["uses"] = c.uses;
       if (c.mismatch.found)
         j["mismatch"] = {{"where", c.mismatch.where},
                          {"expected", c.mismatch.expected},

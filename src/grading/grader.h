@@ -30,7 +30,8 @@ struct GradeOptions {
 struct CaseOutcome {
   std::string lesson, name, exercise, file;
   std::string description;     // the case's own words ("touching boxes")
-  std::string inputs;          // its inputs as compact JSON, when short enough to print
+  std::string inputs;          // its inputs: inline when short, large ones by their shape
+  std::vector<std::string> uses;  // the exercises this case's exercise depends on
   std::string status;          // pass | fail | crash | timeout | error
   double points = 0, max_points = 0;
   double seconds = 0;
@@ -75,7 +76,16 @@ std::vector<GoldenCase> select_cases(const GradeOptions& options,
 GradeReport grade_cases(const std::vector<GoldenCase>& cases, const GradeOptions& options,
                         std::FILE* progress = nullptr);
 
-// The table per lesson and the total, as printed by bin/grade.
+// A case's inputs in one line for a student: small values inline, large ones summarised
+// by their shape ("boxes: 200 x 4 numbers, iou_threshold: 0.5").
+std::string summarise_inputs(const nlohmann::json& inputs);
+
+// The exercises a failing case depends on that fail their own cases in this report:
+// the student should fix those first (empty when none does).
+std::vector<std::string> failing_dependencies(const GradeReport& report, const CaseOutcome& c);
+
+// The table per lesson and the total, as printed by bin/grade; then, when something
+// fails, the exercises to fix in order (those others depend on first).
 std::string format_report(const GradeReport& report);
 // The LMS form; its schema is data/golden/grade_report.schema.json.
 nlohmann::json report_to_json(const GradeReport& report);

@@ -6,6 +6,7 @@
 //   bin/grade --json report.json  also write the report for an LMS ("-": JSON on stdout only)
 //                                 (schema: data/golden/grade_report.schema.json)
 //   bin/grade --list              exercises, the files they test, and their cases
+//   bin/grade --starter DIR       the exercise files with their functions to write blanked
 //   bin/grade --regenerate LESSON rewrite expected outputs from this build (instructors)
 // Each case runs in its own child process (this program re-run with --run-case) with
 // the case's time limit, so a crash or an endless loop fails that case only.
@@ -19,6 +20,7 @@
 #include "grading/child_process.h"
 #include "grading/exercises.h"
 #include "grading/grader.h"
+#include "grading/starter.h"
 #include "lessons/common/cli.h"
 #include "util/files.h"
 
@@ -34,10 +36,30 @@ int list(const GradeOptions& o, const std::vector<std::string>& lessons) {
   fmt::print("exercises (the file to edit, then the golden cases that check it):\n");
   for (const Exercise& e : exercise_registry()) {
     fmt::print("  {:<26} {}\n  {:<26} edit: {}\n", e.name, e.concept, "", e.source);
+    if (!e.uses.empty()) fmt::print("  {:<26} also uses: {}\n", "", fmt::join(e.uses, ", "));
     const auto& cases = where[e.name];
     fmt::print("  {:<26} cases ({}): {}\n\n", "", cases.size(),
                cases.empty() ? std::string("none yet") : fmt::format("{}", fmt::join(cases, " ")));
   }
+  return 0;
+}
+
+// The sources are the repository's: the working directory's src/, else the one above bin/.
+int starter(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::string root = ".";
+  if (!fs::is_directory("src/grading")) {
+    const fs::path beside = fs::path(self_executable()).parent_path().parent_path();
+    if (fs::is_directory(beside / "src/grading")) root = beside.string();
+    else throw std::runtime_error("grade --starter: run it from the repository's root (no src/ here)");
+  }
+  // A student may have started writing in there: never overwrite.
+  if (fs::exists(dir) && !(fs::is_directory(dir) && fs::is_empty(dir)))
+    throw FileError(dir, "exists and is not empty (the starter never overwrites files)");
+  const std::vector<StarterFile> files = write_starter(root, dir);
+  for (const StarterFile& f : files)
+    fmt::print("{}/{}  ({})\n", dir, f.file, fmt::join(f.exercises, ", "));
+  fmt::print("{}/README.md: how to grade them\n", dir);
   return 0;
 }
 
@@ -47,7 +69,7 @@ int main(int argc, char** argv) {
   cli::CommandLine app{"grade: check the library against the lessons' golden cases"};
   GradeOptions o;
   std::vector<std::string> lessons;
-  std::string exercise, json_file, run_case_file, result_file;
+  std::string exercise, json_file, run_case_file, result_file, starter_dir;
   bool regenerate = false, do_list = false, quiet = false;
   app.option("lessons", lessons, "lessons to grade (folders of data/golden; default: all)");
   app.option("--exercise", exercise, "grade only the cases of this exercise");
@@ -64,6 +86,9 @@ int main(int argc, char** argv) {
   app.flag("--regenerate", regenerate,
            "rewrite the expected outputs from this build and print what changed");
   app.flag("--list", do_list, "list the exercises and their cases");
+  app.option("--starter", starter_dir,
+             "write the exercise files with the functions to write blanked (a TODO and the "
+             "hint) into this folder, with a README saying how to grade them");
   app.flag("--quiet", quiet, "no progress lines on stderr");
   // The child side of the sandbox: not for people.
   app.option("--run-case", run_case_file, "the golden case file to run here").hidden();
@@ -90,6 +115,7 @@ int main(int argc, char** argv) {
   }
   return cli::run_guarded([&] {
     if (do_list) return list(o, lessons);
+    if (!starter_dir.empty()) return starter(starter_dir);
     const std::vector<GoldenCase> cases = select_cases(o, lessons, exercise);
     if (cases.empty()) throw std::runtime_error("no golden cases selected");
     if (regenerate) {
