@@ -78,15 +78,11 @@ generated: build
 	@test -f $(GEN)/figures/test/annotations.json || \
 	  bin/datagen figures --count 1000 --seed 2 --out $(GEN)/figures/test
 
-# The first lesson end to end: data, a quick model if none is there yet, its
-# evaluation (accuracy + confusion matrix) and annotated predictions.
-DEMO_MODEL ?= data/models/classify_quick.safetensors
+# A tour of the lecture in about three minutes on 2 cores (tools/demo.sh): a quick
+# classifier, Selective Search on a photo, a quick YOLO on scenes, the detectors' test
+# times side by side, and out/demo/index.html linking each result to its lesson.
 demo: build data
-	@test -f $(DEMO_MODEL) || bin/classify train --quick --model $(DEMO_MODEL)
-	bin/classify eval --model $(DEMO_MODEL)
-	bin/classify predict --model $(DEMO_MODEL) --test 8 --out out/demo \
-	  data/samples/skimage/coffee.png data/samples/darknet/person.jpg
-	@echo "annotated predictions: out/demo/*.classify.png"
+	tools/demo.sh out/demo
 
 # Grades the library against the golden cases in data/golden/ (lessons/00-getting-started.md).
 # Builds the library and the programs (the end-to-end cases run them), not the tests.
