@@ -77,32 +77,55 @@ bool declared_size(const std::vector<uint8_t>& b, int64_t& w, int64_t& h) {
   }
   return false;
 }
-// Every Huffman table (DHT segment) of a JPEG defines at most 256 codes. The stb_image of
-// Debian 12 (2022-09) writes one byte per code into a 257-byte array without checking
-// (fuzz_image found it; later stb releases refuse such tables), so they are refused here
-// before stb sees the file. Walks the segments as stb reads them: by length, and after a
-// start of scan through the entropy-coded data to the next marker (FF, then neither 00
-// nor a restart marker D0..D7).
-bool jpeg_huffman_tables_ok(const std::vector<uint8_t>& b) {
+// Two JPEG Huffman-table faults that Debian 12's stb_image (2022-09) does not check, both
+// found by fuzz_image, are refused here before stb sees the file:
+// - a table (DHT segment) with more than 256 codes: stb writes one byte per code into a
+//   257-byte array (later stb releases refuse such tables);
+// - a scan that decodes with a table no DHT before it defined: stb's tables are
+//   uninitialised heap memory until then, and decoding through one reads out of bounds
+//   (libjpeg refuses such files: "Huffman table was not defined"). Which tables a scan
+//   decodes with follows ITU T.81 (G.1.2): a sequential scan uses each component's DC and
+//   AC table; a progressive DC scan uses the DC tables on its first pass (Ah = 0) only, a
+//   progressive AC scan (Ss > 0) its component's AC table.
+// Walks the segments as stb reads them: by length (bytes past the end read as 0, as stb's
+// reader returns), and after a start of scan through the entropy-coded data to the next
+// marker (FF, then neither 00 nor a restart marker D0..D7). Returns what is wrong, or "".
+std::string jpeg_huffman_fault(const std::vector<uint8_t>& b) {
   const size_t n = b.size();
+  auto at_or_0 = [&](size_t i) -> uint32_t { return i < n ? b[i] : 0; };
   size_t at = 0;  // stb takes FF...FF D8 as the start of image (FF is a fill byte)
   while (at < n && b[at] == 0xff) ++at;
-  if (at == 0 || at >= n || b[at] != 0xd8) return true;  // not a JPEG
+  if (at == 0 || at >= n || b[at] != 0xd8) return "";  // not a JPEG
   ++at;
+  bool progressive = false;
+  unsigned defined[2] = {0, 0};  // bit t: DC (class 0) or AC (class 1) table t has been defined
   while (at + 4 <= n) {
     if (b[at] != 0xff) { ++at; continue; }  // padding: stb, too, scans on for a marker
     const uint8_t m = b[at + 1];
     if (m == 0xff) { ++at; continue; }
-    if (m == 0xd9) return true;  // end of image
+    if (m == 0xd9) return "";  // end of image
     const size_t len = be16(&b[at + 2]), end = at + 2 + len;
+    if (m == 0xc0 || m == 0xc1 || m == 0xc2) progressive = m == 0xc2;
     if (m == 0xc4) {
-      // stb reads a table's 16 counts even when the segment's length or the file ends
-      // before them (reading zeros past the end).
       for (size_t t = at + 4; t < end && t < n;) {
         size_t codes = 0;
-        for (size_t i = 1; i <= 16 && t + i < n; ++i) codes += b[t + i];
-        if (codes > 256) return false;
+        for (size_t i = 1; i <= 16; ++i) codes += at_or_0(t + i);
+        if (codes > 256) return "a Huffman table with more than 256 codes";
+        const uint32_t cls = b[t] >> 4, id = b[t] & 15;
+        if (cls <= 1 && id <= 3) defined[cls] |= 1u << id;  // stb refuses other ids itself
         t += 17 + codes;
+      }
+    }
+    if (m == 0xda) {
+      const uint32_t comps = at_or_0(at + 4);
+      const size_t tail = at + 5 + 2 * size_t(comps);  // Ss, Se, Ah/Al follow the components
+      const uint32_t ss = at_or_0(tail), ah = at_or_0(tail + 2) >> 4;
+      const bool uses_dc = !progressive || (ss == 0 && ah == 0), uses_ac = !progressive || ss > 0;
+      for (uint32_t i = 0; i < comps && i < 4; ++i) {
+        const uint32_t tables = at_or_0(at + 6 + 2 * size_t(i)), dc = tables >> 4, ac = tables & 15;
+        if (dc > 3 || ac > 3) break;  // stb refuses the scan itself
+        if ((uses_dc && !(defined[0] >> dc & 1)) || (uses_ac && !(defined[1] >> ac & 1)))
+          return "a scan uses a Huffman table that no DHT segment before it defines";
       }
     }
     at = end;
@@ -112,13 +135,13 @@ bool jpeg_huffman_tables_ok(const std::vector<uint8_t>& b) {
       if (b[at] != 0xff) { ++at; continue; }
       size_t last = at;
       while (last + 1 < n && b[last + 1] == 0xff) ++last;
-      if (last + 1 >= n) return true;
+      if (last + 1 >= n) return "";
       const uint8_t c = b[last + 1];
       if (c != 0 && (c < 0xd0 || c > 0xd7)) { at = last; break; }
       at = last + 2;
     }
   }
-  return true;
+  return "";
 }
 // stb_image grows its buffer to an IDAT chunk's declared length (up to 1 GB) before
 // reading the chunk, so a 100-byte PNG could make it allocate a gigabyte (fuzz_image found
@@ -145,8 +168,8 @@ Image decode_image(const std::vector<uint8_t>& bytes, const std::string& name, i
   const auto* data = bytes.data();
   const int len = static_cast<int>(bytes.size());
   int w = 0, h = 0, c = 0;
-  if (!jpeg_huffman_tables_ok(bytes))
-    throw FileError(name, "corrupt JPEG (a Huffman table with more than 256 codes)");
+  if (const std::string fault = jpeg_huffman_fault(bytes); !fault.empty())
+    throw FileError(name, "corrupt JPEG (" + fault + ")");
   if (!png_chunks_fit(bytes)) throw FileError(name, "truncated PNG (an IDAT chunk runs past the end)");
   if (!stbi_info_from_memory(data, len, &w, &h, &c)) {
     int64_t dw = 0, dh = 0;
