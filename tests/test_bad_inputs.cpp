@@ -132,6 +132,9 @@ void write_inputs(const std::string& d) {
   dl::write_file_atomic(d + "/idx_short/t10k-images-idx3-ubyte.gz",
                         std::string("\0\0\x08\x03\0\0\0\x05\0\0\0\x1c\0\0\0\x1c", 16) +
                             std::string(100, '\x7f'));
+  // ... and one whose header promises 2^32 - 1 images (the reader stops at 1,000,000).
+  dl::write_file_atomic(d + "/idx_huge/t10k-images-idx3-ubyte.gz",
+                        std::string("\0\0\x08\x03\xff\xff\xff\xff\0\0\0\x1c\0\0\0\x1c", 16));
   std::filesystem::create_directories(d + "/golden/lesson");
   dl::write_file_atomic(d + "/golden/lesson/case.json", std::string("{\"inputs\": [1, 2"));
 }
@@ -172,6 +175,8 @@ std::vector<Case> table() {
                "t10k-images-idx3-ubyte.gz", ""});
   t.push_back({"classify", "eval --model {d}/classify.safetensors --data {d}/idx_short", 1,
                "t10k-images-idx3-ubyte.gz", ""});
+  t.push_back({"classify", "eval --model {d}/classify.safetensors --data {d}/idx_huge", 1,
+               "t10k-images-idx3-ubyte.gz", "implausible image count 4294967295"});
   for (const char* p : {"classify_localize", "deeppose", "sliding_window", "rcnn", "spp_net",
                         "fast_rcnn", "faster_rcnn"}) {
     add_model_rows(t, p, "classify");
