@@ -162,12 +162,7 @@ int cmd_eval(const cli::CommonArgs& a) {
   FashionMnist test = load_fashion_mnist(data_dir, "test");
   const models::ClassifierEval ev = models::evaluate_classifier(*model, test, a.batch > 0 ? a.batch : 500);
   const auto& names = fashion_mnist_classes();
-  std::vector<double> per_class(10, 0.0);
-  for (int c = 0; c < 10; ++c) {
-    int64_t row = 0;
-    for (int p = 0; p < 10; ++p) row += ev.confusion[c][p];
-    per_class[c] = row ? double(ev.confusion[c][c]) / row : 0.0;
-  }
+  const std::vector<double> per_class = ev.per_class_accuracy();
   if (cli::result_wanted(a)) {
     json pc = json::object();
     for (int c = 0; c < 10; ++c) pc[names[c]] = per_class[c];

@@ -65,6 +65,16 @@ ClassifierLoss classifier_loss(SmallCnn& model, const Batch& batch) {
   return {ag::cross_entropy(logits, batch.labels), count_correct(logits.value(), batch.labels)};
 }
 
+std::vector<double> ClassifierEval::per_class_accuracy() const {
+  std::vector<double> acc(confusion.size(), 0.0);
+  for (size_t c = 0; c < confusion.size(); ++c) {
+    int64_t row = 0;
+    for (int64_t k : confusion[c]) row += k;
+    acc[c] = row ? double(confusion[c][c]) / row : 0.0;
+  }
+  return acc;
+}
+
 ClassifierEval evaluate_classifier(Module& model, const FashionMnist& data, int batch) {
   NoGradGuard no_grad;
   const bool was_training = model.is_training();

@@ -65,6 +65,8 @@ struct ClassifierEval {
   double loss = 0.0;  // mean cross-entropy
   int64_t total = 0, correct = 0;
   double accuracy() const { return total ? double(correct) / total : 0.0; }
+  // Accuracy on each true class: the confusion matrix's diagonal over its row sums.
+  std::vector<double> per_class_accuracy() const;
 };
 // Every image of `data` in order, `batch` at a time, in eval mode without gradients
 // (the model's training mode is restored afterwards).
