@@ -69,6 +69,21 @@ double box_size_of(const PoseSample& p) {
   return s > 0 ? s : -1;
 }
 
+// Per-joint (or per-limb) hit rates, NaN where nothing was labelled, and their pooled
+// mean: hits over all labelled joints, so a rarely labelled joint weighs less.
+PoseScore rates(const std::vector<double>& hit, const std::vector<double>& n) {
+  PoseScore s;
+  s.per_joint.assign(hit.size(), kNaN);
+  double hits = 0, total = 0;
+  for (size_t j = 0; j < hit.size(); ++j) {
+    if (n[j] > 0) s.per_joint[j] = hit[j] / n[j];
+    hits += hit[j], total += n[j];
+  }
+  s.counted = static_cast<int>(total);
+  s.mean = total > 0 ? hits / total : kNaN;
+  return s;
+}
+
 // Fraction of labelled joints with error <= factor * scale (< when strict).
 PoseScore joint_rate(const std::vector<PoseSample>& samples, PckNorm norm,
                      std::pair<int, int> torso, double factor, bool strict) {
@@ -88,16 +103,7 @@ PoseScore joint_rate(const std::vector<PoseSample>& samples, PckNorm norm,
       if (strict ? err < limit : err <= limit) hit[j] += 1;
     }
   }
-  PoseScore s;
-  s.per_joint.assign(K, kNaN);
-  double hits = 0, total = 0;
-  for (int j = 0; j < K; ++j) {
-    if (n[j] > 0) s.per_joint[j] = hit[j] / n[j];
-    hits += hit[j], total += n[j];
-  }
-  s.counted = static_cast<int>(total);
-  s.mean = total > 0 ? hits / total : kNaN;
-  return s;
+  return rates(hit, n);
 }
 
 }  // namespace
@@ -137,16 +143,7 @@ PoseScore pcp(const std::vector<PoseSample>& samples,
       if (error(p, a) <= fraction * len && error(p, b) <= fraction * len) hit[l] += 1;
     }
   }
-  PoseScore s;
-  s.per_joint.assign(L, kNaN);
-  double hits = 0, total = 0;
-  for (size_t l = 0; l < L; ++l) {
-    if (n[l] > 0) s.per_joint[l] = hit[l] / n[l];
-    hits += hit[l], total += n[l];
-  }
-  s.counted = static_cast<int>(total);
-  s.mean = total > 0 ? hits / total : kNaN;
-  return s;
+  return rates(hit, n);
 }
 
 PoseScore mean_joint_error(const std::vector<PoseSample>& samples) {
