@@ -2,8 +2,6 @@
 // comparison (grading/compare.cpp). A case file is either refused with dl::FileError or
 // loaded; a loaded case's expected outputs match themselves, and writing them back
 // (--regenerate's path) gives a file that loads to the same outputs.
-#include <unistd.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -11,18 +9,9 @@
 #include "grading/compare.h"
 #include "grading/golden_case.h"
 #include "util/files.h"
+#include "scratch_file.h"
 
 namespace {
-// load_case reads a path ({"file": ...} inputs are relative to it): one scratch folder in
-// memory (tmpfs; on disk, each rewrite waits for a flush).
-const std::string& scratch_case() {
-  static const std::string path = [] {
-    char dir[] = "/dev/shm/fuzz_golden_XXXXXX";
-    if (!mkdtemp(dir)) __builtin_trap();
-    return std::string(dir) + "/case.json";
-  }();
-  return path;
-}
 
 bool holds_null(const nlohmann::json& v) {
   if (v.is_null()) return true;
@@ -34,11 +23,8 @@ bool holds_null(const nlohmann::json& v) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string& path = scratch_case();
-  FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) __builtin_trap();
-  if (size > 0 && std::fwrite(data, 1, size, f) != size) __builtin_trap();
-  std::fclose(f);
+  const std::string& path = fuzz::scratch_path("fuzz_golden", "case.json");
+  fuzz::write_scratch(path, data, size);
   dl::grading::GoldenCase c;
   try {
     c = dl::grading::load_case(path);
