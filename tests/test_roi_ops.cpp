@@ -340,6 +340,59 @@ BOOST_AUTO_TEST_CASE(bad_shapes_throw_shape_error) {
                      "paste_masks_in_image");
 }
 
+// The geometry lesson 07's picture draws (roi_pool_bins, roi_align_sample_points) is the
+// kernels' own: RoI pooling's outputs are the maxima over the listed cells, and RoIAlign's
+// outputs on maps linear in x (or y) are the mean x (or y) of the listed samples.
+BOOST_AUTO_TEST_CASE(picture_geometry_is_the_kernels) {
+  const float box0[4] = {0, 0, 2, 2};
+  const std::vector<SamplePoint> p0 = roi_align_sample_points(box0, 2, 2, 1.0f, 2);
+  BOOST_REQUIRE_EQUAL(p0.size(), 16u);  // bin (0, 0) first, its 2x2 grid row by row
+  BOOST_TEST(p0[0].x == 0.25f);
+  BOOST_TEST(p0[1].x == 0.75f);
+  BOOST_TEST(p0[2].y == 0.75f);
+  BOOST_TEST(p0[4].x == 1.25f);  // bin (0, 1)
+  const RoiPoolBins b0 = roi_pool_bins(box0, 2, 2, 1.0f, 4, 4);  // cells 0..2: 3 cells in 2 bins
+  BOOST_TEST(b0.rows == std::vector<int64_t>({0, 2, 1, 3}), boost::test_tools::per_element());
+
+  const int64_t H = 10, W = 12;
+  Rng rng(5);
+  const Tensor values = uniform({1, 1, H, W}, 0.0f, 1.0f, rng);
+  Tensor column({1, 1, H, W}), row({1, 1, H, W});
+  for (int64_t y = 0; y < H; ++y)
+    for (int64_t x = 0; x < W; ++x) column[y * W + x] = float(x), row[y * W + x] = float(y);
+  for (int trial = 0; trial < 50; ++trial) {
+    // A RoI well inside the map (in image pixels, stride 4), so no sample is clamped.
+    const float x1 = 4 + 20 * rng.uniform(), y1 = 4 + 12 * rng.uniform();
+    const float box[4] = {x1, y1, x1 + 2 + 18 * rng.uniform(), y1 + 2 + 14 * rng.uniform()};
+    const int pool = 1 + trial % 4, ratio = trial % 3 - 1;  // -1: adaptive
+    const Tensor rois = rois_of({{0, box[0], box[1], box[2], box[3]}});
+
+    const Tensor pooled = roi_pool_forward(values, rois, pool, pool, 0.25f, false).y;
+    const RoiPoolBins bins = roi_pool_bins(box, pool, pool, 0.25f, H, W);
+    for (int i = 0; i < pool; ++i)
+      for (int j = 0; j < pool; ++j) {
+        float best = -1;  // values are in [0, 1); an empty bin outputs 0
+        for (int64_t y = bins.rows[2 * i]; y < bins.rows[2 * i + 1]; ++y)
+          for (int64_t x = bins.cols[2 * j]; x < bins.cols[2 * j + 1]; ++x)
+            best = std::max(best, values[y * W + x]);
+        if (best < 0) best = 0;
+        BOOST_TEST(pooled[i * pool + j] == best, "trial " << trial << " bin " << i << "," << j);
+      }
+
+    const std::vector<SamplePoint> pts = roi_align_sample_points(box, pool, pool, 0.25f, ratio);
+    const Tensor ax = roi_align_forward(column, rois, pool, pool, 0.25f, ratio);
+    const Tensor ay = roi_align_forward(row, rois, pool, pool, 0.25f, ratio);
+    const size_t per_bin = pts.size() / size_t(pool * pool);
+    BOOST_REQUIRE(per_bin > 0 && per_bin * pool * pool == pts.size());
+    for (int bin = 0; bin < pool * pool; ++bin) {
+      double mx = 0, my = 0;
+      for (size_t k = 0; k < per_bin; ++k) mx += pts[bin * per_bin + k].x, my += pts[bin * per_bin + k].y;
+      BOOST_TEST(std::fabs(ax[bin] - mx / per_bin) < 1e-4, "trial " << trial << " bin " << bin);
+      BOOST_TEST(std::fabs(ay[bin] - my / per_bin) < 1e-4, "trial " << trial << " bin " << bin);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(no_rois_give_empty_outputs) {
   const Tensor x({1, 4, 5, 5});
   BOOST_TEST(roi_pool_forward(x, Tensor({0, 5}), 2, 2, 1.0f).y.shape() == Shape({0, 4, 2, 2}));

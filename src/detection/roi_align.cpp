@@ -124,6 +124,20 @@ std::vector<Bilinear> precompute(const RoiGeometry& g, int64_t out_h, int64_t ou
 
 }  // namespace
 
+std::vector<SamplePoint> roi_align_sample_points(const float box[4], int64_t out_h, int64_t out_w,
+                                                 float spatial_scale, int sampling_ratio,
+                                                 bool aligned) {
+  const float r[5] = {0.0f, box[0], box[1], box[2], box[3]};
+  const RoiGeometry g = geometry(r, out_h, out_w, spatial_scale, sampling_ratio, aligned);
+  std::vector<SamplePoint> points;
+  for (int64_t i = 0; i < out_h; ++i)
+    for (int64_t j = 0; j < out_w; ++j)
+      for (int64_t iy = 0; iy < g.grid_h; ++iy)
+        for (int64_t ix = 0; ix < g.grid_w; ++ix)
+          points.push_back({sample_x(g, j, ix), sample_y(g, i, iy)});
+  return points;
+}
+
 Tensor roi_align_forward(const Tensor& x, const Tensor& rois, int64_t out_h, int64_t out_w,
                          float spatial_scale, int sampling_ratio, bool aligned) {
   check_args(x.shape(), rois, out_h, out_w, spatial_scale, "roi_align");

@@ -17,6 +17,8 @@
 // The backward pass scatters each output gradient onto the four cells of every sample
 // with the bilinear weights, divided by the sample count.
 #pragma once
+#include <vector>
+
 #include "autograd/variable.h"
 #include "tensor/tensor.h"
 
@@ -31,6 +33,17 @@ Tensor roi_align_backward(const Tensor& gy, const Tensor& rois, const Shape& x_s
 // forward pass above, which precomputes the sample weights once per RoI).
 Tensor roi_align_reference(const Tensor& x, const Tensor& rois, int64_t out_h, int64_t out_w,
                            float spatial_scale, int sampling_ratio = -1, bool aligned = false);
+
+// Where RoIAlign reads one RoI (x1, y1, x2, y2 in image coordinates): the sample points
+// in feature-map coordinates (cell index + fraction; a cell's centre is at index + 0.5),
+// bin by bin in row-major order, each bin's grid row by row. The kernels' own geometry,
+// for pictures and for tests that tie a picture to what the kernels compute.
+struct SamplePoint {
+  float x, y;
+};
+std::vector<SamplePoint> roi_align_sample_points(const float box[4], int64_t out_h, int64_t out_w,
+                                                 float spatial_scale, int sampling_ratio = -1,
+                                                 bool aligned = false);
 
 namespace ag {
 // Differentiable in x only.

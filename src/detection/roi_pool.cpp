@@ -62,7 +62,21 @@ void bin_range(int64_t i, int64_t n, int64_t start, int64_t len, int64_t size, i
   hi = std::min(std::max<int64_t>(hi, 0), size);
 }
 
+// Every bin's [lo, hi) rows and columns.
+RoiPoolBins bins_of(const QuantisedRoi& q, int64_t out_h, int64_t out_w, int64_t H, int64_t W) {
+  RoiPoolBins b{std::vector<int64_t>(2 * out_h), std::vector<int64_t>(2 * out_w)};
+  for (int64_t i = 0; i < out_h; ++i) bin_range(i, out_h, q.y0, q.h, H, b.rows[2 * i], b.rows[2 * i + 1]);
+  for (int64_t j = 0; j < out_w; ++j) bin_range(j, out_w, q.x0, q.w, W, b.cols[2 * j], b.cols[2 * j + 1]);
+  return b;
+}
+
 }  // namespace
+
+RoiPoolBins roi_pool_bins(const float box[4], int64_t out_h, int64_t out_w, float spatial_scale,
+                          int64_t H, int64_t W) {
+  const float r[5] = {0.0f, box[0], box[1], box[2], box[3]};
+  return bins_of(quantise(r, spatial_scale), out_h, out_w, H, W);
+}
 
 RoiPoolResult roi_pool_forward(const Tensor& x, const Tensor& rois, int64_t out_h, int64_t out_w,
                                float spatial_scale, bool keep_argmax) {
@@ -79,9 +93,8 @@ RoiPoolResult roi_pool_forward(const Tensor& x, const Tensor& rois, int64_t out_
 #pragma omp parallel for schedule(static)
   for (int64_t k = 0; k < K; ++k) {
     const QuantisedRoi q = quantise(pr + k * 5, spatial_scale);
-    std::vector<int64_t> rows(2 * out_h), cols(2 * out_w);  // [lo, hi) per bin
-    for (int64_t i = 0; i < out_h; ++i) bin_range(i, out_h, q.y0, q.h, H, rows[2 * i], rows[2 * i + 1]);
-    for (int64_t j = 0; j < out_w; ++j) bin_range(j, out_w, q.x0, q.w, W, cols[2 * j], cols[2 * j + 1]);
+    const RoiPoolBins bins = bins_of(q, out_h, out_w, H, W);
+    const std::vector<int64_t>&rows = bins.rows, &cols = bins.cols;
     for (int64_t c = 0; c < C; ++c) {
       const float* plane = px + (q.batch * C + c) * H * W;
       for (int64_t i = 0; i < out_h; ++i)

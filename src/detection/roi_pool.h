@@ -34,6 +34,16 @@ RoiPoolResult roi_pool_forward(const Tensor& x, const Tensor& rois, int64_t out_
 Tensor roi_pool_backward(const Tensor& gy, const Tensor& rois, const std::vector<int64_t>& argmax,
                          const Shape& x_shape);
 
+// The cells RoI pooling's bins cover for one RoI (x1, y1, x2, y2 in image coordinates) on
+// an H x W map: bin (i, j) takes rows [rows[2i], rows[2i+1]) and columns
+// [cols[2j], cols[2j+1]) (empty when they are equal). The kernels' own quantisation, for
+// pictures and tests.
+struct RoiPoolBins {
+  std::vector<int64_t> rows, cols;
+};
+RoiPoolBins roi_pool_bins(const float box[4], int64_t out_h, int64_t out_w, float spatial_scale,
+                          int64_t H, int64_t W);
+
 // Checks rois is [K, 5] with integral batch indices in [0, n_images) and finite
 // coordinates; shared by every RoI op. `op` names the caller in the message.
 void check_rois(const Tensor& rois, int64_t n_images, const char* op);

@@ -8,15 +8,18 @@
 //                             branch pools with RoI max pooling (Table 2c's ablation)
 //   bin/mask_rcnn eval        box AP (VOC AP@0.5, COCO) and mask AP (COCO segm)
 //   bin/mask_rcnn predict IMAGE...   translucent masks with class and score (PNG + JSON
-//                             with COCO RLE segmentations)
+//                             with COCO RLE segmentations); --show-sampling: RoI pooling's
+//                             cells beside RoIAlign's sample points on the best detection
 //   bin/mask_rcnn bench       seconds per image: Faster R-CNN's stages + the mask branch's
 #include <fmt/core.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "data/batching.h"
 #include "data/instance_masks.h"
 #include "eval/detection_eval.h"
+#include "image/image.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/detection_eval.h"
 #include "lessons/common/detector_program.h"
@@ -25,6 +28,7 @@
 #include "lessons/common/predict_with_proposals.h"
 #include "lessons/common/pretrained.h"
 #include "lessons/common/report.h"
+#include "lessons/common/roi_sampling_picture.h"
 #include "lessons/common/stage_bench.h"
 #include "models/mask_rcnn.h"
 #include "util/output_lock.h"
@@ -158,18 +162,29 @@ int cmd_eval(const cli::CommonArgs& a, const models::MaskRcnnDetectOptions& d, i
 
 // ---- predict -----------------------------------------------------------------------------
 int cmd_predict(const cli::CommonArgs& a, const models::MaskRcnnDetectOptions& d,
-                const std::vector<std::string>& images) {
+                bool show_sampling, const std::vector<std::string>& images) {
   std::vector<std::string> classes;
   std::unique_ptr<MaskRcnn> net = load(a.model.empty() ? kDefaultModel : a.model, &classes);
   const cli::PredictSettings s{kProgram, cli::predictions_dir(a), classes, "class score",
                                d.faster.head.threshold, a};
-  return cli::predict_images(images, s, [&](const std::string&, const Image& img) {
+  return cli::predict_images(images, s, [&](const std::string& path, const Image& img) {
     models::MaskRcnnStageTimes st;
     cli::PredictedImage p;
     p.result.detections = net->detect(img, d, &st);
     p.result.proposal_seconds = st.faster.rpn + st.faster.proposals;
     p.result.seconds = st.total() - p.result.proposal_seconds;
     p.proposals = d.faster.proposals.post_nms_top_n;
+    if (show_sampling) {  // the best detection's box, else the image's central quarter
+      const auto& dets = p.result.detections;
+      const Box roi = dets.empty() ? Box{img.width / 4.0f, img.height / 4.0f, img.width * 0.75f,
+                                         img.height * 0.75f}
+                                   : dets[0].box;
+      std::filesystem::create_directories(s.out_dir);
+      save_image((std::filesystem::path(s.out_dir) / std::filesystem::path(path).stem()).string() +
+                     ".roi_sampling.png",
+                 cli::roi_sampling_picture(img, roi, models::kBackboneStride,
+                                           net->config.mask_head.pool, models::kMaskSamplingRatio));
+    }
     return p;
   });
 }
@@ -235,6 +250,9 @@ int main(int argc, char** argv) {
                              "draw masks, boxes, classes and scores");
   add_detect(c.eval, "lowest class score kept (default 0.05)");
   add_detect(c.predict, "lowest class score drawn (default 0.5)");
+  bool show_sampling = false;
+  c.predict.flag("--show-sampling", show_sampling,
+                 "draw RoI pooling's cells and RoIAlign's sample points on the best detection");
   add_detect(c.bench, "lowest class score kept (default 0.05)");
 
   const int rc_parse = cli::parse(app, argc, argv);
@@ -249,7 +267,7 @@ int main(int argc, char** argv) {
     if (c.eval) return cmd_eval(args, dopt, c.limit);
     if (c.predict) {
       if (c.predict.count("--threshold") == 0) dopt.faster.head.threshold = 0.5f;
-      return cmd_predict(args, dopt, c.images);
+      return cmd_predict(args, dopt, show_sampling, c.images);
     }
     return cmd_bench(args, dopt, c.images, c.limit);
   });

@@ -47,7 +47,8 @@ MaskHead::MaskHead(int in_channels, int classes, const MaskHeadConfig& cfg, Rng&
 Var MaskHead::pool_rois(const Var& features, const Tensor& rois) {
   const float scale = 1.0f / kBackboneStride;
   return config.roi_pool ? ag::roi_pool(features, rois, config.pool, config.pool, scale)
-                         : ag::roi_align(features, rois, config.pool, config.pool, scale, 2);
+                         : ag::roi_align(features, rois, config.pool, config.pool, scale,
+                                                        kMaskSamplingRatio);
 }
 
 Var MaskHead::forward(const Var& pooled) {

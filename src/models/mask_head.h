@@ -27,6 +27,9 @@
 
 namespace dl::models {
 
+// RoIAlign's samples per bin side in the mask branch (Detectron's and torchvision's 2).
+constexpr int kMaskSamplingRatio = 2;
+
 struct MaskHeadConfig {
   int channels = 32;      // width of the four 3x3 convs (paper / torchvision: 256)
   int convs = 4;          // 3x3 convs before the up-sampling (the paper's "x4")
