@@ -144,6 +144,12 @@ struct TrainDefaults {
   int batch = -1;
   float lr = -1.0f;
   std::string epochs_text, batch_text, lr_text;  // --help's words for a -1 above
+  // A constructor rather than aggregate initialisation: the programs give the numbers and
+  // only some of the words (-Wextra warns about every member an aggregate leaves out).
+  TrainDefaults(int epochs_ = -1, int batch_ = -1, float lr_ = -1.0f, std::string epochs_text_ = "",
+                std::string batch_text_ = "", std::string lr_text_ = "")
+      : epochs(epochs_), batch(batch_), lr(lr_), epochs_text(std::move(epochs_text_)),
+        batch_text(std::move(batch_text_)), lr_text(std::move(lr_text_)) {}
 };
 
 // The common flags plus --resume, for `train` subcommands; --help shows `d`.
