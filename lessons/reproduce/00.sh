@@ -15,3 +15,11 @@ recipe() {
   step predict 2 bin/classify predict --model "$m/classify.safetensors" --test 4 --out "$dir/predict" \
     "${t[@]}" --json data/samples/skimage/coffee.png data/samples/skimage/chelsea.png
 }
+
+pictures() {
+  cp "$MODELS/classify.svg" lessons/img/classify_curves.svg
+  local f
+  for f in test0000_Ankle-boot coffee chelsea; do
+    cp "$dir/predict/$f.classify.png" "lessons/img/classify_${f%%_*}.png"
+  done
+}
