@@ -16,7 +16,7 @@ recipe() {
     bin/datagen scenes --quiet --count "$n_test" --split test --seed 2 --out "$data/test"
   step classify 110 --model "$m/classify.safetensors" \
     bin/classify train "${q0[@]}" --model "$m/classify.safetensors" "${t[@]}" --quiet --json
-  step train 170 --model "$m/sliding_window.safetensors" \
+  step train 120 --model "$m/sliding_window.safetensors" \
     bin/sliding_window train --data "$data" --pretrained "$m/classify.safetensors" "${q[@]}" \
     --model "$m/sliding_window.safetensors" "${t[@]}" --quiet --json
   step eval 20 bin/sliding_window eval --data "$data" --model "$m/sliding_window.safetensors" \
@@ -30,9 +30,8 @@ recipe() {
   step bench_chelsea 20 bin/sliding_window bench --model "$m/sliding_window.safetensors" "${t[@]}" \
     --json data/samples/skimage/chelsea.png
   step log 0 cp "$m/sliding_window.csv" "$dir/train.csv"
-  local preset
-  for preset in single fast quality; do
-    step "ss_$preset" 60 bin/selective_search eval --data "$data/test" --preset "$preset" \
-      --out "$dir/ss_$preset" "${lim[@]}" "${t[@]}" --json
-  done
+  local ss=(bin/selective_search eval --data "$data/test" "${lim[@]}" "${t[@]}" --json)
+  step ss_single 5 "${ss[@]}" --preset single --out "$dir/ss_single"
+  step ss_fast 8 "${ss[@]}" --preset fast --out "$dir/ss_fast"
+  step ss_quality 20 "${ss[@]}" --preset quality --out "$dir/ss_quality"
 }
