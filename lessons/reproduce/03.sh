@@ -21,6 +21,11 @@ recipe() {
     --model "$m/sliding_window.safetensors" "${t[@]}" --quiet --json
   step eval 20 bin/sliding_window eval --data "$data" --model "$m/sliding_window.safetensors" \
     "${lim[@]}" "${t[@]}" --json
+  local first=(--limit "$(quick && echo 3 || echo 20)")   # the two modes on the same first scenes
+  step eval_crops20 35 bin/sliding_window eval --data "$data" --model "$m/sliding_window.safetensors" \
+    --mode crops "${first[@]}" "${t[@]}" --json
+  step eval_conv20 3 bin/sliding_window eval --data "$data" --model "$m/sliding_window.safetensors" \
+    "${first[@]}" "${t[@]}" --json
   step bench 15 bin/sliding_window bench --data "$data" --model "$m/sliding_window.safetensors" \
     --limit 5 "${t[@]}" --json
   step bench_stride8 5 bin/sliding_window bench --data "$data" --model "$m/sliding_window.safetensors" \
