@@ -2,8 +2,8 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all help deps build test bench demo data pretrained generated grade grade-quick starter \
-  sanitize fuzz clean
+.PHONY: all help deps build test bench demo lessons data pretrained generated grade grade-quick \
+  starter sanitize fuzz clean
 
 all: build
 
@@ -83,6 +83,15 @@ generated: build
 # times side by side, and out/demo/index.html linking each result to its lesson.
 demo: build data
 	tools/demo.sh out/demo
+
+# Reproduces lessons 00-04 (tools/lessons.sh, recipes in lessons/reproduce/): each
+# lesson's data, models (kept when present; FORCE=1 retrains), eval/predict/bench, then
+# rewrites the lesson's generated tables from their JSON. LESSON=02 (or "00 01") for
+# some; MODELS=DIR trains elsewhere than data/models; QUICK=1 checks the recipes with
+# tiny settings in minutes, writing out/lessons/quick/ only.
+lessons: build data
+	LESSONS_COMMAND='make lessons$(if $(LESSON), LESSON=$(if $(word 2,$(LESSON)),"$(LESSON)",$(LESSON)))' \
+	  tools/lessons.sh $(LESSON)
 
 # Grades the library against the golden cases in data/golden/ (lessons/00-getting-started.md).
 # Builds the library and the programs (the end-to-end cases run them), not the tests.

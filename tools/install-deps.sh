@@ -12,7 +12,7 @@
 set -euo pipefail
 
 pkgs=(g++ cmake make libstb-dev libcli11-dev libfmt-dev libboost-test-dev
-      nlohmann-json3-dev zlib1g-dev)
+      nlohmann-json3-dev zlib1g-dev time)
 for arg in "$@"; do
   case "$arg" in
     --bench)  pkgs+=(libopenblas-dev python3-opencv python3-torch) ;;

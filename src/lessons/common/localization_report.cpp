@@ -8,18 +8,24 @@ namespace dl::cli {
 
 nlohmann::json localization_eval_json(const LocalizationEval& ev,
                                       const std::vector<std::string>& classes) {
-  nlohmann::json pc = nlohmann::json::object();
-  for (size_t c = 0; c < ev.per_class.size(); ++c) {
-    const LocalizationStats& s = ev.per_class[c];
+  auto stats = [](const LocalizationStats& s) {
     const double d = std::max<int64_t>(1, s.images);
-    pc[classes[c]] = {{"images", s.images}, {"accuracy", s.correct / d},
-                      {"mean_iou", s.iou / d}, {"localization_accuracy", s.localized / d}};
+    return nlohmann::json{{"images", s.images}, {"accuracy", s.correct / d},
+                          {"mean_iou", s.iou / d}, {"localization_accuracy", s.localized / d}};
+  };
+  nlohmann::json pc = nlohmann::json::object(), ps = nlohmann::json::array();
+  for (size_t c = 0; c < ev.per_class.size(); ++c) pc[classes[c]] = stats(ev.per_class[c]);
+  for (size_t b = 0; b < ev.per_size.size(); ++b) {
+    nlohmann::json row = stats(ev.per_size[b]);
+    row["size"] = size_bucket_name(int(b));
+    ps.push_back(row);
   }
   return {{"images", ev.total.images},
           {"accuracy", ev.accuracy()},
           {"mean_iou", ev.mean_iou()},
           {"localization_accuracy", ev.loc_accuracy()},
-          {"per_class", pc}};
+          {"per_class", pc},
+          {"per_size", ps}};
 }
 
 void print_localization_eval(const LocalizationEval& ev, const std::vector<std::string>& classes) {

@@ -10,7 +10,8 @@
 
 namespace dl::cli {
 
-// {"images", "accuracy", "mean_iou", "localization_accuracy", "per_class": {name: {...}}}
+// {"images", "accuracy", "mean_iou", "localization_accuracy", "per_class": {name: {...}},
+//  "per_size": [{"size": "< 32 px", ...}, ...]} (the buckets of size_bucket_name)
 nlohmann::json localization_eval_json(const LocalizationEval& ev,
                                       const std::vector<std::string>& classes);
 // The per-class table, the per-size table and what "localization accuracy" means.
