@@ -92,6 +92,20 @@ step() {
   echo "    done in $(($(date +%s) - t0)) s"
 }
 
+# Steps several recipes share. lesson 00's backbone, which the later lessons start from
+# (arguments: the recipe's quick settings, if any):
+backbone_step() {
+  step classify 110 --model "$MODELS/classify.safetensors" \
+    bin/classify train "$@" --model "$MODELS/classify.safetensors" --threads "$THREADS" --quiet --json
+}
+# ... and the multi-object scenes (DIR, train and test counts), made only when missing.
+scenes_steps() {
+  step data_train 30 --made "$1/train/annotations.json" \
+    bin/datagen scenes --quiet --count "$2" --split train --seed 1 --out "$1/train"
+  step data_test 3 --made "$1/test/annotations.json" \
+    bin/datagen scenes --quiet --count "$3" --split test --seed 2 --out "$1/test"
+}
+
 json_string() { local v=${1//\\/\\\\}; echo "${v//\"/\\\"}"; }   # \ and " escaped
 
 machine() {

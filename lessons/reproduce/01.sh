@@ -12,8 +12,7 @@ recipe() {
     "${single[@]}" --count "$n_train" --split train --seed 1 --out "$data/train"
   step data_test 30 --made "$data/test/annotations.json" \
     "${single[@]}" --count "$n_test" --split test --seed 2 --out "$data/test"
-  step classify 110 --model "$m/classify.safetensors" \
-    bin/classify train "${q0[@]}" --model "$m/classify.safetensors" "${t[@]}" --quiet --json
+  backbone_step "${q0[@]}"
   step train 250 --model "$m/classify_localize.safetensors" \
     bin/classify_localize train --data "$data" --pretrained "$m/classify.safetensors" "${q[@]}" \
     --model "$m/classify_localize.safetensors" "${t[@]}" --quiet --json

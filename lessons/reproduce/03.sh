@@ -10,12 +10,8 @@ recipe() {
   if quick; then
     data=$dir/quick-data n_train=40 n_test=10 q=(--limit 20) q0=(--limit 2000 --epochs 1) lim=(--limit 10)
   fi
-  step data_train 30 --made "$data/train/annotations.json" \
-    bin/datagen scenes --quiet --count "$n_train" --split train --seed 1 --out "$data/train"
-  step data_test 3 --made "$data/test/annotations.json" \
-    bin/datagen scenes --quiet --count "$n_test" --split test --seed 2 --out "$data/test"
-  step classify 110 --model "$m/classify.safetensors" \
-    bin/classify train "${q0[@]}" --model "$m/classify.safetensors" "${t[@]}" --quiet --json
+  scenes_steps "$data" "$n_train" "$n_test"
+  backbone_step "${q0[@]}"
   step train 120 --model "$m/sliding_window.safetensors" \
     bin/sliding_window train --data "$data" --pretrained "$m/classify.safetensors" "${q[@]}" \
     --model "$m/sliding_window.safetensors" "${t[@]}" --quiet --json

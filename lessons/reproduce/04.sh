@@ -19,12 +19,8 @@ recipe() {
   local init=(--data "$data" --pretrained "$m/classify.safetensors" "${cache[@]}" "${q[@]}" "${t[@]}")
   local svm=()   # R-CNN's and SPP-net's fine-tuning steps and mining rounds
   quick && svm=(--steps-per-epoch 20 --svm-rounds 1)
-  step data_train 30 --made "$data/train/annotations.json" \
-    bin/datagen scenes --quiet --count "$n_train" --split train --seed 1 --out "$data/train"
-  step data_test 3 --made "$data/test/annotations.json" \
-    bin/datagen scenes --quiet --count "$n_test" --split test --seed 2 --out "$data/test"
-  step classify 110 --model "$m/classify.safetensors" \
-    bin/classify train "${q0[@]}" --model "$m/classify.safetensors" "${t[@]}" --quiet --json
+  scenes_steps "$data" "$n_train" "$n_test"
+  backbone_step "${q0[@]}"
   step sliding_window 120 --model "$m/sliding_window.safetensors" \
     bin/sliding_window train --data "$data" --pretrained "$m/classify.safetensors" "${qsw[@]}" \
     --model "$m/sliding_window.safetensors" "${t[@]}" --quiet --json
