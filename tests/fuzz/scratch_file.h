@@ -6,17 +6,24 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 
 namespace fuzz {
 
-// `stem`: the folder's name prefix; `file`: the scratch file's name inside it.
+// `stem`: the folder's name prefix; `file`: the scratch file's name inside it. The folder
+// is removed when the process exits normally (a crash leaves it, beside the crash input).
 inline const std::string& scratch_path(const char* stem, const char* file) {
-  static const std::string path = [&] {
-    std::string dir = std::string("/dev/shm/") + stem + "_XXXXXX";
-    if (!mkdtemp(dir.data())) __builtin_trap();
-    return dir + "/" + file;
+  static const std::string dir = [&] {
+    std::string d = std::string("/dev/shm/") + stem + "_XXXXXX";
+    if (!mkdtemp(d.data())) __builtin_trap();
+    return d;
   }();
+  // Registered after `dir` is made, so that it runs before `dir` is destroyed.
+  static const int removed_at_exit = std::atexit([] { std::filesystem::remove_all(dir); });
+  static const std::string path = dir + "/" + file;
+  (void)removed_at_exit;
   return path;
 }
 
