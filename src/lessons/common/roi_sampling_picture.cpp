@@ -89,9 +89,10 @@ Image roi_sampling_picture(const Image& img, const Box& roi, int stride, int poo
   for (const SamplePoint& q : roi_align_sample_points(box, pool, pool, scale, sampling_ratio))
     fill_circle(right.picture, right.px(q.x * s), right.py(q.y * s), dot, kSample);
 
-  // Side by side under a title line each.
-  const int title = 34, gap = 12;
-  Image out(2 * left.picture.width + gap, left.picture.height + title, 3, 255);
+  // Side by side under four title lines (wide enough for them however narrow the RoI).
+  const int title = 64, gap = 12, line = 15;
+  const int width = std::max(2 * left.picture.width + gap, 340);
+  Image out(width, left.picture.height + title, 3, 255);
   for (int panel_index = 0; panel_index < 2; ++panel_index) {
     const Image& src = panel_index == 0 ? left.picture : right.picture;
     const int ox = panel_index * (src.width + gap);
@@ -99,17 +100,15 @@ Image roi_sampling_picture(const Image& img, const Box& roi, int stride, int poo
       for (int x = 0; x < src.width; ++x)
         for (int c = 0; c < 3; ++c) out.at(ox + x, title + y, c) = src.at(x, y, c);
   }
-  draw_text(out, 4, 2, fmt::format("RoI pooling {0}x{0}: rounded to cells (red)", pool),
-            Color{0, 0, 0}, Color{255, 255, 255}, 1);
-  draw_text(out, 4, 17, fmt::format("stride {}: one grid square per map cell", stride),
-            Color{0, 0, 0}, Color{255, 255, 255}, 1);
-  const int rx = left.picture.width + gap + 4;
-  draw_text(out, rx, 2, fmt::format("RoIAlign {0}x{0}: the real box (green)", pool),
-            Color{0, 0, 0}, Color{255, 255, 255}, 1);
-  draw_text(out, rx, 17,
-            sampling_ratio > 0 ? fmt::format("{0}x{0} bilinear samples per bin", sampling_ratio)
-                               : std::string("adaptive samples per bin"),
-            Color{0, 0, 0}, Color{255, 255, 255}, 1);
+  const std::string lines[4] = {
+      fmt::format("left: RoI pooling {0}x{0}, the box rounded to cells (red)", pool),
+      fmt::format("right: RoIAlign {0}x{0} on the real box (green),", pool),
+      sampling_ratio > 0
+          ? fmt::format("  {0}x{0} bilinear samples per bin (red dots)", sampling_ratio)
+          : std::string("  adaptive bilinear samples per bin (red dots)"),
+      fmt::format("stride {}: a grid square is one feature-map cell", stride)};
+  for (int k = 0; k < 4; ++k)
+    draw_text(out, 4, 2 + line * k, lines[k], Color{0, 0, 0}, Color{255, 255, 255}, 1);
   return out;
 }
 
