@@ -64,14 +64,13 @@ Image roi_sampling_picture(const Image& img, const Box& roi, int stride, int poo
   // Left: RoI pooling's bins, whole cells.
   Panel left = panel(img, cx0, cy0, w, h, stride, zoom);
   const RoiPoolBins bins = roi_pool_bins(box, pool, pool, scale, map_h, map_w);
+  const float s = float(stride);  // cells -> image pixels
   for (int i = 0; i < pool; ++i)
     for (int j = 0; j < pool; ++j) {
-      const float s = float(stride);
       fill_rect(left.picture, left.px(bins.cols[2 * j] * s), left.py(bins.rows[2 * i] * s),
                 left.px(bins.cols[2 * j + 1] * s), left.py(bins.rows[2 * i + 1] * s),
                 kBinShade[(i + j) % 2], 0.3f);
     }
-  const float s = float(stride);
   outline(left, bins.cols.front() * s, bins.rows.front() * s, bins.cols.back() * s,
           bins.rows.back() * s, kRounded, 2);
   outline(left, roi.x1, roi.y1, roi.x2, roi.y2, kReal, 2);
