@@ -318,14 +318,19 @@ Rle rle_from_bbox(const std::array<double, 4>& b, int height, int width) {
 
 std::array<double, 4> mask_bbox(const Mask& m) {
   int x0 = m.width, y0 = m.height, x1 = -1, y1 = -1;
-  for (int y = 0; y < m.height; ++y)
-    for (int x = 0; x < m.width; ++x)
-      if (m.at(x, y)) {
-        x0 = std::min(x0, x);
-        y0 = std::min(y0, y);
-        x1 = std::max(x1, x);
-        y1 = std::max(y1, y);
-      }
+  for (int y = 0; y < m.height; ++y) {
+    const uint8_t* row = m.data.data() + static_cast<size_t>(y) * m.width;
+    uint8_t any = 0;
+    for (int x = 0; x < m.width; ++x) any |= row[x];
+    if (!any) continue;
+    int first = 0, last = m.width - 1;
+    while (!row[first]) ++first;
+    while (!row[last]) --last;
+    x0 = std::min(x0, first);
+    x1 = std::max(x1, last);
+    y0 = std::min(y0, y);
+    y1 = y;
+  }
   if (x1 < 0) return {0, 0, 0, 0};
   return {double(x0), double(y0), double(x1 - x0 + 1), double(y1 - y0 + 1)};
 }
