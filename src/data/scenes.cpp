@@ -75,7 +75,8 @@ void gradient(Image& img, Rng& rng) {
   uint8_t* dst = img.pixels.data();
   for (int y = 0; y < img.height; ++y)
     for (int x = 0; x < img.width; ++x, dst += 3) {
-      const float d = (x + 0.5f - 0.5f * img.width) * dx + (y + 0.5f - 0.5f * img.height) * dy;
+      // (x - cx) dx + (y - cy) dy, the first product fused (the bits the scenes were made with)
+      const float d = std::fma(x + 0.5f - 0.5f * img.width, dx, (y + 0.5f - 0.5f * img.height) * dy);
       const Color c = lerp(c0, c1, std::clamp(0.5f + 0.5f * d / half, 0.0f, 1.0f));
       dst[0] = c.r;
       dst[1] = c.g;
