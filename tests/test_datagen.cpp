@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <string>
 
+#include "data/batch_prefetch.h"
 #include "data/coco.h"
 #include "data/figures.h"
 #include "data/rle.h"
@@ -95,6 +96,31 @@ int64_t count_inside(const Mask& a, const Mask& b) {  // |a & b|
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(datagen)
+
+// BatchPrefetch hands out exactly what build(index) gives, whether the batch was made
+// ahead, made on the spot after a batch made ahead for nothing, or failed.
+BOOST_AUTO_TEST_CASE(batch_prefetch_gives_the_built_batches) {
+  std::vector<int64_t> built;  // written by one thread at a time: take() waits for the helper
+  auto build = [&built](int64_t i) {
+    if (i == 7) throw std::runtime_error("batch 7 cannot be made");
+    built.push_back(i);
+    return std::vector<int64_t>{i, i * i};
+  };
+  {
+    BatchPrefetch<std::vector<int64_t>> batches(build);
+    for (int64_t s = 0; s < 5; ++s)
+      BOOST_TEST((batches.take(s, s + 1 < 5 ? s + 1 : -1) == std::vector<int64_t>{s, s * s}));
+    BOOST_TEST((batches.take(3, 4) == std::vector<int64_t>{3, 9}));  // 4 made ahead...
+    BOOST_TEST((batches.take(2) == std::vector<int64_t>{2, 4}));     // ...for nothing
+    BOOST_CHECK_THROW(batches.take(7), std::runtime_error);
+    BOOST_TEST((batches.take(6, 7) == std::vector<int64_t>{6, 36}));
+    BOOST_CHECK_THROW(batches.take(7), std::runtime_error);  // the error made ahead
+  }
+  std::vector<int64_t> sorted = built;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t s = 0; s < 5; ++s)
+    BOOST_TEST(std::count(sorted.begin(), sorted.end(), s) >= 1);
+}
 
 BOOST_AUTO_TEST_CASE(scene_is_a_pure_function_of_seed_and_index) {
   SceneOptions o;

@@ -9,11 +9,11 @@
 // `bin/datagen scenes --single` files with --train-scenes files), tested on the fixed
 // test directory (see lessons/01).
 #include <fmt/core.h>
-#include <fmt/format.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "data/batch_prefetch.h"
 #include "data/batching.h"
 #include "data/detection_dataset.h"
 #include "data/online_scenes.h"
@@ -64,6 +64,7 @@ struct TrainOptions {
   // "online": a fresh generated scene for every training step (data/online_scenes.h);
   // "files": the fixed scenes in DATA/train, shuffled each epoch.
   std::string train_scenes = "online";
+  bool no_prefetch = false;
 };
 
 std::unique_ptr<models::Localizer> load_model(const std::string& path) {
@@ -138,6 +139,10 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   const models::SceneSource scene =
       online ? models::SceneSource([&gen](int64_t k) { return online_scene(gen, k); })
              : models::SceneSource([&train](int64_t k) { return train.items[k]; });
+  BatchPrefetch<models::LocalizerBatch> batches([&](int64_t s) {  // s + 1 made while s trains
+    return models::make_localizer_batch(scene, order, s * a.batch, a.batch, cfg.input_size,
+                                        online ? nullptr : &flip_rng);
+  });
   auto batch_loss = [&](int epoch, int64_t s, int64_t) {
     if (s == 0 && online) {  // scenes epoch*n .. epoch*n + n - 1: never seen before
       order.resize(n);
@@ -147,9 +152,9 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
       order = shuffled_indices(n, shuffle);
       flip_rng = Rng(a.seed).fork(10000 + epoch);
     }
-    // (generated scenes are already mirrored at random: no flip for them)
-    models::LocalizerBatch b = models::make_localizer_batch(
-        scene, order, s * a.batch, a.batch, cfg.input_size, online ? nullptr : &flip_rng);
+    // (generated scenes come mirrored at random: no flip; none made ahead past the epoch)
+    const bool ahead = !t.no_prefetch && s + 1 < fo.steps_per_epoch;
+    models::LocalizerBatch b = batches.take(s, ahead ? s + 1 : -1);
     models::Localizer::Losses l = model.losses(b, t.lambda);
     // The two terms logged apart (train_cls_loss, train_box_loss), as fast_rcnn does.
     return cli::StepLosses{l.loss.total,
@@ -207,15 +212,14 @@ int cmd_predict(const cli::CommonArgs& a, const std::vector<std::string>& images
     const Tensor& probs = r.probs;
     const Box& box = r.box;
     const int c = r.ranking[0];
-    Image canvas = img;
     const int thick = std::max(2, std::min(img.width, img.height) / 100);
-    draw_rect(canvas, box.x1, box.y1, box.x2, box.y2, palette_color(c), thick);
-    draw_box_label(canvas, box.x1, box.y1, fmt::format("{} {:.2f}", names[c], probs[c]),
+    draw_rect(img, box.x1, box.y1, box.x2, box.y2, palette_color(c), thick);
+    draw_box_label(img, box.x1, box.y1, fmt::format("{} {:.2f}", names[c], probs[c]),
                    palette_color(c));
     fs::create_directories(out_dir);
     const std::string out_path =
         (fs::path(out_dir) / (fs::path(path).stem().string() + ".classify_localize.png")).string();
-    save_image(out_path, canvas);
+    save_image(out_path, img);
     json top = json::array();
     for (size_t k = 0; k < std::min<size_t>(5, r.ranking.size()); ++k)
       top.push_back({{"class", names[r.ranking[k]]}, {"probability", probs[r.ranking[k]]}});
@@ -270,6 +274,7 @@ int main(int argc, char** argv) {
                "online (fresh generated scenes every step) or files (DATA/train)")
       .one_of({"online", "files"});
   train.flag("--freeze-backbone", topt.freeze_backbone, "train only the new layers");
+  train.flag("--no-prefetch", topt.no_prefetch, "make each batch in its turn (same results)");
   train.option("--limit", topt.limit,
                "scenes per epoch (online; default 12000) or the first N files (files)")
       .range(int64_t(1), int64_t(10000000));
