@@ -1,6 +1,7 @@
 // Images: file round trips and refusals, transforms and drawing on tiny images whose
 // every pixel is computed by hand.
 #include <boost/test/unit_test.hpp>
+#include <omp.h>
 
 #include <cmath>
 #include <filesystem>
@@ -288,7 +289,22 @@ BOOST_AUTO_TEST_CASE(warp_region_matches_reference_bit_for_bit) {
                 warp_region_reference(item, 0, 0, 28, 28, size, size, {}, Border::Clamp).pixels));
     ++cases;
   }
-  BOOST_TEST(cases == 366);
+  // Outputs above 65,536 samples are made in 8 blocks of rows, in parallel: each block
+  // starts its cached rows afresh.
+  const int threads_before = omp_get_max_threads();
+  for (Border border : {Border::Constant, Border::Clamp}) {
+    const Image img = random_image(37, 23, 3, 5);
+    for (int threads : {1, 2}) {
+      omp_set_num_threads(threads);
+      const Image fast = warp_region(img, -3.5f, 2.25f, 40.0f, 19.0f, 301, 263, {9, 8, 7}, border);
+      BOOST_TEST((fast.pixels ==
+                  warp_region_reference(img, -3.5f, 2.25f, 40.0f, 19.0f, 301, 263, {9, 8, 7}, border)
+                      .pixels));
+      ++cases;
+    }
+  }
+  omp_set_num_threads(threads_before);
+  BOOST_TEST(cases == 370);
   BOOST_CHECK_THROW(warp_region_reference(random_image(2, 2, 1, 1), 0, 0, 1, 1, 0, 3), ShapeError);
 }
 
