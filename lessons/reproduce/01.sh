@@ -13,10 +13,10 @@ recipe() {
   step data_test 30 --made "$data/test/annotations.json" \
     "${single[@]}" --count "$n_test" --split test --seed 2 --out "$data/test"
   backbone_step "${q0[@]}"
-  step train 250 --model "$m/classify_localize.safetensors" \
+  step train 255 --model "$m/classify_localize.safetensors" \
     bin/classify_localize train --data "$data" --pretrained "$m/classify.safetensors" "${q[@]}" \
     --model "$m/classify_localize.safetensors" "${t[@]}" --quiet --json
-  step train_scratch 265 --model "$m/classify_localize_scratch.safetensors" \
+  step train_scratch 235 --model "$m/classify_localize_scratch.safetensors" \
     bin/classify_localize train --data "$data" --scratch "${q[@]}" \
     --model "$m/classify_localize_scratch.safetensors" "${t[@]}" --quiet --json
   step log 0 cp "$m/classify_localize.csv" "$dir/train.csv"

@@ -39,7 +39,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* kDefaultModel = "data/models/classify_localize.safetensors";
-const cli::TrainDefaults kTrainDefaults{16, 32, -1.0f, "", "",
+const cli::TrainDefaults kTrainDefaults{36, 32, -1.0f, "", "",
                                         "0.004 (--optim adamw), 0.02 (sgd)"};
 const char* kDefaultData = "data/generated/single";
 // The lesson's data: large single objects (ImageNet-localization-like), see lessons/01.
