@@ -9,6 +9,7 @@
 #include "image/draw.h"
 #include "image/transforms.h"
 #include "util/files.h"
+#include "util/mul_add.h"
 
 namespace dl {
 
@@ -43,11 +44,11 @@ Color any_color(Rng& rng) {
   return hsv(rng.uniform(), rng.uniform(0.0f, 1.0f), rng.uniform(0.1f, 1.0f));
 }
 
-// a + t (b - a) per channel, its multiply-add spelled out: one rounding, the bits the
-// scenes were generated with (GCC contracted it under -march=native), inlined or not.
+// a + t (b - a) per channel, its multiply-add spelled out (util/mul_add.h): the bits
+// the scenes were generated with, inlined or not.
 Color lerp(Color a, Color b, float t) {
   auto mix = [t](uint8_t u, uint8_t v) {
-    return to_byte(std::fma(t, static_cast<float>(v - u), static_cast<float>(u)));
+    return to_byte(mul_add(t, static_cast<float>(v - u), static_cast<float>(u)));
   };
   return Color{mix(a.r, b.r), mix(a.g, b.g), mix(a.b, b.b)};
 }
@@ -76,7 +77,7 @@ void gradient(Image& img, Rng& rng) {
   for (int y = 0; y < img.height; ++y)
     for (int x = 0; x < img.width; ++x, dst += 3) {
       // (x - cx) dx + (y - cy) dy, the first product fused (the bits the scenes were made with)
-      const float d = std::fma(x + 0.5f - 0.5f * img.width, dx, (y + 0.5f - 0.5f * img.height) * dy);
+      const float d = mul_add(x + 0.5f - 0.5f * img.width, dx, (y + 0.5f - 0.5f * img.height) * dy);
       const Color c = lerp(c0, c1, std::clamp(0.5f + 0.5f * d / half, 0.0f, 1.0f));
       dst[0] = c.r;
       dst[1] = c.g;
@@ -318,7 +319,7 @@ Scene generate_scene(const SceneOptions& o, const SceneSources& src, int64_t ind
         uint8_t* px = &scene.image.at(x, y, 0);
         // alpha * rgb + (1 - alpha) * px, the first product fused as GCC compiled it
         for (int c = 0; c < 3; ++c)
-          px[c] = to_byte(std::fma(q.alpha, q.rgb[c], (1.0f - q.alpha) * px[c]));
+          px[c] = to_byte(mul_add(q.alpha, q.rgb[c], (1.0f - q.alpha) * px[c]));
       }
   }
 

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <string>
 
+#include "util/mul_add.h"
+
 namespace dl {
 
 namespace {
@@ -21,20 +23,10 @@ uint8_t fill_value(const std::vector<uint8_t>& fill, int c) {
 }
 
 // The bilinear blend (1-ay) [(1-ax) p00 + ax p10] + ay [(1-ax) p01 + ax p11] with its
-// roundings written out. Compiled for this machine's FMA (CMakeLists.txt), GCC fuses
-// each a*b + c into one rounding, and which of the two products it fused depended on
-// the code around it: the per-sample warp (before the fast path) fused differently on
-// its Border::Clamp branch than on its Border::Constant one. Spelling the fused
-// multiply-adds out keeps exactly those bits (so every scene and model made so far is
-// reproduced, tools/check/same_results.sh) and makes them independent of inlining.
-float mul_add(float a, float b, float c) {
-#ifdef __FMA__
-  return std::fma(a, b, c);  // one rounding, as the contracted code computed
-#else
-  return a * b + c;  // no FMA unit: GCC never fused either
-#endif
-}
-
+// roundings written out (util/mul_add.h): the per-sample warp (before the fast path)
+// fused differently on its Border::Clamp branch than on its Border::Constant one, and
+// spelling the fused multiply-adds out keeps exactly those bits (so every scene and
+// model made so far is reproduced, tools/check/same_results.sh).
 float bilinear_blend(float p00, float p10, float p01, float p11, float ax, float ay,
                      Border border) {
   const float bx = 1 - ax;

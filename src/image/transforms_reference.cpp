@@ -6,18 +6,13 @@
 #include <string>
 
 #include "image/transforms.h"
+#include "util/mul_add.h"
 
 namespace dl {
 
 namespace {
 // The sample position x0 + (ox + 0.5) sx with one rounding, as transforms.cpp computes it.
-float position(float start, int o, float step) {
-#ifdef __FMA__
-  return std::fma(o + 0.5f, step, start);
-#else
-  return start + (o + 0.5f) * step;
-#endif
-}
+float position(float start, int o, float step) { return mul_add(o + 0.5f, step, start); }
 
 // The same rounding as transforms.cpp's.
 uint8_t to_byte(float v) {
