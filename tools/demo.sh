@@ -14,7 +14,7 @@ t0=$(date +%s)
 step() { printf '\n== step %s of 5 (%ds so far): %s\n' "$1" $(($(date +%s) - t0)) "$2"; }
 echo "detlab demo: 5 steps, about 3 minutes on 2 cores; pictures and pages go to $out/"
 
-step 1 "a quick Fashion-MNIST classifier (lesson 00; ~15 s)"
+step 1 "a quick Fashion-MNIST classifier (lesson 00; ~5 s)"
 test -f "$quick" || bin/classify train --quick --model "$quick"
 bin/classify eval --model "$quick" --report "$out/classify/eval.html" >/dev/null
 bin/classify predict --model "$quick" --test 8 --out "$out/classify" \
@@ -25,7 +25,7 @@ step 2 "Selective Search region proposals on a photo (lesson 03; ~2 s)"
 bin/selective_search predict --out "$out/selective_search" \
   --report "$out/selective_search/predict.html" data/samples/darknet/dog.jpg >/dev/null
 
-step 3 "a quick YOLO on 600 generated scenes, from the quick classifier's backbone (lesson 06; ~90 s)"
+step 3 "a quick YOLO on 600 generated scenes, from the quick classifier's backbone (lesson 06; ~30 s)"
 scenes="$out/scenes"
 test -f "$scenes/train/annotations.json" ||
   bin/datagen scenes --quiet --count 600 --split train --seed 1 --out "$scenes/train"
