@@ -27,13 +27,19 @@ uint8_t fill_value(const std::vector<uint8_t>& fill, int c) {
 // fused differently on its Border::Clamp branch than on its Border::Constant one, and
 // spelling the fused multiply-adds out keeps exactly those bits (so every scene and
 // model made so far is reproduced, tools/check/same_results.sh).
+// The blend's three parts, shared by sample_bilinear and warp_region's row cache: the
+// top row's horizontal mix (its rounding order depends on the border), the bottom row's,
+// and the vertical mix of the two.
+float mix_top(float p00, float p10, float ax, Border border) {
+  const float bx = 1 - ax;
+  return border == Border::Clamp ? mul_add(bx, p00, ax * p10) : mul_add(ax, p10, bx * p00);
+}
+float mix_bottom(float p01, float p11, float ax) { return mul_add(ax, p11, (1 - ax) * p01); }
+float mix_rows(float top, float bottom, float ay) { return mul_add(1 - ay, top, ay * bottom); }
+
 float bilinear_blend(float p00, float p10, float p01, float p11, float ax, float ay,
                      Border border) {
-  const float bx = 1 - ax;
-  const float top =
-      border == Border::Clamp ? mul_add(bx, p00, ax * p10) : mul_add(ax, p10, bx * p00);
-  const float bottom = mul_add(ax, p11, bx * p01);
-  return mul_add(1 - ay, top, ay * bottom);
+  return mix_rows(mix_top(p00, p10, ax, border), mix_bottom(p01, p11, ax), ay);
 }
 
 void check_out_size(int w, int h, const char* op) {
@@ -116,14 +122,12 @@ Image warp_region(const Image& img, float x0, float y0, float x1, float y1, int 
     const uint8_t* row = y >= 0 ? img.pixels.data() + y * row_bytes : nullptr;
     for (int ox = 0; ox < out_w; ++ox) {
       const AxisTap tx = xs[ox];
-      const float ax = tx.a, bx = 1 - ax;
       for (int c = 0; c < C; ++c) {
         const float f = fills[c];
         const float p0 = row && tx.lo >= 0 ? row[static_cast<size_t>(tx.lo) * C + c] : f;
         const float p1 = row && tx.hi >= 0 ? row[static_cast<size_t>(tx.hi) * C + c] : f;
         dst[static_cast<size_t>(ox) * C + c] =
-            top ? (border == Border::Clamp ? mul_add(bx, p0, ax * p1) : mul_add(ax, p1, bx * p0))
-                : mul_add(ax, p1, bx * p0);
+            top ? mix_top(p0, p1, tx.a, border) : mix_bottom(p0, p1, tx.a);
       }
     }
   };
@@ -138,9 +142,8 @@ Image warp_region(const Image& img, float x0, float y0, float x1, float y1, int 
       const AxisTap ty = ys[oy];
       if (ty.lo != top_row) horizontal(top_row = ty.lo, true, top.data());
       if (ty.hi != bottom_row) horizontal(bottom_row = ty.hi, false, bottom.data());
-      const float ay = ty.a, by = 1 - ay;
       uint8_t* dst = out.pixels.data() + static_cast<size_t>(oy) * row_values;
-      for (size_t i = 0; i < row_values; ++i) dst[i] = to_byte(mul_add(by, top[i], ay * bottom[i]));
+      for (size_t i = 0; i < row_values; ++i) dst[i] = to_byte(mix_rows(top[i], bottom[i], ty.a));
     }
   }
   return out;
