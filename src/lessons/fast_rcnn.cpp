@@ -30,7 +30,6 @@
 #include "models/fast_rcnn.h"
 #include "proposals/region_proposals.h"
 #include "util/timing.h"
-#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -60,15 +59,12 @@ struct TrainOptions {
 
 // ---- train ----------------------------------------------------------------------------
 int cmd_train(cli::CommonArgs a, TrainOptions t, const ProposalOptions& po) {
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
-  const OutputLock lock(model_path);  // one run per model file; folder writable
-  cli::apply_train_defaults(a, kTrainDefaults);
+  cli::DetectorTraining run(a, kDefaultModel, kTrainDefaults);
   if (a.batch > 0) t.images_per_batch = a.batch;
   a.batch = t.images_per_batch;
   if (t.batch.rois_per_batch < t.images_per_batch)
     throw std::invalid_argument(fmt::format("--rois {} is fewer than one per image (--batch {})",
                                             t.batch.rois_per_batch, t.images_per_batch));
-  const auto t_start = Clock::now();
 
   // 1. data and proposals (computed once, then read from the cache)
   const cli::DetectorScenes scenes = cli::load_detector_scenes(a, t.start);
@@ -115,20 +111,14 @@ int cmd_train(cli::CommonArgs a, TrainOptions t, const ProposalOptions& po) {
     rois_seen += static_cast<int64_t>(b.labels.size());
     return out;
   };
-  double last_map = 0;
-  auto epoch_end = [&](cli::EpochLog& log) {
+  auto epoch_metrics = [&](cli::EpochLog& log) {
     log.metrics.emplace("train_cls_loss", 0.0);  // (an epoch without a single update)
     log.metrics.emplace("train_box_loss", 0.0);
     log.metrics["fg_fraction"] = rois_seen ? double(fg) / rois_seen : 0;
-    model.eval();  // (its own evaluator: proposals from the cache)
-    last_map = cli::evaluate_fast_rcnn(model, val, po, {}).e.voc_map50;
-    model.train();
-    log.metrics["val_map50"] = last_map;
   };
-  const auto t0 = Clock::now();
-  const cli::FitOptions fo = cli::detector_fit_options(a, batches.steps_per_epoch(), model, model_path);
-  const auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
-  const double train_seconds = seconds_since(t0), total_seconds = seconds_since(t_start);
+  run.fit(model, batches.steps_per_epoch(), batch_loss,
+          [&] { return cli::evaluate_fast_rcnn(model, val, po, {}).e; },  // proposals from the cache
+          epoch_metrics);
 
   // 4. save
   const json args = {
@@ -138,34 +128,8 @@ int cmd_train(cli::CommonArgs a, TrainOptions t, const ProposalOptions& po) {
       {"lr", a.lr}, {"seed", a.seed}, {"init", init}, {"train_images", train.items.size()},
       {"proposals", po.preset}, {"max_proposals", po.max_proposals},
       {"box_coder_weights", {10, 10, 5, 5}}};
-  const std::string stem = cli::save_training_run(
-      model_path, model,
-      {{"config", cfg.to_json()},
-       {"classes", json(train.class_names).dump()},
-       {"train_args", args.dump()},
-       {"val_map50", fmt::format("{:.4f}", last_map)}},
-      logs, "fast_rcnn (" + init + ")",
-      json({{"train_seconds", total_seconds},
-            {"training_loop_seconds", train_seconds},
-            {"proposal_seconds", proposal_seconds}})
-              .dump(2) + "\n");
-  if (a.json) {
-    fmt::print("{}\n", json({{"model", model_path}, {"val_map50", last_map},
-                             {"val_images", val.items.size()}, {"train_seconds", train_seconds},
-                             {"proposal_seconds", proposal_seconds},
-                             {"total_seconds", total_seconds}, {"epochs", a.epochs},
-                             {"final_loss", logs.empty() ? 0.0 : logs.back().train_loss},
-                             {"first_loss", logs.empty() ? 0.0 : logs.front().train_loss},
-                             {"init", init}})
-                           .dump());
-  } else {
-    fmt::print("val VOC mAP@0.5 {:.1f}% on {} test scenes after {} epochs; training {:.1f} s "
-               "(+ {:.1f} s proposals/loading)\n",
-               100 * last_map, val.items.size(), a.epochs, train_seconds,
-               total_seconds - train_seconds);
-    fmt::print("saved {} (+ {}.csv, {}.svg)\n", model_path, stem, stem);
-  }
-  return 0;
+  return run.finish(model, {kProgram, init, cfg.to_json(), train.class_names, args.dump(), val.items.size(),
+                            proposal_seconds});
 }
 
 // ---- eval ------------------------------------------------------------------------------

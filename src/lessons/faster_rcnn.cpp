@@ -32,7 +32,6 @@
 #include "lessons/common/stage_bench.h"
 #include "models/faster_rcnn.h"
 #include "util/timing.h"
-#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -56,21 +55,26 @@ struct TrainOptions {
   models::FasterRcnnConfig model;
 };
 
-// Every image's result as eval reports it: the RPN (head + proposal layer) is the
-// proposals' time.
-ImageResult detect_timed(FasterRcnn& net, const Image& img, const models::FasterRcnnDetectOptions& d) {
+// The detector as eval, bench and the validation see it: detections and stage times, the
+// RPN (head + proposal layer) being the proposals' time.
+const cli::DetectorStages kStages{
+    {"backbone", "rpn", "proposal_layer", "roi_pool", "head", "nms"},
+    {"backbone", "RPN head", "proposals", "RoI pool", "FC head", "NMS"},
+    {"rpn", "proposal_layer"},
+    "rpn"};
+cli::StageRun detect_stages(FasterRcnn& net, const Image& img, const models::FasterRcnnDetectOptions& d) {
   models::FasterRcnnStageTimes st;
-  std::vector<Detection> dets = net.detect(img, d, &st);
-  return {std::move(dets), st.total(), st.rpn + st.proposals};
+  cli::StageRun r;
+  r.detections = net.detect(img, d, &st);
+  r.seconds = {st.fast.conv, st.rpn, st.proposals, st.fast.roi_pool, st.fast.fc, st.fast.nms};
+  r.proposals = d.proposals.post_nms_top_n;
+  return r;
 }
 
 // ---- train ----------------------------------------------------------------------------
 int cmd_train(cli::CommonArgs a, TrainOptions t) {
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
-  const OutputLock lock(model_path);  // one run per model file; folder writable
-  cli::apply_train_defaults(a, kTrainDefaults);
+  cli::DetectorTraining run(a, kDefaultModel, kTrainDefaults);
   if (a.batch > 0) t.images_per_batch = a.batch;
-  const auto t_start = Clock::now();
 
   // 1. data: no proposals to compute -- the network makes its own
   const cli::DetectorScenes scenes = cli::load_detector_scenes(a, t.start);
@@ -84,14 +88,12 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
   const std::string init = cli::start_from_pretrained(t.start.pretrained, t.start.scratch, model, a.quiet);
 
   // 3. approximate joint training (§3.2): the four losses summed, one backward pass
-  const int64_t n_images = static_cast<int64_t>(train.items.size());
-  EpochBatches batches(n_images, t.images_per_batch, a.seed);
+  EpochBatches batches(static_cast<int64_t>(train.items.size()), t.images_per_batch, a.seed);
   int64_t fg = 0, rois_seen = 0;
   auto batch_loss = [&](int epoch, int64_t s, int64_t global) {
     if (s == 0) fg = rois_seen = 0;
-    const std::vector<int64_t> idx = batches.step(epoch, s);
     Rng step_rng = Rng(a.seed).fork(1000000 + static_cast<uint64_t>(global));
-    const models::DetectionBatch b = models::make_detection_batch(train, idx, t.flip, step_rng);
+    const models::DetectionBatch b = models::make_detection_batch(train, batches.step(epoch, s), t.flip, step_rng);
     const models::FasterRcnnLoss L = model.losses(b, t.train, step_rng);
     fg += L.foreground;
     rois_seen += L.rois;
@@ -102,18 +104,10 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
                  {"cls_loss", L.classification.item()}, {"box_loss", L.localization.item()}};
     return out;
   };
-  double last_map = 0;
-  auto epoch_end = [&](cli::EpochLog& log) {
-    log.metrics["fg_fraction"] = rois_seen ? double(fg) / rois_seen : 0;
-    last_map = cli::validation_map(model, val, [&](const DetectionItem& item) {
-      return detect_timed(model, item.image, {});
-    });
-    log.metrics["val_map50"] = last_map;
-  };
-  const auto t0 = Clock::now();
-  const cli::FitOptions fo = cli::detector_fit_options(a, batches.steps_per_epoch(), model, model_path);
-  const auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
-  const double train_seconds = seconds_since(t0), total_seconds = seconds_since(t_start);
+  run.fit(
+      model, batches.steps_per_epoch(), batch_loss,
+      [&] { return cli::evaluate_stages(val, kStages, [&](const Image& img) { return detect_stages(model, img, {}); }); },
+      [&](cli::EpochLog& log) { log.metrics["fg_fraction"] = rois_seen ? double(fg) / rois_seen : 0; });
 
   // 4. save
   const auto& p = t.train.proposals;
@@ -126,23 +120,18 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
       {"bg_iou_lo", t.train.bg_iou_lo},
       {"flip", t.flip}, {"lr", a.lr}, {"seed", a.seed}, {"init", init},
       {"train_images", train.items.size()}};
-  return cli::finish_detector_training(
-      model, logs,
-      {kProgram, model_path, init, cfg.to_json(), train.class_names, args.dump(), last_map,
-       val.items.size(), a.epochs, train_seconds, total_seconds},
-      a.json);
+  return run.finish(model, {kProgram, init, cfg.to_json(), train.class_names, args.dump(), val.items.size()});
 }
 
 // ---- eval ------------------------------------------------------------------------------
 int cmd_eval(const cli::CommonArgs& a, const ProposalOptions& po,
              const models::FasterRcnnDetectOptions& d, int64_t limit, bool recall) {
   std::unique_ptr<FasterRcnn> net = load(a.model.empty() ? kDefaultModel : a.model);
-  DetectionDataset test = load_detection_dataset(cli::scenes_split_dir(a, "test"), limit);
-  const DetectionEval e = evaluate_detector(
-      test, [&](const DetectionItem& item) { return detect_timed(*net, item.image, d); });
+  const cli::DetectorTest t =
+      cli::test_detector(a, limit, kStages, [&](const Image& img) { return detect_stages(*net, img, d); });
   cli::RpnRecall r;
-  if (recall) r = cli::rpn_recall(*net, test, po, {1, 10, 20, 50, 100, 200, 300, 500, 1000});
-  cli::report_faster_rcnn_eval(test, e, recall ? &r : nullptr, d.proposals.post_nms_top_n, a,
+  if (recall) r = cli::rpn_recall(*net, t.scenes, po, {1, 10, 20, 50, 100, 200, 300, 500, 1000});
+  cli::report_faster_rcnn_eval(t.scenes, t.e, recall ? &r : nullptr, d.proposals.post_nms_top_n, a,
                                a.out.empty() ? "out/faster_rcnn" : a.out);
   return 0;
 }
@@ -160,11 +149,9 @@ int cmd_predict(const cli::CommonArgs& a, const models::FasterRcnnDetectOptions&
   const cli::PredictSettings s{kProgram, cli::predictions_dir(a), classes, "class score",
                                d.head.threshold, a};
   return cli::predict_images(images, s, [&](const std::string& path, const Image& img) {
-    models::FasterRcnnStageTimes st;
     cli::PredictedImage p;
-    p.result.detections = net->detect(img, d, &st);
-    p.result.seconds = st.total() - st.rpn - st.proposals;
-    p.result.proposal_seconds = st.rpn + st.proposals;
+    p.result = cli::image_result(detect_stages(*net, img, d), kStages);
+    p.result.seconds -= p.result.proposal_seconds;  // predict reports them apart
     const std::string stem =
         (std::filesystem::path(s.out_dir) / std::filesystem::path(path).stem()).string();
     std::filesystem::create_directories(s.out_dir);
@@ -177,18 +164,7 @@ int cmd_predict(const cli::CommonArgs& a, const models::FasterRcnnDetectOptions&
 int cmd_bench(const cli::CommonArgs& a, const models::FasterRcnnDetectOptions& d,
               const std::vector<std::string>& paths, int64_t limit) {
   const auto net = cli::bench_detector<FasterRcnn, models::FasterRcnnConfig>(a, kDefaultModel, kProgram);
-  const std::vector<cli::BenchImage> images = cli::bench_images(a, paths, limit, 10);
-  const cli::StageBench b = cli::time_own_stages(
-      images, {"backbone", "rpn", "proposal_layer", "roi_pool", "head", "nms"},
-      {"rpn", "proposal_layer"}, "rpn", [&](const Image& img) {
-        models::FasterRcnnStageTimes st;
-        cli::StageRun r;
-        r.detections = net->detect(img, d, &st);
-        r.seconds = {st.fast.conv, st.rpn, st.proposals, st.fast.roi_pool, st.fast.fc, st.fast.nms};
-        r.proposals = d.proposals.post_nms_top_n;
-        return r;
-      });
-  return cli::report_stage_bench(b, a.json, {"backbone", "RPN head", "proposals", "RoI pool", "FC head", "NMS"});
+  return cli::bench_stages(a, paths, limit, kStages, [&](const Image& img) { return detect_stages(*net, img, d); });
 }
 
 }  // namespace

@@ -31,7 +31,6 @@
 #include "lessons/common/roi_sampling_picture.h"
 #include "lessons/common/stage_bench.h"
 #include "models/mask_rcnn.h"
-#include "util/output_lock.h"
 #include "util/timing.h"
 
 using namespace dl;
@@ -58,19 +57,30 @@ struct TrainOptions {
   models::MaskRcnnConfig model;
 };
 
-ImageResult detect_timed(MaskRcnn& net, const Image& img, const models::MaskRcnnDetectOptions& d) {
+// The detector as eval, bench and the validation see it: detections and stage times, the
+// RPN (head + proposal layer) being the proposals' time.
+const cli::DetectorStages kStages{
+    {"backbone", "rpn", "proposal_layer", "roi_pool", "head", "nms", "mask_roi_align", "mask_head",
+     "paste_masks"},
+    {"backbone", "RPN head", "proposals", "RoI pool", "FC head", "NMS", "mask RoIAlign", "mask head",
+     "paste masks"},
+    {"rpn", "proposal_layer"},
+    "rpn"};
+cli::StageRun detect_stages(MaskRcnn& net, const Image& img, const models::MaskRcnnDetectOptions& d) {
   models::MaskRcnnStageTimes st;
-  std::vector<Detection> dets = net.detect(img, d, &st);
-  return {std::move(dets), st.total(), st.faster.rpn + st.faster.proposals};
+  cli::StageRun r;
+  r.detections = net.detect(img, d, &st);
+  const models::FastRcnnStageTimes& f = st.faster.fast;
+  r.seconds = {f.conv, st.faster.rpn, st.faster.proposals, f.roi_pool, f.fc, f.nms,
+               st.mask_pool, st.mask_head, st.paste};
+  r.proposals = d.faster.proposals.post_nms_top_n;
+  return r;
 }
 
 // ---- train ----------------------------------------------------------------------------
 int cmd_train(cli::CommonArgs a, TrainOptions t) {
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
-  const OutputLock lock(model_path);  // one run per model file; folder writable
-  cli::apply_train_defaults(a, kTrainDefaults);
+  cli::DetectorTraining run(a, kDefaultModel, kTrainDefaults);
   if (a.batch > 0) t.images_per_batch = a.batch;
-  const auto t_start = Clock::now();
 
   // 1. data: the scenes with every object's mask
   const cli::DetectorScenes scenes = cli::load_detector_scenes(a, t.start);
@@ -111,20 +121,10 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
                  {"box_loss", L.faster.localization.item()}, {"mask_loss", L.mask.item()}};
     return out;
   };
-  double last_map = 0;
-  auto epoch_end = [&](cli::EpochLog& log) {
-    model.eval();
-    const DetectionEval e = evaluate_detector(
-        val, [&](const DetectionItem& item) { return detect_timed(model, item.image, {}); });
-    model.train();
-    last_map = e.voc_map50;
-    log.metrics["val_map50"] = last_map;
-    log.metrics["val_mask_ap"] = e.has_masks ? e.coco_segm.stats[0] : 0.0;
-  };
-  const auto t0 = Clock::now();
-  const cli::FitOptions fo = cli::detector_fit_options(a, batches.steps_per_epoch(), model, model_path);
-  const auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
-  const double train_seconds = seconds_since(t0), total_seconds = seconds_since(t_start);
+  run.fit(
+      model, batches.steps_per_epoch(), batch_loss,
+      [&] { return cli::evaluate_stages(val, kStages, [&](const Image& img) { return detect_stages(model, img, {}); }); },
+      nullptr, /*mask_ap=*/true);
 
   // 4. save
   const json args = {{"epochs", a.epochs}, {"images_per_batch", t.images_per_batch},
@@ -132,31 +132,23 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
                      {"mask_rois_per_image", t.train.mask_rois_per_image},
                      {"mask_weight", t.train.mask_weight}, {"flip", t.flip}, {"lr", a.lr},
                      {"seed", a.seed}, {"init", init}, {"train_images", train.items.size()}};
-  return cli::finish_detector_training(
-      model, logs,
-      {kProgram, model_path, init, cfg.to_json(), train.class_names, args.dump(), last_map,
-       val.items.size(), a.epochs, train_seconds, total_seconds},
-      a.json);
+  return run.finish(model, {kProgram, init, cfg.to_json(), train.class_names, args.dump(), val.items.size()});
 }
 
 // ---- eval ------------------------------------------------------------------------------
 int cmd_eval(const cli::CommonArgs& a, const models::MaskRcnnDetectOptions& d, int64_t limit) {
   std::unique_ptr<MaskRcnn> net = load(a.model.empty() ? kDefaultModel : a.model);
-  DetectionDataset test = load_detection_dataset(cli::scenes_split_dir(a, "test"), limit);
-  const DetectionEval e = evaluate_detector(
-      test, [&](const DetectionItem& item) { return detect_timed(*net, item.image, d); });
-  const double n = static_cast<double>(test.items.size());
+  const cli::DetectorTest t =
+      cli::test_detector(a, limit, kStages, [&](const Image& img) { return detect_stages(*net, img, d); });
+  const DetectionEval& e = t.e;
+  const double n = static_cast<double>(t.scenes.items.size());
   const bool align = !net->config.mask_head.roi_pool;
-  if (cli::result_wanted(a)) {
-    json j = detection_eval_json(e, test.class_names);
-    j["seconds_per_image_without_proposals"] = (e.seconds - e.proposal_seconds) / n;
-    j["mask_pooling"] = align ? "roi_align" : "roi_pool";
-    if (cli::output_result(a, "eval", j)) return 0;
-  }
-  print_detection_eval(e, test.class_names);
+  if (cli::report_detector_test(a, t, {{"seconds_per_image_without_proposals", (e.seconds - e.proposal_seconds) / n},
+                                       {"mask_pooling", align ? "roi_align" : "roi_pool"}}))
+    return 0;
   fmt::print("box AP {:.3f}, mask AP {:.3f} (mask branch: {}); {} images, {:.4f} s/image\n",
              e.coco.stats[0], e.has_masks ? e.coco_segm.stats[0] : 0.0,
-             align ? "RoIAlign" : "RoI pooling", test.items.size(), e.seconds / n);
+             align ? "RoIAlign" : "RoI pooling", t.scenes.items.size(), e.seconds / n);
   return 0;
 }
 
@@ -168,12 +160,11 @@ int cmd_predict(const cli::CommonArgs& a, const models::MaskRcnnDetectOptions& d
   const cli::PredictSettings s{kProgram, cli::predictions_dir(a), classes, "class score",
                                d.faster.head.threshold, a};
   return cli::predict_images(images, s, [&](const std::string& path, const Image& img) {
-    models::MaskRcnnStageTimes st;
+    const cli::StageRun r = detect_stages(*net, img, d);
     cli::PredictedImage p;
-    p.result.detections = net->detect(img, d, &st);
-    p.result.proposal_seconds = st.faster.rpn + st.faster.proposals;
-    p.result.seconds = st.total() - p.result.proposal_seconds;
-    p.proposals = d.faster.proposals.post_nms_top_n;
+    p.result = cli::image_result(r, kStages);
+    p.result.seconds -= p.result.proposal_seconds;  // predict reports them apart
+    p.proposals = r.proposals;
     if (show_sampling) {  // the best detection's box, else the image's central quarter
       const auto& dets = p.result.detections;
       const Box roi = dets.empty() ? Box{img.width / 4.0f, img.height / 4.0f, img.width * 0.75f,
@@ -193,24 +184,7 @@ int cmd_predict(const cli::CommonArgs& a, const models::MaskRcnnDetectOptions& d
 int cmd_bench(const cli::CommonArgs& a, const models::MaskRcnnDetectOptions& d,
               const std::vector<std::string>& paths, int64_t limit) {
   const auto net = cli::bench_detector<MaskRcnn, models::MaskRcnnConfig>(a, kDefaultModel, kProgram);
-  const std::vector<cli::BenchImage> images = cli::bench_images(a, paths, limit, 10);
-  const cli::StageBench b = cli::time_own_stages(
-      images,
-      {"backbone", "rpn", "proposal_layer", "roi_pool", "head", "nms", "mask_roi_align",
-       "mask_head", "paste_masks"},
-      {"rpn", "proposal_layer"}, "rpn", [&](const Image& img) {
-        models::MaskRcnnStageTimes st;
-        cli::StageRun r;
-        r.detections = net->detect(img, d, &st);
-        const models::FastRcnnStageTimes& f = st.faster.fast;
-        r.seconds = {f.conv, st.faster.rpn, st.faster.proposals, f.roi_pool, f.fc, f.nms,
-                     st.mask_pool, st.mask_head, st.paste};
-        r.proposals = d.faster.proposals.post_nms_top_n;
-        return r;
-      });
-  return cli::report_stage_bench(b, a.json,
-                                 {"backbone", "RPN head", "proposals", "RoI pool", "FC head",
-                                  "NMS", "mask RoIAlign", "mask head", "paste masks"});
+  return cli::bench_stages(a, paths, limit, kStages, [&](const Image& img) { return detect_stages(*net, img, d); });
 }
 
 }  // namespace

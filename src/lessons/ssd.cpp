@@ -32,7 +32,6 @@
 #include "models/detection_batch.h"
 #include "models/ssd.h"
 #include "util/timing.h"
-#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -58,19 +57,21 @@ struct TrainOptions {
   models::SsdConfig model;
 };
 
-ImageResult detect_timed(Ssd& net, const Image& img, const models::SsdDetectOptions& d) {
+// The detector as eval, bench and the validation see it: detections and stage times.
+const cli::DetectorStages kStages{{"features", "heads", "postprocess"},
+                                  {"conv layers", "predictors", "decode + NMS"}, {}, "none"};
+cli::StageRun detect_stages(Ssd& net, const Image& img, const models::SsdDetectOptions& d) {
   models::SsdStageTimes st;
-  std::vector<Detection> dets = net.detect(img, d, &st);
-  return {std::move(dets), st.total(), 0.0};  // no proposals
+  cli::StageRun r;
+  r.detections = net.detect(img, d, &st);
+  r.seconds = {st.features, st.heads, st.postprocess};
+  return r;
 }
 
 // ---- train ----------------------------------------------------------------------------
 int cmd_train(cli::CommonArgs a, TrainOptions t) {
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
-  const OutputLock lock(model_path);  // one run per model file; folder writable
-  cli::apply_train_defaults(a, kTrainDefaults);
+  cli::DetectorTraining run(a, kDefaultModel, kTrainDefaults);
   if (a.batch > 0) t.images_per_batch = a.batch;
-  const auto t_start = Clock::now();
 
   // 1. data
   const cli::DetectorScenes scenes = cli::load_detector_scenes(a, t.start);
@@ -100,49 +101,34 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
     out.parts = {{"conf", L.classification.item()}, {"loc", L.localization.item()}};
     return out;
   };
-  double last_map = 0;
-  auto epoch_end = [&](cli::EpochLog& log) {
-    log.metrics["positives_per_image"] = images ? double(positives) / images : 0;
-    last_map = cli::validation_map(model, val, [&](const DetectionItem& item) {
-      return detect_timed(model, item.image, {});
-    });
-    log.metrics["val_map50"] = last_map;
-  };
-  const auto t0 = Clock::now();
-  const cli::FitOptions fo = cli::detector_fit_options(a, batches.steps_per_epoch(), model, model_path);
-  const auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
-  const double train_seconds = seconds_since(t0), total_seconds = seconds_since(t_start);
+  run.fit(
+      model, batches.steps_per_epoch(), batch_loss,
+      [&] { return cli::evaluate_stages(val, kStages, [&](const Image& img) { return detect_stages(model, img, {}); }); },
+      [&](cli::EpochLog& log) { log.metrics["positives_per_image"] = images ? double(positives) / images : 0; });
 
   // 4. save
   const json args = {{"epochs", a.epochs}, {"images_per_batch", t.images_per_batch},
                      {"match_iou", t.train.match_iou}, {"neg_pos_ratio", t.train.neg_pos_ratio},
                      {"alpha", t.train.alpha}, {"flip", t.flip}, {"lr", a.lr}, {"seed", a.seed},
                      {"init", init}, {"train_images", train.items.size()}};
-  return cli::finish_detector_training(
-      model, logs,
-      {kProgram, model_path, init, cfg.to_json(), train.class_names, args.dump(), last_map,
-       val.items.size(), a.epochs, train_seconds, total_seconds},
-      a.json);
+  return run.finish(model, {kProgram, init, cfg.to_json(), train.class_names, args.dump(), val.items.size()});
 }
 
 // ---- eval ------------------------------------------------------------------------------
 int cmd_eval(const cli::CommonArgs& a, const models::SsdDetectOptions& d, int64_t limit) {
   std::unique_ptr<Ssd> net = load(a.model.empty() ? kDefaultModel : a.model);
-  DetectionDataset test = load_detection_dataset(cli::scenes_split_dir(a, "test"), limit);
-  const DetectionEval e = evaluate_detector(
-      test, [&](const DetectionItem& item) { return detect_timed(*net, item.image, d); });
-  if (cli::result_wanted(a)) {
-    json j = detection_eval_json(e, test.class_names);
-    if (!test.items.empty()) {  // the scenes are all the same size
-      const Image& img = test.items[0].image;
-      j["default_boxes_per_image"] =
-          net->default_boxes(net->map_sizes(img.height, img.width), img.height, img.width).size();
-    }
-    if (cli::output_result(a, "eval", j)) return 0;
+  const cli::DetectorTest t =
+      cli::test_detector(a, limit, kStages, [&](const Image& img) { return detect_stages(*net, img, d); });
+  json extra = json::object();
+  if (!t.scenes.items.empty()) {  // the scenes are all the same size
+    const Image& img = t.scenes.items[0].image;
+    extra["default_boxes_per_image"] =
+        net->default_boxes(net->map_sizes(img.height, img.width), img.height, img.width).size();
   }
-  print_detection_eval(e, test.class_names);
-  fmt::print("{} images: {:.4f} s/image (no proposals: one network, then NMS)\n",
-             test.items.size(), e.seconds / double(std::max<size_t>(1, test.items.size())));
+  if (cli::report_detector_test(a, t, extra)) return 0;
+  const size_t n = t.scenes.items.size();
+  fmt::print("{} images: {:.4f} s/image (no proposals: one network, then NMS)\n", n,
+             t.e.seconds / double(std::max<size_t>(1, n)));
   return 0;
 }
 
@@ -171,7 +157,7 @@ int cmd_predict(const cli::CommonArgs& a, const models::SsdDetectOptions& d, boo
                                d.threshold, a};
   return cli::predict_images(images, s, [&](const std::string& path, const Image& img) {
     cli::PredictedImage p;
-    p.result = detect_timed(*net, img, d);
+    p.result = cli::image_result(detect_stages(*net, img, d), kStages);
     if (show_boxes) {
       std::filesystem::create_directories(s.out_dir);
       const auto& dets = p.result.detections;
@@ -187,16 +173,7 @@ int cmd_predict(const cli::CommonArgs& a, const models::SsdDetectOptions& d, boo
 int cmd_bench(const cli::CommonArgs& a, const models::SsdDetectOptions& d,
               const std::vector<std::string>& paths, int64_t limit) {
   const auto net = cli::bench_detector<Ssd, models::SsdConfig>(a, kDefaultModel, kProgram);
-  const std::vector<cli::BenchImage> images = cli::bench_images(a, paths, limit, 10);
-  const cli::StageBench b = cli::time_own_stages(
-      images, {"features", "heads", "postprocess"}, {}, "none", [&](const Image& img) {
-        models::SsdStageTimes st;
-        cli::StageRun r;
-        r.detections = net->detect(img, d, &st);
-        r.seconds = {st.features, st.heads, st.postprocess};
-        return r;
-      });
-  return cli::report_stage_bench(b, a.json, {"conv layers", "predictors", "decode + NMS"});
+  return cli::bench_stages(a, paths, limit, kStages, [&](const Image& img) { return detect_stages(*net, img, d); });
 }
 
 }  // namespace

@@ -28,7 +28,6 @@
 #include "lessons/common/yolo_pictures.h"
 #include "models/yolo.h"
 #include "util/timing.h"
-#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -52,18 +51,20 @@ struct TrainOptions {
   models::YoloLossOptions loss;
 };
 
-ImageResult detect_timed(Yolo& net, const Image& img, const models::YoloDetectOptions& d) {
+// The detector as eval, bench and the validation see it: detections and stage times.
+const cli::DetectorStages kStages{{"backbone", "head", "decode_nms"},
+                                  {"backbone", "neck + head", "decode + NMS"}, {}, "none"};
+cli::StageRun detect_stages(Yolo& net, const Image& img, const models::YoloDetectOptions& d) {
   models::YoloStageTimes st;
-  std::vector<Detection> dets = net.detect(img, d, &st);
-  return {std::move(dets), st.total(), 0.0};  // no proposals
+  cli::StageRun r;
+  r.detections = net.detect(img, d, &st);
+  r.seconds = {st.backbone, st.head, st.decode};
+  return r;
 }
 
 // ---- train ----------------------------------------------------------------------------
 int cmd_train(cli::CommonArgs a, TrainOptions t) {
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
-  const OutputLock lock(model_path);  // one run per model file; folder writable
-  cli::apply_train_defaults(a, kTrainDefaults);
-  const auto t_start = Clock::now();
+  cli::DetectorTraining run(a, kDefaultModel, kTrainDefaults);
 
   // 1. data: images and their boxes, nothing else -- no proposals
   const cli::DetectorScenes scenes = cli::load_detector_scenes(a, t.start);
@@ -94,47 +95,27 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
                {"noobj", L.no_object.item()}, {"cls", L.classification.item()}};
     return r;
   };
-  double last_map = 0;
-  auto epoch_end = [&](cli::EpochLog& log) {
-    last_map = cli::validation_map(model, val, [&](const DetectionItem& item) {
-      return detect_timed(model, item.image, {});
-    });
-    log.metrics["val_map50"] = last_map;
-  };
-  const auto t0 = Clock::now();
-  const cli::FitOptions fo = cli::detector_fit_options(a, batches.steps_per_epoch(), model, model_path);
-  const auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
-  const double train_seconds = seconds_since(t0), total_seconds = seconds_since(t_start);
+  run.fit(model, batches.steps_per_epoch(), batch_loss, [&] {
+    return cli::evaluate_stages(val, kStages, [&](const Image& img) { return detect_stages(model, img, {}); });
+  });
 
   // 4. save
   const json args = {{"epochs", a.epochs}, {"batch", a.batch}, {"lr", a.lr}, {"seed", a.seed},
                      {"lambda_coord", t.loss.lambda_coord}, {"lambda_noobj", t.loss.lambda_noobj},
                      {"flip", t.flip}, {"jitter", t.jitter}, {"init", init}, {"train_images", train.items.size()}};
-  return cli::finish_detector_training(
-      model, logs,
-      {kProgram, model_path, init, cfg.to_json(), train.class_names, args.dump(), last_map,
-       val.items.size(), a.epochs, train_seconds, total_seconds},
-      a.json);
+  return run.finish(model, {kProgram, init, cfg.to_json(), train.class_names, args.dump(), val.items.size()});
 }
 
 // ---- eval ------------------------------------------------------------------------------
 int cmd_eval(const cli::CommonArgs& a, const models::YoloDetectOptions& d, int64_t limit) {
   std::unique_ptr<Yolo> net = load(a.model.empty() ? kDefaultModel : a.model);
-  DetectionDataset test = load_detection_dataset(cli::scenes_split_dir(a, "test"), limit);
-  const DetectionEval e = evaluate_detector(
-      test, [&](const DetectionItem& item) { return detect_timed(*net, item.image, d); });
+  const cli::DetectorTest t =
+      cli::test_detector(a, limit, kStages, [&](const Image& img) { return detect_stages(*net, img, d); });
   const models::YoloConfig& c = net->config;
-  const double n = static_cast<double>(std::max<size_t>(1, test.items.size()));
-  if (cli::result_wanted(a)) {
-    json j = detection_eval_json(e, test.class_names);
-    j["grid"] = c.grid;
-    j["boxes_per_cell"] = c.boxes;
-    if (cli::output_result(a, "eval", j)) return 0;
-  }
-  print_detection_eval(e, test.class_names);
-  fmt::print("{} images: {:.4f} s/image, no proposals ({} x {} grid, B = {}: {} "
-             "boxes/image)\n",
-             test.items.size(), e.seconds / n, c.grid, c.grid, c.boxes, c.grid * c.grid * c.boxes);
+  if (cli::report_detector_test(a, t, {{"grid", c.grid}, {"boxes_per_cell", c.boxes}})) return 0;
+  const size_t n = t.scenes.items.size();
+  fmt::print("{} images: {:.4f} s/image, no proposals ({} x {} grid, B = {}: {} boxes/image)\n", n,
+             t.e.seconds / double(std::max<size_t>(1, n)), c.grid, c.grid, c.boxes, c.grid * c.grid * c.boxes);
   return 0;
 }
 
@@ -168,16 +149,7 @@ int cmd_predict(const cli::CommonArgs& a, const models::YoloDetectOptions& d, bo
 int cmd_bench(const cli::CommonArgs& a, const models::YoloDetectOptions& d,
               const std::vector<std::string>& paths, int64_t limit) {
   const auto net = cli::bench_detector<Yolo, models::YoloConfig>(a, kDefaultModel, kProgram);
-  const std::vector<cli::BenchImage> images = cli::bench_images(a, paths, limit, 10);
-  const cli::StageBench b = cli::time_own_stages(
-      images, {"backbone", "head", "decode_nms"}, {}, "none", [&](const Image& img) {
-        models::YoloStageTimes st;
-        cli::StageRun r;
-        r.detections = net->detect(img, d, &st);
-        r.seconds = {st.backbone, st.head, st.decode};
-        return r;
-      });
-  return cli::report_stage_bench(b, a.json, {"backbone", "neck + head", "decode + NMS"});
+  return cli::bench_stages(a, paths, limit, kStages, [&](const Image& img) { return detect_stages(*net, img, d); });
 }
 
 }  // namespace

@@ -1,5 +1,9 @@
 #include "lessons/common/detector_program.h"
 
+#include <fmt/core.h>
+
+#include <algorithm>
+
 #include "lessons/common/detection_eval.h"
 #include "lessons/common/report.h"
 #include "util/files.h"
@@ -33,12 +37,104 @@ FitOptions detector_fit_options(const CommonArgs& a, int64_t steps_per_epoch, nn
   return fo;
 }
 
-double validation_map(nn::Module& model, const DetectionDataset& val,
-                      const std::function<ImageResult(const DetectionItem&)>& detect) {
-  model.eval();
-  const double map = evaluate_detector(val, detect).voc_map50;
-  model.train();
-  return map;
+ImageResult image_result(const StageRun& r, const DetectorStages& s) {
+  ImageResult out{r.detections, 0.0, 0.0};
+  for (size_t i = 0; i < r.seconds.size(); ++i) {
+    out.seconds += r.seconds[i];
+    if (std::find(s.proposal_stages.begin(), s.proposal_stages.end(), s.names.at(i)) !=
+        s.proposal_stages.end())
+      out.proposal_seconds += r.seconds[i];
+  }
+  return out;
+}
+
+DetectionEval evaluate_stages(const DetectionDataset& scenes, const DetectorStages& s,
+                              const OwnStageDetect& detect) {
+  return evaluate_detector(
+      scenes, [&](const DetectionItem& item) { return image_result(detect(item.image), s); });
+}
+
+DetectorTraining::DetectorTraining(CommonArgs& a, const std::string& default_model,
+                                   const TrainDefaults& d)
+    : model_path(a.model.empty() ? default_model : a.model), a_(a), lock_(model_path) {
+  apply_train_defaults(a, d);
+  start_ = Clock::now();
+}
+
+void DetectorTraining::fit(nn::Module& model, int64_t steps_per_epoch,
+                           const std::function<StepLosses(int, int64_t, int64_t)>& batch_loss,
+                           const std::function<DetectionEval()>& validate,
+                           const std::function<void(EpochLog&)>& epoch_metrics, bool mask_ap) {
+  auto epoch_end = [&](EpochLog& log) {
+    if (epoch_metrics) epoch_metrics(log);
+    model.eval();
+    const DetectionEval e = validate();
+    model.train();
+    val_map50_ = e.voc_map50;
+    log.metrics["val_map50"] = val_map50_;
+    if (mask_ap) log.metrics["val_mask_ap"] = e.has_masks ? e.coco_segm.stats[0] : 0.0;
+  };
+  const auto t0 = Clock::now();
+  logs_ = cli::fit(model.parameters(), detector_fit_options(a_, steps_per_epoch, model, model_path),
+                   batch_loss, epoch_end);
+  train_seconds_ = seconds_since(t0);
+}
+
+int DetectorTraining::finish(nn::Module& model, const TrainedDetector& t) const {
+  using nlohmann::json;
+  const double total_seconds = seconds_since(start_);
+  const bool proposals = t.proposal_seconds >= 0;
+  json timings = {{"train_seconds", total_seconds}, {"training_loop_seconds", train_seconds_}};
+  if (proposals) timings["proposal_seconds"] = t.proposal_seconds;
+  const std::string stem = save_training_run(
+      model_path, model,
+      {{"config", t.config_json},
+       {"classes", json(t.class_names).dump()},
+       {"train_args", t.train_args_json},
+       {"val_map50", fmt::format("{:.4f}", val_map50_)}},
+      logs_, t.program + " (" + t.init + ")", timings.dump(2) + "\n");
+  if (a_.json) {
+    json j = {{"model", model_path}, {"val_map50", val_map50_},
+              {"val_images", t.val_images}, {"train_seconds", train_seconds_},
+              {"total_seconds", total_seconds}, {"epochs", a_.epochs},
+              {"final_loss", logs_.empty() ? 0.0 : logs_.back().train_loss},
+              {"first_loss", logs_.empty() ? 0.0 : logs_.front().train_loss},
+              {"init", t.init}};
+    if (proposals) j["proposal_seconds"] = t.proposal_seconds;
+    fmt::print("{}\n", j.dump());
+  } else {
+    fmt::print("val VOC mAP@0.5 {:.1f}% on {} test scenes after {} epochs; training {:.1f} s{}\n",
+               100 * val_map50_, t.val_images, a_.epochs, train_seconds_,
+               proposals ? fmt::format(" (+ {:.1f} s proposals/loading)", total_seconds - train_seconds_)
+                         : std::string());
+    fmt::print("saved {} (+ {}.csv, {}.svg)\n", model_path, stem, stem);
+  }
+  return 0;
+}
+
+DetectorTest test_detector(const CommonArgs& a, int64_t limit, const DetectorStages& s,
+                           const OwnStageDetect& detect) {
+  DetectorTest t;
+  t.scenes = load_detection_dataset(scenes_split_dir(a, "test"), limit);
+  t.e = evaluate_stages(t.scenes, s, detect);
+  return t;
+}
+
+bool report_detector_test(const CommonArgs& a, const DetectorTest& t, const nlohmann::json& extra) {
+  if (result_wanted(a)) {
+    nlohmann::json j = detection_eval_json(t.e, t.scenes.class_names);
+    j.update(extra);
+    if (output_result(a, "eval", j)) return true;
+  }
+  print_detection_eval(t.e, t.scenes.class_names);
+  return false;
+}
+
+int bench_stages(const CommonArgs& a, const std::vector<std::string>& paths, int64_t limit,
+                 const DetectorStages& s, const OwnStageDetect& detect) {
+  const StageBench b =
+      time_own_stages(bench_images(a, paths, limit, 10), s.names, s.proposal_stages, s.preset, detect);
+  return report_stage_bench(b, a.json, s.labels);
 }
 
 void add_detector_commands(CommandLine& app, CommonArgs& a, DetectorCommands& c,

@@ -108,32 +108,4 @@ std::string save_training_run(const std::string& model_path, nn::Module& model,
   return stem;
 }
 
-int finish_detector_training(nn::Module& model, const std::vector<EpochLog>& logs,
-                             const DetectorTrainingRun& r, bool print_json) {
-  using nlohmann::json;
-  const std::string stem = save_training_run(
-      r.model_path, model,
-      {{"config", r.config_json},
-       {"classes", json(r.class_names).dump()},
-       {"train_args", r.train_args_json},
-       {"val_map50", fmt::format("{:.4f}", r.val_map50)}},
-      logs, r.program + " (" + r.init + ")",
-      json({{"train_seconds", r.total_seconds}, {"training_loop_seconds", r.train_seconds}}).dump(2) +
-          "\n");
-  if (print_json) {
-    fmt::print("{}\n", json({{"model", r.model_path}, {"val_map50", r.val_map50},
-                             {"val_images", r.val_images}, {"train_seconds", r.train_seconds},
-                             {"total_seconds", r.total_seconds}, {"epochs", r.epochs},
-                             {"final_loss", logs.empty() ? 0.0 : logs.back().train_loss},
-                             {"first_loss", logs.empty() ? 0.0 : logs.front().train_loss},
-                             {"init", r.init}})
-                           .dump());
-  } else {
-    fmt::print("val VOC mAP@0.5 {:.1f}% on {} test scenes after {} epochs; training {:.1f} s\n",
-               100 * r.val_map50, r.val_images, r.epochs, r.train_seconds);
-    fmt::print("saved {} (+ {}.csv, {}.svg)\n", r.model_path, stem, stem);
-  }
-  return 0;
-}
-
 }  // namespace dl::cli

@@ -62,20 +62,4 @@ std::string save_training_run(const std::string& model_path, nn::Module& model,
                               const std::vector<EpochLog>& logs, const std::string& title,
                               const std::string& timings_json = "");
 
-// The end of a detector's `train` (faster_rcnn, yolo, ssd): save_training_run with the
-// model's config, class names, training arguments and validation mAP in the metadata,
-// then the summary -- one JSON line with --json, else two lines of text.
-struct DetectorTrainingRun {
-  std::string program, model_path, init;  // init: where the weights started
-  std::string config_json;
-  std::vector<std::string> class_names;
-  std::string train_args_json;
-  double val_map50 = 0;
-  size_t val_images = 0;
-  int epochs = 0;
-  double train_seconds = 0, total_seconds = 0;  // the training loop, the whole command
-};
-int finish_detector_training(nn::Module& model, const std::vector<EpochLog>& logs,
-                             const DetectorTrainingRun& r, bool print_json);
-
 }  // namespace dl::cli
