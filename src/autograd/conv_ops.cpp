@@ -11,18 +11,6 @@ namespace {
 
 Node& in(Node& n, int i) { return *n.inputs[i]; }
 
-Conv2dParams params_of(const Conv2dOptions& o) {
-  Conv2dParams p;
-  p.stride_h = o.stride_h;
-  p.stride_w = o.stride_w;
-  p.pad_h = o.pad_h;
-  p.pad_w = o.pad_w;
-  p.dilation_h = o.dilation_h;
-  p.dilation_w = o.dilation_w;
-  p.groups = o.groups;
-  return p;
-}
-
 std::vector<Var> inputs_of(const Var& x, const Var& weight, const Var& bias, const char* op) {
   check_shape(x.defined() && weight.defined(), op, "undefined input or weight");
   std::vector<Var> inputs{x, weight};
@@ -33,7 +21,7 @@ std::vector<Var> inputs_of(const Var& x, const Var& weight, const Var& bias, con
 }  // namespace
 
 Var conv2d(const Var& x, const Var& weight, const Var& bias, const Conv2dOptions& o) {
-  const Conv2dParams p = params_of(o);
+  const Conv2dParams& p = o;
   check_shape(o.output_pad_h == 0 && o.output_pad_w == 0, "conv2d",
               "output padding applies to conv_transpose2d only");
   std::vector<Var> inputs = inputs_of(x, weight, bias, "conv2d");
@@ -56,7 +44,7 @@ Var conv2d(const Var& x, const Var& weight, const Var& bias, const Conv2dOptions
 //   OH = (H - 1) * stride - 2 * pad + dilation * (kh - 1) + output_pad + 1.
 // output_pad picks one of the `stride` output sizes that all convolve down to H.
 Var conv_transpose2d(const Var& x, const Var& weight, const Var& bias, const Conv2dOptions& o) {
-  const Conv2dParams p = params_of(o);
+  const Conv2dParams& p = o;
   std::vector<Var> inputs = inputs_of(x, weight, bias, "conv_transpose2d");
   const Shape& xs = x.shape();
   const Shape& ws = weight.shape();

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "autograd/variable.h"
+#include "tensor/conv.h"
+#include "tensor/pool.h"
 #include "tensor/rng.h"
 
 namespace dl::ag {
@@ -82,11 +84,8 @@ Var smooth_l1(const Var& pred, const Tensor& target, float beta = 1.0f,
 Var mse(const Var& pred, const Tensor& target, Reduction reduction = Reduction::Mean);
 
 // ---- conv_ops.cpp ----------------------------------------------------------------------
-struct Conv2dOptions {
-  int stride_h = 1, stride_w = 1;
-  int pad_h = 0, pad_w = 0;
-  int dilation_h = 1, dilation_w = 1;
-  int groups = 1;
+// The kernels' parameters (tensor/conv.h), plus the transposed convolution's output padding.
+struct Conv2dOptions : Conv2dParams {
   int output_pad_h = 0, output_pad_w = 0;   // conv_transpose2d only
 };
 // x [N, Cin, H, W], weight [Cout, Cin/groups, kh, kw], bias [Cout] or undefined.
@@ -96,13 +95,7 @@ Var conv_transpose2d(const Var& x, const Var& weight, const Var& bias,
                      const Conv2dOptions& o = {});
 
 // ---- pool_ops.cpp ----------------------------------------------------------------------
-struct Pool2dOptions {
-  int kernel_h = 2, kernel_w = 2;
-  int stride_h = 2, stride_w = 2;   // PyTorch defaults stride to kernel
-  int pad_h = 0, pad_w = 0;
-  bool ceil_mode = false;
-  bool count_include_pad = true;    // avg_pool2d only
-};
+using Pool2dOptions = Pool2dParams;  // tensor/pool.h: kernel, stride (PyTorch's default: the kernel), pad, ...
 Var max_pool2d(const Var& x, const Pool2dOptions& o);
 // The same max pool, also returning its switches (where each window's maximum was:
 // tensor/pool.h's argmax), for max_unpool2d to put values back there.

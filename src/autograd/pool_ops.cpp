@@ -13,25 +13,12 @@ namespace {
 
 Node& in(Node& n, int i) { return *n.inputs[i]; }
 
-Pool2dParams params_of(const Pool2dOptions& o) {
-  Pool2dParams p;
-  p.kernel_h = o.kernel_h;
-  p.kernel_w = o.kernel_w;
-  p.stride_h = o.stride_h;
-  p.stride_w = o.stride_w;
-  p.pad_h = o.pad_h;
-  p.pad_w = o.pad_w;
-  p.ceil_mode = o.ceil_mode;
-  p.count_include_pad = o.count_include_pad;
-  return p;
-}
-
 }  // namespace
 
 Var max_pool2d(const Var& x, const Pool2dOptions& o) { return max_pool2d_with_switches(x, o).y; }
 
 MaxPoolWithSwitches max_pool2d_with_switches(const Var& x, const Pool2dOptions& o) {
-  MaxPoolResult r = max_pool2d_forward(x.value(), params_of(o));
+  MaxPoolResult r = max_pool2d_forward(x.value(), o);
   auto argmax = std::make_shared<std::vector<int64_t>>(std::move(r.argmax));
   Var y = make_result(r.y, "max_pool2d", {x}, [argmax](Node& n) {
     accumulate_grad(in(n, 0), max_pool2d_backward(n.grad, *argmax, in(n, 0).value.shape()));
@@ -50,7 +37,7 @@ Var max_unpool2d(const Var& x, std::shared_ptr<const std::vector<int64_t>> idx, 
 }
 
 Var avg_pool2d(const Var& x, const Pool2dOptions& o) {
-  const Pool2dParams p = params_of(o);
+  const Pool2dParams& p = o;
   return make_result(avg_pool2d_forward(x.value(), p), "avg_pool2d", {x}, [p](Node& n) {
     accumulate_grad(in(n, 0), avg_pool2d_backward(n.grad, in(n, 0).value.shape(), p));
   });
