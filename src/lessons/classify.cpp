@@ -22,7 +22,6 @@
 #include "models/classifier.h"
 #include "nn/optimizer.h"
 #include "util/timing.h"
-#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -70,12 +69,11 @@ std::unique_ptr<models::SmallCnn> load_model(const std::string& path) {
 
 int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
   const std::string data_dir = a.data.empty() ? kFashionMnistDir : a.data;
-  const std::string model_path = !a.model.empty() ? a.model : t.quick ? kQuickModel : kDefaultModel;
-  const OutputLock lock(model_path);  // one run per model file; folder writable
+  if (a.epochs < 0) a.epochs = t.quick ? 1 : 6;
+  const cli::TrainStart start(a, t.quick ? kQuickModel : kDefaultModel, kTrainDefaults);
+  const std::string& model_path = start.model_path;
   // --quick: a third of the training set for one epoch (< 30 s on 2 cores).
   int64_t limit = t.limit > 0 ? t.limit : (t.quick ? 20000 : 0);
-  if (a.epochs < 0) a.epochs = t.quick ? 1 : 6;
-  cli::apply_train_defaults(a, kTrainDefaults);
   const bool sgd = t.optim == "sgd";
   if (a.lr < 0) a.lr = sgd ? 0.05f : 2e-3f;
 
@@ -260,7 +258,6 @@ int cmd_bench(const cli::CommonArgs& a) {
 
 int main(int argc, char** argv) {
   cli::CommandLine app{"classify: a small CNN classifier on Fashion-MNIST (lesson 00)"};
-  app.require_one_subcommand();
   cli::CommonArgs args;
   TrainOptions topt;
   std::vector<std::string> images;

@@ -30,7 +30,6 @@
 #include "nn/optimizer.h"
 #include "util/files.h"
 #include "util/timing.h"
-#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -84,9 +83,8 @@ std::string split_dir(const cli::CommonArgs& a, const char* split) {
 }
 
 int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
-  const OutputLock lock(model_path);  // one run per model file; folder writable
-  cli::apply_train_defaults(a, kTrainDefaults);
+  const cli::TrainStart start(a, kDefaultModel, kTrainDefaults);
+  const std::string& model_path = start.model_path;
   if (a.lr < 0) a.lr = t.optim == "sgd" ? 0.02f : 4e-3f;
 
   // 1. data: fresh scenes of the train split's items (or the fixed files); the fixed
@@ -251,7 +249,6 @@ int cmd_bench(const cli::CommonArgs& a) {
 
 int main(int argc, char** argv) {
   cli::CommandLine app{"classify_localize: class scores + box regression, one object per image (lesson 01)"};
-  app.require_one_subcommand();
   cli::CommonArgs args;
   TrainOptions topt;
   std::vector<std::string> images;

@@ -36,7 +36,6 @@
 #include "nn/checkpoint.h"
 #include "util/files.h"
 #include "util/timing.h"
-#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -78,9 +77,8 @@ std::unique_ptr<models::DeepPoseCascade> load_model(const std::string& path) {
 
 // ---- train -----------------------------------------------------------------------------
 int cmd_train(cli::CommonArgs a, const TrainOptions& t) {
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
-  const OutputLock lock(model_path);  // one run per model file; folder writable
-  cli::apply_train_defaults(a, kTrainDefaults);
+  const cli::TrainStart start(a, kDefaultModel, kTrainDefaults);
+  const std::string& model_path = start.model_path;
   const int cascade_epochs = t.cascade_epochs >= 0 ? t.cascade_epochs : 3;
 
   cli::FigureSplits data = cli::load_figure_splits(a, t.limit);
@@ -228,7 +226,6 @@ int cmd_bench(const cli::CommonArgs& a, const TrainOptions& t) {
 
 int main(int argc, char** argv) {
   cli::CommandLine app{"deeppose: 14 joints as regression, refined by a cascade (lesson 02)"};
-  app.require_one_subcommand();
   cli::CommonArgs args;
   TrainOptions topt;
   bool names = false, no_flip = false;

@@ -219,7 +219,6 @@ int cmd_bench(const cli::CommonArgs& a, const Options& o, const std::vector<std:
 
 int main(int argc, char** argv) {
   cli::CommandLine app{"faces: face-api's face detectors (Tiny-YOLOv2, SSD-MobileNetV1) on real photos (lesson 06)"};
-  app.require_one_subcommand();
   cli::CommonArgs args;
   Options opt;
   int64_t limit = 0;

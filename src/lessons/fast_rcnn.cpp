@@ -177,7 +177,6 @@ int cmd_bench(const cli::CommonArgs& a, const ProposalOptions& po, const models:
 
 int main(int argc, char** argv) {
   cli::CommandLine app{"fast_rcnn: shared conv features, RoI pooling, multitask loss (lesson 04)"};
-  app.require_one_subcommand();
   cli::CommonArgs args;
   TrainOptions topt;
   ProposalOptions po;

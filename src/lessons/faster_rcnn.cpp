@@ -171,7 +171,6 @@ int cmd_bench(const cli::CommonArgs& a, const models::FasterRcnnDetectOptions& d
 
 int main(int argc, char** argv) {
   cli::CommandLine app{"faster_rcnn: a Region Proposal Network + Fast R-CNN, four losses (lesson 05)"};
-  app.require_one_subcommand();
   cli::CommonArgs args;
   TrainOptions topt;
   ProposalOptions po;

@@ -29,7 +29,6 @@
 #include "models/fcn.h"
 #include "nn/optimizer.h"
 #include "util/files.h"
-#include "util/output_lock.h"
 #include "util/timing.h"
 
 using namespace dl;
@@ -77,10 +76,8 @@ Evaluated evaluate(Fcn& net, const SegmentationDataset& ds) {
 
 // ---- train ----------------------------------------------------------------------------
 int cmd_train(cli::CommonArgs a, TrainOptions t) {
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
-  const OutputLock lock(model_path);  // one run per model file; folder writable
-  cli::apply_train_defaults(a, kTrainDefaults);
-  const auto t_start = Clock::now();
+  const cli::TrainStart start(a, kDefaultModel, kTrainDefaults);
+  const std::string& model_path = start.model_path;
 
   // 1. data: images and their semantic masks (pixel = class, 0 background)
   SegmentationDataset train = load_segmentation_dataset(cli::scenes_split_dir(a, "train"), t.limit);
@@ -125,7 +122,7 @@ int cmd_train(cli::CommonArgs a, TrainOptions t) {
   const auto t0 = Clock::now();
   fo.resume = {&model, model_path, a.resume};
   const auto logs = cli::fit(model.parameters(), fo, batch_loss, epoch_end);
-  const double train_seconds = seconds_since(t0), total_seconds = seconds_since(t_start);
+  const double train_seconds = seconds_since(t0), total_seconds = seconds_since(start.time);
 
   // 4. save: the classes without "background" (the model file's "classes" convention)
   const std::vector<std::string> classes(train.class_names.begin() + 1, train.class_names.end());
@@ -239,7 +236,6 @@ int cmd_bench(const cli::CommonArgs& a, const models::FcnConfig& random) {
 
 int main(int argc, char** argv) {
   cli::CommandLine app{"fcn: semantic segmentation, down-sampling and up-sampling (lesson 07)"};
-  app.require_one_subcommand();
   cli::CommonArgs args;
   TrainOptions topt;
   int64_t limit = 0;

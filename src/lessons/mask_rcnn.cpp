@@ -191,7 +191,6 @@ int cmd_bench(const cli::CommonArgs& a, const models::MaskRcnnDetectOptions& d,
 
 int main(int argc, char** argv) {
   cli::CommandLine app{"mask_rcnn: Faster R-CNN + a mask branch, instance segmentation (lesson 07)"};
-  app.require_one_subcommand();
   cli::CommonArgs args;
   TrainOptions topt;
   models::MaskRcnnDetectOptions dopt;

@@ -32,7 +32,6 @@
 #include "lessons/common/stage_bench.h"
 #include "models/rcnn.h"
 #include "util/timing.h"
-#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -52,10 +51,8 @@ struct TrainOptions : cli::RegionTrainOptions {
 
 // ---- train: proposals -> fine-tuning -> features -> SVMs -> box regressors -------------
 int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& po) {
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
-  const OutputLock lock(model_path);  // one run per model file; folder writable
-  cli::apply_train_defaults(a, kTrainDefaults);
-  const auto t_all = Clock::now();
+  const cli::TrainStart start(a, kDefaultModel, kTrainDefaults);
+  const std::string& model_path = start.model_path;
   const cli::Log log = cli::stderr_log(a.quiet);
 
   // 1. data, proposals (cached on disk) and labelled windows
@@ -100,7 +97,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
 
   // 5. one linear SVM per class, then class-specific ridge box regressors
   cli::train_svms_and_regressors(a, t, d, f, model.head, h, log);
-  const double train_seconds = seconds_since(t_all);
+  const double train_seconds = seconds_since(start.time);
 
   // 6. save: CNN, SVMs and regressors in one file
   const json timing = {{"total", train_seconds},
@@ -167,7 +164,6 @@ int cmd_bench(const cli::CommonArgs& a, const ProposalOptions& po,
 
 int main(int argc, char** argv) {
   cli::CommandLine app{"rcnn: R-CNN -- proposals, warped CNN features, SVMs, box regression (lesson 04)"};
-  app.require_one_subcommand();
   cli::CommonArgs args;
   TrainOptions topt;
   ProposalOptions po;
@@ -201,18 +197,7 @@ int main(int argc, char** argv) {
                topt.context, topt.input_size);
     return 2;
   }
-  const models::RegionDetectOptions dopt = detect.options();
-  const std::string model_path = args.model.empty() ? kDefaultModel : args.model;
-  const auto open_detector = [&] {
-    return cli::open_region_detector<models::RcnnModel, models::RcnnConfig>(model_path, "rcnn", dopt, timed_detect);
-  };
-  return cli::run_guarded([&] {
-    cli::apply_threads(args.threads);
-    if (train) return cmd_train(args, topt, po);
-    if (detect.eval)
-      return cli::run_region_eval(args, po, detect, open_detector());
-    if (detect.predict)
-      return cli::run_region_predict(args, po, detect, "rcnn", open_detector());
-    return cmd_bench(args, po, dopt, detect);
-  });
+  return cli::run_region_commands<models::RcnnModel, models::RcnnConfig>(
+      args, po, detect, "rcnn", kDefaultModel, timed_detect, bool(train), [&] { return cmd_train(args, topt, po); },
+      [&](const models::RegionDetectOptions& dopt) { return cmd_bench(args, po, dopt, detect); });
 }

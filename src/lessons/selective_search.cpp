@@ -222,7 +222,6 @@ int cmd_bench(const cli::CommonArgs& a, const Options& o) {
 
 int main(int argc, char** argv) {
   cli::CommandLine app{"selective_search: region proposals by hierarchical grouping (lesson 03)"};
-  app.require_one_subcommand();
   cli::CommonArgs args;
   Options opt;
   std::vector<std::string> images;

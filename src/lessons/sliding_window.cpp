@@ -35,7 +35,6 @@
 #include "models/sliding_window.h"
 #include "util/files.h"
 #include "util/timing.h"
-#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -99,9 +98,8 @@ struct TrainOptions {
 };
 
 int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ScanOptions& so) {
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
-  const OutputLock lock(model_path);  // one run per model file; folder writable
-  cli::apply_train_defaults(a, kTrainDefaults);
+  const cli::TrainStart start(a, kDefaultModel, kTrainDefaults);
+  const std::string& model_path = start.model_path;
 
   // 1. data: crops of the training scenes, resampled every epoch
   DetectionDataset train = load_detection_dataset(cli::scenes_split_dir(a, "train"), t.limit);
@@ -235,7 +233,6 @@ int cmd_bench(const cli::CommonArgs& a, const ScanOptions& so,
 
 int main(int argc, char** argv) {
   cli::CommandLine app{"sliding_window: a crop classifier scanned over an image pyramid (lesson 03)"};
-  app.require_one_subcommand();
   cli::CommonArgs args;
   TrainOptions topt;
   ScanOptions so;

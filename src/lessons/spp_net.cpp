@@ -41,7 +41,6 @@
 #include "lessons/common/stage_bench.h"
 #include "models/spp_net.h"
 #include "util/timing.h"
-#include "util/output_lock.h"
 
 using namespace dl;
 using json = nlohmann::json;
@@ -70,10 +69,8 @@ struct TrainOptions : cli::RegionTrainOptions {
 
 // ---- train: proposals -> conv maps -> fc fine-tuning -> features -> SVMs -> regressors --
 int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& po) {
-  const std::string model_path = a.model.empty() ? kDefaultModel : a.model;
-  const OutputLock lock(model_path);  // one run per model file; folder writable
-  cli::apply_train_defaults(a, kTrainDefaults);
-  const auto t_all = Clock::now();
+  const cli::TrainStart start(a, kDefaultModel, kTrainDefaults);
+  const std::string& model_path = start.model_path;
   const cli::Log log = cli::stderr_log(a.quiet);
 
   // 1. data, proposals (cached on disk) and labelled windows
@@ -132,7 +129,7 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
 
   // 6. SVMs with hard-negative mining and ridge box regression (R-CNN's, §4.1)
   cli::train_svms_and_regressors(a, t, d, f, model.head, h, log);
-  const double train_seconds = seconds_since(t_all);
+  const double train_seconds = seconds_since(start.time);
 
   // 7. save
   json args = cli::region_train_args(a, t, po, d, init, h);
@@ -239,7 +236,6 @@ int cmd_bench(const cli::CommonArgs& a, const ProposalOptions& po,
 int main(int argc, char** argv) {
   cli::CommandLine app{"spp_net: SPP-net -- conv once per image, spatial pyramid pooling per window, "
                        "fc fine-tuning, SVMs, box regression (lesson 04)"};
-  app.require_one_subcommand();
   cli::CommonArgs args;
   TrainOptions topt;
   ProposalOptions po;
@@ -277,18 +273,7 @@ int main(int argc, char** argv) {
     std::sort(topt.scales.begin(), topt.scales.end());
     topt.scales.erase(std::unique(topt.scales.begin(), topt.scales.end()), topt.scales.end());
   }
-  const models::RegionDetectOptions dopt = detect.options();
-  const std::string model_path = args.model.empty() ? kDefaultModel : args.model;
-  const auto open_detector = [&] {
-    return cli::open_region_detector<models::SppNet, models::SppNetConfig>(model_path, "spp_net", dopt, timed_detect);
-  };
-  return cli::run_guarded([&] {
-    cli::apply_threads(args.threads);
-    if (train) return cmd_train(args, topt, po);
-    if (detect.eval)
-      return cli::run_region_eval(args, po, detect, open_detector());
-    if (detect.predict)
-      return cli::run_region_predict(args, po, detect, "spp_net", open_detector());
-    return cmd_bench(args, po, dopt, detect);
-  });
+  return cli::run_region_commands<models::SppNet, models::SppNetConfig>(
+      args, po, detect, "spp_net", kDefaultModel, timed_detect, bool(train), [&] { return cmd_train(args, topt, po); },
+      [&](const models::RegionDetectOptions& dopt) { return cmd_bench(args, po, dopt, detect); });
 }

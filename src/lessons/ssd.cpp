@@ -180,7 +180,6 @@ int cmd_bench(const cli::CommonArgs& a, const models::SsdDetectOptions& d,
 
 int main(int argc, char** argv) {
   cli::CommandLine app{"ssd: default boxes on several maps, one network, no proposals (lesson 06)"};
-  app.require_one_subcommand();
   cli::CommonArgs args;
   TrainOptions topt;
   models::SsdDetectOptions dopt;

@@ -156,7 +156,6 @@ int cmd_bench(const cli::CommonArgs& a, const models::YoloDetectOptions& d,
 
 int main(int argc, char** argv) {
   cli::CommandLine app{"yolo: one network from image to S x S x (5B + C) grid (lesson 06)"};
-  app.require_one_subcommand();
   cli::CommonArgs args;
   TrainOptions topt;
   models::YoloDetectOptions dopt;

@@ -58,6 +58,22 @@ Tensor index_add(const Shape& shape, int axis, const Tensor& index, const Tensor
   return out;
 }
 
+namespace {
+
+// A flat offset over dims [lo, hi) of `from` (the index tensor's shape), decomposed and
+// re-linearised over the same dims of `to` (the data tensor's shape), where sizes differ.
+int64_t relinearize(int64_t flat, const Shape& from, const Shape& to, int lo, int hi) {
+  int64_t out = 0, mul = 1;
+  for (int d = hi - 1; d >= lo; --d) {
+    out += (flat % from[d]) * mul;
+    flat /= from[d];
+    mul *= to[d];
+  }
+  return out;
+}
+
+}  // namespace
+
 Tensor gather(const Tensor& a, int axis, const Tensor& index) {
   axis = normalize_axis(axis, a.dim(), "gather");
   check_shape(index.dim() == a.dim(), "gather", "index rank must equal input rank");
@@ -75,22 +91,8 @@ Tensor gather(const Tensor& a, int axis, const Tensor& index) {
       for (int64_t i = 0; i < inner; ++i) {
         int64_t flat = (o * ilen + k) * inner + i;
         int64_t src = checked_index(index[flat], alen, "gather");
-        // Decompose o and i in index's shape, re-linearise in a's shape.
-        int64_t ao = 0, rem = o;
-        int64_t mul = 1;
-        for (int d = axis - 1; d >= 0; --d) {
-          ao += (rem % is[d]) * mul;
-          rem /= is[d];
-          mul *= a.shape()[d];
-        }
-        int64_t ai = 0;
-        rem = i;
-        mul = 1;
-        for (int d = a.dim() - 1; d > axis; --d) {
-          ai += (rem % is[d]) * mul;
-          rem /= is[d];
-          mul *= a.shape()[d];
-        }
+        const int64_t ao = relinearize(o, is, a.shape(), 0, axis);
+        const int64_t ai = relinearize(i, is, a.shape(), axis + 1, a.dim());
         out[flat] = a.data()[(ao * alen + src) * a_inner + ai];
       }
   return out;
@@ -110,21 +112,8 @@ Tensor scatter_add(const Shape& shape, int axis, const Tensor& index, const Tens
       for (int64_t i = 0; i < inner; ++i) {
         int64_t flat = (o * ilen + k) * inner + i;
         int64_t dst = checked_index(index[flat], olen, "scatter_add");
-        int64_t ao = 0, rem = o;
-        int64_t mul = 1;
-        for (int d = axis - 1; d >= 0; --d) {
-          ao += (rem % is[d]) * mul;
-          rem /= is[d];
-          mul *= shape[d];
-        }
-        int64_t ai = 0;
-        rem = i;
-        mul = 1;
-        for (int d = out.dim() - 1; d > axis; --d) {
-          ai += (rem % is[d]) * mul;
-          rem /= is[d];
-          mul *= shape[d];
-        }
+        const int64_t ao = relinearize(o, is, shape, 0, axis);
+        const int64_t ai = relinearize(i, is, shape, axis + 1, out.dim());
         out.data()[(ao * olen + dst) * o_inner + ai] += src[flat];
       }
   return out;

@@ -272,7 +272,6 @@ int usage_error(const std::string& what) {
 
 int main(int argc, char** argv) {
   cli::CommandLine app{"datagen: deterministic detection scenes and pose figures (COCO JSON)"};
-  app.require_one_subcommand();
   GenArgs gen;
   SceneOptions so;
   FigureOptions fo;

@@ -175,8 +175,6 @@ CommandLine::CommandLine(const std::string& description)
 
 CommandLine::~CommandLine() = default;
 
-void CommandLine::require_one_subcommand() { app_->require_subcommand(1, 1); }
-
 std::string predictions_dir(const CommonArgs& a) {
   return a.out.empty() ? "out/" + program_name() : a.out;
 }
@@ -241,6 +239,7 @@ void apply_train_defaults(CommonArgs& a, const TrainDefaults& d) {
 int parse(CommandLine& cmd, int argc, char** argv) {
   if (argc > 0) program_name_storage() = std::filesystem::path(argv[0]).filename().string();
   CLI::App& app = *cmd.owned_;
+  if (!app.get_subcommands({}).empty()) app.require_subcommand(1, 1);  // train / eval / ...: exactly one
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -99,11 +99,7 @@ class Command {
 class CommandLine : public Command {
  public:
   explicit CommandLine(const std::string& description);
-  ~CommandLine();
-  CommandLine(const CommandLine&) = delete;
-  CommandLine& operator=(const CommandLine&) = delete;
-
-  void require_one_subcommand();  // exactly one of train / eval / ... must be given
+  ~CommandLine();  // (not copyable: it owns the parser)
 
  private:
   friend int parse(CommandLine& app, int argc, char** argv);
@@ -159,6 +155,7 @@ void show_train_defaults(Command& train, const TrainDefaults& d);
 // a.epochs, a.batch, a.lr still unset (-1) take d's values (those d sets).
 void apply_train_defaults(CommonArgs& a, const TrainDefaults& d);
 // Parses argv; returns -1 to continue, or the exit status (0 for --help, 2 for a usage error).
+// A program with subcommands (train / eval / ...) needs exactly one of them.
 int parse(CommandLine& app, int argc, char** argv);
 
 // The running program's name as parse() found it in argv[0] ("rcnn" for bin/rcnn); "" before.

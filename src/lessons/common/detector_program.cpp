@@ -56,10 +56,7 @@ DetectionEval evaluate_stages(const DetectionDataset& scenes, const DetectorStag
 
 DetectorTraining::DetectorTraining(CommonArgs& a, const std::string& default_model,
                                    const TrainDefaults& d)
-    : model_path(a.model.empty() ? default_model : a.model), a_(a), lock_(model_path) {
-  apply_train_defaults(a, d);
-  start_ = Clock::now();
-}
+    : start(a, default_model, d), a_(a) {}
 
 void DetectorTraining::fit(nn::Module& model, int64_t steps_per_epoch,
                            const std::function<StepLosses(int, int64_t, int64_t)>& batch_loss,
@@ -75,26 +72,26 @@ void DetectorTraining::fit(nn::Module& model, int64_t steps_per_epoch,
     if (mask_ap) log.metrics["val_mask_ap"] = e.has_masks ? e.coco_segm.stats[0] : 0.0;
   };
   const auto t0 = Clock::now();
-  logs_ = cli::fit(model.parameters(), detector_fit_options(a_, steps_per_epoch, model, model_path),
+  logs_ = cli::fit(model.parameters(), detector_fit_options(a_, steps_per_epoch, model, start.model_path),
                    batch_loss, epoch_end);
   train_seconds_ = seconds_since(t0);
 }
 
 int DetectorTraining::finish(nn::Module& model, const TrainedDetector& t) const {
   using nlohmann::json;
-  const double total_seconds = seconds_since(start_);
+  const double total_seconds = seconds_since(start.time);
   const bool proposals = t.proposal_seconds >= 0;
   json timings = {{"train_seconds", total_seconds}, {"training_loop_seconds", train_seconds_}};
   if (proposals) timings["proposal_seconds"] = t.proposal_seconds;
   const std::string stem = save_training_run(
-      model_path, model,
+      start.model_path, model,
       {{"config", t.config_json},
        {"classes", json(t.class_names).dump()},
        {"train_args", t.train_args_json},
        {"val_map50", fmt::format("{:.4f}", val_map50_)}},
       logs_, t.program + " (" + t.init + ")", timings.dump(2) + "\n");
   if (a_.json) {
-    json j = {{"model", model_path}, {"val_map50", val_map50_},
+    json j = {{"model", start.model_path}, {"val_map50", val_map50_},
               {"val_images", t.val_images}, {"train_seconds", train_seconds_},
               {"total_seconds", total_seconds}, {"epochs", a_.epochs},
               {"final_loss", logs_.empty() ? 0.0 : logs_.back().train_loss},
@@ -107,7 +104,7 @@ int DetectorTraining::finish(nn::Module& model, const TrainedDetector& t) const 
                100 * val_map50_, t.val_images, a_.epochs, train_seconds_,
                proposals ? fmt::format(" (+ {:.1f} s proposals/loading)", total_seconds - train_seconds_)
                          : std::string());
-    fmt::print("saved {} (+ {}.csv, {}.svg)\n", model_path, stem, stem);
+    fmt::print("saved {} (+ {}.csv, {}.svg)\n", start.model_path, stem, stem);
   }
   return 0;
 }

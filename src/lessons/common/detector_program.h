@@ -19,8 +19,6 @@
 #include "lessons/common/pretrained.h"
 #include "lessons/common/stage_bench.h"
 #include "nn/module.h"
-#include "util/output_lock.h"
-#include "util/timing.h"
 
 namespace dl::cli {
 
@@ -78,9 +76,8 @@ struct TrainedDetector {  // what train saves beside the weights, besides what i
 
 class DetectorTraining {
  public:
-  // The model file (--model, else default_model) is locked for the run (OutputLock: one
-  // run per file, folder writable); `a` gets the program's train defaults. `a` must
-  // outlive this.
+  // TrainStart: the model file locked, the program's train defaults in `a` (which must
+  // outlive this), the clock.
   DetectorTraining(CommonArgs& a, const std::string& default_model, const TrainDefaults& d);
 
   // cli::fit with detector_fit_options; at each epoch's end `epoch_metrics` adds the
@@ -97,12 +94,10 @@ class DetectorTraining {
   // else two lines of text.
   int finish(nn::Module& model, const TrainedDetector& t) const;
 
-  const std::string model_path;
+  const TrainStart start;
 
  private:
   const CommonArgs& a_;
-  OutputLock lock_;
-  Clock::time_point start_;
   std::vector<EpochLog> logs_;
   double val_map50_ = 0, train_seconds_ = 0;
 };

@@ -15,6 +15,11 @@
 
 namespace dl::cli {
 
+TrainStart::TrainStart(CommonArgs& a, const std::string& default_model, const TrainDefaults& d)
+    : model_path(a.model.empty() ? default_model : a.model),
+      lock(model_path),
+      time((apply_train_defaults(a, d), Clock::now())) {}
+
 std::vector<EpochLog> fit(const std::vector<Var>& params, const FitOptions& o,
                           const std::function<StepLosses(int, int64_t, int64_t)>& batch_loss,
                           const std::function<void(EpochLog&)>& epoch_end) {

@@ -15,10 +15,23 @@
 #include <vector>
 
 #include "autograd/variable.h"
+#include "lessons/common/cli.h"
 #include "lessons/common/train_loop.h"
 #include "nn/module.h"
+#include "util/output_lock.h"
+#include "util/timing.h"
 
 namespace dl::cli {
+
+// The first lines of every `train`: the model file (--model, else `default_model`),
+// locked for the run (OutputLock: one run per file, and its folder writable before any
+// work), the program's train defaults applied to `a`, and the clock started.
+struct TrainStart {
+  TrainStart(CommonArgs& a, const std::string& default_model, const TrainDefaults& d);
+  const std::string model_path;
+  const OutputLock lock;
+  const Clock::time_point time;
+};
 
 // What one training step computed.
 struct StepLosses {

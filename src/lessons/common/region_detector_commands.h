@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,29 @@ RegionDetector open_region_detector(
   std::shared_ptr<Model> m = load_detector<Model, Config>(path, program, &d.classes);
   d.detect = [m, o, timed](const Image& img, const std::vector<Box>& p) { return timed(*m, img, p, o); };
   return d;
+}
+
+// What main does after parsing: applies --threads, then runs `train_cmd` when `train`
+// was given, eval or predict on the model file (--model, else `default_model`) opened by
+// open_region_detector with `timed`, or else bench_cmd(the detection options); inside
+// run_guarded, so errors end as one line and an exit code.
+template <class Model, class Config>
+int run_region_commands(
+    const CommonArgs& args, const ProposalOptions& po, const RegionDetectorCommands& c,
+    const std::string& program, const std::string& default_model,
+    StageRun (*timed)(Model&, const Image&, const std::vector<Box>&, const models::RegionDetectOptions&),
+    bool train, const std::function<int()>& train_cmd,
+    const std::function<int(const models::RegionDetectOptions&)>& bench_cmd) {
+  return run_guarded([&] {
+    apply_threads(args.threads);
+    if (train) return train_cmd();
+    const models::RegionDetectOptions o = c.options();
+    const std::string path = args.model.empty() ? default_model : args.model;
+    if (c.eval) return run_region_eval(args, po, c, open_region_detector<Model, Config>(path, program, o, timed));
+    if (c.predict)
+      return run_region_predict(args, po, c, program, open_region_detector<Model, Config>(path, program, o, timed));
+    return bench_cmd(o);
+  });
 }
 
 // `eval` on the test scenes (--limit): report_region_eval's table or JSON.
