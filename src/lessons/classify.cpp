@@ -268,17 +268,12 @@ int main(int argc, char** argv) {
   train.option("--optim", topt.optim, "sgd (Nesterov momentum) or adamw").one_of({"sgd", "adamw"});
   train.option("--limit", topt.limit, "train on this many images only").range(int64_t(1), int64_t(60000));
   train.flag("--augment", topt.augment, "random crop (pad 2) and horizontal flip");
-  cli::Command eval = app.subcommand("eval", "accuracy, per-class accuracy, confusion matrix");
-  cli::add_common_flags(eval, args);
-  cli::add_report_flag(eval, args);
-  cli::Command predict = app.subcommand("predict", "top-3 classes of images, annotated PNGs");
-  cli::add_common_flags(predict, args);
-  cli::add_report_flag(predict, args);
+  cli::Command eval = cli::add_command(app, args, "eval", "accuracy, per-class accuracy, confusion matrix", true);
+  cli::Command predict = cli::add_command(app, args, "predict", "top-3 classes of images, annotated PNGs", true);
   int from_test = 0;
   predict.option("images", images, "PNG/JPEG/BMP/PGM files");
   predict.option("--test", from_test, "also predict the first N test-split images").range(0, 10000);
-  cli::Command bench = app.subcommand("bench", "images/s at batch 1 and 64");
-  cli::add_common_flags(bench, args);
+  cli::add_command(app, args, "bench", "images/s at batch 1 and 64");
 
   const int rc = cli::parse(app, argc, argv);
   if (rc >= 0) return rc;

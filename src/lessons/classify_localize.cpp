@@ -275,15 +275,10 @@ int main(int argc, char** argv) {
   train.option("--limit", topt.limit,
                "scenes per epoch (online; default 12000) or the first N files (files)")
       .range(int64_t(1), int64_t(10000000));
-  cli::Command eval = app.subcommand("eval", "accuracy, mean IoU and localization accuracy");
-  cli::add_report_flag(eval, args);
-  cli::add_common_flags(eval, args);
-  cli::Command predict = app.subcommand("predict", "draw the predicted box and class on images");
-  cli::add_report_flag(predict, args);
-  cli::add_common_flags(predict, args);
+  cli::Command eval = cli::add_command(app, args, "eval", "accuracy, mean IoU and localization accuracy", true);
+  cli::Command predict = cli::add_command(app, args, "predict", "draw the predicted box and class on images", true);
   predict.option("images", images, "PNG/JPEG/BMP files").required();
-  cli::Command bench = app.subcommand("bench", "images/s at batch 1 and 32");
-  cli::add_common_flags(bench, args);
+  cli::add_command(app, args, "bench", "images/s at batch 1 and 32");
 
   const int rc = cli::parse(app, argc, argv);
   if (rc >= 0) return rc;

@@ -232,8 +232,7 @@ int main(int argc, char** argv) {
   int draw_stage = 0;
   std::vector<std::string> images;
 
-  cli::Command train = app.subcommand("train", "train stage 1, then each cascade stage, and save");
-  cli::add_common_flags(train, args);
+  cli::Command train = cli::add_command(app, args, "train", "train stage 1, then each cascade stage, and save");
   cli::show_train_defaults(train, kTrainDefaults);
   train.option("--stages", topt.stages, "number of stages (1 = no cascade)").range(1, 6);
   train.option("--sigma", topt.sigma, "cascade window side / predicted torso diameter").range(0.1f, 10.0f);
@@ -263,17 +262,12 @@ int main(int argc, char** argv) {
   train.flag("--no-flip", no_flip, "stage 1 without mirrored training images");
   train.option("--from", topt.from, "keep this deeppose model's stages before the last of --stages");
   train.option("--limit", topt.limit, "train on this many images only").range(int64_t(1), int64_t(10000000));
-  cli::Command eval = app.subcommand("eval", "PCK, PDJ, PCP and pixel error per stage");
-  cli::add_report_flag(eval, args);
-  cli::add_common_flags(eval, args);
-  cli::Command predict = app.subcommand("predict", "draw the predicted skeleton on images");
-  cli::add_report_flag(predict, args);
-  cli::add_common_flags(predict, args);
+  cli::Command eval = cli::add_command(app, args, "eval", "PCK, PDJ, PCP and pixel error per stage", true);
+  cli::Command predict = cli::add_command(app, args, "predict", "draw the predicted skeleton on images", true);
   predict.option("images", images, "PNG/JPEG/BMP files").required();
   predict.flag("--names", names, "write the joint names next to the joints");
   predict.option("--stage", draw_stage, "draw this stage's pose (default: the last)").range(1, 16);
-  cli::Command bench = app.subcommand("bench", "images/s of each stage");
-  cli::add_common_flags(bench, args);
+  cli::Command bench = cli::add_command(app, args, "bench", "images/s of each stage");
   bench.option("--stages", topt.stages, "number of stages").range(1, 6);
 
   const int rc = cli::parse(app, argc, argv);

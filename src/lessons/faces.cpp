@@ -84,6 +84,17 @@ void require_file(const std::string& path) {
 // The chosen detector as one function image -> faces, with its stage times.
 using FaceDetect = std::function<std::vector<Detection>(const Image&, double* seconds_by_stage)>;
 
+// Either network's detect with its three stage times (both models time the same three).
+template <class StageTimes, class Net, class DetectOptions>
+FaceDetect timed(std::shared_ptr<Net> net, const DetectOptions& o) {
+  return [net, o](const Image& img, double* s) {
+    StageTimes st;
+    auto d = net->detect(img, o, &st);
+    s[0] = st.preprocess, s[1] = st.network, s[2] = st.decode;
+    return d;
+  };
+}
+
 FaceDetect load_detector(const cli::CommonArgs& a, const Options& o) {
   const std::string path = model_path(a, o);
   require_file(path);
@@ -91,23 +102,13 @@ FaceDetect load_detector(const cli::CommonArgs& a, const Options& o) {
     auto net = std::make_shared<models::SsdMobilenetFace>();
     models::load_ssd_mobilenet_face(path, *net);
     if (o.requantize) requantize(*net, path, o.requantize);
-    return [net, o](const Image& img, double* s) {
-      models::SsdFaceStageTimes st;
-      auto d = net->detect(img, o.ssd, &st);
-      s[0] = st.preprocess, s[1] = st.network, s[2] = st.decode;
-      return d;
-    };
+    return timed<models::SsdFaceStageTimes>(net, o.ssd);
   }
   auto net = std::make_shared<TinyFaceDetector>();
   nn::load_checkpoint(path, *net);
   net->eval();
   if (o.requantize) requantize(*net, path, o.requantize);
-  return [net, o](const Image& img, double* s) {
-    models::TinyFaceStageTimes st;
-    auto d = net->detect(img, o.tiny, &st);
-    s[0] = st.preprocess, s[1] = st.network, s[2] = st.decode;
-    return d;
-  };
+  return timed<models::TinyFaceStageTimes>(net, o.tiny);
 }
 
 // The grid (13 x 13 at 416) over the padded square, and each anchor box scoring above
@@ -235,9 +236,7 @@ int main(int argc, char** argv) {
                "SIZE");
   };
 
-  cli::Command predict = app.subcommand("predict", "draw the faces found, with scores");
-  cli::add_common_flags(predict, args);
-  cli::add_report_flag(predict, args);
+  cli::Command predict = cli::add_command(app, args, "predict", "draw the faces found, with scores", true);
   add_detect(predict);
   predict.flag("--show-grid", opt.show_grid, "tiny: also draw the grid and every anchor box above the threshold");
   predict.option("--requantize", opt.requantize, "re-round the 8-bit weights to BITS bits (lesson 06)")
@@ -245,8 +244,7 @@ int main(int argc, char** argv) {
   predict.flag("--landmarks", opt.landmarks, "also the 68 landmarks of each face (lesson 02)");
   predict.option("images", images, "PNG/JPEG/BMP files").required();
 
-  cli::Command bench = app.subcommand("bench", "seconds per image by stage");
-  cli::add_common_flags(bench, args);
+  cli::Command bench = cli::add_command(app, args, "bench", "seconds per image by stage");
   add_detect(bench);
   bench.option("--limit", limit, "test scenes to time when no IMAGE is given (default 10)")
       .range(int64_t(1), int64_t(100000));

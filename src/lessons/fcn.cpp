@@ -256,18 +256,13 @@ int main(int argc, char** argv) {
   train.option("--c4", mc.c4, "channels of encoder stage 4 and the centre (128)").range(1, 1024);
   train.flag("!--no-flip", topt.flip, "no horizontal flipping");
 
-  cli::Command eval = app.subcommand("eval", "pixel accuracy, mean IoU, confusion matrix on the test scenes");
-  cli::add_report_flag(eval, args);
-  cli::add_common_flags(eval, args);
+  cli::Command eval = cli::add_command(app, args, "eval", "pixel accuracy, mean IoU, confusion matrix on the test scenes", true);
   eval.option("--limit", limit, "evaluate this many scenes only").range(int64_t(1), int64_t(10000000));
 
-  cli::Command predict = app.subcommand("predict", "colour-coded labels over images");
-  cli::add_report_flag(predict, args);
-  cli::add_common_flags(predict, args);
+  cli::Command predict = cli::add_command(app, args, "predict", "colour-coded labels over images", true);
   predict.option("images", images, "PNG/JPEG/BMP files").required();
 
-  cli::Command bench = app.subcommand("bench", "images/s of a training step and of inference");
-  cli::add_common_flags(bench, args);
+  cli::Command bench = cli::add_command(app, args, "bench", "images/s of a training step and of inference");
   bench.option("--upsample", mc.upsample, "the randomly initialised model's up-sampling (no model file)")
       .one_of({"nearest", "bilinear", "max-unpool", "transpose"});
 

@@ -129,11 +129,6 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
 }
 
 // ---- eval / predict / bench (lessons/common/region_detector_commands.h) -----------------
-std::unique_ptr<models::RcnnModel> load_model(const std::string& path,
-                                              std::vector<std::string>* classes = nullptr) {
-  return cli::load_detector<models::RcnnModel, models::RcnnConfig>(path, "rcnn", classes);
-}
-
 // The stages after the proposals, as bench times them.
 const std::vector<std::string> kStages = {"warping", "cnn", "svm", "regression", "nms"};
 
@@ -149,11 +144,7 @@ cli::StageRun timed_detect(models::RcnnModel& m, const Image& img,
 // Where R-CNN's time goes.
 int cmd_bench(const cli::CommonArgs& a, const ProposalOptions& po,
               const models::RegionDetectOptions& o, const cli::RegionDetectorCommands& c) {
-  const std::string path = cli::bench_model_file(a, kDefaultModel);
-  Rng rng(a.seed);  // for a random model: timing does not depend on the weights
-  const auto model = path.empty()
-                         ? std::make_unique<models::RcnnModel>(models::RcnnConfig(), rng)
-                         : load_model(path);
+  const auto model = cli::bench_detector<models::RcnnModel, models::RcnnConfig>(a, kDefaultModel, "rcnn");
   const cli::StageBench b = cli::run_region_bench(
       a, po, c, kStages,
       [&](const Image& img, const std::vector<Box>& p) { return timed_detect(*model, img, p, o); });

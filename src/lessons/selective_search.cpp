@@ -261,25 +261,20 @@ int main(int argc, char** argv) {
     sub.option("--top", opt.top, "boxes drawn (predict) / searched for the best box (eval --show)")
         .range(1, 1000000);
   };
-  cli::Command predict = app.subcommand("predict", "ranked proposals of images: JSON + PNG");
-  cli::add_report_flag(predict, args);
-  cli::add_common_flags(predict, args);
+  cli::Command predict = cli::add_command(app, args, "predict", "ranked proposals of images: JSON + PNG", true);
   add_preset(predict, false);
   add_overrides(predict);
   predict.flag("--show-segments", opt.show_segments,
                "also write each (colour space, k) graph segmentation as a PNG");
   predict.option("images", images, "PNG/JPEG/BMP files").required();
-  cli::Command eval = app.subcommand("eval", "recall vs number of proposals and MABO");
-  cli::add_report_flag(eval, args);
-  cli::add_common_flags(eval, args);
+  cli::Command eval = cli::add_command(app, args, "eval", "recall vs number of proposals and MABO", true);
   add_preset(eval, false);
   add_overrides(eval);
   eval.option("--limit", opt.limit, "evaluate this many scenes only").range(int64_t(1), int64_t(10000000));
   eval.option("--show", opt.show,
               "draw ground truth and each object's best proposal for the first N images of each set")
       .range(0, 1000);
-  cli::Command bench = app.subcommand("bench", "seconds, boxes and recall@0.5 per image for each preset");
-  cli::add_common_flags(bench, args);
+  cli::Command bench = cli::add_command(app, args, "bench", "seconds, boxes and recall@0.5 per image for each preset");
   add_preset(bench, true);
   bench.option("--limit", opt.limit, "scenes to time (default 4)").range(int64_t(1), int64_t(10000));
 

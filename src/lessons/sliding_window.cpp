@@ -250,23 +250,18 @@ int main(int argc, char** argv) {
       .range(int64_t(1), int64_t(10000000));
   add_window_shape_flags(train, so, "window sides the negatives are drawn between");
 
-  cli::Command eval = app.subcommand("eval", "VOC AP@0.5 and COCO AP on the test scenes");
-  cli::add_report_flag(eval, args);
-  cli::add_common_flags(eval, args);
+  cli::Command eval = cli::add_command(app, args, "eval", "VOC AP@0.5 and COCO AP on the test scenes", true);
   add_scan_flags(eval, so, true);
   eval.option("--threshold", so.threshold, "lowest class score kept (default 0.05)").range(0.0f, 1.0f);
   eval.option("--limit", so.limit, "evaluate this many scenes only").range(int64_t(1), int64_t(10000000));
 
-  cli::Command predict = app.subcommand("predict", "draw detections (and score maps) on images");
-  cli::add_report_flag(predict, args);
-  cli::add_common_flags(predict, args);
+  cli::Command predict = cli::add_command(app, args, "predict", "draw detections (and score maps) on images", true);
   add_scan_flags(predict, so, true);
   predict.option("--threshold", so.threshold, "lowest class score drawn (default 0.5)").range(0.0f, 1.0f);
   predict.flag("--heatmap", so.heatmap, "also write the per-class score maps");
   predict.option("images", images, "PNG/JPEG/BMP files").required();
 
-  cli::Command bench = app.subcommand("bench", "windows and seconds per image, crops vs conv");
-  cli::add_common_flags(bench, args);
+  cli::Command bench = cli::add_command(app, args, "bench", "windows and seconds per image, crops vs conv");
   add_scan_flags(bench, so, false);
   bench.option("--limit", so.limit, "test scenes to time when no IMAGE is given (default 2)")
       .range(int64_t(1), int64_t(100000));

@@ -168,11 +168,6 @@ int cmd_train(cli::CommonArgs a, const TrainOptions& t, const ProposalOptions& p
 }
 
 // ---- eval / predict / bench (lessons/common/region_detector_commands.h) -----------------
-std::unique_ptr<models::SppNet> load_model(const std::string& path,
-                                           std::vector<std::string>* classes = nullptr) {
-  return cli::load_detector<models::SppNet, models::SppNetConfig>(path, "spp_net", classes);
-}
-
 // The stages after the proposals, as bench times them.
 const std::vector<std::string> kStages = {"conv", "spp", "fc", "svm", "regression", "nms"};
 
@@ -191,15 +186,7 @@ cli::StageRun timed_detect(models::SppNet& m, const Image& img, const std::vecto
 // Where SPP-net's time goes, with the conv time of each scale.
 int cmd_bench(const cli::CommonArgs& a, const ProposalOptions& po,
               const models::RegionDetectOptions& o, const cli::RegionDetectorCommands& c) {
-  std::unique_ptr<models::SppNet> model;
-  if (const std::string path = cli::bench_model_file(a, kDefaultModel); !path.empty()) {
-    model = load_model(path);
-  } else {
-    Rng rng(a.seed);
-    models::SppNetConfig cfg;
-    cfg.scales = TrainOptions{}.scales;
-    model = std::make_unique<models::SppNet>(cfg, rng);
-  }
+  const auto model = cli::bench_detector<models::SppNet, models::SppNetConfig>(a, kDefaultModel, "spp_net");
   const cli::StageBench b = cli::run_region_bench(
       a, po, c, kStages,
       [&](const Image& img, const std::vector<Box>& p) { return timed_detect(*model, img, p, o); });

@@ -40,6 +40,11 @@ Tensor backbone_input_resized(const Image& img, int size) {
   return backbone_input(resize_bilinear(img, size, size));
 }
 
+void check_resized_input(const Var& x, int size, const std::string& who) {
+  check_shape(x.dim() == 4 && x.size(1) == 3 && x.size(2) == size && x.size(3) == size, who.c_str(),
+              fmt::format("expects [N, 3, {0}, {0}] inputs, got {1}", size, shape_str(x.shape())));
+}
+
 int load_grey_backbone(const std::string& path, Module& model) {
   SafeTensors file = load_safetensors(path);
   auto arch = file.metadata.find("config");

@@ -37,6 +37,9 @@ Tensor backbone_input(const Image& img, bool flip = false);
 // The same for a network with a fixed square input: the image resized (bilinear) to
 // size x size unless it already is, then normalised [3, size, size].
 Tensor backbone_input_resized(const Image& img, int size);
+// Throws ShapeError unless x is a batch of such inputs, [N, 3, size, size]; `who` names
+// the network in the message.
+void check_resized_input(const Var& x, int size, const std::string& who);
 
 // Copies a `classify` checkpoint's backbone (grey, 1 input channel) into `model`'s
 // backbone (RGB). The first convolution's kernel w is spread over the three colour

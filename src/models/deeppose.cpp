@@ -130,11 +130,7 @@ PoseRegressor::PoseRegressor(const PoseRegressorConfig& cfg, Rng& rng) : config(
 }
 
 Var PoseRegressor::forward(const Var& x) {
-  check_shape(x.dim() == 4 && x.size(1) == 3 && x.size(2) == config.input_size &&
-                  x.size(3) == config.input_size,
-              "PoseRegressor",
-              fmt::format("stage {0} expects [N, 3, {2}, {2}] inputs, got {1}", config.stage,
-                          shape_str(x.shape()), config.input_size));
+  check_resized_input(x, config.input_size, fmt::format("PoseRegressor stage {}", config.stage));
   return (*fc)((*features)(x));
 }
 

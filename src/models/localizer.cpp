@@ -66,11 +66,7 @@ Localizer::Localizer(const LocalizerConfig& cfg, Rng& rng) : config(cfg) {
 }
 
 LocalizerOutput Localizer::predict(const Var& x) {
-  check_shape(x.dim() == 4 && x.size(1) == 3 && x.size(2) == config.input_size &&
-                  x.size(3) == config.input_size,
-              "Localizer",
-              fmt::format("expected [N, 3, {0}, {0}] images, got {1}", config.input_size,
-                          shape_str(x.shape())));
+  check_resized_input(x, config.input_size, "Localizer");
   Var f = (*neck)((*backbone)(x));
   Var h = (*fc)(f);
   Var cls_in = config.cls_input == "avg" ? ag::mean(f, {2, 3}) : h;

@@ -136,19 +136,14 @@ int bench_stages(const CommonArgs& a, const std::vector<std::string>& paths, int
 
 void add_detector_commands(CommandLine& app, CommonArgs& a, DetectorCommands& c,
                            const std::string& eval_help, const std::string& predict_help) {
-  c.eval = app.subcommand("eval", eval_help);
-  add_common_flags(c.eval, a);
+  c.eval = add_command(app, a, "eval", eval_help, true);
   c.eval.option("--limit", c.limit, "evaluate this many scenes only").range(int64_t(1), int64_t(10000000));
-  add_report_flag(c.eval, a);
 
-  c.predict = app.subcommand("predict", predict_help);
-  add_common_flags(c.predict, a);
+  c.predict = add_command(app, a, "predict", predict_help, true);
   c.predict.option("images", c.images, "PNG/JPEG/BMP files").required();
-  add_report_flag(c.predict, a);
   add_ground_truth_flag(c.predict, a);
 
-  c.bench = app.subcommand("bench", "seconds per image by stage");
-  add_common_flags(c.bench, a);
+  c.bench = add_command(app, a, "bench", "seconds per image by stage");
   c.bench.option("--limit", c.limit, "test scenes to time when no IMAGE is given (default 10)")
       .range(int64_t(1), int64_t(100000));
   c.bench.option("images", c.images, "PNG/JPEG/BMP files (default: test scenes)");

@@ -108,20 +108,6 @@ FitOptions detector_fit_options(const CommonArgs& a, int64_t steps_per_epoch, nn
                                 const std::string& model_path);
 
 
-// bench's detector: its model file (bench_model_file: --model, or the default path when
-// it exists), otherwise Config{}'s architecture with random weights -- timing does not
-// depend on them -- in eval mode.
-template <class Model, class Config>
-std::unique_ptr<Model> bench_detector(const CommonArgs& a, const std::string& default_model,
-                                      const std::string& program) {
-  if (const std::string path = bench_model_file(a, default_model); !path.empty())
-    return load_detector<Model, Config>(path, program);
-  Rng rng(a.seed);
-  auto net = std::make_unique<Model>(Config{}, rng);
-  net->eval();
-  return net;
-}
-
 // ---- eval and bench --------------------------------------------------------------------
 // eval: the first `limit` test scenes (0: all) through detect, evaluated.
 struct DetectorTest {

@@ -326,6 +326,14 @@ bool output_result(const CommonArgs& a, const std::string& command, const json& 
   return a.json;
 }
 
+Command add_command(Command& app, CommonArgs& a, const std::string& name, const std::string& help,
+                    bool report) {
+  Command sub = app.subcommand(name, help);
+  add_common_flags(sub, a);
+  if (report) add_report_flag(sub, a);
+  return sub;
+}
+
 void add_report_flag(Command& sub, CommonArgs& a) { add_report_flag(sub, a.report); }
 
 void add_report_flag(Command& sub, std::string& page) {

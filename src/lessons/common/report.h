@@ -76,6 +76,10 @@ bool output_result(const CommonArgs& a, const std::string& command, const nlohma
 
 // Registers --report PAGE.html on an eval or predict subcommand (into a.report).
 void add_report_flag(Command& sub, CommonArgs& a);
+// A program's eval / predict / bench subcommand: `name` with the common flags, and
+// --report when `report`.
+Command add_command(Command& app, CommonArgs& a, const std::string& name, const std::string& help,
+                    bool report = false);
 void add_report_flag(Command& sub, std::string& page);
 
 }  // namespace dl::cli

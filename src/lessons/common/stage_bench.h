@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -13,7 +14,9 @@
 #include "image/image.h"
 #include "lessons/common/cli.h"
 #include "lessons/common/detection_eval.h"
+#include "lessons/common/model_file.h"
 #include "lessons/common/proposal_options.h"
+#include "tensor/rng.h"
 
 namespace dl::cli {
 
@@ -22,6 +25,20 @@ namespace dl::cli {
 // times a randomly initialised model -- timing does not depend on the weights -- and
 // this says so on stderr, unless --quiet.
 std::string bench_model_file(const CommonArgs& a, const std::string& default_path);
+
+// bench's model: its model file (bench_model_file: --model, or the default path when
+// it exists), otherwise Config{}'s architecture with random weights -- timing does not
+// depend on them -- in eval mode.
+template <class Model, class Config>
+std::unique_ptr<Model> bench_detector(const CommonArgs& a, const std::string& default_model,
+                                      const std::string& program) {
+  if (const std::string path = bench_model_file(a, default_model); !path.empty())
+    return load_detector<Model, Config>(path, program);
+  Rng rng(a.seed);
+  auto net = std::make_unique<Model>(Config{}, rng);
+  net->eval();
+  return net;
+}
 
 struct BenchImage {
   std::string name;  // its path, or "DIR #ID" for a test scene
