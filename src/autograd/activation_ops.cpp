@@ -14,17 +14,6 @@ Node& in(Node& n, int i) { return *n.inputs[i]; }
 
 constexpr int64_t kParallelMin = 1 << 15;
 
-// [outer, len, inner] view of a tensor around `axis`: softmax runs along len.
-struct Lanes {
-  int64_t outer = 1, len = 1, inner = 1;
-};
-Lanes lanes_of(const Shape& s, int axis) {
-  Lanes l;
-  for (int i = 0; i < axis; ++i) l.outer *= s[i];
-  l.len = s[axis];
-  for (size_t i = axis + 1; i < s.size(); ++i) l.inner *= s[i];
-  return l;
-}
 
 // Writes log_softmax (log = true) or softmax of every lane of x into out.
 void softmax_lanes(const Tensor& x, Tensor& out, const Lanes& l, bool log) {

@@ -188,10 +188,6 @@ int main(int argc, char** argv) {
     sub.option("--svd", svd.fc6, "truncated SVD of fc6 with this rank (§3.1; 0 = off)").range(0, 65536);
     sub.option("--svd-fc7", svd.fc7, "rank for fc7 (default: --svd / 4)").range(1, 65536);
   };
-  auto add_detect = [&](cli::Command& sub, const char* what) {
-    sub.option("--threshold", dopt.threshold, what).range(0.0f, 1.0f);
-    sub.option("--nms", dopt.nms, "per-class NMS IoU").range(0.0, 1.0);
-  };
 
   cli::Command train = app.subcommand("train", "train end to end on the train scenes");
   cli::add_detector_train_flags(train, args, topt.start, topt.batch.flip,
@@ -214,20 +210,13 @@ int main(int argc, char** argv) {
     cli::add_proposal_flags(*sub, po);
     add_svd(*sub);
   }
-  add_detect(c.eval, "lowest class score kept (default 0.05)");
-  add_detect(c.predict, "lowest class score drawn (default 0.5)");
+  cli::add_detect_flags(c.eval, dopt.threshold, dopt.nms, "lowest class score kept (default 0.05)");
+  cli::add_detect_flags(c.predict, dopt.threshold, dopt.nms, "lowest class score drawn (default 0.5)");
   c.bench.flag("--cached", cached, "read proposals from the cache instead of timing them");
 
-  const int rc = cli::parse(app, argc, argv);
-  if (rc >= 0) return rc;
-  return cli::run_guarded([&] {
-    cli::apply_threads(args.threads);
-    if (train) return cmd_train(args, topt, po);
-    if (c.eval) return cmd_eval(args, po, dopt, svd, c.limit);
-    if (c.predict) {
-      if (c.predict.count("--threshold") == 0) dopt.threshold = 0.5f;
-      return cmd_predict(args, po, dopt, svd, c.images);
-    }
-    return cmd_bench(args, po, svd, c.images, c.limit, cached);
-  });
+  return cli::run_detector_commands(app, argc, argv, args, train, c, {&dopt.threshold, 0.5f},
+                                    {[&] { return cmd_train(args, topt, po); },
+                                     [&] { return cmd_eval(args, po, dopt, svd, c.limit); },
+                                     [&] { return cmd_predict(args, po, dopt, svd, c.images); },
+                                     [&] { return cmd_bench(args, po, svd, c.images, c.limit, cached); }});
 }

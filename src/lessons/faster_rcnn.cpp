@@ -182,8 +182,7 @@ int main(int argc, char** argv) {
     sub.option("--post-nms", dopt.proposals.post_nms_top_n, "RPN proposals kept (test)").range(1, 100000);
   };
   auto add_detect = [&](cli::Command& sub, const char* what) {
-    sub.option("--threshold", dopt.head.threshold, what).range(0.0f, 1.0f);
-    sub.option("--nms", dopt.head.nms, "per-class NMS IoU").range(0.0, 1.0);
+    cli::add_detect_flags(sub, dopt.head.threshold, dopt.head.nms, what);
     add_test_proposals(sub);
   };
 
@@ -222,20 +221,13 @@ int main(int argc, char** argv) {
 
   add_test_proposals(c.bench);
 
-  const int rc_parse = cli::parse(app, argc, argv);
-  if (rc_parse >= 0) return rc_parse;
-  return cli::run_guarded([&] {
-    cli::apply_threads(args.threads);
-    if (train) {
-      if (to.rpn.negative_iou > to.rpn.positive_iou)
-        throw std::invalid_argument("--rpn-negative-iou is above --rpn-positive-iou");
-      return cmd_train(args, topt);
-    }
-    if (c.eval) return cmd_eval(args, po, dopt, c.limit, !no_recall);
-    if (c.predict) {
-      if (c.predict.count("--threshold") == 0) dopt.head.threshold = 0.5f;
-      return cmd_predict(args, dopt, show, c.images);
-    }
-    return cmd_bench(args, dopt, c.images, c.limit);
-  });
+  const auto run_train = [&] {
+    if (to.rpn.negative_iou > to.rpn.positive_iou)
+      throw std::invalid_argument("--rpn-negative-iou is above --rpn-positive-iou");
+    return cmd_train(args, topt);
+  };
+  return cli::run_detector_commands(app, argc, argv, args, train, c, {&dopt.head.threshold, 0.5f},
+                                    {run_train, [&] { return cmd_eval(args, po, dopt, c.limit, !no_recall); },
+                                     [&] { return cmd_predict(args, dopt, show, c.images); },
+                                     [&] { return cmd_bench(args, dopt, c.images, c.limit); }});
 }

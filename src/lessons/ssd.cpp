@@ -184,10 +184,6 @@ int main(int argc, char** argv) {
   TrainOptions topt;
   models::SsdDetectOptions dopt;
   bool show_boxes = false;
-  auto add_detect = [&](cli::Command& sub, const char* what) {
-    sub.option("--threshold", dopt.threshold, what).range(0.0f, 1.0f);
-    sub.option("--nms", dopt.nms, "per-class NMS IoU (0.45)").range(0.0, 1.0);
-  };
 
   cli::Command train = app.subcommand("train", "train on the train scenes");
   cli::add_detector_train_flags(train, args, topt.start, topt.flip,
@@ -207,26 +203,21 @@ int main(int argc, char** argv) {
   cli::DetectorCommands c;
   cli::add_detector_commands(app, args, c, "VOC AP@0.5 and COCO AP on the test scenes",
                              "draw detections and default boxes");
-  add_detect(c.eval, "lowest class score kept (default 0.01)");
+  cli::add_detect_flags(c.eval, dopt.threshold, dopt.nms, "lowest class score kept (default 0.01)",
+                        "per-class NMS IoU (0.45)");
 
-  add_detect(c.predict, "lowest class score drawn (default 0.5)");
+  cli::add_detect_flags(c.predict, dopt.threshold, dopt.nms, "lowest class score drawn (default 0.5)",
+                        "per-class NMS IoU (0.45)");
   c.predict.flag("--show-default-boxes", show_boxes,
                "draw each map's default boxes at the first detection's (or the central) cell");
 
 
-  const int rc_parse = cli::parse(app, argc, argv);
-  if (rc_parse >= 0) return rc_parse;
-  return cli::run_guarded([&] {
-    cli::apply_threads(args.threads);
-    if (train) {
-      if (mc.s_min > mc.s_max) throw std::invalid_argument("--s-min is above --s-max");
-      return cmd_train(args, topt);
-    }
-    if (c.eval) return cmd_eval(args, dopt, c.limit);
-    if (c.predict) {
-      if (c.predict.count("--threshold") == 0) dopt.threshold = 0.5f;
-      return cmd_predict(args, dopt, show_boxes, c.images);
-    }
-    return cmd_bench(args, dopt, c.images, c.limit);
-  });
+  const auto run_train = [&] {
+    if (mc.s_min > mc.s_max) throw std::invalid_argument("--s-min is above --s-max");
+    return cmd_train(args, topt);
+  };
+  return cli::run_detector_commands(app, argc, argv, args, train, c, {&dopt.threshold, 0.5f},
+                                    {run_train, [&] { return cmd_eval(args, dopt, c.limit); },
+                                     [&] { return cmd_predict(args, dopt, show_boxes, c.images); },
+                                     [&] { return cmd_bench(args, dopt, c.images, c.limit); }});
 }

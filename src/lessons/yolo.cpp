@@ -160,10 +160,6 @@ int main(int argc, char** argv) {
   TrainOptions topt;
   models::YoloDetectOptions dopt;
   bool show_grid = false;
-  auto add_detect = [&](cli::Command& sub, const char* what) {
-    sub.option("--threshold", dopt.threshold, what).range(0.0f, 1.0f);
-    sub.option("--nms", dopt.nms, "per-class NMS IoU").range(0.0, 1.0);
-  };
 
   cli::Command train = app.subcommand("train", "train on the train scenes (eq. 3)");
   cli::add_detector_train_flags(train, args, topt.start, topt.flip, kTrainDefaults);
@@ -181,20 +177,13 @@ int main(int argc, char** argv) {
   cli::DetectorCommands c;
   cli::add_detector_commands(app, args, c, "VOC AP@0.5 and COCO AP on the test scenes",
                              "draw detections and the grid");
-  add_detect(c.eval, "lowest class-specific confidence kept (default 0.05)");
-  add_detect(c.predict, "lowest class-specific confidence drawn (default 0.2)");
+  cli::add_detect_flags(c.eval, dopt.threshold, dopt.nms, "lowest class-specific confidence kept (default 0.05)");
+  cli::add_detect_flags(c.predict, dopt.threshold, dopt.nms, "lowest class-specific confidence drawn (default 0.2)");
   c.predict.flag("--show-grid", show_grid, "draw the grid, every cell's boxes and the class map");
 
-  const int rc_parse = cli::parse(app, argc, argv);
-  if (rc_parse >= 0) return rc_parse;
-  return cli::run_guarded([&] {
-    cli::apply_threads(args.threads);
-    if (train) return cmd_train(args, topt);  // --grid 1..32: within the 32 x 32 map
-    if (c.eval) return cmd_eval(args, dopt, c.limit);
-    if (c.predict) {
-      if (c.predict.count("--threshold") == 0) dopt.threshold = 0.2f;
-      return cmd_predict(args, dopt, show_grid, c.images);
-    }
-    return cmd_bench(args, dopt, c.images, c.limit);
-  });
+  return cli::run_detector_commands(app, argc, argv, args, train, c, {&dopt.threshold, 0.2f},
+                                    {[&] { return cmd_train(args, topt); },  // --grid 1..32: within the 32 x 32 map
+                                     [&] { return cmd_eval(args, dopt, c.limit); },
+                                     [&] { return cmd_predict(args, dopt, show_grid, c.images); },
+                                     [&] { return cmd_bench(args, dopt, c.images, c.limit); }});
 }

@@ -9,18 +9,6 @@ namespace dl {
 
 namespace {
 
-struct Split {
-  int64_t outer = 1, len = 1, inner = 1;
-};
-
-Split split_at(const Shape& s, int axis) {
-  Split p;
-  for (int i = 0; i < axis; ++i) p.outer *= s[i];
-  p.len = s[axis];
-  for (size_t i = axis + 1; i < s.size(); ++i) p.inner *= s[i];
-  return p;
-}
-
 Shape reduced_shape(const Shape& s, int axis, bool keepdim) {
   Shape out = s;
   if (keepdim)
@@ -31,7 +19,7 @@ Shape reduced_shape(const Shape& s, int axis, bool keepdim) {
 }
 
 Tensor sum_axis(const Tensor& a, int axis) {  // keepdim
-  Split p = split_at(a.shape(), axis);
+  const Lanes p = lanes_of(a.shape(), axis);
   Tensor out(reduced_shape(a.shape(), axis, true));
   const float* pa = a.data();
   float* po = out.data();
@@ -56,7 +44,7 @@ Tensor select_axis(const Tensor& a, int axis, bool keepdim, bool want_index, Bet
                    const char* op) {
   axis = normalize_axis(axis, a.dim(), op);
   check_shape(a.shape()[axis] > 0, op, "cannot reduce an empty axis of " + a.shape_str());
-  Split p = split_at(a.shape(), axis);
+  const Lanes p = lanes_of(a.shape(), axis);
   Tensor out(reduced_shape(a.shape(), axis, keepdim));
   const float* pa = a.data();
   float* po = out.data();

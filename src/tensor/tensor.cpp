@@ -51,6 +51,14 @@ int normalize_axis(int axis, int ndim, const char* op) {
   return a;
 }
 
+Lanes lanes_of(const Shape& s, int axis) {
+  Lanes l;
+  for (int i = 0; i < axis; ++i) l.outer *= s[i];
+  l.len = s[axis];
+  for (size_t i = axis + 1; i < s.size(); ++i) l.inner *= s[i];
+  return l;
+}
+
 static void validate_shape(const Shape& shape) {
   if (shape.size() > static_cast<size_t>(kMaxDims))
     shape_error("Tensor", "at most " + std::to_string(kMaxDims) + " dims, got " +

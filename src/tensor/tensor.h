@@ -52,6 +52,12 @@ void check_shape(bool cond, const char* op, const std::string& what);
 [[noreturn]] void shape_error(const char* op, const std::string& what);
 // Normalises a possibly negative axis into [0, ndim); throws when out of range.
 int normalize_axis(int axis, int ndim, const char* op);
+// A shape seen as [outer, len, inner] around `axis` (a normalised one): the lanes that a
+// reduction or a softmax runs along, element k of lane (o, i) at (o * len + k) * inner + i.
+struct Lanes {
+  int64_t outer = 1, len = 1, inner = 1;
+};
+Lanes lanes_of(const Shape& s, int axis);
 
 class Tensor {
  public:

@@ -149,4 +149,26 @@ void add_detector_commands(CommandLine& app, CommonArgs& a, DetectorCommands& c,
   c.bench.option("images", c.images, "PNG/JPEG/BMP files (default: test scenes)");
 }
 
+void add_detect_flags(Command& sub, float& threshold, double& nms, const std::string& what,
+                      const std::string& nms_help) {
+  sub.option("--threshold", threshold, what).range(0.0f, 1.0f);
+  sub.option("--nms", nms, nms_help).range(0.0, 1.0);
+}
+
+int run_detector_commands(CommandLine& app, int argc, char** argv, const CommonArgs& args,
+                          const Command& train, const DetectorCommands& c, PredictThreshold t,
+                          const DetectorActions& run) {
+  if (const int rc = parse(app, argc, argv); rc >= 0) return rc;
+  return run_guarded([&] {
+    apply_threads(args.threads);
+    if (train) return run.train();
+    if (c.eval) return run.eval();
+    if (c.predict) {
+      if (c.predict.count("--threshold") == 0) *t.threshold = t.value;
+      return run.predict();
+    }
+    return run.bench();
+  });
+}
+
 }  // namespace dl::cli

@@ -137,4 +137,24 @@ struct DetectorCommands {
 void add_detector_commands(CommandLine& app, CommonArgs& a, DetectorCommands& c,
                            const std::string& eval_help, const std::string& predict_help);
 
+// --threshold (the lowest class score kept; `what` says which and its default) and --nms
+// (the per-class NMS IoU) on one of those subcommands.
+void add_detect_flags(Command& sub, float& threshold, double& nms, const std::string& what,
+                      const std::string& nms_help = "per-class NMS IoU");
+
+// What main does after building its flags: parses argv (--help and usage errors end
+// there), applies --threads, then runs the subcommand given -- inside run_guarded, so an
+// error ends as one line and exit 1. Before `predict`, the shared --threshold gets
+// predict's default (drawing wants fewer, surer boxes than AP) unless it was given.
+struct DetectorActions {
+  std::function<int()> train, eval, predict, bench;
+};
+struct PredictThreshold {
+  float* threshold;  // the detection options' --threshold
+  float value;       // predict's default
+};
+int run_detector_commands(CommandLine& app, int argc, char** argv, const CommonArgs& args,
+                          const Command& train, const DetectorCommands& c, PredictThreshold t,
+                          const DetectorActions& run);
+
 }  // namespace dl::cli
