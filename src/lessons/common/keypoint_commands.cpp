@@ -235,7 +235,13 @@ int keypoint_predict(const CommonArgs& a, const models::FasterRcnnDetectOptions&
   json all = json::array();
   for (const std::string& path : images) {
     const Image img = load_image(path, 3);
-    const std::vector<Detection> dets = net->detect(img, o);
+    std::vector<Detection> dets;
+    try {
+      dets = net->detect(img, o);
+    } catch (const std::invalid_argument& e) {  // the backbone pools by 2 twice
+      throw FileError(path, fmt::format("{}x{} image too small for this network ({})", img.width,
+                                        img.height, e.what()));
+    }
     json entry = {{"image", path}, {"width", img.width}, {"height", img.height}};
     if (dets.empty() || dets[0].score < d.head.threshold) {
       entry["joints"] = json::array();
