@@ -19,6 +19,7 @@
 #include "models/deeppose.h"
 #include "models/fast_rcnn.h"
 #include "models/faster_rcnn.h"
+#include "models/keypoint_rcnn.h"
 #include "models/mask_rcnn.h"
 #include "models/localizer.h"
 #include "models/rcnn.h"
@@ -93,6 +94,8 @@ void write_inputs(const std::string& d) {
                             names(frc.classes(), "c"));
   const m::MaskRcnnConfig mrc;
   save_model<m::MaskRcnn>(d + "/mask_rcnn.safetensors", mrc, "classes", names(mrc.classes(), "c"));
+  const m::KeypointRcnnConfig krc;
+  save_model<m::KeypointRcnn>(d + "/keypoint_rcnn.safetensors", krc, "classes", names(krc.classes(), "c"));
   const m::YoloConfig yc;
   save_model<m::Yolo>(d + "/yolo.safetensors", yc, "classes", names(yc.classes(), "c"));
   const m::SsdConfig ssd;
@@ -204,6 +207,18 @@ std::vector<Case> table() {
   t.push_back({"mask_rcnn", "eval --model {d}/mask_rcnn.safetensors --data {d}/nowhere", 1, "nowhere", ""});
   t.push_back({"mask_rcnn", "train --data {d}/nowhere --model {d}/x.safetensors", 1, "nowhere", ""});
   t.push_back({"mask_rcnn", "train --mask-pool 0", 2, "", ""});
+  // mask_rcnn --keypoints (lesson 07, §5): its own model kind, the pose figures' folders.
+  const std::string kp = " --keypoints --model {d}/keypoint_rcnn.safetensors";
+  t.push_back({"mask_rcnn", "eval --keypoints --model {d}/missing.safetensors", 1, "missing.safetensors", "no such"});
+  t.push_back({"mask_rcnn", "eval --keypoints --model {d}/corrupt.safetensors", 1, "corrupt.safetensors", "header"});
+  t.push_back({"mask_rcnn", "eval --keypoints --model {d}/mask_rcnn.safetensors", 1, "mask_rcnn.safetensors", "not a"});
+  t.push_back({"mask_rcnn", "predict --keypoints --model {d}/mask_rcnn.safetensors {d}/ok.png", 1, "mask_rcnn.safetensors", "not a"});
+  t.push_back({"mask_rcnn", "eval" + kp + " --data {d}/nowhere", 1, "nowhere", ""});
+  t.push_back({"mask_rcnn", "predict" + kp + " {d}/missing.png", 1, "missing.png", ""});
+  t.push_back({"mask_rcnn", "predict" + kp + " {d}/truncated.png", 1, "truncated.png", ""});
+  t.push_back({"mask_rcnn", "predict" + kp + " --out {d}/pred {d}/tiny.png", 1, "tiny.png", "2x3 image too small"});
+  t.push_back({"mask_rcnn", "train --keypoints --scratch --no-init --data {d}/nowhere --model {d}/x.safetensors", 1, "nowhere", ""});
+  t.push_back({"mask_rcnn", "train --keypoints --keypoint-convs 17", 2, "", ""});
   // fcn (lesson 07) resizes every image to its input size too: the 2 x 3 picture is fine.
   add_model_rows(t, "fcn", "yolo");
   t.push_back({"fcn", "eval --model {d}/fcn.safetensors --data {d}/overflow", 1, "annotations.json", "number"});

@@ -1,8 +1,10 @@
 // Exercises on Mask R-CNN's masks (He et al. 2017, §3): the mask targets (a ground-truth
 // mask cropped to a positive RoI and resized to M x M by RoIAlign) and pasting a
-// predicted M x M mask back into the image at its box, binarised at 0.5.
+// predicted M x M mask back into the image at its box, binarised at 0.5; and the keypoint
+// branch's one-hot masks (§5): each joint's cell in its RoI's m x m grid.
 #include "detection/paste_masks.h"
 #include "grading/exercises.h"
+#include "models/keypoint_head.h"
 #include "models/mask_head.h"
 
 namespace dl::grading {
@@ -43,6 +45,21 @@ void add_mask_exercises(std::vector<Exercise>& out) {
                  /*hint*/ "Each M x M probability map is resized to its box in the image (bilinear, as in "
                           "torchvision's paste_masks_in_image) into an otherwise empty image of the "
                           "image's size; pixels above 0.5 are the instance."});
+  out.push_back({"keypoint_targets", "Mask R-CNN's keypoint targets: each joint's cell in its RoI's m x m grid",
+                 "src/models/keypoint_head.cpp (keypoint_targets)",
+                 [](const json& in, const ExerciseContext&) {
+                   const std::vector<Box> rois = boxes_from_json(input(in, "rois"), "rois");
+                   const auto kp = input(in, "keypoints").get<std::vector<std::vector<float>>>();
+                   const models::KeypointTargets t = models::keypoint_targets(kp, rois, input(in, "M").get<int>());
+                   std::vector<int> valid(t.valid.begin(), t.valid.end());
+                   return json{{"index", t.index}, {"valid", valid}};
+                 },
+                 /*uses*/ {},
+                 /*hint*/ "Mask R-CNN, section 5: a joint's target is a one-hot m x m mask over its RoI. "
+                          "Scale (x - x1) by m / (x2 - x1) and floor it (likewise y); a joint exactly on "
+                          "the right or bottom edge takes the last cell. The flat index is y * m + x; the "
+                          "joint counts only when it is labelled (v > 0) and its cell is inside the grid "
+                          "(torchvision's keypoints_to_heatmap; index 0 where it does not count)."});
 }
 
 }  // namespace dl::grading

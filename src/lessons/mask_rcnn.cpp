@@ -11,6 +11,8 @@
 //                             with COCO RLE segmentations); --show-sampling: RoI pooling's
 //                             cells beside RoIAlign's sample points on the best detection
 //   bin/mask_rcnn bench       seconds per image: Faster R-CNN's stages + the mask branch's
+//   ... --keypoints           the keypoint branch on the pose figures instead (§5;
+//                             lessons/common/keypoint_commands.h)
 #include <fmt/core.h>
 
 #include <filesystem>
@@ -24,6 +26,7 @@
 #include "lessons/common/detection_eval.h"
 #include "lessons/common/detector_program.h"
 #include "lessons/common/fit.h"
+#include "lessons/common/keypoint_commands.h"
 #include "lessons/common/model_file.h"
 #include "lessons/common/predict_with_proposals.h"
 #include "lessons/common/pretrained.h"
@@ -227,6 +230,8 @@ int main(int argc, char** argv) {
   c.predict.flag("--show-sampling", show_sampling,
                  "draw RoI pooling's cells and RoIAlign's sample points on the best detection");
   add_detect(c.bench, "lowest class score kept (default 0.05)");
+  cli::KeypointFlags kp;
+  cli::add_keypoint_flags(train, c.eval, c.predict, c.bench, kp);
 
   const int rc_parse = cli::parse(app, argc, argv);
   if (rc_parse >= 0) return rc_parse;
@@ -235,13 +240,18 @@ int main(int argc, char** argv) {
     if (train) {
       if (train.count("--init") && topt.no_init)
         throw std::invalid_argument("--init and --no-init exclude each other");
+      if (kp.on)
+        return cli::keypoint_train(args, kp, {topt.no_init ? "" : topt.init, topt.start, topt.flip,
+                                              topt.images_per_batch, to.faster.rois_per_image});
       return cmd_train(args, topt);
     }
-    if (c.eval) return cmd_eval(args, dopt, c.limit);
+    if (c.eval) return kp.on ? cli::keypoint_eval(args, dopt.faster, c.limit) : cmd_eval(args, dopt, c.limit);
     if (c.predict) {
       if (c.predict.count("--threshold") == 0) dopt.faster.head.threshold = 0.5f;
+      if (kp.on) return cli::keypoint_predict(args, dopt.faster, c.images);
       return cmd_predict(args, dopt, show_sampling, c.images);
     }
+    if (kp.on) return cli::keypoint_bench(args, dopt.faster, c.images, c.limit);
     return cmd_bench(args, dopt, c.images, c.limit);
   });
 }

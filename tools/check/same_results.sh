@@ -99,6 +99,16 @@ run() {
     "$bin/mask_rcnn" predict --json --threads 2 --model "$m/mask_rcnn.safetensors" \
       --out "$out/pred" "$img" > "$out/mask_rcnn.predict.json"
   fi
+  # mask_rcnn --keypoints (lesson 07, §5) on the figures, where the base has it too.
+  if [ -x "$bin/mask_rcnn" ] && "$bin/mask_rcnn" train --help | grep -q -- --keypoints; then
+    "$bin/mask_rcnn" train --keypoints $q $pre --no-init --epochs 1 --val-images 2 \
+      --data "$data/figures" --model "$m/keypoint_rcnn.safetensors" >/dev/null
+    "$bin/mask_rcnn" eval --keypoints --json --threads 2 --data "$data/figures" \
+      --model "$m/keypoint_rcnn.safetensors" > "$out/keypoint_rcnn.eval.json"
+    "$bin/mask_rcnn" predict --keypoints --json --threads 2 --threshold 0 \
+      --model "$m/keypoint_rcnn.safetensors" --out "$out/pred" \
+      "$data/figures/test/images/000001.png" > "$out/keypoint_rcnn.predict.json"
+  fi
   if [ -x "$bin/yolo" ]; then  # compared only when the base has it too
     "$bin/yolo" train $q $pre --epochs 1 --batch 4 --val-images 2 --data "$s" \
       --model "$m/yolo.safetensors" >/dev/null
