@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "detection/box_coder.h"
+#include "detection/sampler.h"
 #include "image/transforms.h"
 #include "util/timing.h"
 
@@ -111,6 +112,12 @@ Proposals FasterRcnn::proposals(const Image& img, const ProposalLayerOptions& o)
 
 std::vector<Detection> FasterRcnn::detect(const Image& img, const FasterRcnnDetectOptions& o,
                                           FasterRcnnStageTimes* t) {
+  return detect_on_map(img, o, t).detections;
+}
+
+FasterRcnn::DetectionsOnMap FasterRcnn::detect_on_map(const Image& img,
+                                                      const FasterRcnnDetectOptions& o,
+                                                      FasterRcnnStageTimes* t) {
   NoGradGuard no_grad;
   FasterRcnnStageTimes local;
   FasterRcnnStageTimes& st = t ? *t : local;
@@ -121,8 +128,32 @@ std::vector<Detection> FasterRcnn::detect(const Image& img, const FasterRcnnDete
     p = propose(v.out.objectness.value(), v.out.deltas.value(), 0, v.anchors, img.width,
                 img.height, o.proposals);
   }
-  return fast_rcnn->detect_on_features(v.features, img.width, img.height, p.boxes, o.head,
-                                       &st.fast);
+  return {fast_rcnn->detect_on_features(v.features, img.width, img.height, p.boxes, o.head, &st.fast),
+          v.features};
+}
+
+std::vector<std::vector<int>> sample_object_rois(const FasterRcnnLoss& f, int64_t images,
+                                                 int per_image, Rng& rng) {
+  std::vector<std::vector<int>> out(static_cast<size_t>(images));
+  for (int64_t n = 0; n < images; ++n) {
+    std::vector<int> pos;
+    for (int64_t i = 0; i < f.rois; ++i)
+      if (static_cast<int64_t>(f.roi_boxes[i * 5]) == n && f.labels[i] > 0)
+        pos.push_back(static_cast<int>(i));
+    const std::vector<int> ones(pos.size(), 1);
+    for (int k : sample_balanced(ones, per_image, 1.0f, rng).positives) out[n].push_back(pos[k]);
+  }
+  return out;
+}
+
+Tensor detection_rois(const std::vector<Detection>& dets, int64_t n) {
+  Tensor rois({n, 5});
+  for (int64_t i = 0; i < n; ++i) {
+    const Box& b = dets.at(i).box;
+    const float xyxy[4] = {b.x1, b.y1, b.x2, b.y2};
+    std::copy(xyxy, xyxy + 4, rois.data() + i * 5 + 1);
+  }
+  return rois;
 }
 
 }  // namespace dl::models

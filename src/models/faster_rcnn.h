@@ -77,6 +77,15 @@ struct FasterRcnnLoss {
   std::vector<int> labels, matched;
 };
 
+// The training RoIs of a branch added on the shared map (Mask R-CNN's masks, its
+// keypoints): for each of the batch's `images`, the head's sampled RoIs that are objects
+// (label > 0), at most `per_image` of them drawn at random -- indices into f.roi_boxes.
+std::vector<std::vector<int>> sample_object_rois(const FasterRcnnLoss& f, int64_t images,
+                                                 int per_image, Rng& rng);
+
+// The first `n` detections' boxes as RoIs [n, 5] (batch index 0, x1, y1, x2, y2).
+Tensor detection_rois(const std::vector<Detection>& dets, int64_t n);
+
 // One image's RPN stage, for pictures and for detect.
 struct RpnView {
   Var features;                // [1, c3, h, w]
@@ -100,6 +109,14 @@ class FasterRcnn : public Module {
   Proposals proposals(const Image& img, const ProposalLayerOptions& o);
   // Test time: conv once, RPN, proposal layer, then Fast R-CNN's head on the proposals.
   std::vector<Detection> detect(const Image& img, const FasterRcnnDetectOptions& o,
+                                FasterRcnnStageTimes* times = nullptr);
+  // detect, also keeping the shared feature map: the branches that Mask R-CNN adds
+  // (masks, keypoints) run on it for the best detections.
+  struct DetectionsOnMap {
+    std::vector<Detection> detections;  // best first
+    Var features;                       // [1, c3, h, w]
+  };
+  DetectionsOnMap detect_on_map(const Image& img, const FasterRcnnDetectOptions& o,
                                 FasterRcnnStageTimes* times = nullptr);
 
   FasterRcnnConfig config;

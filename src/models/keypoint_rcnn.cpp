@@ -72,15 +72,9 @@ KeypointRcnnLoss KeypointRcnn::losses(const KeypointBatch& b, const KeypointRcnn
   std::vector<float> rois;
   std::vector<Box> boxes;
   std::vector<std::vector<float>> joints;
+  const std::vector<std::vector<int>> sampled = sample_object_rois(f, N, o.keypoint_rois_per_image, rng);
   for (int64_t n = 0; n < N; ++n) {
-    std::vector<int> pos;
-    for (int64_t i = 0; i < f.rois; ++i)
-      if (static_cast<int64_t>(f.roi_boxes[i * 5]) == n && f.labels[i] > 0)
-        pos.push_back(static_cast<int>(i));
-    const std::vector<int> ones(pos.size(), 1);
-    const SampledIndices s = sample_balanced(ones, o.keypoint_rois_per_image, 1.0f, rng);
-    for (int k : s.positives) {
-      const int i = pos[k];
+    for (int i : sampled[n]) {
       const float* r = f.roi_boxes.data() + i * 5;
       rois.insert(rois.end(), r, r + 5);
       boxes.push_back({r[1], r[2], r[3], r[4]});
@@ -105,29 +99,16 @@ std::vector<Detection> KeypointRcnn::detect(const Image& img, const KeypointRcnn
   NoGradGuard no_grad;
   KeypointRcnnStageTimes local;
   KeypointRcnnStageTimes& st = t ? *t : local;
-  const RpnView v = faster_rcnn->run_rpn(img, &st.faster);
-  Proposals p;
-  {
-    ScopedTimer timer(st.faster.proposals);
-    p = propose(v.out.objectness.value(), v.out.deltas.value(), 0, v.anchors, img.width,
-                img.height, o.faster.proposals);
-  }
-  std::vector<Detection> dets = faster_rcnn->fast_rcnn->detect_on_features(
-      v.features, img.width, img.height, p.boxes, o.faster.head, &st.faster.fast);
+  FasterRcnn::DetectionsOnMap d = faster_rcnn->detect_on_map(img, o.faster, &st.faster);
+  std::vector<Detection>& dets = d.detections;
   const int64_t D = std::min<int64_t>(static_cast<int64_t>(dets.size()), o.max_poses);
-  if (D == 0) return dets;
-  Tensor rois({D, 5});
+  if (D == 0) return std::move(d.detections);
   std::vector<Box> boxes;
-  for (int64_t i = 0; i < D; ++i) {
-    const Box& b = dets[i].box;
-    const float xyxy[4] = {b.x1, b.y1, b.x2, b.y2};
-    std::copy(xyxy, xyxy + 4, rois.data() + i * 5 + 1);
-    boxes.push_back(b);
-  }
+  for (int64_t i = 0; i < D; ++i) boxes.push_back(dets[i].box);
   Var pooled;
   {
     ScopedTimer timer(st.keypoint_pool);
-    pooled = keypoint_head->pool_rois(v.features, rois);
+    pooled = keypoint_head->pool_rois(d.features, detection_rois(dets, D));
   }
   Tensor maps;
   {
@@ -141,7 +122,7 @@ std::vector<Detection> KeypointRcnn::detect(const Image& img, const KeypointRcnn
     for (int64_t k = 0; k < K; ++k)
       dets[i].keypoints.insert(dets[i].keypoints.end(),
                                {kp.xy[(i * K + k) * 2], kp.xy[(i * K + k) * 2 + 1], 1.0f});
-  return dets;
+  return std::move(d.detections);
 }
 
 }  // namespace dl::models

@@ -51,17 +51,11 @@ MaskRcnnLoss MaskRcnn::losses(const MaskBatch& b, const MaskRcnnTrainingOptions&
   std::vector<float> rois;
   std::vector<int> classes;
   std::vector<Tensor> targets;
+  const std::vector<std::vector<int>> sampled = sample_object_rois(f, N, o.mask_rois_per_image, rng);
   for (int64_t n = 0; n < N; ++n) {
-    std::vector<int> pos;
-    for (int64_t i = 0; i < f.rois; ++i)
-      if (static_cast<int64_t>(f.roi_boxes[i * 5]) == n && f.labels[i] > 0)
-        pos.push_back(static_cast<int>(i));
-    const std::vector<int> ones(pos.size(), 1);
-    const SampledIndices s = sample_balanced(ones, o.mask_rois_per_image, 1.0f, rng);
     std::vector<Box> boxes;
     std::vector<int> matched;
-    for (int k : s.positives) {
-      const int i = pos[k];
+    for (int i : sampled[n]) {
       const float* r = f.roi_boxes.data() + i * 5;
       rois.insert(rois.end(), r, r + 5);
       boxes.push_back({r[1], r[2], r[3], r[4]});
@@ -95,12 +89,12 @@ Tensor MaskRcnn::mask_probabilities_for(const Var& features, const std::vector<D
   MaskRcnnStageTimes local;
   MaskRcnnStageTimes& st = t ? *t : local;
   const int64_t D = static_cast<int64_t>(dets.size());
-  Tensor rois({D, 5}), boxes({D, 4});
+  const Tensor rois = detection_rois(dets, D);
+  Tensor boxes({D, 4});
   std::vector<int> classes;
   for (int64_t i = 0; i < D; ++i) {
     const Box& b = dets[i].box;
     const float xyxy[4] = {b.x1, b.y1, b.x2, b.y2};
-    std::copy(xyxy, xyxy + 4, rois.data() + i * 5 + 1);
     std::copy(xyxy, xyxy + 4, boxes.data() + i * 4);
     classes.push_back(dets[i].cls);
   }
@@ -124,19 +118,12 @@ std::vector<Detection> MaskRcnn::detect(const Image& img, const MaskRcnnDetectOp
   NoGradGuard no_grad;
   MaskRcnnStageTimes local;
   MaskRcnnStageTimes& st = t ? *t : local;
-  const RpnView v = faster_rcnn->run_rpn(img, &st.faster);
-  Proposals p;
-  {
-    ScopedTimer timer(st.faster.proposals);
-    p = propose(v.out.objectness.value(), v.out.deltas.value(), 0, v.anchors, img.width,
-                img.height, o.faster.proposals);
-  }
-  std::vector<Detection> dets = faster_rcnn->fast_rcnn->detect_on_features(
-      v.features, img.width, img.height, p.boxes, o.faster.head, &st.faster.fast);
+  FasterRcnn::DetectionsOnMap d = faster_rcnn->detect_on_map(img, o.faster, &st.faster);
+  std::vector<Detection>& dets = d.detections;
   // The detections come best first: the masks are for the first max_masks.
   const std::vector<Detection> top(dets.begin(),
                                    dets.begin() + std::min<size_t>(dets.size(), o.max_masks));
-  const Tensor pasted = mask_probabilities_for(v.features, top, img.width, img.height, &st);
+  const Tensor pasted = mask_probabilities_for(d.features, top, img.width, img.height, &st);
   const int64_t HW = static_cast<int64_t>(img.height) * img.width;
   ScopedTimer timer(st.paste);
   for (size_t i = 0; i < top.size(); ++i) {
@@ -144,7 +131,7 @@ std::vector<Detection> MaskRcnn::detect(const Image& img, const MaskRcnnDetectOp
     m.resize(HW);
     for (int64_t j = 0; j < HW; ++j) m[j] = pasted[i * HW + j] > o.mask_threshold ? 1 : 0;
   }
-  return dets;
+  return std::move(d.detections);
 }
 
 }  // namespace dl::models
