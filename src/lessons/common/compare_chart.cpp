@@ -138,10 +138,10 @@ std::string scatter_panel(double x0, double y0, double w, double h, const std::s
 }
 
 // The detectors in lecture order: a method keeps its colour in every chart.
-const char* kLectureOrder[] = {"rcnn",        "spp_net", "fast_rcnn", "faster_rcnn",
-                               "yolo",        "ssd",     "sliding_window"};
+const char* kLectureOrder[] = {"rcnn", "spp_net", "fast_rcnn",      "faster_rcnn",
+                               "yolo", "ssd",     "sliding_window", "mask_rcnn"};
 const char* kMethodColours[] = {"#d62728", "#ff7f0e", "#2ca02c", "#1f77b4",
-                                "#9467bd", "#8c564b", "#7f7f7f"};
+                                "#9467bd", "#8c564b", "#7f7f7f", "#e377c2"};
 
 std::string colour_of(const std::string& program, size_t fallback) {
   for (size_t i = 0; i < std::size(kLectureOrder); ++i)
