@@ -57,16 +57,12 @@ struct TrainOptions {
 
 // The detector as eval, bench and the validation see it: detections and stage times, the
 // RPN (head + proposal layer) being the proposals' time.
-const cli::DetectorStages kStages{
-    {"backbone", "rpn", "proposal_layer", "roi_pool", "head", "nms"},
-    {"backbone", "RPN head", "proposals", "RoI pool", "FC head", "NMS"},
-    {"rpn", "proposal_layer"},
-    "rpn"};
+const cli::DetectorStages kStages = cli::faster_rcnn_stages();
 cli::StageRun detect_stages(FasterRcnn& net, const Image& img, const models::FasterRcnnDetectOptions& d) {
   models::FasterRcnnStageTimes st;
   cli::StageRun r;
   r.detections = net.detect(img, d, &st);
-  r.seconds = {st.fast.conv, st.rpn, st.proposals, st.fast.roi_pool, st.fast.fc, st.fast.nms};
+  r.seconds = st.in_order();
   r.proposals = d.proposals.post_nms_top_n;
   return r;
 }

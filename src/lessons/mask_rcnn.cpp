@@ -62,20 +62,14 @@ struct TrainOptions {
 
 // The detector as eval, bench and the validation see it: detections and stage times, the
 // RPN (head + proposal layer) being the proposals' time.
-const cli::DetectorStages kStages{
-    {"backbone", "rpn", "proposal_layer", "roi_pool", "head", "nms", "mask_roi_align", "mask_head",
-     "paste_masks"},
-    {"backbone", "RPN head", "proposals", "RoI pool", "FC head", "NMS", "mask RoIAlign", "mask head",
-     "paste masks"},
-    {"rpn", "proposal_layer"},
-    "rpn"};
+const cli::DetectorStages kStages = cli::faster_rcnn_stages({"mask_roi_align", "mask_head", "paste_masks"},
+                                                            {"mask RoIAlign", "mask head", "paste masks"});
 cli::StageRun detect_stages(MaskRcnn& net, const Image& img, const models::MaskRcnnDetectOptions& d) {
   models::MaskRcnnStageTimes st;
   cli::StageRun r;
   r.detections = net.detect(img, d, &st);
-  const models::FastRcnnStageTimes& f = st.faster.fast;
-  r.seconds = {f.conv, st.faster.rpn, st.faster.proposals, f.roi_pool, f.fc, f.nms,
-               st.mask_pool, st.mask_head, st.paste};
+  r.seconds = st.faster.in_order();
+  r.seconds.insert(r.seconds.end(), {st.mask_pool, st.mask_head, st.paste});
   r.proposals = d.faster.proposals.post_nms_top_n;
   return r;
 }
@@ -198,8 +192,7 @@ int main(int argc, char** argv) {
   TrainOptions topt;
   models::MaskRcnnDetectOptions dopt;
   auto add_detect = [&](cli::Command& sub, const char* what) {
-    sub.option("--threshold", dopt.faster.head.threshold, what).range(0.0f, 1.0f);
-    sub.option("--nms", dopt.faster.head.nms, "per-class NMS IoU").range(0.0, 1.0);
+    cli::add_detect_flags(sub, dopt.faster.head.threshold, dopt.faster.head.nms, what);
     sub.option("--post-nms", dopt.faster.proposals.post_nms_top_n, "RPN proposals kept").range(1, 100000);
     sub.option("--max-masks", dopt.max_masks, "masks for the best N detections").range(0, 100000);
     sub.option("--mask-threshold", dopt.mask_threshold, "mask probability of an object pixel (0.5)")
@@ -233,25 +226,24 @@ int main(int argc, char** argv) {
   cli::KeypointFlags kp;
   cli::add_keypoint_flags(train, c.eval, c.predict, c.bench, kp);
 
-  const int rc_parse = cli::parse(app, argc, argv);
-  if (rc_parse >= 0) return rc_parse;
-  return cli::run_guarded([&] {
-    cli::apply_threads(args.threads);
-    if (train) {
-      if (train.count("--init") && topt.no_init)
-        throw std::invalid_argument("--init and --no-init exclude each other");
-      if (kp.on)
-        return cli::keypoint_train(args, kp, {topt.no_init ? "" : topt.init, topt.start, topt.flip,
-                                              topt.images_per_batch, to.faster.rois_per_image});
-      return cmd_train(args, topt);
-    }
-    if (c.eval) return kp.on ? cli::keypoint_eval(args, dopt.faster, c.limit) : cmd_eval(args, dopt, c.limit);
-    if (c.predict) {
-      if (c.predict.count("--threshold") == 0) dopt.faster.head.threshold = 0.5f;
-      if (kp.on) return cli::keypoint_predict(args, dopt.faster, c.images);
-      return cmd_predict(args, dopt, show_sampling, c.images);
-    }
-    if (kp.on) return cli::keypoint_bench(args, dopt.faster, c.images, c.limit);
-    return cmd_bench(args, dopt, c.images, c.limit);
-  });
+  const auto run_train = [&] {
+    if (train.count("--init") && topt.no_init)
+      throw std::invalid_argument("--init and --no-init exclude each other");
+    if (kp.on)
+      return cli::keypoint_train(args, kp, {topt.no_init ? "" : topt.init, topt.start, topt.flip,
+                                            topt.images_per_batch, to.faster.rois_per_image});
+    return cmd_train(args, topt);
+  };
+  return cli::run_detector_commands(
+      app, argc, argv, args, train, c, {&dopt.faster.head.threshold, 0.5f},
+      {run_train,
+       [&] { return kp.on ? cli::keypoint_eval(args, dopt.faster, c.limit) : cmd_eval(args, dopt, c.limit); },
+       [&] {
+         return kp.on ? cli::keypoint_predict(args, dopt.faster, c.images)
+                      : cmd_predict(args, dopt, show_sampling, c.images);
+       },
+       [&] {
+         return kp.on ? cli::keypoint_bench(args, dopt.faster, c.images, c.limit)
+                      : cmd_bench(args, dopt, c.images, c.limit);
+       }});
 }

@@ -63,6 +63,9 @@ struct FasterRcnnStageTimes {
   FastRcnnStageTimes fast;
   double rpn = 0, proposals = 0;
   double total() const { return fast.total() + rpn + proposals; }
+  // In the order the image goes through them: backbone, RPN head, proposal layer, RoI
+  // pool, FC head, NMS (Mask R-CNN's branches come after).
+  std::vector<double> in_order() const { return {fast.conv, rpn, proposals, fast.roi_pool, fast.fc, fast.nms}; }
 };
 
 // The four losses of §3.2, named as the progress bar and the curves show them.

@@ -48,6 +48,17 @@ ImageResult image_result(const StageRun& r, const DetectorStages& s) {
   return out;
 }
 
+DetectorStages faster_rcnn_stages(const std::vector<std::string>& names,
+                                  const std::vector<std::string>& labels) {
+  DetectorStages s{{"backbone", "rpn", "proposal_layer", "roi_pool", "head", "nms"},
+                   {"backbone", "RPN head", "proposals", "RoI pool", "FC head", "NMS"},
+                   {"rpn", "proposal_layer"},
+                   "rpn"};
+  s.names.insert(s.names.end(), names.begin(), names.end());
+  s.labels.insert(s.labels.end(), labels.begin(), labels.end());
+  return s;
+}
+
 DetectionEval evaluate_stages(const DetectionDataset& scenes, const DetectorStages& s,
                               const OwnStageDetect& detect) {
   return evaluate_detector(

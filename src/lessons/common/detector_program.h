@@ -58,6 +58,12 @@ ImageResult image_result(const StageRun& r, const DetectorStages& s);
 DetectionEval evaluate_stages(const DetectionDataset& scenes, const DetectorStages& s,
                               const OwnStageDetect& detect);
 
+// Faster R-CNN's six stages, in FasterRcnnStageTimes::in_order's order, the RPN and the
+// proposal layer being the proposals' time; `names` and `labels` append what a model built
+// on it adds (Mask R-CNN's branches).
+DetectorStages faster_rcnn_stages(const std::vector<std::string>& names = {},
+                                  const std::vector<std::string>& labels = {});
+
 // ---- train's frame ---------------------------------------------------------------------
 // A detector's `train` in the lecture's order, with this frame around its own model and
 // loss:

@@ -47,20 +47,14 @@ CommonArgs on_figures(CommonArgs a) {
 }
 
 // The detector's stages as eval, bench and the validation see them.
-const DetectorStages kStages{
-    {"backbone", "rpn", "proposal_layer", "roi_pool", "head", "nms", "keypoint_roi_align",
-     "keypoint_head", "heatmap_decode"},
-    {"backbone", "RPN head", "proposals", "RoI pool", "FC head", "NMS", "kp RoIAlign", "kp head",
-     "kp decode"},
-    {"rpn", "proposal_layer"},
-    "rpn"};
+const DetectorStages kStages = faster_rcnn_stages({"keypoint_roi_align", "keypoint_head", "heatmap_decode"},
+                                                   {"kp RoIAlign", "kp head", "kp decode"});
 StageRun detect_stages(KeypointRcnn& net, const Image& img, const models::KeypointRcnnDetectOptions& d) {
   models::KeypointRcnnStageTimes st;
   StageRun r;
   r.detections = net.detect(img, d, &st);
-  const models::FastRcnnStageTimes& f = st.faster.fast;
-  r.seconds = {f.conv, st.faster.rpn, st.faster.proposals, f.roi_pool, f.fc, f.nms,
-               st.keypoint_pool, st.keypoint_head, st.decode};
+  r.seconds = st.faster.in_order();
+  r.seconds.insert(r.seconds.end(), {st.keypoint_pool, st.keypoint_head, st.decode});
   r.proposals = d.faster.proposals.post_nms_top_n;
   return r;
 }
