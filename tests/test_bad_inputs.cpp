@@ -219,6 +219,9 @@ std::vector<Case> table() {
   t.push_back({"mask_rcnn", "predict" + kp + " --out {d}/pred {d}/tiny.png", 1, "tiny.png", "2x3 image too small"});
   t.push_back({"mask_rcnn", "train --keypoints --scratch --no-init --data {d}/nowhere --model {d}/x.safetensors", 1, "nowhere", ""});
   t.push_back({"mask_rcnn", "train --keypoints --keypoint-convs 17", 2, "", ""});
+  // The mask branch's flags are refused with --keypoints, not silently ignored.
+  t.push_back({"mask_rcnn", "train --keypoints --mask-convs 2 --model {d}/x.safetensors", 1, "--mask-convs", "not --keypoints"});
+  t.push_back({"mask_rcnn", "predict --keypoints --show-sampling {d}/ok.png", 1, "--show-sampling", "not --keypoints"});
   // fcn (lesson 07) resizes every image to its input size too: the 2 x 3 picture is fine.
   add_model_rows(t, "fcn", "yolo");
   t.push_back({"fcn", "eval --model {d}/fcn.safetensors --data {d}/overflow", 1, "annotations.json", "number"});

@@ -226,9 +226,16 @@ int main(int argc, char** argv) {
   cli::KeypointFlags kp;
   cli::add_keypoint_flags(train, c.eval, c.predict, c.bench, kp);
 
+  // The mask branch's flags mean nothing to the keypoint model: refused, not ignored.
+  const auto refuse_mask_flags = [&](const cli::Command& sub, std::initializer_list<const char*> names) {
+    for (const char* n : names)
+      if (kp.on && sub.count(n)) throw std::invalid_argument(std::string(n) + " is for masks, not --keypoints");
+  };
   const auto run_train = [&] {
     if (train.count("--init") && topt.no_init)
       throw std::invalid_argument("--init and --no-init exclude each other");
+    refuse_mask_flags(train, {"--mask-rois", "--mask-weight", "--mask-channels", "--mask-convs", "--mask-pool",
+                              "--roi-pool"});
     if (kp.on)
       return cli::keypoint_train(args, kp, {topt.no_init ? "" : topt.init, topt.start, topt.flip,
                                             topt.images_per_batch, to.faster.rois_per_image});
@@ -237,12 +244,17 @@ int main(int argc, char** argv) {
   return cli::run_detector_commands(
       app, argc, argv, args, train, c, {&dopt.faster.head.threshold, 0.5f},
       {run_train,
-       [&] { return kp.on ? cli::keypoint_eval(args, dopt.faster, c.limit) : cmd_eval(args, dopt, c.limit); },
        [&] {
+         refuse_mask_flags(c.eval, {"--max-masks", "--mask-threshold"});
+         return kp.on ? cli::keypoint_eval(args, dopt.faster, c.limit) : cmd_eval(args, dopt, c.limit);
+       },
+       [&] {
+         refuse_mask_flags(c.predict, {"--max-masks", "--mask-threshold", "--show-sampling"});
          return kp.on ? cli::keypoint_predict(args, dopt.faster, c.images)
                       : cmd_predict(args, dopt, show_sampling, c.images);
        },
        [&] {
+         refuse_mask_flags(c.bench, {"--max-masks", "--mask-threshold"});
          return kp.on ? cli::keypoint_bench(args, dopt.faster, c.images, c.limit)
                       : cmd_bench(args, dopt, c.images, c.limit);
        }});

@@ -111,8 +111,8 @@ int DetectorTraining::finish(nn::Module& model, const TrainedDetector& t) const 
     if (proposals) j["proposal_seconds"] = t.proposal_seconds;
     fmt::print("{}\n", j.dump());
   } else {
-    fmt::print("val VOC mAP@0.5 {:.1f}% on {} test scenes after {} epochs; training {:.1f} s{}\n",
-               100 * val_map50_, t.val_images, a_.epochs, train_seconds_,
+    fmt::print("val VOC mAP@0.5 {:.1f}% on {} {} after {} epochs; training {:.1f} s{}\n",
+               100 * val_map50_, t.val_images, t.val_set, a_.epochs, train_seconds_,
                proposals ? fmt::format(" (+ {:.1f} s proposals/loading)", total_seconds - train_seconds_)
                          : std::string());
     fmt::print("saved {} (+ {}.csv, {}.svg)\n", start.model_path, stem, stem);

@@ -78,6 +78,7 @@ struct TrainedDetector {  // what train saves beside the weights, besides what i
   std::string train_args_json;
   size_t val_images = 0;
   double proposal_seconds = -1;  // Selective Search before training (fast_rcnn); -1: none
+  std::string val_set = "test scenes";  // what the validation images are, for the summary
 };
 
 class DetectorTraining {

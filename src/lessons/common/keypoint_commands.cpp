@@ -189,7 +189,8 @@ int keypoint_train(CommonArgs a0, const KeypointFlags& k, const KeypointStart& s
                      {"keypoint_rois_per_image", k.train.keypoint_rois_per_image},
                      {"keypoint_weight", k.train.keypoint_weight}, {"flip", s.flip}, {"lr", a.lr},
                      {"seed", a.seed}, {"init", init}, {"train_images", train.items.size()}};
-  return run.finish(model, {"keypoint_rcnn", init, cfg.to_json(), {"person"}, args.dump(), val.items.size()});
+  return run.finish(model, {"keypoint_rcnn", init, cfg.to_json(), {"person"}, args.dump(), val.items.size(),
+                            -1, "test figures"});
 }
 
 // ---- eval ------------------------------------------------------------------------------
