@@ -38,20 +38,9 @@ from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.image_list import ImageList
 from torchvision.ops import batched_nms, box_iou, generalized_box_iou, nms
 from torchvision.ops.boxes import _batched_nms_vanilla
+from torchvision_dump import OUT, enc, ints
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "golden",
-                   "torchvision")
 TOL = 1e-5  # |detlab - torchvision| <= TOL * max(1, max|torchvision|), per tensor
-
-
-def enc(t):
-    t = t.detach().to(torch.float32).contiguous()
-    # 9 significant digits round-trip any float32 exactly, and keep the files small.
-    return {"shape": list(t.shape), "data": [float(f"{v:.9g}") for v in t.reshape(-1).tolist()]}
-
-
-def ints(t):
-    return [int(v) for v in t.reshape(-1).tolist()]
 
 
 def random_boxes(n, extent=100.0, integer=False, min_size=1.0):

@@ -19,18 +19,7 @@ import os
 import torch
 from torchvision.models.detection.roi_heads import (maskrcnn_inference, maskrcnn_loss,
                                                     project_masks_on_boxes)
-
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "golden",
-                   "torchvision")
-
-
-def enc(t):
-    t = t.detach().to(torch.float32).contiguous()
-    return {"shape": list(t.shape), "data": [float(f"{v:.9g}") for v in t.reshape(-1).tolist()]}
-
-
-def ints(t):
-    return [int(v) for v in t.reshape(-1).tolist()]
+from torchvision_dump import OUT, enc, ints
 
 
 def blob_masks(G, H, W, gen):

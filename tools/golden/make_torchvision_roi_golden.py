@@ -21,16 +21,9 @@ import torch
 import torchvision
 from torchvision.models.detection.roi_heads import paste_masks_in_image
 from torchvision.ops import ps_roi_pool, roi_align, roi_pool
+from torchvision_dump import OUT, enc
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "golden",
-                   "torchvision")
 TOL = 1e-5  # |detlab - torchvision| <= TOL * max(1, max|torchvision|), per tensor
-
-
-def enc(t):
-    t = t.detach().to(torch.float32).contiguous()
-    # 9 significant digits round-trip any float32 exactly, and keep the files small.
-    return {"shape": list(t.shape), "data": [float(f"{v:.9g}") for v in t.reshape(-1).tolist()]}
 
 
 def rnd(*shape, lo=-1.0, hi=1.0):

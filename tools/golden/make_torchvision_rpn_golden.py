@@ -25,18 +25,7 @@ from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.image_list import ImageList
 from torchvision.models.detection.roi_heads import fastrcnn_loss
 from torchvision.models.detection.rpn import RegionProposalNetwork, RPNHead
-
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "golden",
-                   "torchvision")
-
-
-def enc(t):
-    t = t.detach().to(torch.float32).contiguous()
-    return {"shape": list(t.shape), "data": [float(f"{v:.9g}") for v in t.reshape(-1).tolist()]}
-
-
-def ints(t):
-    return [int(v) for v in t.reshape(-1).tolist()]
+from torchvision_dump import OUT, enc, ints
 
 
 def rpn_case():

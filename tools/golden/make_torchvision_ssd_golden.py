@@ -30,18 +30,7 @@ from torchvision.models.detection.anchor_utils import DefaultBoxGenerator
 from torchvision.models.detection.image_list import ImageList
 from torchvision.models.detection.ssd import SSD
 from torchvision.ops import box_iou
-
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "golden",
-                   "torchvision")
-
-
-def enc(t):
-    t = t.detach().to(torch.float32).contiguous()
-    return {"shape": list(t.shape), "data": [float(f"{v:.9g}") for v in t.reshape(-1).tolist()]}
-
-
-def ints(t):
-    return [int(v) for v in t.reshape(-1).tolist()]
+from torchvision_dump import OUT, enc, ints
 
 
 def detlab_scales(s_min, s_max, m):
